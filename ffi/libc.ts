@@ -1,0 +1,692 @@
+/**
+ * The libc bindings m-docker needs, and nothing else. This is the only module that calls
+ * `Deno.dlopen`: everything above it works with numbers, strings and typed errors.
+ *
+ * Every wrapper is synchronous and runs on the calling (main) thread, which matters: after
+ * `unshare` or `setns` only the main thread is in the new namespaces (see DESIGN.md). The
+ * few `*Async` wrappers block a worker thread instead and must not be used for anything
+ * that depends on the caller's namespaces.
+ *
+ * @module
+ */
+
+import { SyscallError } from "./errors.ts";
+
+/**
+ * Binding a libc symbol costs about 0.15 ms (Deno compiles a trampoline for each), so a
+ * table of every function we call would add ~10 ms to each process start. Nearly all calls
+ * therefore go through the one `syscall(2)` symbol; posix_spawn, used only by the parent
+ * roles, is bound separately and only when needed.
+ */
+const coreSymbols = {
+  __errno_location: { parameters: [], result: "pointer" },
+  syscall: { parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"], result: "i64" },
+  syscallAsync: {
+    name: "syscall",
+    parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+    result: "i64",
+    nonblocking: true,
+  },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+const spawnSymbols = {
+  posix_spawn: {
+    parameters: ["buffer", "buffer", "buffer", "buffer", "buffer", "buffer"],
+    result: "i32",
+  },
+  posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addopen: {
+    parameters: ["buffer", "i32", "buffer", "i32", "u32"],
+    result: "i32",
+  },
+  posix_spawnattr_init: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_destroy: { parameters: ["buffer"], result: "i32" },
+  posix_spawnattr_setflags: { parameters: ["buffer", "i16"], result: "i32" },
+  posix_spawnattr_setsigmask: { parameters: ["buffer", "buffer"], result: "i32" },
+  posix_spawnattr_setsigdefault: { parameters: ["buffer", "buffer"], result: "i32" },
+} as const satisfies Deno.ForeignLibraryInterface;
+
+let core: Deno.DynamicLibrary<typeof coreSymbols>["symbols"] | undefined;
+let spawnLib: Deno.DynamicLibrary<typeof spawnSymbols>["symbols"] | undefined;
+
+function libc(): Deno.DynamicLibrary<typeof coreSymbols>["symbols"] {
+  return core ??= Deno.dlopen("libc.so.6", coreSymbols).symbols;
+}
+
+/** x86_64 system call numbers (the only architecture m-docker supports so far). */
+const SYS = {
+  read: 0,
+  write: 1,
+  close: 3,
+  poll: 7,
+  rt_sigaction: 13,
+  rt_sigprocmask: 14,
+  ioctl: 16,
+  dup: 32,
+  getpid: 39,
+  socket: 41,
+  sendmsg: 46,
+  recvmsg: 47,
+  socketpair: 53,
+  execve: 59,
+  wait4: 61,
+  kill: 62,
+  chdir: 80,
+  fchdir: 81,
+  umask: 95,
+  setsid: 112,
+  setgroups: 116,
+  setresuid: 117,
+  setresgid: 119,
+  pivot_root: 155,
+  prctl: 157,
+  mount: 165,
+  umount2: 166,
+  sethostname: 170,
+  openat: 257,
+  mknodat: 259,
+  unshare: 272,
+  dup3: 292,
+  pipe2: 293,
+  setns: 308,
+  pidfd_open: 434,
+  close_range: 436,
+} as const;
+
+if (Deno.build.arch !== "x86_64") {
+  throw new Error(`m-docker supports x86_64 only for now, not ${Deno.build.arch}`);
+}
+
+/** An argument for a raw syscall: a number, a buffer (passed by address), or null. */
+type Arg = number | bigint | ArrayBufferView | null;
+
+function argValue(a: Arg): bigint {
+  if (a === null) return 0n;
+  if (typeof a === "number") return BigInt(a);
+  if (typeof a === "bigint") return a;
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(a as BufferSource)));
+}
+
+/** A raw system call; returns the kernel's result, or -1 with errno set. */
+function sys(nr: number, ...args: Arg[]): number {
+  const a = [...args.map(argValue), 0n, 0n, 0n, 0n, 0n, 0n];
+  return Number(libc().syscall(BigInt(nr), a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+/** A raw system call that blocks a worker thread instead of the event loop. */
+async function sysAsync(nr: number, ...args: Arg[]): Promise<number> {
+  const a = [...args.map(argValue), 0n, 0n, 0n, 0n, 0n, 0n];
+  return Number(await libc().syscallAsync(BigInt(nr), a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+/** Reads errno. Only meaningful right after a failed sync call on the same thread. */
+export function errno(): number {
+  const p = libc().__errno_location();
+  return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
+}
+
+const encoder = new TextEncoder();
+
+/** A NUL-terminated copy of `s`, for a `char *` parameter. */
+export function cString(s: string): Uint8Array<ArrayBuffer> {
+  const bytes = encoder.encode(s);
+  const out = new Uint8Array(bytes.length + 1);
+  out.set(bytes);
+  return out;
+}
+
+/** Throws a SyscallError when a call returned -1. Returns the result otherwise. */
+function check(name: string, result: number, target?: string): number {
+  if (result === -1) throw new SyscallError(name, errno(), target);
+  return result;
+}
+
+/**
+ * A NULL-terminated `char *[]` built from strings. Keep the returned object alive while
+ * the pointer array is in use: it owns the string buffers the array points into.
+ */
+export class CStringArray {
+  readonly strings: Uint8Array<ArrayBuffer>[];
+  readonly pointers: BigUint64Array<ArrayBuffer>;
+
+  constructor(values: readonly string[]) {
+    this.strings = values.map(cString);
+    this.pointers = new BigUint64Array(values.length + 1);
+    this.strings.forEach((s, i) => {
+      this.pointers[i] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(s)));
+    });
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Constants (x86_64 and aarch64 Linux share these values).
+
+/** Namespace flags for unshare(2) and setns(2). */
+export const CLONE = {
+  FS: 0x00000200,
+  NEWNS: 0x00020000,
+  NEWCGROUP: 0x02000000,
+  NEWUTS: 0x04000000,
+  NEWIPC: 0x08000000,
+  NEWUSER: 0x10000000,
+  NEWPID: 0x20000000,
+  NEWNET: 0x40000000,
+} as const;
+
+/** Mount flags for mount(2). */
+export const MS = {
+  RDONLY: 1,
+  NOSUID: 2,
+  NODEV: 4,
+  NOEXEC: 8,
+  REMOUNT: 32,
+  BIND: 4096,
+  MOVE: 8192,
+  REC: 16384,
+  PRIVATE: 1 << 18,
+  SLAVE: 1 << 19,
+  SHARED: 1 << 20,
+  RELATIME: 1 << 21,
+} as const;
+
+/** Flags for open(2). */
+export const O = {
+  RDONLY: 0,
+  WRONLY: 1,
+  RDWR: 2,
+  CREAT: 0o100,
+  NOCTTY: 0o400,
+  TRUNC: 0o1000,
+  APPEND: 0o2000,
+  NONBLOCK: 0o4000,
+  DIRECTORY: 0o200000,
+  CLOEXEC: 0o2000000,
+} as const;
+
+/** Signal numbers by name, for the signals a user can name on the command line. */
+export const SIGNALS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGILL: 4,
+  SIGTRAP: 5,
+  SIGABRT: 6,
+  SIGBUS: 7,
+  SIGFPE: 8,
+  SIGKILL: 9,
+  SIGUSR1: 10,
+  SIGSEGV: 11,
+  SIGUSR2: 12,
+  SIGPIPE: 13,
+  SIGALRM: 14,
+  SIGTERM: 15,
+  SIGSTKFLT: 16,
+  SIGCHLD: 17,
+  SIGCONT: 18,
+  SIGSTOP: 19,
+  SIGTSTP: 20,
+  SIGTTIN: 21,
+  SIGTTOU: 22,
+  SIGURG: 23,
+  SIGXCPU: 24,
+  SIGXFSZ: 25,
+  SIGVTALRM: 26,
+  SIGPROF: 27,
+  SIGWINCH: 28,
+  SIGIO: 29,
+  SIGPWR: 30,
+  SIGSYS: 31,
+};
+
+const TIOCSCTTY = 0x540e;
+const TIOCSWINSZ = 0x5414;
+const TIOCGPTN = 0x80045430;
+const TIOCSPTLCK = 0x40045431;
+const AT_FDCWD = -100;
+const CLOSE_RANGE_CLOEXEC = 1 << 2;
+const PR_CAPBSET_DROP = 24;
+const PR_SET_PDEATHSIG = 1;
+const PR_SET_CHILD_SUBREAPER = 36;
+const AF_UNIX = 1;
+const SOCK_STREAM = 1;
+const SOCK_CLOEXEC = O.CLOEXEC;
+const SOL_SOCKET = 1;
+const SCM_RIGHTS = 1;
+const POLLIN = 0x1;
+const WNOHANG = 1;
+
+// ---------------------------------------------------------------------------------------
+// Namespaces and mounts.
+
+/** unshare(2) on the calling thread. */
+export function unshare(flags: number): void {
+  check("unshare", sys(SYS.unshare, flags));
+}
+
+/** setns(2): join the namespace behind `fd` on the calling thread. */
+export function setns(fd: number, nstype: number, what = "namespace"): void {
+  check("setns", sys(SYS.setns, fd, nstype), what);
+}
+
+/** mount(2). `source`, `fstype` and `data` may be null, as in C. */
+export function mount(
+  source: string | null,
+  target: string,
+  fstype: string | null,
+  flags: number,
+  data: string | null = null,
+): void {
+  const r = sys(
+    SYS.mount,
+    source === null ? null : cString(source),
+    cString(target),
+    fstype === null ? null : cString(fstype),
+    flags,
+    data === null ? null : cString(data),
+  );
+  check("mount", r, target);
+}
+
+/** umount2(2); `detach` sets MNT_DETACH. */
+export function umount(target: string, detach = false): void {
+  check("umount", sys(SYS.umount2, cString(target), detach ? 2 : 0), target);
+}
+
+/** pivot_root(2); glibc has no wrapper, so this is the raw syscall. */
+export function pivotRoot(newRoot: string, putOld: string): void {
+  check("pivot_root", sys(SYS.pivot_root, cString(newRoot), cString(putOld)), newRoot);
+}
+
+/** sethostname(2). */
+export function sethostname(name: string): void {
+  const b = cString(name);
+  check("sethostname", sys(SYS.sethostname, b, b.length - 1), name);
+}
+
+/** chdir(2) on the calling thread's filesystem context (Deno.chdir may not be). */
+export function chdir(path: string): void {
+  check("chdir", sys(SYS.chdir, cString(path)), path);
+}
+
+/** fchdir(2): change directory to an open directory descriptor. */
+export function fchdir(fd: number): void {
+  check("fchdir", sys(SYS.fchdir, fd));
+}
+
+/** Makes a character device node: mknod(path, S_IFCHR | mode, makedev(major, minor)). */
+export function mknodChar(path: string, mode: number, major: number, minor: number): void {
+  const S_IFCHR = 0o020000;
+  const dev = (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) |
+    (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n);
+  check("mknod", sys(SYS.mknodat, AT_FDCWD, cString(path), S_IFCHR | mode, dev), path);
+}
+
+/** umask(2); returns the previous mask. */
+export function umask(mask: number): number {
+  return sys(SYS.umask, mask);
+}
+
+// ---------------------------------------------------------------------------------------
+// File descriptors.
+
+/** open(2); returns the new descriptor. */
+export function open(path: string, flags: number, mode = 0o644): number {
+  return check("open", sys(SYS.openat, AT_FDCWD, cString(path), flags, mode), path);
+}
+
+/** close(2); errors are ignored because there is nothing useful to do about them. */
+export function close(fd: number): void {
+  sys(SYS.close, fd);
+}
+
+/** dup(2). */
+export function dup(fd: number): number {
+  return check("dup", sys(SYS.dup, fd));
+}
+
+/** dup2(2). */
+export function dup2(fd: number, target: number): void {
+  check("dup2", fd === target ? fd : sys(SYS.dup3, fd, target, 0), String(target));
+}
+
+/**
+ * Marks every descriptor from `first` up as close-on-exec (close_range(2)), so that the
+ * descriptors Deno leaves open never reach the container's process.
+ */
+export function cloexecFrom(first: number): void {
+  check("close_range", sys(SYS.close_range, first, 0xffffffff, CLOSE_RANGE_CLOEXEC));
+}
+
+/** read(2) into `buf`; returns the byte count, 0 at end of file. Retries on EINTR. */
+export function read(fd: number, buf: Uint8Array<ArrayBuffer>): number {
+  for (;;) {
+    const n = sys(SYS.read, fd, buf, buf.length);
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== 4) throw new SyscallError("read", e);
+  }
+}
+
+/** Writes all of `data` to `fd`, looping over short writes. */
+export function writeAll(fd: number, data: Uint8Array<ArrayBuffer>): void {
+  let off = 0;
+  while (off < data.length) {
+    const chunk = off === 0 ? data : data.subarray(off);
+    const n = sys(SYS.write, fd, chunk, chunk.length);
+    if (n < 0) {
+      const e = errno();
+      if (e === 4 || e === 11) continue;
+      throw new SyscallError("write", e);
+    }
+    off += n;
+  }
+}
+
+/** pipe2(2) with O_CLOEXEC: returns [readEnd, writeEnd]. */
+export function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  check("pipe2", sys(SYS.pipe2, fds, O.CLOEXEC));
+  return [fds[0], fds[1]];
+}
+
+/** socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC): returns two connected ends. */
+export function socketPair(): [number, number] {
+  const fds = new Int32Array(2);
+  check("socketpair", sys(SYS.socketpair, AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds));
+  return [fds[0], fds[1]];
+}
+
+/**
+ * Waits, on a worker thread, until `fd` is readable or hung up, or until `wakeFd` is.
+ * Returns true when `fd` is ready and false when woken. The read itself should then be
+ * done with the sync `read` so that errno is reliable.
+ */
+export async function waitReadable(fd: number, wakeFd = -1): Promise<boolean> {
+  const pfd = new Int32Array([fd, POLLIN, wakeFd, POLLIN]);
+  const bytes = new Uint8Array(pfd.buffer);
+  for (;;) {
+    const n = await sysAsync(SYS.poll, bytes, wakeFd >= 0 ? 2 : 1, -1);
+    if (n > 0) return (pfd[1] >>> 16) !== 0;
+    if (n === 0) continue;
+  }
+}
+
+/** Returns true when `fd` has data or is hung up, without blocking. */
+export function isReadable(fd: number): boolean {
+  const pfd = new Int32Array([fd, POLLIN]);
+  return sys(SYS.poll, pfd, 1, 0) > 0;
+}
+
+/**
+ * Sends one descriptor over a unix socket with SCM_RIGHTS (with one byte of payload,
+ * because a message with no data is not delivered on a stream socket).
+ */
+export function sendFd(socket: number, fd: number): void {
+  const payload = new Uint8Array([0x46]);
+  const iov = new BigUint64Array([ptrValue(payload), 1n]);
+  const control = new ArrayBuffer(24); // CMSG_SPACE(sizeof(int))
+  const cv = new DataView(control);
+  cv.setBigUint64(0, 20n, true); // CMSG_LEN(sizeof(int))
+  cv.setInt32(8, SOL_SOCKET, true);
+  cv.setInt32(12, SCM_RIGHTS, true);
+  cv.setInt32(16, fd, true);
+  const controlBytes = new Uint8Array(control);
+  const msg = msghdr(iov, controlBytes);
+  check("sendmsg", sys(SYS.sendmsg, socket, msg, 0));
+}
+
+/** Receives one descriptor sent with `sendFd`; returns -1 if the peer closed first. */
+export function recvFd(socket: number): number {
+  const payload = new Uint8Array(1);
+  const iov = new BigUint64Array([ptrValue(payload), 1n]);
+  const controlBytes = new Uint8Array(24);
+  const msg = msghdr(iov, controlBytes);
+  for (;;) {
+    const n = sys(SYS.recvmsg, socket, msg, O.CLOEXEC /* MSG_CMSG_CLOEXEC */);
+    if (n === 0) return -1;
+    if (n < 0) {
+      const e = errno();
+      if (e === 4) continue;
+      throw new SyscallError("recvmsg", e);
+    }
+    const cv = new DataView(controlBytes.buffer);
+    if (cv.getInt32(8, true) !== SOL_SOCKET || cv.getInt32(12, true) !== SCM_RIGHTS) return -1;
+    return cv.getInt32(16, true);
+  }
+}
+
+function ptrValue(buf: Uint8Array<ArrayBuffer>): bigint {
+  return BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(buf)));
+}
+
+function msghdr(iov: BigUint64Array<ArrayBuffer>, control: Uint8Array<ArrayBuffer>) {
+  const msg = new BigUint64Array(7);
+  msg[2] = BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(iov)));
+  msg[3] = 1n;
+  msg[4] = ptrValue(control);
+  msg[5] = BigInt(control.length);
+  return new Uint8Array(msg.buffer);
+}
+
+/** Brings a network interface up (SIOCSIFFLAGS with IFF_UP), as `ip link set lo up`. */
+export function interfaceUp(name: string): void {
+  const SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, IFF_UP = 0x1, AF_INET = 2, SOCK_DGRAM = 2;
+  const sock = check("socket", sys(SYS.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+  try {
+    const ifreq = new Uint8Array(40);
+    ifreq.set(encoder.encode(name).subarray(0, 15));
+    const view = new DataView(ifreq.buffer);
+    check("ioctl(SIOCGIFFLAGS)", sys(SYS.ioctl, sock, SIOCGIFFLAGS, ifreq), name);
+    view.setUint16(16, view.getUint16(16, true) | IFF_UP, true);
+    check("ioctl(SIOCSIFFLAGS)", sys(SYS.ioctl, sock, SIOCSIFFLAGS, ifreq), name);
+  } finally {
+    close(sock);
+  }
+}
+
+// ---------------------------------------------------------------------------------------
+// Terminals.
+
+/**
+ * Opens a new pseudo-terminal from the devpts instance behind `ptmxPath`. Returns the
+ * master descriptor and the slave's path inside that instance (`<pts dir>/<n>`).
+ */
+export function openPty(ptmxPath: string): { master: number; ptsNumber: number } {
+  const master = open(ptmxPath, O.RDWR | O.NOCTTY | O.CLOEXEC);
+  const arg = new Int32Array(1);
+  check("ioctl(TIOCSPTLCK)", sys(SYS.ioctl, master, TIOCSPTLCK, arg));
+  check("ioctl(TIOCGPTN)", sys(SYS.ioctl, master, TIOCGPTN, arg));
+  return { master, ptsNumber: arg[0] };
+}
+
+/** Makes `fd` the controlling terminal of the calling session (TIOCSCTTY). */
+export function setControllingTerminal(fd: number): void {
+  check("ioctl(TIOCSCTTY)", sys(SYS.ioctl, fd, TIOCSCTTY, 0));
+}
+
+/** Sets a terminal's window size (TIOCSWINSZ). */
+export function setWindowSize(fd: number, rows: number, columns: number): void {
+  const ws = new Uint16Array([rows, columns, 0, 0]);
+  check("ioctl(TIOCSWINSZ)", sys(SYS.ioctl, fd, TIOCSWINSZ, ws));
+}
+
+// ---------------------------------------------------------------------------------------
+// Processes, signals, credentials.
+
+/** execve(2). Returns only by throwing. */
+export function execve(path: string, argv: readonly string[], env: readonly string[]): never {
+  const a = new CStringArray(argv), e = new CStringArray(env);
+  sys(SYS.execve, cString(path), a.pointers, e.pointers);
+  throw new SyscallError("exec", errno(), path);
+}
+
+/** setsid(2). */
+export function setsid(): void {
+  check("setsid", sys(SYS.setsid));
+}
+
+/** Sets real, effective and saved user and group IDs and the supplementary groups. */
+export function setCredentials(uid: number, gid: number, groups: readonly number[]): void {
+  const g = new Uint32Array(groups);
+  check("setgroups", sys(SYS.setgroups, groups.length, g.length ? new Uint8Array(g.buffer) : null));
+  check("setresgid", sys(SYS.setresgid, gid, gid, gid));
+  check("setresuid", sys(SYS.setresuid, uid, uid, uid));
+}
+
+/** kill(2). Returns false when the process does not exist (ESRCH). */
+export function kill(pid: number, signal: number): boolean {
+  if (sys(SYS.kill, pid, signal) === 0) return true;
+  const e = errno();
+  if (e === 3) return false;
+  throw new SyscallError("kill", e, String(pid));
+}
+
+/** Decoded wait status: exit code, or 128 + signal as a shell reports it. */
+export interface WaitResult {
+  pid: number;
+  exitCode: number;
+  signal?: number;
+}
+
+function decodeStatus(pid: number, status: number): WaitResult {
+  const sig = status & 0x7f;
+  if (sig === 0) return { pid, exitCode: (status >> 8) & 0xff };
+  return { pid, exitCode: 128 + sig, signal: sig };
+}
+
+/** waitpid(2) that blocks a worker thread, leaving the event loop free. */
+export async function waitAsync(pid: number): Promise<WaitResult> {
+  const st = new Int32Array(1);
+  for (;;) {
+    const r = await sysAsync(SYS.wait4, pid, st, 0, null);
+    if (r === pid) return decodeStatus(pid, st[0]);
+    // EINTR is the only expected failure; ECHILD means someone else reaped it.
+    if (r === -1 && !processExists(pid)) return { pid, exitCode: 255 };
+  }
+}
+
+/** waitpid(2), blocking the main thread; `nohang` returns null when still running. */
+export function waitSync(pid: number, nohang = false): WaitResult | null {
+  const st = new Int32Array(1);
+  for (;;) {
+    const r = sys(SYS.wait4, pid, st, nohang ? WNOHANG : 0, null);
+    if (r === pid) return decodeStatus(pid, st[0]);
+    if (r === 0) return null;
+    const e = errno();
+    if (e !== 4) throw new SyscallError("waitpid", e, String(pid));
+  }
+}
+
+/** True when a process with this pid exists (it may be a zombie). */
+export function processExists(pid: number): boolean {
+  return sys(SYS.kill, pid, 0) === 0 || errno() === 1;
+}
+
+/** Resets every signal to its default action and unblocks all of them, before exec. */
+export function resetSignals(): void {
+  // struct kernel_sigaction { handler = SIG_DFL, flags = 0, restorer = 0, mask = 0 }
+  const action = new BigUint64Array(4);
+  for (let sig = 1; sig < 65; sig++) {
+    if (sig === 9 || sig === 19) continue;
+    sys(SYS.rt_sigaction, sig, action, null, 8);
+  }
+  const empty = new BigUint64Array(1);
+  sys(SYS.rt_sigprocmask, 2, /* SIG_SETMASK */ empty, null, 8);
+}
+
+/** Drops one capability from the bounding set (prctl PR_CAPBSET_DROP). */
+export function dropBoundingCapability(cap: number): void {
+  check("prctl(PR_CAPBSET_DROP)", sys(SYS.prctl, PR_CAPBSET_DROP, cap, 0, 0, 0));
+}
+
+/** Asks the kernel to send `signal` to this process when its parent dies. */
+export function setParentDeathSignal(signal: number): void {
+  check("prctl(PR_SET_PDEATHSIG)", sys(SYS.prctl, PR_SET_PDEATHSIG, signal, 0, 0, 0));
+}
+
+/** Makes this process the reaper of orphaned descendants (so the shim can wait for them). */
+export function setChildSubreaper(): void {
+  check("prctl(PR_SET_CHILD_SUBREAPER)", sys(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
+}
+
+/** pidfd_open(2): a descriptor that stays bound to this very process. */
+export function pidfdOpen(pid: number): number {
+  return check("pidfd_open", sys(SYS.pidfd_open, pid, 0), String(pid));
+}
+
+/** getpid(2) of the calling process (Deno.pid is the same, but this reads the kernel). */
+export function getpid(): number {
+  return sys(SYS.getpid);
+}
+
+// ---------------------------------------------------------------------------------------
+// posix_spawn: the only way to create processes with full control of fds and sessions.
+
+/** What the spawned process's descriptor table should hold. */
+export type FdAction =
+  | { kind: "dup"; from: number; to: number }
+  | { kind: "open"; fd: number; path: string; flags: number; mode?: number };
+
+/** Options for `spawn`. */
+export interface SpawnOptions {
+  /** Full path of the program. */
+  path: string;
+  /** argv, including argv[0]. */
+  args: readonly string[];
+  /** The complete environment as `KEY=value` strings. */
+  env: readonly string[];
+  /** Descriptor set-up, applied in order in the child. */
+  fds?: readonly FdAction[];
+  /** Start a new session (setsid), detaching from the controlling terminal. */
+  newSession?: boolean;
+}
+
+/**
+ * posix_spawn(3) with default signal dispositions and an empty signal mask, so that the
+ * child does not inherit Deno's ignored SIGPIPE. Returns the child's pid.
+ */
+export function spawn(opts: SpawnOptions): number {
+  const l = spawnLib ??= Deno.dlopen("libc.so.6", spawnSymbols).symbols;
+  const actions = new Uint8Array(80);
+  const attr = new Uint8Array(336);
+  l.posix_spawn_file_actions_init(actions);
+  l.posix_spawnattr_init(attr);
+  const keep: Uint8Array[] = [];
+  try {
+    for (const a of opts.fds ?? []) {
+      if (a.kind === "dup") {
+        l.posix_spawn_file_actions_adddup2(actions, a.from, a.to);
+      } else {
+        const p = cString(a.path);
+        keep.push(p);
+        l.posix_spawn_file_actions_addopen(actions, a.fd, p, a.flags, a.mode ?? 0o644);
+      }
+    }
+    // sigset_t is 128 bytes in glibc; the kernel reads the first 8. SIGKILL and SIGSTOP
+    // cannot be reset; glibc skips them.
+    const all = new Uint8Array(128).fill(0xff), none = new Uint8Array(128);
+    l.posix_spawnattr_setsigdefault(attr, all);
+    l.posix_spawnattr_setsigmask(attr, none);
+    const POSIX_SPAWN_SETSIGDEF = 0x04, POSIX_SPAWN_SETSIGMASK = 0x08, POSIX_SPAWN_SETSID = 0x80;
+    let flags = POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK;
+    if (opts.newSession) flags |= POSIX_SPAWN_SETSID;
+    l.posix_spawnattr_setflags(attr, flags);
+    const argv = new CStringArray(opts.args), envp = new CStringArray(opts.env);
+    const pid = new Int32Array(1);
+    const r = l.posix_spawn(
+      new Uint8Array(pid.buffer),
+      cString(opts.path),
+      actions,
+      attr,
+      new Uint8Array(argv.pointers.buffer),
+      new Uint8Array(envp.pointers.buffer),
+    );
+    if (r !== 0) throw new SyscallError("posix_spawn", r, opts.path);
+    return pid[0];
+  } finally {
+    l.posix_spawn_file_actions_destroy(actions);
+    l.posix_spawnattr_destroy(attr);
+  }
+}

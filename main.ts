@@ -1,0 +1,20 @@
+/**
+ * m-docker's entry point. A re-exec role (init, shim) is dispatched before anything else
+ * is loaded, so those processes import only what they use; everything else is the CLI.
+ *
+ * @module
+ */
+
+import { ROLE } from "./src/roles/self.ts";
+
+const [first, ...rest] = Deno.args;
+if (first === ROLE.init) {
+  const { runInit } = await import("./src/roles/init.ts");
+  runInit();
+} else if (first === ROLE.shim) {
+  const { runShim } = await import("./src/roles/shim.ts");
+  await runShim(rest);
+} else {
+  const { main } = await import("./src/cli/main.ts");
+  Deno.exit(await main(Deno.args));
+}

@@ -1,0 +1,68 @@
+/**
+ * Argument handling stricli cannot do for us: global options before the command, and
+ * Docker's rule that `run`'s own flags stop at the image name, so that in
+ * `run busybox ls -l` the `-l` belongs to `ls`.
+ *
+ * @module
+ */
+
+import { UsageError } from "../util/errors.ts";
+
+/** Options that apply to every command, given before it: `--root`, `--state`, `--debug`. */
+export interface GlobalOptions {
+  root?: string;
+  state?: string;
+  debug: boolean;
+}
+
+/** Splits leading global options off `args`. */
+export function parseGlobalOptions(args: string[]): { options: GlobalOptions; rest: string[] } {
+  const options: GlobalOptions = { debug: false };
+  let i = 0;
+  for (; i < args.length; i++) {
+    const a = args[i];
+    const m = /^--(root|state)(?:=(.*))?$/.exec(a);
+    if (m) {
+      const value = m[2] ?? args[++i];
+      if (value === undefined || value === "") {
+        throw new UsageError(`flag needs an argument: --${m[1]}`);
+      }
+      options[m[1] as "root" | "state"] = value;
+    } else if (a === "--debug" || a === "-D") {
+      options.debug = true;
+    } else {
+      break;
+    }
+  }
+  return { options, rest: args.slice(i) };
+}
+
+/**
+ * Inserts `--` before the first positional argument of a command whose trailing arguments
+ * are another program's (run, exec). `valueFlags` are the long names (kebab-case) and
+ * single-letter aliases that take a value.
+ */
+export function escapeTrailingCommand(args: string[], valueFlags: Set<string>): string[] {
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i];
+    if (a === "--") return args;
+    if (!a.startsWith("-") || a === "-") return [...args.slice(0, i), "--", ...args.slice(i)];
+    if (a.startsWith("--")) {
+      if (!a.includes("=") && valueFlags.has(a.slice(2))) i++;
+    } else {
+      // A batch of short flags such as -it or -dm: a value flag takes the rest or the next arg.
+      for (let j = 1; j < a.length; j++) {
+        if (valueFlags.has(a[j])) {
+          if (j === a.length - 1) i++;
+          break;
+        }
+      }
+    }
+  }
+  return args;
+}
+
+/** kebab-case for a camelCase flag name, as stricli's allow-kebab-for-camel accepts it. */
+export function kebab(name: string): string {
+  return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
+}

@@ -1,0 +1,53 @@
+/**
+ * What every CLI command receives, and the one place that turns errors into Docker's exit
+ * codes and messages: 125 when m-docker itself failed, or the code the error carries.
+ *
+ * @module
+ */
+
+import type { CommandContext } from "@stricli/core";
+import type { Engine } from "../engine.ts";
+import { ContainerStartError } from "../container/start.ts";
+
+/** The context stricli hands to each command. */
+export interface CliContext extends CommandContext {
+  readonly engine: Engine;
+  readonly debug: boolean;
+  readonly process: {
+    stdout: { write(s: string): void };
+    stderr: { write(s: string): void };
+    exitCode?: number | string | null;
+  };
+}
+
+/** Exit code for errors of m-docker itself, as Docker uses it. */
+export const EXIT_ENGINE_ERROR = 125;
+
+/** Prints an error as `m-docker: message` and returns its exit code. */
+export function reportError(ctx: CliContext, e: unknown): number {
+  const message = e instanceof Error ? e.message : String(e);
+  ctx.process.stderr.write(`m-docker: ${message}\n`);
+  if (ctx.debug && e instanceof Error && e.stack) ctx.process.stderr.write(`${e.stack}\n`);
+  return e instanceof ContainerStartError ? e.exitCode : EXIT_ENGINE_ERROR;
+}
+
+/**
+ * Wraps a command body: its return value is the exit code, and anything it throws is
+ * reported with the right code instead of reaching stricli.
+ */
+export function action<F, A extends unknown[]>(
+  body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
+) {
+  return async function (this: CliContext, flags: F, ...args: A): Promise<void> {
+    try {
+      this.process.exitCode = (await body.call(this, flags, ...args)) ?? 0;
+    } catch (e) {
+      this.process.exitCode = reportError(this, e);
+    }
+  };
+}
+
+/** Writes a line to stdout. */
+export function println(ctx: CliContext, line = ""): void {
+  ctx.process.stdout.write(line + "\n");
+}

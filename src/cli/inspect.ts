@@ -1,0 +1,109 @@
+/**
+ * `inspect CONTAINER...`: a JSON array shaped like Docker's, so scripts written for
+ * `docker inspect` find State, Config, HostConfig and Mounts where they expect them.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { observe } from "../container/observe.ts";
+import type { ContainerState } from "../state/types.ts";
+import { action, type CliContext, reportError } from "./context.ts";
+
+const ZERO_TIME = "0001-01-01T00:00:00Z";
+
+/** Docker's inspect document for one container. */
+export function inspectDocument(c: ContainerState): Record<string, unknown> {
+  const s = c.spec;
+  const l = s.limits;
+  return {
+    Id: c.id,
+    Created: c.createdAt,
+    Path: s.args[0],
+    Args: s.args.slice(1),
+    State: {
+      Status: c.status,
+      Running: c.status === "running",
+      Paused: false,
+      Restarting: false,
+      OOMKilled: c.oomKilled ?? false,
+      Dead: false,
+      Pid: c.status === "running" ? c.pid ?? 0 : 0,
+      ExitCode: c.exitCode ?? 0,
+      Error: c.error ?? "",
+      StartedAt: c.startedAt ?? ZERO_TIME,
+      FinishedAt: c.finishedAt ?? ZERO_TIME,
+    },
+    Image: s.imageId,
+    Name: `/${c.name}`,
+    LogPath: c.logPath,
+    HostConfig: {
+      Binds: s.mounts.map((m) => `${m.source}:${m.destination}${m.readonly ? ":ro" : ""}`),
+      AutoRemove: s.autoRemove,
+      Memory: l.memoryBytes ?? 0,
+      MemorySwap: l.memorySwapBytes ?? 0,
+      NanoCpus: l.cpuQuotaUs && l.cpuPeriodUs
+        ? Math.round((l.cpuQuotaUs / l.cpuPeriodUs) * 1e9)
+        : 0,
+      CpuShares: l.cpuShares ?? 0,
+      CpusetCpus: l.cpusetCpus ?? "",
+      PidsLimit: l.pidsLimit ?? null,
+      CgroupParent: s.cgroupParent ?? "",
+    },
+    Config: {
+      Hostname: s.hostname,
+      Tty: s.tty,
+      OpenStdin: s.interactive,
+      Env: s.env,
+      Cmd: s.args,
+      Image: s.image,
+      WorkingDir: s.cwd,
+    },
+    Mounts: s.mounts.map((m) => ({
+      Type: "bind",
+      Source: m.source,
+      Destination: m.destination,
+      Mode: m.readonly ? "ro" : "",
+      RW: !m.readonly,
+      Propagation: "rprivate",
+    })),
+    GraphDriver: {
+      Name: "overlay",
+      Data: {
+        LowerDir: c.rootfs.lowerDirs.join(":"),
+        UpperDir: c.rootfs.upperDir,
+        WorkDir: c.rootfs.workDir,
+        MergedDir: c.rootfs.mountPoint,
+      },
+    },
+    Cgroup: { Layout: c.cgroup.layout, Paths: c.cgroup.paths },
+  };
+}
+
+/** The `inspect` command. */
+export const inspectCommand = buildCommand<Record<never, never>, string[], CliContext>({
+  func: action(async function (this: CliContext, _flags: Record<never, never>, ...refs: string[]) {
+    const store = this.engine.containers;
+    const docs: Record<string, unknown>[] = [];
+    let status = 0;
+    for (const ref of refs) {
+      try {
+        docs.push(inspectDocument(observe(store, store.resolve(ref))));
+      } catch (e) {
+        status = reportError(this, e);
+      }
+    }
+    this.process.stdout.write(JSON.stringify(docs, null, 4) + "\n");
+    await Promise.resolve();
+    return status;
+  }),
+  parameters: {
+    flags: {},
+    positional: {
+      kind: "array",
+      parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
+      minimum: 1,
+    },
+  },
+  docs: { brief: "Display detailed information on one or more containers" },
+});

@@ -1,0 +1,133 @@
+/**
+ * `stop`, `kill`, `rm` and `wait`: commands that act on containers by name or ID, one
+ * after another, printing each reference that succeeded (as Docker does).
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { SIGNALS } from "../../ffi/libc.ts";
+import { observe } from "../container/observe.ts";
+import { removeContainer } from "../container/remove.ts";
+import { signalContainer, stopContainer, waitForExit } from "../container/signal.ts";
+import { UsageError } from "../util/errors.ts";
+import { action, type CliContext, println, reportError } from "./context.ts";
+import { parseInteger } from "./run.ts";
+
+const refs = {
+  kind: "array",
+  parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
+  minimum: 1,
+} as const;
+
+/** Runs `fn` for each reference; errors are reported and the rest still run. */
+async function eachContainer(
+  ctx: CliContext,
+  names: string[],
+  fn: (ref: string) => Promise<void>,
+): Promise<number> {
+  let status = 0;
+  for (const ref of names) {
+    try {
+      await fn(ref);
+      println(ctx, ref);
+    } catch (e) {
+      status = reportError(ctx, e);
+    }
+  }
+  return status;
+}
+
+/** Parses a signal given as `KILL`, `SIGKILL` or `9`. */
+export function parseSignal(s: string): number {
+  if (/^\d+$/.test(s)) {
+    const n = Number(s);
+    if (n >= 1 && n <= 64) return n;
+  } else {
+    const upper = s.toUpperCase();
+    const n = SIGNALS[upper] ?? SIGNALS[`SIG${upper}`];
+    if (n) return n;
+  }
+  throw new UsageError(`invalid signal: ${s}`);
+}
+
+/** `stop [-t SECONDS] CONTAINER...` */
+export const stopCommand = buildCommand<{ time?: number }, string[], CliContext>({
+  func: action(async function (this: CliContext, flags: { time?: number }, ...names: string[]) {
+    const store = this.engine.containers;
+    return await eachContainer(this, names, async (ref) => {
+      await stopContainer(store, store.resolve(ref), flags.time);
+    });
+  }),
+  parameters: {
+    flags: {
+      time: {
+        kind: "parsed",
+        parse: parseInteger,
+        optional: true,
+        brief: "Seconds to wait before killing the container",
+      },
+    },
+    aliases: { t: "time" },
+    positional: refs,
+  },
+  docs: { brief: "Stop one or more running containers" },
+});
+
+/** `kill [-s SIGNAL] CONTAINER...` */
+export const killCommand = buildCommand<{ signal?: number }, string[], CliContext>({
+  func: action(async function (this: CliContext, flags: { signal?: number }, ...names: string[]) {
+    const store = this.engine.containers;
+    return await eachContainer(this, names, (ref) => {
+      signalContainer(observe(store, store.resolve(ref)), flags.signal ?? SIGNALS.SIGKILL);
+      return Promise.resolve();
+    });
+  }),
+  parameters: {
+    flags: {
+      signal: { kind: "parsed", parse: parseSignal, optional: true, brief: "Signal to send" },
+    },
+    aliases: { s: "signal" },
+    positional: refs,
+  },
+  docs: { brief: "Kill one or more running containers" },
+});
+
+/** `rm [-f] CONTAINER...` */
+export const rmCommand = buildCommand<{ force?: boolean }, string[], CliContext>({
+  func: action(async function (this: CliContext, flags: { force?: boolean }, ...names: string[]) {
+    const store = this.engine.containers;
+    return await eachContainer(this, names, async (ref) => {
+      await removeContainer(store, observe(store, store.resolve(ref)), flags.force ?? false);
+    });
+  }),
+  parameters: {
+    flags: {
+      force: { kind: "boolean", optional: true, brief: "Force the removal of a running container" },
+    },
+    aliases: { f: "force" },
+    positional: refs,
+  },
+  docs: { brief: "Remove one or more containers" },
+});
+
+/** `wait CONTAINER...`: prints each exit code. */
+export const waitCommand = buildCommand<Record<never, never>, string[], CliContext>({
+  func: action(async function (this: CliContext, _flags: Record<never, never>, ...names: string[]) {
+    const store = this.engine.containers;
+    let status = 0;
+    for (const ref of names) {
+      try {
+        const state = store.resolve(ref);
+        while (!(await waitForExit(store, state.id, 60_000)));
+        const done = store.read(state.id);
+        println(this, String(done?.exitCode ?? 0));
+      } catch (e) {
+        status = reportError(this, e);
+      }
+    }
+    return status;
+  }),
+  parameters: { flags: {}, positional: refs },
+  docs: { brief: "Block until one or more containers stop, then print their exit codes" },
+});

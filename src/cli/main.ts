@@ -1,0 +1,112 @@
+/**
+ * The CLI: global options, the command table, and the mapping of every outcome to an exit
+ * code. Commands live one per file beside this one.
+ *
+ * @module
+ */
+
+import { buildApplication, buildRouteMap, help, run, version } from "@stricli/core";
+import { openEngine } from "../engine.ts";
+import { defaultRoots } from "../state/roots.ts";
+import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
+import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
+import { imagesCommand, importCommand } from "./images.ts";
+import { inspectCommand } from "./inspect.ts";
+import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
+import { logsCommand } from "./logs.ts";
+import { psCommand } from "./ps.ts";
+import { runAliases, runCommand, runFlags } from "./run.ts";
+
+const routes = buildRouteMap({
+  routes: {
+    run: runCommand,
+    ps: psCommand,
+    logs: logsCommand,
+    stop: stopCommand,
+    kill: killCommand,
+    rm: rmCommand,
+    inspect: inspectCommand,
+    wait: waitCommand,
+    images: imagesCommand,
+    import: importCommand,
+  },
+  docs: { brief: "m-docker: a Docker-style container engine in one executable" },
+});
+
+/** The version `--version` prints. */
+export const VERSION = "0.1.0";
+
+const documentation = {
+  caseStyle: "convert-camel-to-kebab",
+  useAliasInUsageLine: false,
+  onlyRequiredInUsageLine: false,
+  alwaysShowHelpAllFlag: false,
+  disableAnsiColor: false,
+} as const;
+
+const app = buildApplication(
+  routes,
+  {
+    name: "m-docker",
+    scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
+    documentation,
+  },
+  // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
+  // single-letter aliases.
+  {
+    help: help({
+      brief: "Print help information and exit",
+      alias: false,
+      defaultForRouteMap: true,
+      formatting: documentation,
+    }),
+    version: version({
+      brief: "Print version information and exit",
+      alias: false,
+      info: { currentVersion: VERSION },
+    }),
+  },
+);
+
+/** Flags of `run` that take a value, by long (kebab) name and by alias. */
+const RUN_VALUE_FLAGS = new Set([
+  ...Object.entries(runFlags).filter(([, f]) => f.kind === "parsed").map(([n]) => kebab(n)),
+  ...Object.entries(runAliases).filter(([, n]) => runFlags[n].kind === "parsed").map(([a]) => a),
+]);
+
+/** Runs the CLI on `args` and returns the process exit code. */
+export async function main(args: string[]): Promise<number> {
+  const encoder = new TextEncoder();
+  const stdio = {
+    stdout: { write: (s: string) => void Deno.stdout.writeSync(encoder.encode(s)) },
+    stderr: { write: (s: string) => void Deno.stderr.writeSync(encoder.encode(s)) },
+    exitCode: undefined as number | string | null | undefined,
+  };
+  let ctx: CliContext | undefined;
+  try {
+    const { options, rest } = parseGlobalOptions(args);
+    if (options.debug) {
+      // Loaded only when asked for: logtape pulls in node:util, which costs every start.
+      const { configure, getConsoleSink } = await import("@logtape/logtape");
+      await configure({
+        sinks: { console: getConsoleSink() },
+        loggers: [{ category: ["m-docker"], lowestLevel: "debug", sinks: ["console"] }],
+      });
+    }
+    const defaults = defaultRoots();
+    const engine = openEngine({
+      root: options.root ?? defaults.root,
+      state: options.state ?? defaults.state,
+    });
+    ctx = { process: stdio, engine, debug: options.debug };
+    const argv = rest[0] === "run"
+      ? ["run", ...escapeTrailingCommand(rest.slice(1), RUN_VALUE_FLAGS)]
+      : rest;
+    await run(app, argv, ctx);
+  } catch (e) {
+    return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
+  }
+  const code = Number(stdio.exitCode ?? 0);
+  // stricli's own codes for bad usage are negative: they are Docker's 125.
+  return code < 0 ? EXIT_ENGINE_ERROR : code;
+}

@@ -1,0 +1,103 @@
+/**
+ * `m-docker ps`: Docker's columns, or one JSON object per line with `--format json`.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { observe } from "../container/observe.ts";
+import type { ContainerState } from "../state/types.ts";
+import { createdAgo, statusText } from "../util/humanize.ts";
+import { formatCommand, formatTable, truncateId } from "../util/table.ts";
+import { UsageError } from "../util/errors.ts";
+import { action, type CliContext, println } from "./context.ts";
+
+interface PsFlags {
+  all?: boolean;
+  quiet?: boolean;
+  noTrunc?: boolean;
+  format?: string;
+}
+
+function statusOf(c: ContainerState, now: number): string {
+  return statusText({
+    status: c.status,
+    startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
+    finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
+    exitCode: c.exitCode,
+  }, now);
+}
+
+async function ps(this: CliContext, flags: PsFlags) {
+  if (flags.format !== undefined && flags.format !== "json" && flags.format !== "table") {
+    throw new UsageError(`unsupported format "${flags.format}": use json or table`);
+  }
+  const store = this.engine.containers;
+  const now = Date.now();
+  const containers = store.list().map((c) => observe(store, c))
+    .filter((c) => flags.all || c.status === "running")
+    .reverse(); // newest first, as Docker
+  const id = (c: ContainerState) => flags.noTrunc ? c.id : truncateId(c.id);
+  if (flags.quiet) {
+    for (const c of containers) println(this, id(c));
+    return 0;
+  }
+  if (flags.format === "json") {
+    for (const c of containers) {
+      println(
+        this,
+        JSON.stringify({
+          Command: formatCommand(c.spec.args, flags.noTrunc ?? false),
+          CreatedAt: c.createdAt,
+          ID: id(c),
+          Image: c.spec.image,
+          Names: c.name,
+          Ports: "",
+          RunningFor: createdAgo(now - Date.parse(c.createdAt)),
+          State: c.status,
+          Status: statusOf(c, now),
+        }),
+      );
+    }
+    return 0;
+  }
+  const rows = containers.map((c) => [
+    id(c),
+    c.spec.image,
+    formatCommand(c.spec.args, flags.noTrunc ?? false),
+    createdAgo(now - Date.parse(c.createdAt)),
+    statusOf(c, now),
+    "",
+    c.name,
+  ]);
+  this.process.stdout.write(
+    formatTable(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows) +
+      "\n",
+  );
+  await Promise.resolve();
+  return 0;
+}
+
+/** The `ps` command. */
+export const psCommand = buildCommand<PsFlags, [], CliContext>({
+  func: action(ps),
+  parameters: {
+    flags: {
+      all: {
+        kind: "boolean",
+        optional: true,
+        brief: "Show all containers (default shows just running)",
+      },
+      quiet: { kind: "boolean", optional: true, brief: "Only display container IDs" },
+      noTrunc: { kind: "boolean", optional: true, brief: "Don't truncate output" },
+      format: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Output format: table or json",
+      },
+    },
+    aliases: { a: "all", q: "quiet" },
+  },
+  docs: { brief: "List containers" },
+});

@@ -1,0 +1,173 @@
+/**
+ * `m-docker run`: flags to a `RunRequest`, then create and start, in the foreground or
+ * detached. Parsing and output only; the work is in src/container.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { createContainer, removeContainerFiles } from "../container/create.ts";
+import { startDetached } from "../container/detach.ts";
+import { runForeground } from "../container/foreground.ts";
+import type { RunRequest } from "../container/spec.ts";
+import { resolveImage } from "../engine.ts";
+import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
+import { UsageError } from "../util/errors.ts";
+import { action, type CliContext, println } from "./context.ts";
+
+/** Parses a whole number flag value, rejecting junk such as `12x`. */
+export function parseInteger(s: string): number {
+  if (!/^-?\d+$/.test(s.trim())) throw new UsageError(`invalid integer value: "${s}"`);
+  return Number(s);
+}
+
+interface RunFlags {
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  rm?: boolean;
+  name?: string;
+  env?: string[];
+  envFile?: string[];
+  volume?: string[];
+  workdir?: string;
+  hostname?: string;
+  entrypoint?: string;
+  memory?: number;
+  memorySwap?: number;
+  cpus?: { quotaUs: number; periodUs: number };
+  cpuShares?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+  cgroupParent?: string;
+}
+
+const str = { kind: "parsed", parse: String, optional: true } as const;
+const list = { kind: "parsed", parse: String, optional: true, variadic: true } as const;
+const bool = { kind: "boolean", optional: true } as const;
+
+/** The flags `run` takes; also used to find where the image name starts. */
+export const runFlags = {
+  detach: { ...bool, brief: "Run container in background and print container ID" },
+  interactive: { ...bool, brief: "Keep STDIN open" },
+  tty: { ...bool, brief: "Allocate a pseudo-TTY" },
+  rm: { ...bool, brief: "Automatically remove the container when it exits" },
+  name: { ...str, brief: "Assign a name to the container" },
+  env: { ...list, brief: "Set environment variables (KEY=VALUE, or KEY to copy it)" },
+  envFile: { ...list, brief: "Read in a file of environment variables" },
+  volume: { ...list, brief: "Bind mount a volume (HOST:CONTAINER[:ro])" },
+  workdir: { ...str, brief: "Working directory inside the container" },
+  hostname: { ...str, brief: "Container host name" },
+  entrypoint: { ...str, brief: "Overwrite the default ENTRYPOINT of the image" },
+  memory: {
+    kind: "parsed",
+    parse: parseMemorySize,
+    optional: true,
+    brief: "Memory limit (e.g. 256m, 1g)",
+  },
+  memorySwap: {
+    kind: "parsed",
+    parse: (s: string) => s.trim() === "-1" ? -1 : parseMemorySize(s),
+    optional: true,
+    brief: "Memory plus swap limit; -1 for unlimited swap",
+  },
+  cpus: {
+    kind: "parsed",
+    parse: (s: string) => parseCpus(s),
+    optional: true,
+    brief: "Number of CPUs",
+  },
+  cpuShares: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "CPU shares (relative weight)",
+  },
+  cpusetCpus: {
+    kind: "parsed",
+    parse: (s: string) => parseCpuset(s),
+    optional: true,
+    brief: "CPUs in which to allow execution (0-3, 0,1)",
+  },
+  pidsLimit: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "Tune container pids limit (-1 for unlimited)",
+  },
+  cgroupParent: { ...str, brief: "Parent cgroup (relative: under m-docker's own cgroup)" },
+} as const;
+
+/** Single-letter aliases, as Docker's. */
+export const runAliases = {
+  d: "detach",
+  i: "interactive",
+  t: "tty",
+  e: "env",
+  v: "volume",
+  w: "workdir",
+  h: "hostname",
+  m: "memory",
+  c: "cpuShares",
+} as const;
+
+async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+  const request: RunRequest = {
+    image,
+    command,
+    entrypoint: flags.entrypoint,
+    name: flags.name,
+    env: flags.env ?? [],
+    envFiles: flags.envFile ?? [],
+    volumes: flags.volume ?? [],
+    workdir: flags.workdir,
+    hostname: flags.hostname,
+    tty: flags.tty ?? false,
+    interactive: flags.interactive ?? false,
+    detach: flags.detach ?? false,
+    autoRemove: flags.rm ?? false,
+    limits: {
+      memoryBytes: flags.memory,
+      memorySwapBytes: flags.memorySwap,
+      cpuQuotaUs: flags.cpus?.quotaUs,
+      cpuPeriodUs: flags.cpus?.periodUs,
+      cpuShares: flags.cpuShares,
+      cpusetCpus: flags.cpusetCpus,
+      pidsLimit: flags.pidsLimit,
+    },
+    cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
+  };
+  const { engine } = this;
+  const img = await resolveImage(engine, image);
+  const state = createContainer(engine.roots, engine.containers, engine.images, img, request);
+  if (request.detach) {
+    startDetached(engine.containers, state);
+    println(this, state.id);
+    return 0;
+  }
+  try {
+    return await runForeground(engine.containers, state);
+  } catch (e) {
+    // A failed run leaves nothing behind.
+    const current = engine.containers.read(state.id);
+    if (current) {
+      engine.containers.withLock(state.id, () => removeContainerFiles(engine.containers, current));
+    }
+    throw e;
+  }
+}
+
+/** The `run` command. */
+export const runCommand = buildCommand<RunFlags, [string, ...string[]], CliContext>({
+  func: action(run),
+  parameters: {
+    flags: runFlags,
+    aliases: runAliases,
+    positional: {
+      kind: "array",
+      parameter: { brief: "IMAGE [COMMAND] [ARG...]", parse: String, placeholder: "IMAGE" },
+      minimum: 1,
+    },
+  },
+  docs: { brief: "Create and run a new container from an image" },
+});

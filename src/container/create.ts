@@ -1,0 +1,152 @@
+/**
+ * Creating a container (seed 001's `Create`): claim an ID and a name, make its directories
+ * and generated /etc files, create its cgroup with the limits, and record it as `created`.
+ * Either all of that happens, or nothing is left behind.
+ *
+ * @module
+ */
+
+import { newCgroupManager, openCgroupManager } from "../cgroups/manager.ts";
+import type { ImageRecord, ImageStore } from "../image/store.ts";
+import { containerDir, type Roots } from "../state/roots.ts";
+import type { StateStore } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { isValidContainerName, newContainerId, randomContainerName } from "../util/names.ts";
+import { UsageError } from "../util/errors.ts";
+import { buildSpec, type RunRequest } from "./spec.ts";
+
+/** The name is taken by another container. */
+export class NameConflictError extends UsageError {
+  constructor(name: string, id: string) {
+    super(
+      `Conflict. The container name "/${name}" is already in use by container "${id}". ` +
+        "You have to remove (or rename) that container to be able to reuse that name.",
+    );
+  }
+}
+
+/** Host resolver config for a container with no network of its own: loopback entries dropped. */
+function resolvConf(): string {
+  let host = "";
+  try {
+    host = Deno.readTextFileSync("/etc/resolv.conf");
+  } catch {
+    // No resolver config on the host: the container gets an empty one.
+  }
+  return host.split("\n").filter((l) => !/^\s*nameserver\s+(127\.|::1)/.test(l)).join("\n");
+}
+
+function writeEtcFiles(dir: string, hostname: string): void {
+  const files = etcFiles(dir);
+  Deno.writeTextFileSync(files.hostname, `${hostname}\n`);
+  Deno.writeTextFileSync(
+    files.hosts,
+    `127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-loopback\n` +
+      `127.0.1.1\t${hostname}\n`,
+  );
+  Deno.writeTextFileSync(files.resolvConf, resolvConf());
+}
+
+/** The generated /etc files of a container, by their place in its directory. */
+export function etcFiles(dir: string): { hostname: string; hosts: string; resolvConf: string } {
+  return { hostname: `${dir}/hostname`, hosts: `${dir}/hosts`, resolvConf: `${dir}/resolv.conf` };
+}
+
+/**
+ * Creates a container from an image. Throws `UsageError` for bad input, with nothing
+ * created; any other failure also removes whatever was already made.
+ */
+export function createContainer(
+  roots: Roots,
+  store: StateStore,
+  images: ImageStore,
+  image: ImageRecord,
+  request: RunRequest,
+): ContainerState {
+  if (request.name !== undefined && !isValidContainerName(request.name)) {
+    throw new UsageError(
+      `Invalid container name (${request.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
+  }
+  for (const layer of image.layers) {
+    if (!images.hasLayer(layer)) throw new Error(`image ${image.id}: layer ${layer} is missing`);
+  }
+  const id = newContainerId();
+  const spec = buildSpec(request, image, id);
+  for (const m of spec.mounts) {
+    try {
+      Deno.statSync(m.source);
+    } catch {
+      // Docker creates a missing host directory for -v.
+      Deno.mkdirSync(m.source, { recursive: true });
+    }
+  }
+  const dir = containerDir(roots, id);
+  const state: ContainerState = {
+    id,
+    name: "",
+    spec,
+    status: "created",
+    createdAt: new Date().toISOString(),
+    rootfs: {
+      lowerDirs: image.layers.map((l) => images.layerDiffDir(l)).reverse(),
+      upperDir: `${dir}/upper`,
+      workDir: `${dir}/work`,
+      mountPoint: `${dir}/merged`,
+    },
+    containerDir: dir,
+    logPath: `${dir}/${id}-json.log`,
+    cgroup: { layout: "v1", paths: {} },
+  };
+  // Claim the name under the store lock so two concurrent runs cannot both take it.
+  store.withLock(null, () => {
+    const all = store.list();
+    if (request.name !== undefined) {
+      const holder = all.find((c) => c.name === request.name);
+      if (holder) throw new NameConflictError(request.name, holder.id);
+      state.name = request.name;
+    } else {
+      const taken = new Set(all.map((c) => c.name));
+      do state.name = randomContainerName(); while (taken.has(state.name));
+    }
+    store.write(state);
+  });
+  try {
+    for (const d of [state.rootfs.upperDir, state.rootfs.workDir, state.rootfs.mountPoint]) {
+      Deno.mkdirSync(d, { recursive: true, mode: 0o755 });
+    }
+    writeEtcFiles(dir, spec.hostname);
+    const cgroup = newCgroupManager({ id, parent: spec.cgroupParent });
+    state.cgroup = { layout: cgroup.layout, paths: cgroup.paths };
+    store.write(state); // record the paths first, so a crash during create can be cleaned up
+    cgroup.create(spec.limits);
+    return state;
+  } catch (e) {
+    removeContainerFiles(store, state);
+    throw e;
+  }
+}
+
+/** Removes a container's cgroup, directories and state: the last step of every removal. */
+export function removeContainerFiles(store: StateStore, state: ContainerState): void {
+  const errors: string[] = [];
+  const attempt = (what: string, fn: () => void) => {
+    try {
+      fn();
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) errors.push(`${what}: ${(e as Error).message}`);
+    }
+  };
+  attempt("cgroup", () => destroyCgroup(state));
+  attempt("container directory", () => Deno.removeSync(state.containerDir, { recursive: true }));
+  if (errors.length > 0) {
+    throw new Error(`removing container ${state.id}: ${errors.join("; ")}`);
+  }
+  store.remove(state.id);
+}
+
+/** Kills whatever is left in a container's cgroup and removes it. */
+export function destroyCgroup(state: ContainerState): void {
+  if (Object.keys(state.cgroup.paths).length === 0) return;
+  openCgroupManager(state.cgroup.layout, state.cgroup.paths).destroy();
+}

@@ -1,0 +1,107 @@
+/**
+ * `run` without `-d`: the CLI itself is the container's monitor. It passes its own stdio
+ * to the container (or relays a terminal), forwards signals, waits, and records the exit.
+ *
+ * @module
+ */
+
+import { close, kill, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
+import type { StateStore } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { recordExit } from "./exit.ts";
+import { pump } from "./io.ts";
+import { startContainer, type StdioPlan } from "./start.ts";
+
+/** Signals a foreground `run` passes on to the container, as Docker's sig-proxy does. */
+const PROXIED_SIGNALS: Deno.Signal[] = [
+  "SIGINT",
+  "SIGTERM",
+  "SIGHUP",
+  "SIGQUIT",
+  "SIGUSR1",
+  "SIGUSR2",
+];
+const SIGNAL_NUMBERS: Record<string, number> = {
+  SIGHUP: 1,
+  SIGINT: 2,
+  SIGQUIT: 3,
+  SIGUSR1: 10,
+  SIGUSR2: 12,
+  SIGTERM: 15,
+};
+
+/** Relays the caller's terminal to the container's, raw, until the container's side closes. */
+function relayTerminal(
+  master: number,
+  interactive: boolean,
+): { done: Promise<void>; restore: () => void } {
+  const isTerminal = Deno.stdin.isTerminal();
+  if (isTerminal && interactive) Deno.stdin.setRaw(true);
+  const resize = () => {
+    try {
+      const { rows, columns } = Deno.consoleSize();
+      setWindowSize(master, rows, columns);
+    } catch {
+      // Not a terminal: the container keeps the default size.
+    }
+  };
+  resize();
+  Deno.addSignalListener("SIGWINCH", resize);
+  if (interactive) {
+    (async () => {
+      const buf = new Uint8Array(4096);
+      for (;;) {
+        const n = await Deno.stdin.read(buf);
+        if (n === null) return;
+        try {
+          writeAll(master, buf.slice(0, n));
+        } catch {
+          return;
+        }
+      }
+    })();
+  }
+  const done = pump(master, (chunk) => {
+    for (let off = 0; off < chunk.length;) off += Deno.stdout.writeSync(chunk.subarray(off));
+  });
+  return {
+    done,
+    restore: () => {
+      Deno.removeSignalListener("SIGWINCH", resize);
+      if (isTerminal && interactive) Deno.stdin.setRaw(false);
+    },
+  };
+}
+
+/**
+ * Starts a created container attached to the caller and waits for it. Returns the exit
+ * code the CLI should exit with.
+ */
+export async function runForeground(store: StateStore, state: ContainerState): Promise<number> {
+  const tty = state.spec.tty;
+  const plan: StdioPlan = tty
+    ? { stdin: "null", stdout: "null", stderr: "inherit" }
+    : { stdin: state.spec.interactive ? "inherit" : "null", stdout: "inherit", stderr: "inherit" };
+  const started = startContainer(store, state, plan);
+  const forward = new Map<Deno.Signal, () => void>();
+  for (const sig of PROXIED_SIGNALS) {
+    const handler = () => {
+      kill(started.pid, SIGNAL_NUMBERS[sig]);
+    };
+    Deno.addSignalListener(sig, handler);
+    forward.set(sig, handler);
+  }
+  const terminal = started.ttyMaster !== undefined
+    ? relayTerminal(started.ttyMaster, state.spec.interactive)
+    : undefined;
+  try {
+    const result = await waitAsync(started.pid);
+    if (terminal) await terminal.done;
+    const recorded = recordExit(store, state.id, result);
+    return recorded?.exitCode ?? result.exitCode;
+  } finally {
+    terminal?.restore();
+    if (started.ttyMaster !== undefined) close(started.ttyMaster);
+    for (const [sig, handler] of forward) Deno.removeSignalListener(sig, handler);
+  }
+}

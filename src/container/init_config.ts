@@ -1,0 +1,40 @@
+/**
+ * What the parent sends the init process over the init socket: plain data, validated by the
+ * parent before it is sent, trusted by init (runc's `configs` package plays this part).
+ *
+ * This module must stay free of imports: it is on init's start-up path.
+ *
+ * @module
+ */
+
+/** A bind mount from the host into the container (`-v HOST:CTR[:ro]`). */
+export interface BindMount {
+  source: string;
+  destination: string;
+  readonly: boolean;
+}
+
+/** Everything init needs to turn itself into the container's first process. */
+export interface InitConfig {
+  /** overlayfs layers: image layers top first, then the container's own upper and work. */
+  rootfs: { lowerDirs: string[]; upperDir: string; workDir: string; mountPoint: string };
+  /** Host files bind-mounted over /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+  etcFiles: { hostname: string; hosts: string; resolvConf: string };
+  mounts: BindMount[];
+  hostname: string;
+  /** argv of the user's command; args[0] is resolved against PATH inside the container. */
+  args: string[];
+  env: string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  /** Allocate a pseudo-terminal in the container's devpts and send its master back. */
+  tty: boolean;
+}
+
+/** The one line init writes back when it fails; success is EOF (the socket closes on exec). */
+export interface InitFailure {
+  error: string;
+  /** 125 for a setup failure, 126 when the command cannot be invoked, 127 when not found. */
+  exitCode: number;
+}

@@ -1,0 +1,40 @@
+/**
+ * Removing a container (seed 001's `Remove`): refused while it runs unless forced; forced
+ * removal kills it first. Everything it owned goes: processes, cgroup, rw layer, state.
+ *
+ * @module
+ */
+
+import { kill } from "../../ffi/libc.ts";
+import { isProcessAlive } from "../state/proc.ts";
+import type { StateStore } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { UsageError } from "../util/errors.ts";
+import { removeContainerFiles } from "./create.ts";
+import { isRunning } from "./observe.ts";
+
+/** Removes a container; `force` kills a running one first. */
+export async function removeContainer(
+  store: StateStore,
+  state: ContainerState,
+  force: boolean,
+): Promise<void> {
+  if (isRunning(state) && !force) {
+    throw new UsageError(
+      `You cannot remove a running container ${state.id}. ` +
+        "Stop the container before attempting removal or force remove",
+    );
+  }
+  if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {
+    kill(state.pid, 9);
+    // PID 1 dying takes the whole PID namespace with it; wait for it to be reaped.
+    const deadline = Date.now() + 10_000;
+    while (isProcessAlive(state.pid, state.pidStartTime) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
+  }
+  store.withLock(state.id, () => {
+    const current = store.read(state.id) ?? state;
+    removeContainerFiles(store, current);
+  });
+}

@@ -1,0 +1,64 @@
+/**
+ * Sending signals to a running container, and `stop`: the stop signal, a grace period,
+ * then SIGKILL, because a PID 1 without a handler ignores SIGTERM (DESIGN.md).
+ *
+ * @module
+ */
+
+import { kill } from "../../ffi/libc.ts";
+import type { StateStore } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { UsageError } from "../util/errors.ts";
+import { hasMonitor, isRunning, observe } from "./observe.ts";
+import { recordExit } from "./exit.ts";
+
+/** The container is not running, so it cannot be signalled. */
+export class NotRunningError extends UsageError {
+  constructor(id: string) {
+    super(`Container ${id} is not running`);
+  }
+}
+
+/** Sends `signal` to the container's PID 1. */
+export function signalContainer(state: ContainerState, signal: number): void {
+  if (!isRunning(state) || !kill(state.pid!, signal)) throw new NotRunningError(state.id);
+}
+
+/** Waits until the container is no longer recorded as running, up to `ms`. */
+export async function waitForExit(store: StateStore, id: string, ms: number): Promise<boolean> {
+  const deadline = Date.now() + ms;
+  for (;;) {
+    const s = store.read(id);
+    if (!s || s.status !== "running") return true;
+    if (!isRunning(s)) {
+      // Dead, but its monitor may still be recording the exit.
+      if (!hasMonitor(s)) {
+        observe(store, s);
+        return true;
+      }
+    }
+    if (Date.now() >= deadline) return false;
+    await new Promise((r) => setTimeout(r, 10));
+  }
+}
+
+/**
+ * Stops a container: its stop signal, then SIGKILL after `timeoutSeconds`. Stopping a
+ * container that is not running is not an error (as Docker).
+ */
+export async function stopContainer(
+  store: StateStore,
+  state: ContainerState,
+  timeoutSeconds = state.spec.stopTimeout,
+): Promise<void> {
+  if (!isRunning(state)) {
+    observe(store, state);
+    return;
+  }
+  kill(state.pid!, state.spec.stopSignal);
+  if (await waitForExit(store, state.id, timeoutSeconds * 1000)) return;
+  kill(state.pid!, 9);
+  if (await waitForExit(store, state.id, 10_000)) return;
+  // The monitor did not record the exit: record it here so the container is not stuck.
+  recordExit(store, state.id, { pid: state.pid!, exitCode: 137, signal: 9 });
+}

@@ -1,0 +1,188 @@
+/**
+ * Starting a created container (seed 001's `Start`): spawn init as PID 1 of a new PID
+ * namespace, put it in the container's cgroup, send it its config over the init socket,
+ * and wait for the EOF that says it has exec'd the user's command.
+ *
+ * @module
+ */
+
+import {
+  CLONE,
+  close,
+  type FdAction,
+  O,
+  open,
+  read,
+  recvFd,
+  setns,
+  socketPair,
+  spawn,
+  unshare,
+  waitSync,
+  writeAll,
+} from "../../ffi/libc.ts";
+import { openCgroupManager } from "../cgroups/manager.ts";
+import { ROLE, selfCommand } from "../roles/self.ts";
+import { processStartTime } from "../state/proc.ts";
+import type { StateStore } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { etcFiles } from "./create.ts";
+import type { InitConfig, InitFailure } from "./init_config.ts";
+
+/** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
+export type StdioSource = "inherit" | "null" | number;
+
+/** The container's standard streams. With a tty, init replaces them with the terminal. */
+export interface StdioPlan {
+  stdin: StdioSource;
+  stdout: StdioSource;
+  stderr: StdioSource;
+}
+
+/** The user's command could not be started; carries Docker's exit code (125, 126, 127). */
+export class ContainerStartError extends Error {
+  override name = "ContainerStartError";
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}
+
+/** A container whose command is running. */
+export interface StartedContainer {
+  pid: number;
+  /** The terminal's master side, when the container has a tty. */
+  ttyMaster?: number;
+}
+
+function stdioActions(plan: StdioPlan): FdAction[] {
+  const actions: FdAction[] = [];
+  const entries: Array<[number, StdioSource]> = [[0, plan.stdin], [1, plan.stdout], [
+    2,
+    plan.stderr,
+  ]];
+  for (const [fd, source] of entries) {
+    if (source === "null") {
+      actions.push({ kind: "open", fd, path: "/dev/null", flags: fd === 0 ? O.RDONLY : O.WRONLY });
+    } else if (typeof source === "number") {
+      actions.push({ kind: "dup", from: source, to: fd });
+    }
+  }
+  return actions;
+}
+
+/**
+ * Spawns init at PID 1 of a new PID namespace. The namespace switch is per thread and
+ * lasts only for the spawn: no await may happen in between (DESIGN.md).
+ */
+function spawnInit(socket: number, plan: StdioPlan): number {
+  const self = selfCommand(ROLE.init);
+  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+  const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: socket, to: 3 }];
+  const ownPidNs = open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
+  try {
+    unshare(CLONE.NEWPID);
+    try {
+      return spawn({ path: self.path, args: self.args, env, fds });
+    } finally {
+      setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
+    }
+  } finally {
+    close(ownPidNs);
+  }
+}
+
+/** Reads until EOF; returns the text (empty on a clean EOF). */
+function readToEnd(fd: number): string {
+  const chunks: number[] = [];
+  const buf = new Uint8Array(4096);
+  for (let n = read(fd, buf); n > 0; n = read(fd, buf)) chunks.push(...buf.subarray(0, n));
+  return new TextDecoder().decode(new Uint8Array(chunks));
+}
+
+function initConfig(state: ContainerState): InitConfig {
+  const s = state.spec;
+  return {
+    rootfs: state.rootfs,
+    etcFiles: etcFiles(state.containerDir),
+    mounts: s.mounts,
+    hostname: s.hostname,
+    args: s.args,
+    env: s.env,
+    cwd: s.cwd,
+    uid: s.uid,
+    gid: s.gid,
+    tty: s.tty,
+  };
+}
+
+/**
+ * Starts a created container and records it as running, with the calling process as its
+ * monitor. On failure the init process is reaped and a `ContainerStartError` thrown; the
+ * caller removes the container.
+ */
+export function startContainer(
+  store: StateStore,
+  state: ContainerState,
+  stdio: StdioPlan,
+): StartedContainer {
+  const [parentSocket, childSocket] = socketPair();
+  let pid = 0;
+  try {
+    pid = spawnInit(childSocket, stdio);
+    close(childSocket);
+    store.withLock(state.id, () => {
+      state.pid = pid;
+      state.monitorPid = Deno.pid;
+      state.monitorStartTime = processStartTime(Deno.pid) ?? undefined;
+      store.write(state);
+    });
+    // Init says it has booted before it joins the cgroup, so that the runtime's own start-up
+    // memory is not charged to the container's limit.
+    const ready = new Uint8Array(1);
+    if (read(parentSocket, ready) !== 1) throw failure(pid, readToEnd(parentSocket));
+    openCgroupManager(state.cgroup.layout, state.cgroup.paths).addProcess(pid);
+    writeAll(parentSocket, new TextEncoder().encode(JSON.stringify(initConfig(state)) + "\n"));
+    let ttyMaster: number | undefined;
+    if (state.spec.tty) {
+      const fd = recvFd(parentSocket);
+      if (fd < 0) throw failure(pid, readToEnd(parentSocket));
+      ttyMaster = fd;
+    }
+    const rest = readToEnd(parentSocket);
+    if (rest !== "") {
+      if (ttyMaster !== undefined) close(ttyMaster);
+      throw failure(pid, rest);
+    }
+    store.withLock(state.id, () => {
+      state.status = "running";
+      state.pidStartTime = processStartTime(pid) ?? undefined;
+      state.startedAt = new Date().toISOString();
+      store.write(state);
+    });
+    return { pid, ttyMaster };
+  } catch (e) {
+    if (pid > 0 && !(e instanceof ContainerStartError)) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+      waitSync(pid);
+    }
+    throw e;
+  } finally {
+    close(parentSocket);
+  }
+}
+
+/** Reaps a failed init and turns its report into a ContainerStartError. */
+function failure(pid: number, report: string): ContainerStartError {
+  const result = waitSync(pid);
+  try {
+    const f = JSON.parse(report.slice(report.indexOf("{"))) as InitFailure;
+    return new ContainerStartError(f.error, f.exitCode);
+  } catch {
+    return new ContainerStartError(
+      `container init exited (${result?.exitCode}) before it could report`,
+      125,
+    );
+  }
+}

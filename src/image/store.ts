@@ -1,0 +1,185 @@
+/**
+ * The image store: unpacked layers addressed by the digest of their content, image records
+ * addressed by the digest of their config (Docker's image ID), and a table of references
+ * (`name:tag`) pointing at image IDs. Layers are shared: every image and container that
+ * uses a layer stacks the same directory as an overlay lower dir.
+ *
+ * ```
+ * <root>/image/layers/<hex>/diff/     the layer's files, complete before the rename
+ * <root>/image/images/<hex>.json      { id, layers, config, created, size }
+ * <root>/image/repositories.json      { "busybox:latest": "sha256:<hex>" }
+ * ```
+ *
+ * @module
+ */
+
+/** The parts of an OCI image config that `run` applies. */
+export interface ImageRunConfig {
+  Env?: string[];
+  Cmd?: string[];
+  Entrypoint?: string[];
+  WorkingDir?: string;
+  User?: string;
+}
+
+/** One image as the store keeps it. */
+export interface ImageRecord {
+  /** `sha256:<hex>` of the image config. */
+  id: string;
+  /** Layer digests (`sha256:<hex>`), bottom first. */
+  layers: string[];
+  config: ImageRunConfig;
+  created: string;
+  /** Unpacked size in bytes. */
+  size: number;
+}
+
+/** An image reference that names no image in the store. */
+export class NoSuchImageError extends Error {
+  override name = "NoSuchImageError";
+  constructor(ref: string) {
+    super(`Unable to find image '${ref}' locally`);
+  }
+}
+
+/**
+ * Normalises a reference to `name:tag` (`busybox` → `busybox:latest`). Digests and
+ * registries come with the registry client.
+ */
+export function normalizeReference(ref: string): string {
+  const lastSlash = ref.lastIndexOf("/");
+  const hasTag = ref.slice(lastSlash + 1).includes(":");
+  return hasTag ? ref : `${ref}:latest`;
+}
+
+/** Checks that a reference is well formed, as Docker's reference grammar does. */
+export function isValidReference(ref: string): boolean {
+  return /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?$/
+    .test(ref);
+}
+
+const hex = (digest: string) => digest.replace(/^sha256:/, "");
+
+/** Reads and writes the image store under `<root>/image`. */
+export class ImageStore {
+  readonly dir: string;
+
+  constructor(root: string) {
+    this.dir = `${root}/image`;
+  }
+
+  /** The directory holding a layer's files. */
+  layerDiffDir(digest: string): string {
+    return `${this.dir}/layers/${hex(digest)}/diff`;
+  }
+
+  /** True when the layer is fully unpacked (it is renamed into place only when complete). */
+  hasLayer(digest: string): boolean {
+    try {
+      return Deno.statSync(this.layerDiffDir(digest)).isDirectory;
+    } catch {
+      return false;
+    }
+  }
+
+  /**
+   * Adds a layer by filling a temporary directory with `fill` and renaming it into place,
+   * so that a crash never leaves a half layer where a container could use it.
+   */
+  addLayer(digest: string, fill: (dir: string) => void): void {
+    if (this.hasLayer(digest)) return;
+    Deno.mkdirSync(`${this.dir}/layers`, { recursive: true });
+    const tmp = Deno.makeTempDirSync({ dir: `${this.dir}/layers`, prefix: ".tmp-" });
+    try {
+      Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
+      fill(`${tmp}/diff`);
+      Deno.renameSync(tmp, `${this.dir}/layers/${hex(digest)}`);
+    } catch (e) {
+      Deno.removeSync(tmp, { recursive: true });
+      if (this.hasLayer(digest)) return; // a concurrent writer won the race
+      throw e;
+    }
+  }
+
+  /** Records an image and points `reference` at it. */
+  addImage(image: ImageRecord, reference?: string): void {
+    Deno.mkdirSync(`${this.dir}/images`, { recursive: true });
+    atomicWrite(`${this.dir}/images/${hex(image.id)}.json`, JSON.stringify(image));
+    if (reference) this.tag(image.id, reference);
+  }
+
+  /** Points `reference` (normalised) at an image ID. */
+  tag(id: string, reference: string): void {
+    const repos = this.references();
+    repos[normalizeReference(reference)] = id;
+    Deno.mkdirSync(this.dir, { recursive: true });
+    atomicWrite(`${this.dir}/repositories.json`, JSON.stringify(repos, null, 2));
+  }
+
+  /** Every reference and the image ID it points at. */
+  references(): Record<string, string> {
+    try {
+      return JSON.parse(Deno.readTextFileSync(`${this.dir}/repositories.json`));
+    } catch {
+      return {};
+    }
+  }
+
+  /** All images, each with the references pointing at it. */
+  list(): Array<ImageRecord & { tags: string[] }> {
+    const refs = Object.entries(this.references());
+    const out: Array<ImageRecord & { tags: string[] }> = [];
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(`${this.dir}/images`)];
+    } catch {
+      return out;
+    }
+    for (const e of entries) {
+      if (!e.name.endsWith(".json")) continue;
+      const image = this.readImage(`sha256:${e.name.slice(0, -5)}`);
+      if (image) {
+        out.push({
+          ...image,
+          tags: refs.filter(([, id]) => id === image.id).map(([r]) => r),
+        });
+      }
+    }
+    return out.sort((a, b) => b.created.localeCompare(a.created));
+  }
+
+  /** One image by ID, or null. */
+  readImage(id: string): ImageRecord | null {
+    try {
+      return JSON.parse(Deno.readTextFileSync(`${this.dir}/images/${hex(id)}.json`));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Finds an image by reference, full ID, or unique ID prefix; null if none matches. */
+  find(ref: string): ImageRecord | null {
+    const byRef = this.references()[normalizeReference(ref)];
+    if (byRef) return this.readImage(byRef);
+    const h = hex(ref);
+    if (/^[0-9a-f]{4,64}$/.test(h)) {
+      const matches = this.list().filter((i) => hex(i.id).startsWith(h));
+      if (matches.length === 1) return matches[0];
+    }
+    return null;
+  }
+}
+
+/** Writes a file so that readers see either the old or the new content. */
+export function atomicWrite(path: string, content: string): void {
+  const tmp = `${path}.tmp-${Deno.pid}`;
+  Deno.writeTextFileSync(tmp, content);
+  Deno.renameSync(tmp, path);
+}
+
+/** sha256 of bytes, as `sha256:<hex>`. */
+export async function sha256(data: Uint8Array<ArrayBuffer> | string): Promise<string> {
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `sha256:${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}

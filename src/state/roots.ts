@@ -1,0 +1,27 @@
+/**
+ * Where m-docker keeps things on the host. Both roots can be moved (flags or environment)
+ * so that tests run in temporary directories and never touch a user's real containers.
+ *
+ * @module
+ */
+
+/** The two directories everything lives under. */
+export interface Roots {
+  /** Persistent data: images, layers, containers' read-write layers and logs. */
+  root: string;
+  /** Runtime state: one directory per container (tmpfs in a normal install). */
+  state: string;
+}
+
+/** Roots from the environment (`M_DOCKER_ROOT`, `M_DOCKER_STATE`) or Docker-like defaults. */
+export function defaultRoots(): Roots {
+  return {
+    root: Deno.env.get("M_DOCKER_ROOT") || "/var/lib/m-docker",
+    state: Deno.env.get("M_DOCKER_STATE") || "/run/m-docker",
+  };
+}
+
+/** The directory holding one container's rw layer, generated /etc files and log. */
+export function containerDir(roots: Roots, id: string): string {
+  return `${roots.root}/containers/${id}`;
+}

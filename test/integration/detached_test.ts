@@ -1,0 +1,241 @@
+/**
+ * `run -d` and the lifecycle commands: the shim, logs, stop, kill, rm, wait, inspect, ps,
+ * concurrency, and crash safety when the shim is killed.
+ */
+import assert from "node:assert/strict";
+import { asRoot, BIN, eventually, Sandbox } from "./harness.ts";
+
+const sb = new Sandbox();
+
+async function inspect(ref: string) {
+  return JSON.parse(await sb.ok(["inspect", ref]))[0];
+}
+
+function shimPid(id: string): number {
+  const state = JSON.parse(Deno.readTextFileSync(`${sb.state}/${id}/state.json`));
+  return state.monitorPid;
+}
+
+Deno.test(
+  { name: "run -d prints the full ID and returns with the container running", ...asRoot },
+  async () => {
+    const id = (await sb.ok([
+      "run",
+      "-d",
+      "--name",
+      "web",
+      "busybox",
+      "sh",
+      "-c",
+      "echo out; echo err >&2; sleep 60",
+    ])).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const c = await inspect("web");
+    assert.equal(c.State.Status, "running");
+    assert.equal(c.State.Running, true);
+    assert.ok(c.State.Pid > 0);
+    assert.equal(c.Id, id);
+    assert.equal(c.Name, "/web");
+    // The shim is its own session leader, detached from any terminal.
+    const stat = Deno.readTextFileSync(`/proc/${shimPid(id)}/stat`);
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    assert.equal(Number(fields[3]), shimPid(id), "shim is a session leader");
+    assert.equal(Number(fields[4]), 0, "shim has no controlling terminal");
+    const ps = await sb.ok(["ps"]);
+    assert.match(ps, /^CONTAINER ID\s+IMAGE\s+COMMAND\s+CREATED\s+STATUS\s+PORTS\s+NAMES\n/);
+    assert.match(
+      ps,
+      new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo out; ec…"\\s+.*Up .*web`),
+    );
+    await eventually(async () => (await sb.run(["logs", "web"])).stdout === "out\n", 3000, "logs");
+    const logs = await sb.run(["logs", "web"]);
+    assert.equal(logs.stderr, "err\n");
+    const stamped = await sb.run(["logs", "-t", "web"]);
+    assert.match(stamped.stdout, /^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{9}Z out\n$/);
+  },
+);
+
+Deno.test({
+  name: "ID prefix and name both resolve; unknown and ambiguous refs are errors",
+  ...asRoot,
+}, async () => {
+  const id = (await inspect("web")).Id as string;
+  assert.equal((await inspect(id.slice(0, 5))).Id, id);
+  const missing = await sb.run(["inspect", "no-such-container"]);
+  assert.equal(missing.code, 125);
+  assert.match(missing.stderr, /No such container: no-such-container/);
+});
+
+Deno.test({ name: "duplicate names are refused, leaving nothing behind", ...asRoot }, async () => {
+  const before = sb.containerIds().length;
+  const r = await sb.run(["run", "-d", "--name", "web", "busybox", "true"]);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /Conflict\. The container name "\/web" is already in use/);
+  assert.equal(sb.containerIds().length, before);
+});
+
+Deno.test({ name: "rm refuses a running container; rm -f removes it", ...asRoot }, async () => {
+  const r = await sb.run(["rm", "web"]);
+  assert.equal(r.code, 125);
+  assert.match(r.stderr, /You cannot remove a running container/);
+  const pid = (await inspect("web")).State.Pid;
+  assert.equal(await sb.ok(["rm", "-f", "web"]), "web\n");
+  assert.throws(() => Deno.statSync(`/proc/${pid}`));
+  assert.equal((await sb.run(["inspect", "web"])).code, 125);
+});
+
+Deno.test({
+  name: "stop: SIGTERM first, SIGKILL after the timeout for a process that ignores it",
+  ...asRoot,
+}, async () => {
+  await sb.ok([
+    "run",
+    "-d",
+    "--name",
+    "stubborn",
+    "busybox",
+    "sh",
+    "-c",
+    "trap '' TERM; echo ready; while :; do sleep 1; done",
+  ]);
+  await eventually(
+    async () => (await sb.run(["logs", "stubborn"])).stdout === "ready\n",
+    3000,
+    "ready",
+  );
+  const t0 = performance.now();
+  assert.equal(await sb.ok(["stop", "-t", "1", "stubborn"]), "stubborn\n");
+  const took = performance.now() - t0;
+  assert.ok(took >= 1000, `stop returned after ${took} ms, before the timeout`);
+  const c = await inspect("stubborn");
+  assert.equal(c.State.Status, "exited");
+  assert.equal(c.State.ExitCode, 137);
+  assert.match(await sb.ok(["ps", "-a"]), /Exited \(137\) .* ago\s+stubborn/);
+  // A polite process stops at SIGTERM with its own code.
+  await sb.ok([
+    "run",
+    "-d",
+    "--name",
+    "polite",
+    "busybox",
+    "sh",
+    "-c",
+    "trap 'exit 7' TERM; while :; do sleep 0.1; done",
+  ]);
+  await new Promise((r) => setTimeout(r, 200));
+  await sb.ok(["stop", "polite"]);
+  assert.equal((await inspect("polite")).State.ExitCode, 7);
+  await sb.ok(["rm", "stubborn", "polite"]);
+});
+
+Deno.test({ name: "kill -s and wait report the signal's exit code", ...asRoot }, async () => {
+  await sb.ok(["run", "-d", "--name", "killme", "busybox", "sleep", "60"]);
+  const waiting = sb.run(["wait", "killme"]);
+  await sb.ok(["kill", "-s", "KILL", "killme"]);
+  const w = await waiting;
+  assert.equal(w.stdout, "137\n");
+  const again = await sb.run(["kill", "killme"]);
+  assert.equal(again.code, 125);
+  assert.match(again.stderr, /is not running/);
+  await sb.ok(["rm", "killme"]);
+});
+
+Deno.test(
+  { name: "logs -f follows until the container exits; --tail limits", ...asRoot },
+  async () => {
+    await sb.ok([
+      "run",
+      "-d",
+      "--name",
+      "counter",
+      "busybox",
+      "sh",
+      "-c",
+      "for i in 1 2 3 4 5; do echo $i; sleep 0.1; done",
+    ]);
+    const followed = await sb.run(["logs", "-f", "counter"]);
+    assert.equal(followed.stdout, "1\n2\n3\n4\n5\n");
+    assert.equal(await sb.ok(["logs", "--tail", "2", "counter"]), "4\n5\n");
+    assert.equal((await inspect("counter")).State.ExitCode, 0);
+    await sb.ok(["rm", "counter"]);
+  },
+);
+
+Deno.test({ name: "run -d --rm removes the container when it exits", ...asRoot }, async () => {
+  const id = (await sb.ok(["run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2"])).trim();
+  await eventually(() => !sb.containerIds().includes(id), 5000, "auto-removal");
+});
+
+Deno.test({ name: "20 concurrent run -d all start, with unique names", ...asRoot }, async () => {
+  const results = await Promise.all(
+    Array.from({ length: 20 }, () => sb.run(["run", "-d", "busybox", "sleep", "60"])),
+  );
+  for (const r of results) assert.equal(r.code, 0, r.stderr);
+  const ids = results.map((r) => r.stdout.trim());
+  assert.equal(new Set(ids).size, 20);
+  const json = (await sb.ok(["ps", "--format", "json"])).trim().split("\n").map((l) =>
+    JSON.parse(l)
+  );
+  assert.equal(json.length, 20);
+  assert.equal(new Set(json.map((c) => c.Names)).size, 20);
+  assert.ok(json.every((c) => c.State === "running"));
+  assert.equal((await sb.ok(["ps", "-q"])).trim().split("\n").length, 20);
+  await sb.ok(["rm", "-f", ...ids]);
+  assert.equal(await sb.ok(["ps", "-aq"]), "");
+});
+
+Deno.test(
+  { name: "kill -9 of the shim: ps tells the truth and rm -f cleans up", ...asRoot },
+  async () => {
+    const id = (await sb.ok(["run", "-d", "--name", "orphan", "busybox", "sleep", "60"])).trim();
+    const pid = (await inspect("orphan")).State.Pid;
+    Deno.kill(shimPid(id), "SIGKILL");
+    await eventually(
+      () => {
+        try {
+          return !Deno.readTextFileSync(`/proc/${shimPid(id)}/stat`).includes(") S");
+        } catch {
+          return true;
+        }
+      },
+      3000,
+      "shim death",
+    );
+    // The container itself lives on, and ps says so.
+    assert.match(await sb.ok(["ps"]), /Up .* orphan/);
+    // Then it dies with nobody to record it: ps reports it exited.
+    Deno.kill(pid, "SIGKILL");
+    await eventually(
+      async () => /Exited \(255\).*orphan/.test(await sb.ok(["ps", "-a"])),
+      3000,
+      "reconcile",
+    );
+    await sb.ok(["rm", "-f", "orphan"]);
+    assert.deepEqual(sb.containerIds(), []);
+  },
+);
+
+Deno.test(
+  { name: "kill -9 of a foreground CLI: the container is still managed", ...asRoot },
+  async () => {
+    const child = new Deno.Command(BIN, {
+      args: ["run", "--name", "fg", "busybox", "sleep", "60"],
+      env: sb.env(),
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    await eventually(
+      async () => /Up .* fg/.test((await sb.run(["ps"])).stdout),
+      5000,
+      "fg running",
+    );
+    child.kill("SIGKILL");
+    await child.status;
+    assert.match(await sb.ok(["ps"]), /Up .* fg/);
+    await sb.ok(["rm", "-f", "fg"]);
+  },
+);
+
+Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
+  await sb.cleanup();
+});

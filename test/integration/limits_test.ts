@@ -1,0 +1,150 @@
+/**
+ * Resource limits: written to the container's cgroup before the command runs, and
+ * enforced: an OOM kill gives 137 and OOMKilled, a fork bomb is contained, CPU is capped.
+ */
+import assert from "node:assert/strict";
+import { asRoot, Sandbox } from "./harness.ts";
+
+const sb = new Sandbox();
+
+interface Inspected {
+  State: { OOMKilled: boolean; ExitCode: number; Status: string; Pid: number };
+  Cgroup: { Layout: string; Paths: Record<string, string> };
+}
+
+async function inspect(ref: string): Promise<Inspected> {
+  return JSON.parse(await sb.ok(["inspect", ref]))[0];
+}
+
+/** Reads a cgroup file of a running container, by controller. */
+function cgroupFile(c: Inspected, controller: string, file: string): string {
+  const dir =
+    Object.entries(c.Cgroup.Paths).find(([k]) => k.split(",").includes(controller))?.[1] ??
+      c.Cgroup.Paths["unified"];
+  return Deno.readTextFileSync(`${dir}/${file}`).trim();
+}
+
+Deno.test(
+  { name: "limits are written to the cgroup and visible from inside", ...asRoot },
+  async () => {
+    const id = (await sb.ok([
+      "run",
+      "-d",
+      "--name",
+      "limited",
+      "-m",
+      "64m",
+      "--cpus",
+      "0.5",
+      "--cpu-shares",
+      "512",
+      "--cpuset-cpus",
+      "0",
+      "--pids-limit",
+      "50",
+      "busybox",
+      "sleep",
+      "60",
+    ])).trim();
+    assert.match(id, /^[0-9a-f]{64}$/);
+    const c = await inspect("limited");
+    if (c.Cgroup.Layout === "v2") {
+      assert.equal(cgroupFile(c, "memory", "memory.max"), String(64 * 1024 * 1024));
+      assert.equal(cgroupFile(c, "cpu", "cpu.max"), "50000 100000");
+      assert.equal(cgroupFile(c, "pids", "pids.max"), "50");
+    } else {
+      assert.equal(cgroupFile(c, "memory", "memory.limit_in_bytes"), String(64 * 1024 * 1024));
+      assert.equal(cgroupFile(c, "cpu", "cpu.cfs_quota_us"), "50000");
+      assert.equal(cgroupFile(c, "cpu", "cpu.cfs_period_us"), "100000");
+      assert.equal(cgroupFile(c, "cpu", "cpu.shares"), "512");
+      assert.equal(cgroupFile(c, "pids", "pids.max"), "50");
+      // The container sees its own cgroup as the root of its cgroup namespace.
+      const inside = await sb.ok([
+        "run",
+        "--rm",
+        "-m",
+        "64m",
+        "busybox",
+        "cat",
+        "/proc/self/cgroup",
+      ]);
+      assert.match(inside, /memory:\/\n/);
+    }
+    assert.equal(cgroupFile(c, "cpuset", "cpuset.cpus"), "0");
+    const procs = cgroupFile(c, "pids", "cgroup.procs").split("\n").map(Number);
+    assert.ok(procs.includes(c.State.Pid), "the container's PID 1 is in its cgroup");
+    await sb.ok(["rm", "-f", "limited"]);
+  },
+);
+
+Deno.test({ name: "memory limit: an OOM kill gives 137 and OOMKilled", ...asRoot }, async () => {
+  const r = await sb.run([
+    "run",
+    "--name",
+    "oom",
+    "-m",
+    "32m",
+    "--memory-swap",
+    "32m",
+    "busybox",
+    "sh",
+    "-c",
+    "x=$(head -c 100m /dev/zero | tr '\\0' a); echo survived",
+  ]);
+  assert.equal(r.code, 137, r.stderr);
+  const c = await inspect("oom");
+  assert.equal(c.State.OOMKilled, true);
+  assert.equal(c.State.ExitCode, 137);
+  assert.match(await sb.ok(["ps", "-a"]), /Exited \(137\)/);
+  await sb.ok(["rm", "oom"]);
+});
+
+Deno.test({ name: "pids limit: a fork bomb is contained", ...asRoot }, async () => {
+  const r = await sb.run([
+    "run",
+    "--rm",
+    "--pids-limit",
+    "20",
+    "busybox",
+    "sh",
+    "-c",
+    // A child shell tries to start 100 sleepers (it dies at the first failed fork); then
+    // the outer shell counts processes with builtins only, since it cannot fork either.
+    "sh -c 'i=0; while [ $i -lt 100 ]; do sleep 5 & i=$((i+1)); done' 2>/dev/null; " +
+    "n=0; for p in /proc/[0-9]*; do n=$((n+1)); done; echo $n",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  const count = Number(r.stdout.trim());
+  assert.ok(count <= 20 && count >= 5, `processes at the peak: ${count}`);
+});
+
+Deno.test({
+  name: "CPU quota: a busy loop under --cpus 0.2 gets about a fifth of a CPU",
+  ...asRoot,
+}, async () => {
+  await sb.ok([
+    "run",
+    "-d",
+    "--name",
+    "spin",
+    "--cpus",
+    "0.2",
+    "busybox",
+    "sh",
+    "-c",
+    "while :; do :; done",
+  ]);
+  const c = await inspect("spin");
+  const usage = () => Number(cgroupFile(c, "cpuacct", "cpuacct.usage")) / 1e9;
+  const before = usage();
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, 1500));
+  const used = (usage() - before) / ((performance.now() - t0) / 1000);
+  await sb.ok(["rm", "-f", "spin"]);
+  assert.ok(used < 0.35, `CPU used per second: ${used.toFixed(2)}`);
+  assert.ok(used > 0.05, `CPU used per second: ${used.toFixed(2)}`);
+});
+
+Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
+  await sb.cleanup();
+});
