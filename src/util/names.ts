@@ -5,7 +5,8 @@
  * @module
  */
 
-const ADJECTIVES = [
+/** Adjectives for generated names. */
+export const ADJECTIVES = [
   "admiring",
   "adoring",
   "affectionate",
@@ -116,7 +117,8 @@ const ADJECTIVES = [
   "zen",
 ];
 
-const SURNAMES = [
+/** Surnames of notable scientists and engineers, for generated names. */
+export const SURNAMES = [
   "agnesi",
   "albattani",
   "allen",
