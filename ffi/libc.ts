@@ -384,6 +384,14 @@ export function writeAll(fd: number, data: Uint8Array<ArrayBuffer>): void {
   }
 }
 
+/**
+ * write(2) on a worker thread: the call starts at once, without waiting for the event loop,
+ * and the promise gives the byte count or -1.
+ */
+export function writeAsync(fd: number, data: Uint8Array<ArrayBuffer>): Promise<number> {
+  return sysAsync(SYS.write, fd, data, data.length);
+}
+
 /** pipe2(2) with O_CLOEXEC: returns [readEnd, writeEnd]. */
 export function pipe(): [number, number] {
   const fds = new Int32Array(2);

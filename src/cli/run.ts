@@ -7,9 +7,12 @@
 
 import { buildCommand } from "@stricli/core";
 import { createContainer, removeContainerFiles } from "../container/create.ts";
-import { startDetached } from "../container/detach.ts";
-import { runForeground } from "../container/foreground.ts";
+import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
+import { foregroundStdio, runForeground } from "../container/foreground.ts";
+import { abandonInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../container/spec.ts";
+import type { ImageRecord } from "../image/store.ts";
+import type { StateStore } from "../state/store.ts";
 import { resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
@@ -137,24 +140,63 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     },
     cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
   };
-  const { engine } = this;
-  const img = await resolveImage(engine, image);
-  const state = createContainer(engine.roots, engine.containers, engine.images, img, request);
-  if (request.detach) {
-    startDetached(engine.containers, state);
-    println(this, state.id);
-    return 0;
-  }
+  const img = await resolveImage(this.engine, image);
+  return request.detach
+    ? await runDetached(this, img, request)
+    : await runAttached(this, img, request);
+}
+
+/** Creates the container; if that fails, `abandon` stops what was started early. */
+function createOrAbandon(
+  ctx: CliContext,
+  img: ImageRecord,
+  request: RunRequest,
+  abandon: () => void,
+) {
+  const { roots, containers, images } = ctx.engine;
   try {
-    return await runForeground(engine.containers, state);
+    return createContainer(roots, containers, images, img, request);
   } catch (e) {
-    // A failed run leaves nothing behind.
-    const current = engine.containers.read(state.id);
-    if (current) {
-      engine.containers.withLock(state.id, () => removeContainerFiles(engine.containers, current));
-    }
+    abandon();
     throw e;
   }
+}
+
+/** Runs `fn`; if it fails, removes the container: a failed run leaves nothing behind. */
+async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promise<T>): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    const current = store.read(id);
+    if (current) store.withLock(id, () => removeContainerFiles(store, current));
+    throw e;
+  }
+}
+
+async function runAttached(
+  ctx: CliContext,
+  img: ImageRecord,
+  request: RunRequest,
+): Promise<number> {
+  const store = ctx.engine.containers;
+  // Init boots (a Deno start) while the container is being created.
+  const init = spawnInit(foregroundStdio(request));
+  const state = createOrAbandon(ctx, img, request, () => abandonInit(init));
+  return await removeOnFailure(store, state.id, () => runForeground(store, state, init));
+}
+
+async function runDetached(
+  ctx: CliContext,
+  img: ImageRecord,
+  request: RunRequest,
+): Promise<number> {
+  const store = ctx.engine.containers;
+  // The shim boots, and spawns init, while the container is being created.
+  const shim = spawnShim(store, request.tty);
+  const state = createOrAbandon(ctx, img, request, () => abandonShim(shim));
+  await removeOnFailure(store, state.id, () => startDetached(store, state, shim));
+  println(ctx, state.id);
+  return 0;
 }
 
 /** The `run` command. */

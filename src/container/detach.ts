@@ -1,11 +1,14 @@
 /**
- * `run -d`: hand a created container to a shim and return once it runs. The shim is a new
- * session with stdio on /dev/null, so it outlives the CLI and any terminal (seed 003).
+ * `run -d`: hand a container to a shim and return once it runs. The shim is a new session
+ * with stdio on /dev/null, so it outlives the CLI and any terminal (seed 003).
+ *
+ * The shim is spawned before the container is created, so that its boot (and its init's)
+ * overlaps with the CLI's work; it waits on its socket for the container's ID.
  *
  * @module
  */
 
-import { close, O, pipe, read, spawn } from "../../ffi/libc.ts";
+import { close, O, read, socketPair, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
 import { ROLE, selfCommand } from "../roles/self.ts";
 import type { ShimReport } from "../roles/shim.ts";
 import type { StateStore } from "../state/store.ts";
@@ -13,17 +16,19 @@ import type { ContainerState } from "../state/types.ts";
 import { removeContainerFiles } from "./create.ts";
 import { ContainerStartError } from "./start.ts";
 
-/**
- * Starts `state` under a new shim. Resolves once the container runs; throws the start
- * error otherwise (the shim has already removed the container by then).
- */
-export function startDetached(store: StateStore, state: ContainerState): void {
-  const [reportRead, reportWrite] = pipe();
-  const self = selfCommand(ROLE.shim, [store.dir, state.id]);
-  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-  let text = "";
+/** A shim waiting for its container's ID on `socket`. */
+export interface ShimProcess {
+  pid: number;
+  socket: number;
+}
+
+/** Spawns a shim for a container that is about to be created. */
+export function spawnShim(store: StateStore, tty: boolean): ShimProcess {
+  const [socket, shimEnd] = socketPair();
   try {
-    spawn({
+    const self = selfCommand(ROLE.shim, [store.dir, tty ? "tty" : "notty"]);
+    const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+    const pid = spawn({
       path: self.path,
       args: self.args,
       env,
@@ -32,16 +37,49 @@ export function startDetached(store: StateStore, state: ContainerState): void {
         { kind: "open", fd: 0, path: "/dev/null", flags: O.RDONLY },
         { kind: "open", fd: 1, path: "/dev/null", flags: O.WRONLY },
         { kind: "open", fd: 2, path: "/dev/null", flags: O.WRONLY },
-        { kind: "dup", from: reportWrite, to: 3 },
+        { kind: "dup", from: shimEnd, to: 3 },
       ],
     });
-    close(reportWrite);
-    const buf = new Uint8Array(4096);
-    for (let n = read(reportRead, buf); n > 0; n = read(reportRead, buf)) {
-      text += new TextDecoder().decode(buf.subarray(0, n));
-    }
+    return { pid, socket };
+  } catch (e) {
+    close(socket);
+    throw e;
   } finally {
-    close(reportRead);
+    close(shimEnd);
+  }
+}
+
+/** Tells a shim there will be no container: it sees EOF and exits. */
+export function abandonShim(shim: ShimProcess): void {
+  close(shim.socket);
+  // The shim is our child until it exits; reap it so no zombie is left.
+  waitSync(shim.pid);
+}
+
+function readAll(fd: number): string {
+  let text = "";
+  const buf = new Uint8Array(4096);
+  for (let n = read(fd, buf); n > 0; n = read(fd, buf)) {
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return text;
+}
+
+/**
+ * Gives the created container to the shim and waits for its report. Resolves once the
+ * container runs; throws the start error otherwise (the shim has removed the container).
+ */
+export function startDetached(
+  store: StateStore,
+  state: ContainerState,
+  shim: ShimProcess,
+): Promise<void> {
+  let text: string;
+  try {
+    writeAll(shim.socket, new TextEncoder().encode(JSON.stringify({ id: state.id }) + "\n"));
+    text = readAll(shim.socket);
+  } finally {
+    close(shim.socket);
   }
   let report: ShimReport;
   try {
@@ -50,7 +88,10 @@ export function startDetached(store: StateStore, state: ContainerState): void {
     // The shim died before it could report: clean up what it may have left.
     const current = store.read(state.id);
     if (current) removeContainerFiles(store, current);
-    throw new ContainerStartError("the container's shim exited before the container started", 125);
+    return Promise.reject(
+      new ContainerStartError("the container's shim exited before the container started", 125),
+    );
   }
-  if (!report.ok) throw new ContainerStartError(report.error, report.exitCode);
+  if (!report.ok) return Promise.reject(new ContainerStartError(report.error, report.exitCode));
+  return Promise.resolve();
 }

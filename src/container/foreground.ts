@@ -10,7 +10,7 @@ import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit } from "./exit.ts";
 import { pump } from "./io.ts";
-import { startContainer, type StdioPlan } from "./start.ts";
+import { type InitProcess, startContainer, type StdioPlan } from "./start.ts";
 
 /** Signals a foreground `run` passes on to the container, as Docker's sig-proxy does. */
 const PROXIED_SIGNALS: Deno.Signal[] = [
@@ -74,15 +74,25 @@ function relayTerminal(
 }
 
 /**
- * Starts a created container attached to the caller and waits for it. Returns the exit
- * code the CLI should exit with.
+ * Where a foreground container's stdio comes from: the caller's own, with stdin only when
+ * `-i` is given. With a tty, init replaces them with the terminal.
  */
-export async function runForeground(store: StateStore, state: ContainerState): Promise<number> {
-  const tty = state.spec.tty;
-  const plan: StdioPlan = tty
+export function foregroundStdio(opts: { tty: boolean; interactive: boolean }): StdioPlan {
+  return opts.tty
     ? { stdin: "null", stdout: "null", stderr: "inherit" }
-    : { stdin: state.spec.interactive ? "inherit" : "null", stdout: "inherit", stderr: "inherit" };
-  const started = startContainer(store, state, plan);
+    : { stdin: opts.interactive ? "inherit" : "null", stdout: "inherit", stderr: "inherit" };
+}
+
+/**
+ * Starts a created container attached to the caller (with an init spawned with
+ * `foregroundStdio`) and waits for it. Returns the exit code the CLI should exit with.
+ */
+export async function runForeground(
+  store: StateStore,
+  state: ContainerState,
+  init: InitProcess,
+): Promise<number> {
+  const started = await startContainer(store, state, init);
   const forward = new Map<Deno.Signal, () => void>();
   for (const sig of PROXIED_SIGNALS) {
     const handler = () => {

@@ -21,7 +21,7 @@ import {
   waitSync,
   writeAll,
 } from "../../ffi/libc.ts";
-import { openCgroupManager } from "../cgroups/manager.ts";
+import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { ROLE, selfCommand } from "../roles/self.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
@@ -70,25 +70,57 @@ function stdioActions(plan: StdioPlan): FdAction[] {
   return actions;
 }
 
+/** An init process that has been spawned and waits for its config on `socket`. */
+export interface InitProcess {
+  pid: number;
+  socket: number;
+  /** The background cgroup-migration warm-up (see `warmUpCgroupMigration`). */
+  warmUp: Promise<void>;
+}
+
 /**
- * Spawns init at PID 1 of a new PID namespace. The namespace switch is per thread and
- * lasts only for the spawn: no await may happen in between (DESIGN.md).
+ * Spawns init at PID 1 of a new PID namespace, before the container exists: init's boot
+ * (a Deno start, ~15 ms) then overlaps with creating the container. Until it is sent a
+ * config it does nothing, and it exits when the socket closes.
+ *
+ * The namespace switch is per thread and lasts only for the spawn: no await may happen in
+ * between (DESIGN.md).
  */
-function spawnInit(socket: number, plan: StdioPlan): number {
-  const self = selfCommand(ROLE.init);
-  const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
-  const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: socket, to: 3 }];
-  const ownPidNs = open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
+export function spawnInit(plan: StdioPlan): InitProcess {
+  // Pays the kernel's cgroup-migration grace period in the background, while init boots.
+  const warmUp = warmUpCgroupMigration();
+  const [parentSocket, childSocket] = socketPair();
   try {
-    unshare(CLONE.NEWPID);
+    const self = selfCommand(ROLE.init);
+    const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+    const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
+    const ownPidNs = open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
     try {
-      return spawn({ path: self.path, args: self.args, env, fds });
+      unshare(CLONE.NEWPID);
+      try {
+        const pid = spawn({ path: self.path, args: self.args, env, fds });
+        return { pid, socket: parentSocket, warmUp };
+      } finally {
+        setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
+      }
     } finally {
-      setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
+      close(ownPidNs);
     }
+  } catch (e) {
+    close(parentSocket);
+    throw e;
   } finally {
-    close(ownPidNs);
+    close(childSocket);
   }
+}
+
+/** Ends an init that will not be used: it sees EOF and exits; reap it. */
+export function abandonInit(init: InitProcess): void {
+  close(init.socket);
+  try {
+    Deno.kill(init.pid, "SIGKILL");
+  } catch { /* already gone */ }
+  waitSync(init.pid);
 }
 
 /** Reads until EOF; returns the text (empty on a clean EOF). */
@@ -116,39 +148,39 @@ function initConfig(state: ContainerState): InitConfig {
 }
 
 /**
- * Starts a created container and records it as running, with the calling process as its
- * monitor. On failure the init process is reaped and a `ContainerStartError` thrown; the
- * caller removes the container.
+ * Starts a created container with a spawned `init` and records it as running, with the
+ * calling process as its monitor. On failure init is reaped and the error thrown (a
+ * `ContainerStartError` with Docker's exit code when init reported it); the caller
+ * removes the container.
  */
-export function startContainer(
+export async function startContainer(
   store: StateStore,
   state: ContainerState,
-  stdio: StdioPlan,
-): StartedContainer {
-  const [parentSocket, childSocket] = socketPair();
-  let pid = 0;
+  init: InitProcess,
+): Promise<StartedContainer> {
+  const { pid, socket } = init;
   try {
-    pid = spawnInit(childSocket, stdio);
-    close(childSocket);
     store.withLock(state.id, () => {
       state.pid = pid;
       state.monitorPid = Deno.pid;
       state.monitorStartTime = processStartTime(Deno.pid) ?? undefined;
       store.write(state);
     });
+    const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     // Init says it has booted before it joins the cgroup, so that the runtime's own start-up
     // memory is not charged to the container's limit.
     const ready = new Uint8Array(1);
-    if (read(parentSocket, ready) !== 1) throw failure(pid, readToEnd(parentSocket));
-    openCgroupManager(state.cgroup.layout, state.cgroup.paths).addProcess(pid);
-    writeAll(parentSocket, new TextEncoder().encode(JSON.stringify(initConfig(state)) + "\n"));
+    if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
+    await init.warmUp;
+    cgroup.addProcess(pid);
+    writeAll(socket, new TextEncoder().encode(JSON.stringify(initConfig(state)) + "\n"));
     let ttyMaster: number | undefined;
     if (state.spec.tty) {
-      const fd = recvFd(parentSocket);
-      if (fd < 0) throw failure(pid, readToEnd(parentSocket));
+      const fd = recvFd(socket);
+      if (fd < 0) throw failure(pid, readToEnd(socket));
       ttyMaster = fd;
     }
-    const rest = readToEnd(parentSocket);
+    const rest = readToEnd(socket);
     if (rest !== "") {
       if (ttyMaster !== undefined) close(ttyMaster);
       throw failure(pid, rest);
@@ -161,7 +193,7 @@ export function startContainer(
     });
     return { pid, ttyMaster };
   } catch (e) {
-    if (pid > 0 && !(e instanceof ContainerStartError)) {
+    if (!(e instanceof ContainerStartError)) {
       try {
         Deno.kill(pid, "SIGKILL");
       } catch { /* already gone */ }
@@ -169,7 +201,7 @@ export function startContainer(
     }
     throw e;
   } finally {
-    close(parentSocket);
+    close(socket);
   }
 }
 

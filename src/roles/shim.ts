@@ -1,55 +1,82 @@
 /**
  * The `shim` role: one detached process per `-d` container (seeds 000 and 003). It runs in
- * its own session with no terminal, ignores SIGHUP, starts the container, tells the CLI
- * over fd 3 whether that worked, then writes the container's output to its log, waits for
- * it to exit, records the exit code, and removes it if it was started with `--rm`.
+ * its own session with no terminal and ignores SIGHUP. It spawns init at once, so that
+ * both boot while the CLI creates the container, then receives the container's ID over
+ * fd 3, starts it, and reports back. Afterwards it writes the container's output to its
+ * log, waits for it to exit, records the exit code, and removes it if it has `--rm`.
  *
  * @module
  */
 
-import { close, pipe, waitAsync, writeAll } from "../../ffi/libc.ts";
+import { close, pipe, read, waitAsync, writeAll } from "../../ffi/libc.ts";
 import { removeContainerFiles } from "../container/create.ts";
 import { recordExit } from "../container/exit.ts";
 import { pump } from "../container/io.ts";
 import { JsonLogWriter } from "../container/logs.ts";
-import { ContainerStartError, startContainer, type StdioPlan } from "../container/start.ts";
+import {
+  abandonInit,
+  ContainerStartError,
+  spawnInit,
+  startContainer,
+  type StartedContainer,
+  type StdioPlan,
+} from "../container/start.ts";
 import { StateStore } from "../state/store.ts";
 
-/** The descriptor on which the shim reports the start to the CLI. */
-export const SHIM_REPORT_FD = 3;
+/** The descriptor of the shim's socket to the CLI. */
+export const SHIM_SOCKET_FD = 3;
 
 /** What the shim tells the CLI: `{ok: true}` or the start error. */
 export type ShimReport = { ok: true } | { ok: false; error: string; exitCode: number };
 
 function report(r: ShimReport): void {
   try {
-    writeAll(SHIM_REPORT_FD, new TextEncoder().encode(JSON.stringify(r) + "\n"));
+    writeAll(SHIM_SOCKET_FD, new TextEncoder().encode(JSON.stringify(r) + "\n"));
   } catch {
     // The CLI is gone; the container's state tells the story.
   }
-  close(SHIM_REPORT_FD);
+  close(SHIM_SOCKET_FD);
 }
 
-/** Entry point of the shim role: `shim STATE_DIR CONTAINER_ID`. */
+/** The container ID the CLI sends, or null if it closed the socket (create failed). */
+function receiveId(): string | null {
+  let text = "";
+  const buf = new Uint8Array(512);
+  while (!text.includes("\n")) {
+    const n = read(SHIM_SOCKET_FD, buf);
+    if (n === 0) return null;
+    text += new TextDecoder().decode(buf.subarray(0, n));
+  }
+  return (JSON.parse(text) as { id: string }).id;
+}
+
+/** Entry point of the shim role: `shim STATE_DIR tty|notty`. */
 export async function runShim(args: string[]): Promise<never> {
-  const [stateDir, id] = args;
+  const [stateDir, ttyArg] = args;
   Deno.addSignalListener("SIGHUP", () => {});
   Deno.chdir("/"); // never keep the caller's working directory busy
-  const store = new StateStore(stateDir);
-  const state = store.read(id);
-  if (!state) {
-    report({ ok: false, error: `No such container: ${id}`, exitCode: 125 });
-    Deno.exit(125);
-  }
-  const tty = state.spec.tty;
+  const tty = ttyArg === "tty";
   const out = tty ? undefined : pipe();
   const err = tty ? undefined : pipe();
   const plan: StdioPlan = out && err
     ? { stdin: "null", stdout: out[1], stderr: err[1] }
     : { stdin: "null", stdout: "null", stderr: "null" };
-  let started;
+  const init = spawnInit(plan);
+  // Only the container may hold the write ends, so that its exit is our end of file.
+  if (out && err) {
+    close(out[1]);
+    close(err[1]);
+  }
+  const id = receiveId();
+  const store = new StateStore(stateDir);
+  const state = id ? store.read(id) : null;
+  if (!id || !state) {
+    abandonInit(init);
+    Deno.exit(0);
+  }
+  let started: StartedContainer;
   try {
-    started = startContainer(store, state, plan);
+    started = await startContainer(store, state, init);
   } catch (e) {
     const exitCode = e instanceof ContainerStartError ? e.exitCode : 125;
     try {
@@ -59,10 +86,6 @@ export async function runShim(args: string[]): Promise<never> {
     }
     report({ ok: false, error: (e as Error).message, exitCode });
     Deno.exit(exitCode);
-  }
-  if (out && err) {
-    close(out[1]);
-    close(err[1]);
   }
   report({ ok: true });
   const log = new JsonLogWriter(state.logPath);
