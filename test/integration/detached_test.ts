@@ -48,8 +48,11 @@ Deno.test(
       new RegExp(`${id.slice(0, 12)}\\s+busybox\\s+"sh -c 'echo out; ec…"\\s+.*Up .*web`),
     );
     const full = await sb.ok(["ps", "--no-trunc"]);
-  assert.match(full, new RegExp(`${id}\\s+busybox\\s+"sh -c 'echo out; echo err >&2; sleep 60'"`));
-  await eventually(async () => (await sb.run(["logs", "web"])).stdout === "out\n", 3000, "logs");
+    assert.match(
+      full,
+      new RegExp(`${id}\\s+busybox\\s+"sh -c 'echo out; echo err >&2; sleep 60'"`),
+    );
+    await eventually(async () => (await sb.run(["logs", "web"])).stdout === "out\n", 3000, "logs");
     const logs = await sb.run(["logs", "web"]);
     assert.equal(logs.stderr, "err\n");
     const stamped = await sb.run(["logs", "-t", "web"]);

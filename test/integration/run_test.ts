@@ -230,10 +230,13 @@ Deno.test({ name: "stdin: closed without -i, streamed with -i", ...asRoot }, asy
   assert.equal((await sb.run(["run", "--rm", "busybox", "cat"], { stdin: "hi\n" })).stdout, "");
 });
 
-Deno.test({ name: "no descriptor of the runtime leaks into the container", ...asRoot }, async () => {
-  // 0-2 are stdio and 3 is ls's own handle on the directory it lists.
-  assert.equal(await out("ls", "/proc/self/fd"), "0\n1\n2\n3\n");
-});
+Deno.test(
+  { name: "no descriptor of the runtime leaks into the container", ...asRoot },
+  async () => {
+    // 0-2 are stdio and 3 is ls's own handle on the directory it lists.
+    assert.equal(await out("ls", "/proc/self/fd"), "0\n1\n2\n3\n");
+  },
+);
 
 Deno.test({ name: "capabilities are Docker's default set", ...asRoot }, async () => {
   const status = await out("grep", "CapBnd", "/proc/self/status");
