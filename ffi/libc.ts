@@ -37,6 +37,7 @@ const spawnSymbols = {
   posix_spawn_file_actions_init: { parameters: ["buffer"], result: "i32" },
   posix_spawn_file_actions_destroy: { parameters: ["buffer"], result: "i32" },
   posix_spawn_file_actions_adddup2: { parameters: ["buffer", "i32", "i32"], result: "i32" },
+  posix_spawn_file_actions_addclosefrom_np: { parameters: ["buffer", "i32"], result: "i32" },
   posix_spawn_file_actions_addopen: {
     parameters: ["buffer", "i32", "buffer", "i32", "u32"],
     result: "i32",
@@ -81,6 +82,8 @@ const SYS = {
   setresuid: 117,
   setresgid: 119,
   pivot_root: 155,
+  chroot: 161,
+  gettid: 186,
   prctl: 157,
   mount: 165,
   umount2: 166,
@@ -203,6 +206,7 @@ export const O = {
   NONBLOCK: 0o4000,
   DIRECTORY: 0o200000,
   CLOEXEC: 0o2000000,
+  PATH: 0o10000000,
 } as const;
 
 /** Signal numbers by name, for the signals a user can name on the command line. */
@@ -308,6 +312,16 @@ export function sethostname(name: string): void {
 /** chdir(2) on the calling thread's filesystem context (Deno.chdir may not be). */
 export function chdir(path: string): void {
   check("chdir", sys(SYS.chdir, cString(path)), path);
+}
+
+/** chroot(2) on the calling thread's filesystem context. */
+export function chroot(path: string): void {
+  check("chroot", sys(SYS.chroot, cString(path)), path);
+}
+
+/** The calling thread's ID (gettid(2)); the main thread's is the process ID. */
+export function gettid(): number {
+  return sys(SYS.gettid);
 }
 
 /** fchdir(2): change directory to an open directory descriptor. */
@@ -535,12 +549,32 @@ export function setsid(): void {
   check("setsid", sys(SYS.setsid));
 }
 
-/** Sets real, effective and saved user and group IDs and the supplementary groups. */
-export function setCredentials(uid: number, gid: number, groups: readonly number[]): void {
+/**
+ * Sets the calling thread's user and group IDs and supplementary groups. `saved` keeps a
+ * saved set-ID (root) so that the thread can switch back later.
+ */
+export function setCredentials(
+  uid: number,
+  gid: number,
+  groups: readonly number[],
+  saved: { uid: number; gid: number } = { uid, gid },
+): void {
+  // Raw syscalls change only the calling thread (glibc's wrappers would change them all),
+  // which is what lets `exec` take a user's identity for one spawn and give it back.
   const g = new Uint32Array(groups);
   check("setgroups", sys(SYS.setgroups, groups.length, g.length ? new Uint8Array(g.buffer) : null));
-  check("setresgid", sys(SYS.setresgid, gid, gid, gid));
-  check("setresuid", sys(SYS.setresuid, uid, uid, uid));
+  check("setresgid", sys(SYS.setresgid, gid, gid, saved.gid));
+  check("setresuid", sys(SYS.setresuid, uid, uid, saved.uid));
+}
+
+/**
+ * Gives the calling thread back full root credentials after `setCredentials` kept a saved
+ * root ID: the user ID first, since it restores the capabilities the group calls need.
+ */
+export function restoreRootCredentials(): void {
+  check("setresuid", sys(SYS.setresuid, 0, 0, 0));
+  check("setresgid", sys(SYS.setresgid, 0, 0, 0));
+  check("setgroups", sys(SYS.setgroups, 0, null));
 }
 
 /** kill(2). Returns false when the process does not exist (ESRCH). */
@@ -645,7 +679,7 @@ export interface SpawnOptions {
   args: readonly string[];
   /** The complete environment as `KEY=value` strings. */
   env: readonly string[];
-  /** Descriptor set-up, applied in order in the child. */
+  /** Descriptor set-up, applied in order in the child; every higher descriptor is closed. */
   fds?: readonly FdAction[];
   /** Start a new session (setsid), detaching from the controlling terminal. */
   newSession?: boolean;
@@ -663,15 +697,20 @@ export function spawn(opts: SpawnOptions): number {
   l.posix_spawnattr_init(attr);
   const keep: Uint8Array[] = [];
   try {
+    let highest = 2;
     for (const a of opts.fds ?? []) {
       if (a.kind === "dup") {
         l.posix_spawn_file_actions_adddup2(actions, a.from, a.to);
+        highest = Math.max(highest, a.to);
       } else {
         const p = cString(a.path);
         keep.push(p);
         l.posix_spawn_file_actions_addopen(actions, a.fd, p, a.flags, a.mode ?? 0o644);
+        highest = Math.max(highest, a.fd);
       }
     }
+    // Deno leaves descriptors without close-on-exec: none of them may reach the child.
+    l.posix_spawn_file_actions_addclosefrom_np(actions, highest + 1);
     // sigset_t is 128 bytes in glibc; the kernel reads the first 8. SIGKILL and SIGSTOP
     // cannot be reset; glibc skips them.
     const all = new Uint8Array(128).fill(0xff), none = new Uint8Array(128);

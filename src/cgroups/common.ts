@@ -104,3 +104,14 @@ export function rmdirWithRetry(fs: CgroupFs, dir: string, timeoutMs = 2000): voi
     }
   }
 }
+
+/** Parses /proc/self/cgroup: hierarchy controllers (`""` for v2) to the caller's path. */
+export function parseProcCgroup(text: string): Map<string, string> {
+  const out = new Map<string, string>();
+  for (const line of text.trim().split("\n")) {
+    const first = line.indexOf(":"), second = line.indexOf(":", first + 1);
+    if (first < 0 || second < 0) continue;
+    out.set(line.slice(first + 1, second), line.slice(second + 1));
+  }
+  return out;
+}

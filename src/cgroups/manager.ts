@@ -13,6 +13,9 @@
 
 import { close, O, open, writeAsync } from "../../ffi/libc.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
+import { parseProcCgroup } from "./common.ts";
+
+export { parseProcCgroup };
 import type { ResourceLimits } from "./limits.ts";
 import { UsageError } from "../util/errors.ts";
 import { CgroupV1Manager, v1Hierarchies } from "./v1.ts";
@@ -41,6 +44,11 @@ export interface CgroupManager {
   killAll(): void;
   /** Kills what is left and removes the cgroup. Missing directories are fine. */
   destroy(): void;
+  /**
+   * Moves the calling thread (v1; on v2 the whole process, since v2 places processes, not
+   * threads) into the cgroup, so that what it spawns starts there. Returns how to go back.
+   */
+  enterCallingThread(): () => void;
 }
 
 /** The default parent of containers' cgroups, relative to the caller's own cgroup. */
@@ -74,17 +82,6 @@ export function validateCgroupParent(parent: string): void {
       `invalid cgroup parent "${parent}": use a path such as "m-docker" or "/m-docker/web", without ".."`,
     );
   }
-}
-
-/** Parses /proc/self/cgroup: hierarchy controllers (`""` for v2) to the caller's path. */
-export function parseProcCgroup(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.trim().split("\n")) {
-    const first = line.indexOf(":"), second = line.indexOf(":", first + 1);
-    if (first < 0 || second < 0) continue;
-    out.set(line.slice(first + 1, second), line.slice(second + 1));
-  }
-  return out;
 }
 
 /** Where a container's cgroup goes in one hierarchy mounted at `mount`. */

@@ -6,11 +6,13 @@
  */
 
 import type { CgroupLayout, CgroupManager } from "./manager.ts";
+import { gettid } from "../../ffi/libc.ts";
 import type { CgroupFs } from "./fs.ts";
 import type { ResourceLimits } from "./limits.ts";
 import {
   killAllIn,
   mkdirLevels,
+  parseProcCgroup,
   readProcs,
   removeQuietly,
   rmdirWithRetry,
@@ -149,6 +151,21 @@ export class CgroupV1Manager implements CgroupManager {
 
   addProcess(pid: number): void {
     for (const dir of Object.values(this.paths)) this.fs.write(`${dir}/cgroup.procs`, String(pid));
+  }
+
+  enterCallingThread(): () => void {
+    const tid = String(gettid());
+    const own = parseProcCgroup(Deno.readTextFileSync("/proc/thread-self/cgroup"));
+    const back: string[] = [];
+    for (const [name, dir] of Object.entries(this.paths)) {
+      const mount = dir.slice(0, dir.indexOf(`/${name}/`) + name.length + 1);
+      const entry = [...own].find(([c]) => c !== "" && c.replace(/^name=/, "") === name);
+      if (entry) back.push(`${mount}${entry[1] === "/" ? "" : entry[1]}/tasks`);
+      this.fs.write(`${dir}/tasks`, tid);
+    }
+    return () => {
+      for (const file of back) this.fs.write(file, tid);
+    };
   }
 
   oomKilled(): boolean {

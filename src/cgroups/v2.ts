@@ -85,6 +85,13 @@ export class CgroupV2Manager implements CgroupManager {
     this.fs.write(`${this.dir}/cgroup.procs`, String(pid));
   }
 
+  enterCallingThread(): () => void {
+    const own = Deno.readTextFileSync("/proc/self/cgroup").match(/^0::(.*)$/m)?.[1] ?? "/";
+    const back = `${this.root}${own === "/" ? "" : own}/cgroup.procs`;
+    this.fs.write(`${this.dir}/cgroup.procs`, String(Deno.pid));
+    return () => this.fs.write(back, String(Deno.pid));
+  }
+
   oomKilled(): boolean {
     const file = `${this.dir}/memory.events`;
     if (!this.fs.exists(file)) return false;

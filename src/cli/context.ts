@@ -7,7 +7,7 @@
 
 import type { CommandContext } from "@stricli/core";
 import type { Engine } from "../engine.ts";
-import { ContainerStartError } from "../container/start.ts";
+import { ExitCodeError } from "../util/errors.ts";
 
 /** The context stricli hands to each command. */
 export interface CliContext extends CommandContext {
@@ -28,7 +28,7 @@ export function reportError(ctx: CliContext, e: unknown): number {
   const message = e instanceof Error ? e.message : String(e);
   ctx.process.stderr.write(`m-docker: ${message}\n`);
   if (ctx.debug && e instanceof Error && e.stack) ctx.process.stderr.write(`${e.stack}\n`);
-  return e instanceof ContainerStartError ? e.exitCode : EXIT_ENGINE_ERROR;
+  return e instanceof ExitCodeError ? e.exitCode : EXIT_ENGINE_ERROR;
 }
 
 /**

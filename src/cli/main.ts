@@ -10,16 +10,19 @@ import { openEngine } from "../engine.ts";
 import { defaultRoots } from "../state/roots.ts";
 import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
 import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
+import { execAliases, execCommand, execFlags } from "./exec.ts";
 import { imagesCommand, importCommand } from "./images.ts";
 import { inspectCommand } from "./inspect.ts";
 import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
 import { logsCommand } from "./logs.ts";
 import { psCommand } from "./ps.ts";
+import { topCommand } from "./top.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 
 const routes = buildRouteMap({
   routes: {
     run: runCommand,
+    exec: execCommand,
     ps: psCommand,
     logs: logsCommand,
     stop: stopCommand,
@@ -27,6 +30,7 @@ const routes = buildRouteMap({
     rm: rmCommand,
     inspect: inspectCommand,
     wait: waitCommand,
+    top: topCommand,
     images: imagesCommand,
     import: importCommand,
   },
@@ -68,11 +72,22 @@ const app = buildApplication(
   },
 );
 
-/** Flags of `run` that take a value, by long (kebab) name and by alias. */
-const RUN_VALUE_FLAGS = new Set([
-  ...Object.entries(runFlags).filter(([, f]) => f.kind === "parsed").map(([n]) => kebab(n)),
-  ...Object.entries(runAliases).filter(([, n]) => runFlags[n].kind === "parsed").map(([a]) => a),
-]);
+/** Flags that take a value, by long (kebab) name and by alias: where flags end. */
+function valueFlags(
+  flags: Record<string, { kind: string }>,
+  aliases: Record<string, string>,
+): Set<string> {
+  return new Set([
+    ...Object.entries(flags).filter(([, f]) => f.kind === "parsed").map(([n]) => kebab(n)),
+    ...Object.entries(aliases).filter(([, n]) => flags[n].kind === "parsed").map(([a]) => a),
+  ]);
+}
+
+/** Commands whose trailing arguments belong to the container's program. */
+const TRAILING: Record<string, Set<string>> = {
+  run: valueFlags(runFlags, runAliases),
+  exec: valueFlags(execFlags, execAliases),
+};
 
 /** Runs the CLI on `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
@@ -99,9 +114,8 @@ export async function main(args: string[]): Promise<number> {
       state: options.state ?? defaults.state,
     });
     ctx = { process: stdio, engine, debug: options.debug };
-    const argv = rest[0] === "run"
-      ? ["run", ...escapeTrailingCommand(rest.slice(1), RUN_VALUE_FLAGS)]
-      : rest;
+    const trailing = TRAILING[rest[0]];
+    const argv = trailing ? [rest[0], ...escapeTrailingCommand(rest.slice(1), trailing)] : rest;
     await run(app, argv, ctx);
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);

@@ -5,7 +5,14 @@
  * @module
  */
 
-import { close, kill, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
+import {
+  close,
+  kill,
+  setWindowSize,
+  waitAsync,
+  type WaitResult,
+  writeAll,
+} from "../../ffi/libc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit } from "./exit.ts";
@@ -84,6 +91,36 @@ export function foregroundStdio(opts: { tty: boolean; interactive: boolean }): S
 }
 
 /**
+ * Attaches the caller to a running process: its terminal relayed (when it has one), the
+ * caller's signals forwarded, until it exits. Used by `run` and `exec`.
+ */
+export async function attach(
+  proc: { pid: number; ttyMaster?: number },
+  interactive: boolean,
+): Promise<WaitResult> {
+  const forward = new Map<Deno.Signal, () => void>();
+  for (const sig of PROXIED_SIGNALS) {
+    const handler = () => {
+      kill(proc.pid, SIGNAL_NUMBERS[sig]);
+    };
+    Deno.addSignalListener(sig, handler);
+    forward.set(sig, handler);
+  }
+  const terminal = proc.ttyMaster !== undefined
+    ? relayTerminal(proc.ttyMaster, interactive)
+    : undefined;
+  try {
+    const result = await waitAsync(proc.pid);
+    if (terminal) await terminal.done;
+    return result;
+  } finally {
+    terminal?.restore();
+    if (proc.ttyMaster !== undefined) close(proc.ttyMaster);
+    for (const [sig, handler] of forward) Deno.removeSignalListener(sig, handler);
+  }
+}
+
+/**
  * Starts a created container attached to the caller (with an init spawned with
  * `foregroundStdio`) and waits for it. Returns the exit code the CLI should exit with.
  */
@@ -93,25 +130,7 @@ export async function runForeground(
   init: InitProcess,
 ): Promise<number> {
   const started = await startContainer(store, state, init);
-  const forward = new Map<Deno.Signal, () => void>();
-  for (const sig of PROXIED_SIGNALS) {
-    const handler = () => {
-      kill(started.pid, SIGNAL_NUMBERS[sig]);
-    };
-    Deno.addSignalListener(sig, handler);
-    forward.set(sig, handler);
-  }
-  const terminal = started.ttyMaster !== undefined
-    ? relayTerminal(started.ttyMaster, state.spec.interactive)
-    : undefined;
-  try {
-    const result = await waitAsync(started.pid);
-    if (terminal) await terminal.done;
-    const recorded = recordExit(store, state.id, result);
-    return recorded?.exitCode ?? result.exitCode;
-  } finally {
-    terminal?.restore();
-    if (started.ttyMaster !== undefined) close(started.ttyMaster);
-    for (const [sig, handler] of forward) Deno.removeSignalListener(sig, handler);
-  }
+  const result = await attach(started, state.spec.interactive);
+  const recorded = recordExit(store, state.id, result);
+  return recorded?.exitCode ?? result.exitCode;
 }

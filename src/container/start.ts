@@ -28,6 +28,7 @@ import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "./create.ts";
 import type { InitConfig, InitFailure } from "./init_config.ts";
+import { ExitCodeError } from "../util/errors.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
 export type StdioSource = "inherit" | "null" | number;
@@ -40,11 +41,8 @@ export interface StdioPlan {
 }
 
 /** The user's command could not be started; carries Docker's exit code (125, 126, 127). */
-export class ContainerStartError extends Error {
+export class ContainerStartError extends ExitCodeError {
   override name = "ContainerStartError";
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
 }
 
 /** A container whose command is running. */

@@ -15,7 +15,6 @@ import {
   cloexecFrom,
   CLONE,
   close,
-  dropBoundingCapability,
   dup2,
   execve,
   interfaceUp,
@@ -34,34 +33,12 @@ import {
 import { SyscallError } from "../../ffi/errors.ts";
 import type { InitConfig, InitFailure } from "../container/init_config.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
+import { resolveCommand } from "../rootfs/command.ts";
+import { dropCapabilities } from "../rootfs/capabilities.ts";
+import { ExitCodeError } from "../util/errors.ts";
 
 /** The descriptor the parent puts the init socket on. */
 export const INIT_SOCKET_FD = 3;
-
-/** Docker's default capability set; everything else leaves the bounding set. */
-const DEFAULT_CAPABILITIES = new Set([
-  0, // CHOWN
-  1, // DAC_OVERRIDE
-  3, // FOWNER
-  4, // FSETID
-  5, // KILL
-  6, // SETGID
-  7, // SETUID
-  8, // SETPCAP
-  10, // NET_BIND_SERVICE
-  13, // NET_RAW
-  18, // SYS_CHROOT
-  27, // MKNOD
-  29, // AUDIT_WRITE
-  31, // SETFCAP
-]);
-
-/** An error with the exit code Docker would give for it. */
-class InitError extends Error {
-  constructor(message: string, readonly exitCode: number) {
-    super(message);
-  }
-}
 
 /** Reads the config: one JSON line. EOF before it means the parent gave up. */
 function readConfig(fd: number): InitConfig {
@@ -69,7 +46,7 @@ function readConfig(fd: number): InitConfig {
   const buf = new Uint8Array(65536);
   for (;;) {
     const n = read(fd, buf);
-    if (n === 0) throw new InitError("init: the parent closed the init socket", 125);
+    if (n === 0) throw new ExitCodeError("init: the parent closed the init socket", 125);
     chunks.push(buf.slice(0, n));
     if (buf[n - 1] === 0x0a) break;
   }
@@ -77,46 +54,6 @@ function readConfig(fd: number): InitConfig {
     chunks.length === 1 ? chunks[0] : new Uint8Array(chunks.flatMap((c) => [...c])),
   );
   return JSON.parse(text) as InitConfig;
-}
-
-function dropCapabilities(): void {
-  const last = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
-  for (let cap = 0; cap <= last; cap++) {
-    if (!DEFAULT_CAPABILITIES.has(cap)) dropBoundingCapability(cap);
-  }
-}
-
-function envValue(env: string[], key: string): string | undefined {
-  const entry = env.findLast((e) => e.startsWith(`${key}=`));
-  return entry?.slice(key.length + 1);
-}
-
-/** Finds the program to exec as Docker does, with 127 for "not found", 126 otherwise. */
-function resolveCommand(name: string, env: string[]): string {
-  const candidates = name.includes("/")
-    ? [name]
-    : (envValue(env, "PATH") ?? "").split(":").filter((d) => d).map((d) => `${d}/${name}`);
-  for (const path of candidates) {
-    let info: Deno.FileInfo;
-    try {
-      info = Deno.statSync(path);
-    } catch {
-      continue;
-    }
-    if (info.isDirectory) {
-      if (name.includes("/")) throw new InitError(`exec: "${name}": is a directory`, 126);
-      continue;
-    }
-    if (((info.mode ?? 0) & 0o111) === 0) {
-      if (name.includes("/")) throw new InitError(`exec: "${name}": permission denied`, 126);
-      continue;
-    }
-    return path;
-  }
-  if (name.includes("/")) {
-    throw new InitError(`exec: "${name}": stat ${name}: no such file or directory`, 127);
-  }
-  throw new InitError(`exec: "${name}": executable file not found in $PATH`, 127);
 }
 
 /** Makes the terminal slave the process's stdio and controlling terminal. */
@@ -137,7 +74,7 @@ function workingDirectory(cwd: string): void {
   try {
     Deno.chdir(cwd);
   } catch (e) {
-    throw new InitError(`chdir to cwd ("${cwd}") set in config.json failed: ${e}`, 125);
+    throw new ExitCodeError(`chdir to cwd ("${cwd}") set in config.json failed: ${e}`, 125);
   }
 }
 
@@ -161,9 +98,9 @@ function becomeContainer(config: InitConfig): never {
     return execve(path, config.args, config.env);
   } catch (e) {
     if (e instanceof SyscallError && e.errno === 2) {
-      throw new InitError(`exec: "${config.args[0]}": no such file or directory`, 127);
+      throw new ExitCodeError(`exec: "${config.args[0]}": no such file or directory`, 127);
     }
-    throw new InitError(`exec: "${config.args[0]}": ${(e as Error).message}`, 126);
+    throw new ExitCodeError(`exec: "${config.args[0]}": ${(e as Error).message}`, 126);
   }
 }
 
@@ -177,7 +114,7 @@ export function runInit(): never {
   } catch (e) {
     failure = {
       error: (e as Error).message,
-      exitCode: e instanceof InitError ? e.exitCode : 125,
+      exitCode: e instanceof ExitCodeError ? e.exitCode : 125,
     };
   }
   try {

@@ -16,3 +16,19 @@
 export class UsageError extends Error {
   override name = "UsageError";
 }
+
+/**
+ * An error that decides the process's exit code, as Docker's do: 125 when the engine
+ * failed, 126 when the command cannot be invoked, 127 when it is not found.
+ *
+ * @example
+ * ```ts
+ * throw new ExitCodeError(`exec: "nope": executable file not found in $PATH`, 127);
+ * ```
+ */
+export class ExitCodeError extends Error {
+  override name = "ExitCodeError";
+  constructor(message: string, readonly exitCode: number) {
+    super(message);
+  }
+}

@@ -54,6 +54,20 @@ Deno.test({
   assert.match(r.output, /42/);
 });
 
+Deno.test({
+  name: "exec -it: a terminal from the container's own devpts, as controlling tty",
+  ...asRoot,
+}, async () => {
+  await sb.ok(["run", "-d", "--name", "box", "busybox", "sleep", "60"]);
+  const r = await underTerminal(["exec", "-it", "box", "sh"], "tty; echo TERM=$TERM\nexit 5\n");
+  assert.equal(r.code, 5, r.output);
+  assert.match(r.output, /\/dev\/pts\/\d+\r*\n/);
+  assert.match(r.output, /TERM=xterm/);
+  // Job control needs a controlling terminal: busybox sh warns when it has none.
+  assert.doesNotMatch(r.output, /job control turned off/);
+  await sb.ok(["rm", "-f", "box"]);
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

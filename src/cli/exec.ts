@@ -1,0 +1,83 @@
+/**
+ * `m-docker exec [-i] [-t] [-d] [-e K=V]... [-w DIR] [-u USER] CONTAINER CMD [ARG...]`.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { execInContainer } from "../container/exec.ts";
+import { attach } from "../container/foreground.ts";
+import { observe } from "../container/observe.ts";
+import { UsageError } from "../util/errors.ts";
+import { action, type CliContext } from "./context.ts";
+
+interface ExecFlags {
+  detach?: boolean;
+  interactive?: boolean;
+  tty?: boolean;
+  env?: string[];
+  workdir?: string;
+  user?: string;
+}
+
+const bool = { kind: "boolean", optional: true } as const;
+const str = { kind: "parsed", parse: String, optional: true } as const;
+
+/** The flags `exec` takes; also used to find where the container name starts. */
+export const execFlags = {
+  detach: { ...bool, brief: "Detached mode: run command in the background" },
+  interactive: { ...bool, brief: "Keep STDIN open" },
+  tty: { ...bool, brief: "Allocate a pseudo-TTY" },
+  env: { ...str, variadic: true, brief: "Set environment variables" },
+  workdir: { ...str, brief: "Working directory inside the container" },
+  user: { ...str, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
+} as const;
+
+/** Single-letter aliases, as Docker's. */
+export const execAliases = {
+  d: "detach",
+  i: "interactive",
+  t: "tty",
+  e: "env",
+  w: "workdir",
+  u: "user",
+} as const;
+
+async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: string[]) {
+  if (args.length === 0) {
+    throw new UsageError(`exec requires a command: m-docker exec ${ref} CMD [ARG...]`);
+  }
+  if (flags.workdir !== undefined && !flags.workdir.startsWith("/")) {
+    throw new UsageError(
+      `the working directory '${flags.workdir}' is invalid, it needs to be an absolute path`,
+    );
+  }
+  const store = this.engine.containers;
+  const state = observe(store, store.resolve(ref));
+  const proc = execInContainer(state, {
+    args,
+    env: flags.env ?? [],
+    cwd: flags.workdir,
+    user: flags.user,
+    tty: flags.tty ?? false,
+    interactive: flags.interactive ?? false,
+    detach: flags.detach ?? false,
+  });
+  if (flags.detach) return 0;
+  return (await attach(proc, flags.interactive ?? false)).exitCode;
+}
+
+/** The `exec` command. */
+export const execCommand = buildCommand<ExecFlags, [string, ...string[]], CliContext>({
+  func: action(exec),
+  parameters: {
+    flags: execFlags,
+    aliases: execAliases,
+    positional: {
+      kind: "array",
+      parameter: { brief: "CONTAINER COMMAND [ARG...]", parse: String, placeholder: "CONTAINER" },
+      minimum: 1,
+    },
+  },
+  docs: { brief: "Execute a command in a running container" },
+});

@@ -1,0 +1,38 @@
+/**
+ * `m-docker top CONTAINER`.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { observe } from "../container/observe.ts";
+import { containerProcesses } from "../container/top.ts";
+import { formatTable } from "../util/table.ts";
+import { action, type CliContext, println } from "./context.ts";
+
+async function top(this: CliContext, _flags: Record<never, never>, ref: string) {
+  const store = this.engine.containers;
+  const rows = containerProcesses(observe(store, store.resolve(ref))).map((p) => [
+    String(p.uid),
+    String(p.hostPid),
+    String(p.hostPpid),
+    String(p.containerPid),
+    p.command,
+  ]);
+  println(this, formatTable(["UID", "PID", "PPID", "CONTAINER PID", "CMD"], rows));
+  await Promise.resolve();
+  return 0;
+}
+
+/** The `top` command. */
+export const topCommand = buildCommand<Record<never, never>, [string], CliContext>({
+  func: action(top),
+  parameters: {
+    flags: {},
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Container name or ID", parse: String, placeholder: "CONTAINER" }],
+    },
+  },
+  docs: { brief: "Display the running processes of a container" },
+});

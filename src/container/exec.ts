@@ -1,0 +1,169 @@
+/**
+ * `exec`: a new process in a running container. The calling thread enters the container
+ * (its cgroup, then its IPC, UTS, network, cgroup and mount namespaces and its root, then
+ * its PID namespace for the one spawn), spawns the command, and comes back. No second
+ * Deno process is started; all of it is sync FFI on the main thread (DESIGN.md).
+ *
+ * Dropping capabilities from the bounding set cannot be undone, so the calling thread
+ * keeps the container's reduced set afterwards: the CLI process spawns nothing else.
+ *
+ * @module
+ */
+
+import {
+  chdir,
+  chroot,
+  CLONE,
+  close,
+  fchdir,
+  type FdAction,
+  O,
+  open,
+  openPty,
+  restoreRootCredentials,
+  setCredentials,
+  setns,
+  spawn,
+  unshare,
+} from "../../ffi/libc.ts";
+import { openCgroupManager } from "../cgroups/manager.ts";
+import { resolveCommand } from "../rootfs/command.ts";
+import { dropCapabilities } from "../rootfs/capabilities.ts";
+import { resolveUser } from "../rootfs/user.ts";
+import type { ContainerState } from "../state/types.ts";
+import { ExitCodeError } from "../util/errors.ts";
+import { mergeEnv } from "./spec.ts";
+import { isRunning } from "./observe.ts";
+
+/** What to run, as the user asked. */
+export interface ExecRequest {
+  args: string[];
+  /** `-e` entries, added to the container's environment. */
+  env: string[];
+  cwd?: string;
+  /** `-u USER[:GROUP]`. */
+  user?: string;
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+}
+
+/** A process started by `exec`. */
+export interface ExecProcess {
+  pid: number;
+  ttyMaster?: number;
+}
+
+/** The namespaces entered, in an order that works: mount last but PID, which is per spawn. */
+const NAMESPACES: Array<[name: string, flag: number]> = [
+  ["ipc", CLONE.NEWIPC],
+  ["uts", CLONE.NEWUTS],
+  ["net", CLONE.NEWNET],
+  ["cgroup", CLONE.NEWCGROUP],
+  ["mnt", CLONE.NEWNS],
+];
+
+function openNs(pid: number | "thread-self", name: string): number {
+  const base = pid === "thread-self" ? "/proc/thread-self" : `/proc/${pid}`;
+  return open(`${base}/ns/${name}`, O.RDONLY | O.CLOEXEC);
+}
+
+function stdioFor(req: ExecRequest, slave?: string): FdAction[] {
+  if (slave) {
+    return [
+      { kind: "open", fd: 0, path: slave, flags: O.RDWR },
+      { kind: "dup", from: 0, to: 1 },
+      { kind: "dup", from: 0, to: 2 },
+    ];
+  }
+  const nul = (fd: number): FdAction => ({
+    kind: "open",
+    fd,
+    path: "/dev/null",
+    flags: fd ? O.WRONLY : O.RDONLY,
+  });
+  if (req.detach) return [nul(0), nul(1), nul(2)];
+  return req.interactive ? [] : [nul(0)];
+}
+
+/**
+ * Starts `req` in the running container `state`. Throws an `ExitCodeError`: 125 when the
+ * container is not running, 126/127 when the command cannot be run.
+ */
+export function execInContainer(state: ContainerState, req: ExecRequest): ExecProcess {
+  if (!isRunning(state)) {
+    throw new ExitCodeError(`container ${state.id} is not running`, 125);
+  }
+  const target = state.pid!;
+  const spec = state.spec;
+  const own = new Map<string, number>();
+  const theirs = new Map<string, number>();
+  let rootFd = -1, cwdFd = -1, leaveCgroup: (() => void) | undefined;
+  let unshared = false;
+  try {
+    for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
+      own.set(name, openNs("thread-self", name));
+      theirs.set(name, openNs(target, name));
+    }
+    rootFd = open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
+    cwdFd = open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
+    // Into the cgroup first: what this thread spawns is born there.
+    leaveCgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths).enterCallingThread();
+    // setns into a mount namespace needs a filesystem context of this thread's own.
+    unshare(CLONE.FS);
+    unshared = true;
+    for (const [name, flag] of NAMESPACES) {
+      setns(theirs.get(name)!, flag, `${name} namespace of ${target}`);
+    }
+    fchdir(rootFd);
+    chroot(".");
+    const env = mergeEnv(spec.env, req.tty ? ["TERM=xterm"] : [], req.env);
+    const cwd = req.cwd ?? spec.cwd;
+    try {
+      chdir(cwd);
+    } catch {
+      throw new ExitCodeError(`chdir to cwd ("${cwd}") failed: no such file or directory`, 126);
+    }
+    const user = req.user === undefined
+      ? { uid: spec.uid, gid: spec.gid, groups: [spec.gid] }
+      : resolveUser(req.user, (p) => Deno.readTextFileSync(p));
+    const path = resolveCommand(req.args[0], env);
+    let tty: { master: number; slave: string } | undefined;
+    if (req.tty) {
+      const { master, ptsNumber } = openPty("/dev/ptmx");
+      tty = { master, slave: `/dev/pts/${ptsNumber}` };
+    }
+    dropCapabilities(Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim()));
+    setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
+    try {
+      setCredentials(user.uid, user.gid, user.groups, { uid: 0, gid: 0 });
+      try {
+        const pid = spawn({
+          path,
+          args: req.args,
+          env,
+          fds: stdioFor(req, tty?.slave),
+          newSession: req.tty || req.detach,
+        });
+        return { pid, ttyMaster: tty?.master };
+      } catch (e) {
+        if (tty) close(tty.master);
+        throw new ExitCodeError(`exec: "${req.args[0]}": ${(e as Error).message}`, 126);
+      } finally {
+        restoreRootCredentials();
+      }
+    } finally {
+      setns(own.get("pid")!, CLONE.NEWPID, "own pid namespace");
+    }
+  } finally {
+    if (unshared) {
+      // Back to our own namespaces; the mount namespace resets root and cwd, so restore cwd.
+      for (const [name, flag] of [...NAMESPACES].reverse()) {
+        setns(own.get(name)!, flag, `own ${name} namespace`);
+      }
+      fchdir(cwdFd);
+    }
+    leaveCgroup?.();
+    for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd]) if (fd >= 0) close(fd);
+  }
+}

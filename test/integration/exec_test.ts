@@ -1,0 +1,170 @@
+/**
+ * `exec`: a process that joins a running container's namespaces and cgroup, with the
+ * container's environment and working directory unless told otherwise.
+ */
+import assert from "node:assert/strict";
+import { asRoot, eventually, Sandbox } from "./harness.ts";
+
+const sb = new Sandbox();
+let id = "";
+
+Deno.test(
+  { name: "exec joins the container's namespaces, root and cgroup", ...asRoot },
+  async () => {
+    id = (await sb.ok([
+      "run",
+      "-d",
+      "--name",
+      "target",
+      "-e",
+      "FROM_RUN=1",
+      "-w",
+      "/srv",
+      "--pids-limit",
+      "50",
+      "busybox",
+      "sh",
+      "-c",
+      "echo made-by-run > /tmp/marker; exec sleep 60",
+    ])).trim();
+    await eventually(async () =>
+      (await sb.run(["exec", "target", "cat", "/tmp/marker"])).stdout === "made-by-run\n"
+    );
+    // PID namespace: the container's PID 1 is visible as 1, and the exec'd process is not 1.
+    assert.equal(await sb.ok(["exec", "target", "cat", "/proc/1/comm"]), "sleep\n");
+    assert.notEqual(await sb.ok(["exec", "target", "sh", "-c", "echo $$"]), "1\n");
+    assert.equal(await sb.ok(["exec", "target", "hostname"]), `${id.slice(0, 12)}\n`);
+    assert.equal(await sb.ok(["exec", "target", "ls", "/sys/class/net"]), "lo\n");
+    // The same cgroup as the container's PID 1.
+    const inspected = JSON.parse(await sb.ok(["inspect", "target"]))[0];
+    const pidsDir = inspected.Cgroup.Paths.pids;
+    if (pidsDir) {
+      const child = sb.run(["exec", "target", "sleep", "2"]);
+      await eventually(() =>
+        Deno.readTextFileSync(`${pidsDir}/cgroup.procs`).trim().split("\n").length >= 2
+      );
+      await child;
+    }
+    assert.equal(
+      await sb.ok(["exec", "target", "grep", "CapBnd", "/proc/self/status"]),
+      "CapBnd:\t00000000a80425fb\n",
+    );
+    // No descriptor of the CLI leaks in: 0-2, and 3 is ls's own.
+    assert.equal(await sb.ok(["exec", "target", "ls", "/proc/self/fd"]), "0\n1\n2\n3\n");
+  },
+);
+
+Deno.test(
+  { name: "exec uses the container's env and workdir; -e, -w and -u override", ...asRoot },
+  async () => {
+    const env = await sb.ok(["exec", "target", "env"]);
+    assert.match(env, /^FROM_RUN=1$/m);
+    assert.match(env, /^PATH=\/usr\/local\/sbin:/m);
+    assert.equal(await sb.ok(["exec", "target", "pwd"]), "/srv\n");
+    assert.equal(await sb.ok(["exec", "-w", "/tmp", "target", "pwd"]), "/tmp\n");
+    assert.equal(
+      await sb.ok([
+        "exec",
+        "-e",
+        "FROM_RUN=2",
+        "-e",
+        "NEW=x",
+        "target",
+        "sh",
+        "-c",
+        "echo $FROM_RUN$NEW",
+      ]),
+      "2x\n",
+    );
+    assert.equal(
+      await sb.ok(["exec", "-u", "nobody", "target", "id"]),
+      "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+    );
+    assert.equal(await sb.ok(["exec", "-u", "1234:5678", "target", "id", "-u"]), "1234\n");
+    const bad = await sb.run(["exec", "-u", "nosuchuser", "target", "id"]);
+    assert.equal(bad.code, 126);
+    assert.match(bad.stderr, /unable to find user nosuchuser/);
+  },
+);
+
+Deno.test({ name: "exec exit codes: the command's, 126, 127", ...asRoot }, async () => {
+  assert.equal((await sb.run(["exec", "target", "sh", "-c", "exit 3"])).code, 3);
+  const notFound = await sb.run(["exec", "target", "no-such-command"]);
+  assert.equal(notFound.code, 127);
+  assert.match(notFound.stderr, /executable file not found/);
+  assert.equal((await sb.run(["exec", "target", "/etc/passwd"])).code, 126);
+  assert.equal((await sb.run(["exec", "-w", "/no/such/dir", "target", "true"])).code, 126);
+});
+
+Deno.test({ name: "exec -i streams stdin; without -i stdin is empty", ...asRoot }, async () => {
+  assert.equal(
+    (await sb.run(["exec", "-i", "target", "cat"], { stdin: "piped in\n" })).stdout,
+    "piped in\n",
+  );
+  assert.equal((await sb.run(["exec", "target", "cat"], { stdin: "ignored\n" })).stdout, "");
+});
+
+Deno.test(
+  { name: "exec -d returns at once and its process outlives the command", ...asRoot },
+  async () => {
+    const r = await sb.run([
+      "exec",
+      "-d",
+      "target",
+      "sh",
+      "-c",
+      "sleep 0.5; echo done > /tmp/detached",
+    ]);
+    assert.equal(r.code, 0);
+    assert.equal(r.stdout, "");
+    assert.notEqual(
+      (await sb.run(["exec", "target", "cat", "/tmp/detached"])).code,
+      0,
+      "not yet written",
+    );
+    await eventually(
+      async () => (await sb.run(["exec", "target", "cat", "/tmp/detached"])).stdout === "done\n",
+      5000,
+    );
+  },
+);
+
+Deno.test(
+  { name: "exec into a stopped or unknown container is an error with 125", ...asRoot },
+  async () => {
+    await sb.ok(["run", "--name", "stopped", "busybox", "true"]);
+    const r = await sb.run(["exec", "stopped", "true"]);
+    assert.equal(r.code, 125);
+    assert.match(r.stderr, /is not running/);
+    const unknown = await sb.run(["exec", "nope", "true"]);
+    assert.equal(unknown.code, 125);
+    assert.match(unknown.stderr, /No such container: nope/);
+    const noCmd = await sb.run(["exec", "target"]);
+    assert.equal(noCmd.code, 125);
+    await sb.ok(["rm", "stopped"]);
+  },
+);
+
+Deno.test(
+  { name: "top lists the container's processes with host and container PIDs", ...asRoot },
+  async () => {
+    const child = sb.run(["exec", "target", "sleep", "1.5"]);
+    let out = "";
+    await eventually(
+      async () => (out = await sb.ok(["top", "target"])).includes("sleep 1.5"),
+      3000,
+    );
+    await child;
+    const lines = out.trim().split("\n");
+    assert.match(lines[0], /^UID\s+PID\s+PPID\s+CONTAINER PID\s+CMD$/);
+    const first = lines[1].split(/\s+/);
+    assert.equal(first[3], "1");
+    assert.equal(first[4], "sleep");
+    const inspected = JSON.parse(await sb.ok(["inspect", "target"]))[0];
+    assert.equal(Number(first[1]), inspected.State.Pid);
+  },
+);
+
+Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
+  await sb.cleanup();
+});
