@@ -5,6 +5,7 @@
  */
 
 import { buildCommand } from "@stricli/core";
+import { warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { execInContainer } from "../container/exec.ts";
 import { attach } from "../container/foreground.ts";
 import { observe } from "../container/observe.ts";
@@ -52,8 +53,11 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
       `the working directory '${flags.workdir}' is invalid, it needs to be an absolute path`,
     );
   }
+  // The cgroup join below waits a kernel grace period unless one was started earlier.
+  const warm = warmUpCgroupMigration();
   const store = this.engine.containers;
   const state = observe(store, store.resolve(ref));
+  await warm;
   const proc = execInContainer(state, {
     args,
     env: flags.env ?? [],

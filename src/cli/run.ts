@@ -11,7 +11,6 @@ import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { abandonInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../container/spec.ts";
-import type { ImageRecord } from "../image/store.ts";
 import type { StateStore } from "../state/store.ts";
 import { resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
@@ -140,21 +139,17 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     },
     cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
   };
-  const img = await resolveImage(this.engine, image);
-  return request.detach
-    ? await runDetached(this, img, request)
-    : await runAttached(this, img, request);
+  return request.detach ? await runDetached(this, request) : await runAttached(this, request);
 }
 
-/** Creates the container; if that fails, `abandon` stops what was started early. */
-function createOrAbandon(
-  ctx: CliContext,
-  img: ImageRecord,
-  request: RunRequest,
-  abandon: () => void,
-) {
+/**
+ * Resolves the image and creates the container; if that fails, `abandon` stops what was
+ * started early (init or the shim, spawned first so that their boot overlaps this work).
+ */
+async function createOrAbandon(ctx: CliContext, request: RunRequest, abandon: () => void) {
   const { roots, containers, images } = ctx.engine;
   try {
+    const img = await resolveImage(ctx.engine, request.image);
     return createContainer(roots, containers, images, img, request);
   } catch (e) {
     abandon();
@@ -173,27 +168,19 @@ async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promi
   }
 }
 
-async function runAttached(
-  ctx: CliContext,
-  img: ImageRecord,
-  request: RunRequest,
-): Promise<number> {
+async function runAttached(ctx: CliContext, request: RunRequest): Promise<number> {
   const store = ctx.engine.containers;
   // Init boots (a Deno start) while the container is being created.
   const init = spawnInit(foregroundStdio(request));
-  const state = createOrAbandon(ctx, img, request, () => abandonInit(init));
+  const state = await createOrAbandon(ctx, request, () => abandonInit(init));
   return await removeOnFailure(store, state.id, () => runForeground(store, state, init));
 }
 
-async function runDetached(
-  ctx: CliContext,
-  img: ImageRecord,
-  request: RunRequest,
-): Promise<number> {
+async function runDetached(ctx: CliContext, request: RunRequest): Promise<number> {
   const store = ctx.engine.containers;
   // The shim boots, and spawns init, while the container is being created.
   const shim = spawnShim(store, request.tty);
-  const state = createOrAbandon(ctx, img, request, () => abandonShim(shim));
+  const state = await createOrAbandon(ctx, request, () => abandonShim(shim));
   await removeOnFailure(store, state.id, () => startDetached(store, state, shim));
   println(ctx, state.id);
   return 0;
