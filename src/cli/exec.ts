@@ -8,6 +8,7 @@ import { buildCommand } from "@stricli/core";
 import { warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { execInContainer } from "../container/exec.ts";
 import { attach } from "../container/foreground.ts";
+import { SignalProxy } from "../container/signal_proxy.ts";
 import { observe } from "../container/observe.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext } from "./context.ts";
@@ -53,6 +54,7 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
       `the working directory '${flags.workdir}' is invalid, it needs to be an absolute path`,
     );
   }
+  using signals = new SignalProxy();
   // The cgroup join below waits a kernel grace period unless one was started earlier.
   const warm = warmUpCgroupMigration();
   const store = this.engine.containers;
@@ -68,7 +70,7 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
     detach: flags.detach ?? false,
   });
   if (flags.detach) return 0;
-  return (await attach(proc, flags.interactive ?? false)).exitCode;
+  return (await attach(proc, flags.interactive ?? false, signals)).exitCode;
 }
 
 /** The `exec` command. */

@@ -10,9 +10,9 @@ import { SIGNALS } from "../../ffi/libc.ts";
 import { observe } from "../container/observe.ts";
 import { removeContainer } from "../container/remove.ts";
 import { signalContainer, stopContainer, waitForExit } from "../container/signal.ts";
-import { UsageError } from "../util/errors.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { parseInteger } from "./run.ts";
+import { parseSignal } from "./signals.ts";
 
 const refs = {
   kind: "array",
@@ -36,19 +36,6 @@ async function eachContainer(
     }
   }
   return status;
-}
-
-/** Parses a signal given as `KILL`, `SIGKILL` or `9`. */
-export function parseSignal(s: string): number {
-  if (/^\d+$/.test(s)) {
-    const n = Number(s);
-    if (n >= 1 && n <= 64) return n;
-  } else {
-    const upper = s.toUpperCase();
-    const n = SIGNALS[upper] ?? SIGNALS[`SIG${upper}`];
-    if (n) return n;
-  }
-  throw new UsageError(`invalid signal: ${s}`);
 }
 
 /** `stop [-t SECONDS] CONTAINER...` */

@@ -9,6 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { createContainer, removeContainerFiles } from "../container/create.ts";
 import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
+import { SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../container/spec.ts";
 import type { StateStore } from "../state/store.ts";
@@ -16,6 +17,7 @@ import { resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext, println } from "./context.ts";
+import { parseSignal } from "./signals.ts";
 
 /** Parses a whole number flag value, rejecting junk such as `12x`. */
 export function parseInteger(s: string): number {
@@ -42,6 +44,9 @@ interface RunFlags {
   cpusetCpus?: string;
   pidsLimit?: number;
   cgroupParent?: string;
+  stopSignal?: number;
+  stopTimeout?: number;
+  init?: boolean;
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -98,6 +103,22 @@ export const runFlags = {
     brief: "Tune container pids limit (-1 for unlimited)",
   },
   cgroupParent: { ...str, brief: "Parent cgroup (relative: under m-docker's own cgroup)" },
+  stopSignal: {
+    kind: "parsed",
+    parse: parseSignal,
+    optional: true,
+    brief: "Signal to stop the container",
+  },
+  stopTimeout: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "Seconds to wait for the stop signal before SIGKILL",
+  },
+  init: {
+    ...bool,
+    brief: "Run an init inside the container that forwards signals and reaps processes",
+  },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -128,6 +149,9 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     interactive: flags.interactive ?? false,
     detach: flags.detach ?? false,
     autoRemove: flags.rm ?? false,
+    stopSignal: flags.stopSignal,
+    stopTimeout: flags.stopTimeout,
+    init: flags.init ?? false,
     limits: {
       memoryBytes: flags.memory,
       memorySwapBytes: flags.memorySwap,
@@ -170,10 +194,12 @@ async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promi
 
 async function runAttached(ctx: CliContext, request: RunRequest): Promise<number> {
   const store = ctx.engine.containers;
+  // Signals from here on go to the container once it runs, not to this process.
+  using signals = new SignalProxy();
   // Init boots (a Deno start) while the container is being created.
   const init = spawnInit(foregroundStdio(request));
   const state = await createOrAbandon(ctx, request, () => abandonInit(init));
-  return await removeOnFailure(store, state.id, () => runForeground(store, state, init));
+  return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
 }
 
 async function runDetached(ctx: CliContext, request: RunRequest): Promise<number> {

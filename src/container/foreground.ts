@@ -7,7 +7,6 @@
 
 import {
   close,
-  kill,
   setWindowSize,
   waitAsync,
   type WaitResult,
@@ -16,26 +15,9 @@ import {
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit } from "./exit.ts";
+import type { SignalProxy } from "./signal_proxy.ts";
 import { pump } from "./io.ts";
 import { type InitProcess, startContainer, type StdioPlan } from "./start.ts";
-
-/** Signals a foreground `run` passes on to the container, as Docker's sig-proxy does. */
-const PROXIED_SIGNALS: Deno.Signal[] = [
-  "SIGINT",
-  "SIGTERM",
-  "SIGHUP",
-  "SIGQUIT",
-  "SIGUSR1",
-  "SIGUSR2",
-];
-const SIGNAL_NUMBERS: Record<string, number> = {
-  SIGHUP: 1,
-  SIGINT: 2,
-  SIGQUIT: 3,
-  SIGUSR1: 10,
-  SIGUSR2: 12,
-  SIGTERM: 15,
-};
 
 /** Relays the caller's terminal to the container's, raw, until the container's side closes. */
 function relayTerminal(
@@ -92,20 +74,15 @@ export function foregroundStdio(opts: { tty: boolean; interactive: boolean }): S
 
 /**
  * Attaches the caller to a running process: its terminal relayed (when it has one), the
- * caller's signals forwarded, until it exits. Used by `run` and `exec`.
+ * caller's signals forwarded by `signals` (installed before the process was started), until
+ * it exits. Used by `run` and `exec`.
  */
 export async function attach(
   proc: { pid: number; ttyMaster?: number },
   interactive: boolean,
+  signals: SignalProxy,
 ): Promise<WaitResult> {
-  const forward = new Map<Deno.Signal, () => void>();
-  for (const sig of PROXIED_SIGNALS) {
-    const handler = () => {
-      kill(proc.pid, SIGNAL_NUMBERS[sig]);
-    };
-    Deno.addSignalListener(sig, handler);
-    forward.set(sig, handler);
-  }
+  signals.forwardTo(proc.pid);
   const terminal = proc.ttyMaster !== undefined
     ? relayTerminal(proc.ttyMaster, interactive)
     : undefined;
@@ -116,7 +93,6 @@ export async function attach(
   } finally {
     terminal?.restore();
     if (proc.ttyMaster !== undefined) close(proc.ttyMaster);
-    for (const [sig, handler] of forward) Deno.removeSignalListener(sig, handler);
   }
 }
 
@@ -128,9 +104,10 @@ export async function runForeground(
   store: StateStore,
   state: ContainerState,
   init: InitProcess,
+  signals: SignalProxy,
 ): Promise<number> {
   const started = await startContainer(store, state, init);
-  const result = await attach(started, state.spec.interactive);
+  const result = await attach(started, state.spec.interactive, signals);
   const recorded = recordExit(store, state.id, result);
   return recorded?.exitCode ?? result.exitCode;
 }

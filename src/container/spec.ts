@@ -37,7 +37,19 @@ export interface RunRequest {
   autoRemove: boolean;
   limits: ResourceLimits;
   cgroupParent?: string;
+  /** `--stop-signal`, as a number; SIGTERM when absent. */
+  stopSignal?: number;
+  /** `--stop-timeout` in seconds; 10 when absent. */
+  stopTimeout?: number;
+  /** `--init`: run the command under a small init that reaps zombies and forwards signals. */
+  init?: boolean;
 }
+
+/** Where `--init`'s program is bind-mounted inside the container (Docker's path). */
+export const INIT_PATH = "/sbin/docker-init";
+
+/** The host's static tini, which `--init` runs as PID 1 (Docker's docker-init is tini). */
+export const HOST_INIT_BINARY = "/usr/bin/tini-static";
 
 /** Parses `-v HOST:CONTAINER[:ro|rw]` for bind mounts. */
 export function parseVolume(spec: string): BindMount {
@@ -130,9 +142,25 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
     cmd = []; // Docker: --entrypoint clears the image's Cmd
   }
   if (request.command.length > 0) cmd = request.command;
-  const args = [...entrypoint, ...cmd];
-  if (args.length === 0 || args[0] === "") {
+  const command = [...entrypoint, ...cmd];
+  if (command.length === 0 || command[0] === "") {
     throw new UsageError("no command specified: the image has no Cmd or Entrypoint");
+  }
+  const mounts = request.volumes.map(parseVolume);
+  let args = command;
+  if (request.init) {
+    try {
+      Deno.statSync(HOST_INIT_BINARY);
+    } catch {
+      throw new UsageError(
+        `--init needs ${HOST_INIT_BINARY} on the host: install Debian's tini (scripts/setup does)`,
+      );
+    }
+    mounts.push({ source: HOST_INIT_BINARY, destination: INIT_PATH, readonly: true });
+    args = [INIT_PATH, "--", ...command];
+  }
+  if (request.stopTimeout !== undefined && request.stopTimeout < 0) {
+    throw new UsageError(`invalid --stop-timeout: ${request.stopTimeout}`);
   }
   const hostname = request.hostname ?? id.slice(0, 12);
   validateHostname(hostname);
@@ -169,10 +197,10 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
     interactive: request.interactive,
     detach: request.detach,
     autoRemove: request.autoRemove,
-    mounts: request.volumes.map(parseVolume),
+    mounts,
     limits: request.limits,
     cgroupParent: request.cgroupParent,
-    stopSignal: SIGNALS.SIGTERM,
-    stopTimeout: 10,
+    stopSignal: request.stopSignal ?? SIGNALS.SIGTERM,
+    stopTimeout: request.stopTimeout ?? 10,
   };
 }

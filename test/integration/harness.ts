@@ -13,6 +13,9 @@ const repo = new URL("../../", import.meta.url).pathname;
 /** The executable under test. */
 export const BIN = Deno.env.get("M_DOCKER_BIN") ?? `${repo}dist/m-docker`;
 
+/** How long one m-docker command may take before the harness kills it (TCG guests are slow). */
+const COMMAND_TIMEOUT_MS = Number(Deno.env.get("M_DOCKER_TEST_TIMEOUT_MS") ?? 120_000);
+
 /** Result of one m-docker invocation. */
 export interface Run {
   code: number;
@@ -60,7 +63,13 @@ export class Sandbox {
       await w.write(new TextEncoder().encode(opts.stdin));
       await w.close();
     }
-    const out = await child.output();
+    // A hung command must fail its test, not hang the suite.
+    const timer = setTimeout(() => {
+      try {
+        child.kill("SIGKILL");
+      } catch { /* already gone */ }
+    }, COMMAND_TIMEOUT_MS);
+    const out = await child.output().finally(() => clearTimeout(timer));
     return {
       code: out.code,
       stdout: new TextDecoder().decode(out.stdout),
