@@ -66,7 +66,7 @@ export const killCommand = buildCommand<{ signal?: number }, string[], CliContex
   func: action(async function (this: CliContext, flags: { signal?: number }, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, (ref) => {
-      signalContainer(observe(store, store.resolve(ref)), flags.signal ?? SIGNALS.SIGKILL);
+      signalContainer(store, observe(store, store.resolve(ref)), flags.signal ?? SIGNALS.SIGKILL);
       return Promise.resolve();
     });
   }),

@@ -16,6 +16,7 @@ import { inspectCommand } from "./inspect.ts";
 import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
 import { logsCommand } from "./logs.ts";
 import { psCommand } from "./ps.ts";
+import { restartCommand, startCommand } from "./start.ts";
 import { topCommand } from "./top.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 
@@ -25,6 +26,8 @@ const routes = buildRouteMap({
     exec: execCommand,
     ps: psCommand,
     logs: logsCommand,
+    start: startCommand,
+    restart: restartCommand,
     stop: stopCommand,
     kill: killCommand,
     rm: rmCommand,

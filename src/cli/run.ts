@@ -18,6 +18,8 @@ import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
+import { parseRestartPolicy } from "../container/restart_policy.ts";
+import type { RestartPolicy } from "../state/types.ts";
 
 /** Parses a whole number flag value, rejecting junk such as `12x`. */
 export function parseInteger(s: string): number {
@@ -47,6 +49,7 @@ interface RunFlags {
   stopSignal?: number;
   stopTimeout?: number;
   init?: boolean;
+  restart?: RestartPolicy;
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -119,6 +122,12 @@ export const runFlags = {
     ...bool,
     brief: "Run an init inside the container that forwards signals and reaps processes",
   },
+  restart: {
+    kind: "parsed",
+    parse: parseRestartPolicy,
+    optional: true,
+    brief: "Restart policy: no, on-failure[:max-retries], always (with -d)",
+  },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -152,6 +161,7 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     stopSignal: flags.stopSignal,
     stopTimeout: flags.stopTimeout,
     init: flags.init ?? false,
+    restart: flags.restart,
     limits: {
       memoryBytes: flags.memory,
       memorySwapBytes: flags.memorySwap,

@@ -5,13 +5,7 @@
  * @module
  */
 
-import {
-  close,
-  setWindowSize,
-  waitAsync,
-  type WaitResult,
-  writeAll,
-} from "../../ffi/libc.ts";
+import { close, setWindowSize, waitAsync, type WaitResult, writeAll } from "../../ffi/libc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit } from "./exit.ts";

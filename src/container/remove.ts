@@ -12,6 +12,7 @@ import type { ContainerState } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
 import { removeContainerFiles } from "./create.ts";
 import { isRunning } from "./observe.ts";
+import { markStopRequested } from "./restart.ts";
 
 /** Removes a container; `force` kills a running one first. */
 export async function removeContainer(
@@ -26,6 +27,7 @@ export async function removeContainer(
     );
   }
   if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {
+    markStopRequested(store, state.id);
     kill(state.pid, 9);
     // PID 1 dying takes the whole PID namespace with it; wait for it to be reaped.
     const deadline = Date.now() + 10_000;

@@ -11,6 +11,7 @@ import type { ContainerState } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
 import { hasMonitor, isRunning, observe } from "./observe.ts";
 import { recordExit } from "./exit.ts";
+import { markStopRequested } from "./restart.ts";
 
 /** The container is not running, so it cannot be signalled. */
 export class NotRunningError extends UsageError {
@@ -19,9 +20,14 @@ export class NotRunningError extends UsageError {
   }
 }
 
-/** Sends `signal` to the container's PID 1. */
-export function signalContainer(state: ContainerState, signal: number): void {
-  if (!isRunning(state) || !kill(state.pid!, signal)) throw new NotRunningError(state.id);
+/**
+ * Sends `signal` to the container's PID 1. A signal that ends the container counts as the
+ * user stopping it, so `store` marks it against its restart policy first.
+ */
+export function signalContainer(store: StateStore, state: ContainerState, signal: number): void {
+  if (!isRunning(state)) throw new NotRunningError(state.id);
+  if (signal === 9 || signal === state.spec.stopSignal) markStopRequested(store, state.id);
+  if (!kill(state.pid!, signal)) throw new NotRunningError(state.id);
 }
 
 /** Waits until the container is no longer recorded as running, up to `ms`. */
@@ -51,6 +57,8 @@ export async function stopContainer(
   state: ContainerState,
   timeoutSeconds = state.spec.stopTimeout,
 ): Promise<void> {
+  // Even when it is not running: it may be between two runs of its restart policy.
+  markStopRequested(store, state.id);
   if (!isRunning(state)) {
     observe(store, state);
     return;

@@ -9,7 +9,7 @@
 import type { ImageRecord } from "../image/store.ts";
 import type { ResourceLimits } from "../cgroups/limits.ts";
 import type { BindMount } from "./init_config.ts";
-import type { ContainerSpec } from "../state/types.ts";
+import type { ContainerSpec, RestartPolicy } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 
@@ -43,6 +43,8 @@ export interface RunRequest {
   stopTimeout?: number;
   /** `--init`: run the command under a small init that reaps zombies and forwards signals. */
   init?: boolean;
+  /** `--restart`. */
+  restart?: RestartPolicy;
 }
 
 /** Where `--init`'s program is bind-mounted inside the container (Docker's path). */
@@ -159,6 +161,12 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
     mounts.push({ source: HOST_INIT_BINARY, destination: INIT_PATH, readonly: true });
     args = [INIT_PATH, "--", ...command];
   }
+  if (request.restart && request.restart.name !== "no") {
+    if (request.autoRemove) throw new UsageError("Conflicting options: --restart and --rm");
+    if (!request.detach) {
+      throw new UsageError("--restart needs -d: restarts are done by the container's shim");
+    }
+  }
   if (request.stopTimeout !== undefined && request.stopTimeout < 0) {
     throw new UsageError(`invalid --stop-timeout: ${request.stopTimeout}`);
   }
@@ -202,5 +210,6 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
     cgroupParent: request.cgroupParent,
     stopSignal: request.stopSignal ?? SIGNALS.SIGTERM,
     stopTimeout: request.stopTimeout ?? 10,
+    restart: request.restart,
   };
 }

@@ -22,6 +22,8 @@ import {
   type StdioPlan,
 } from "../container/start.ts";
 import { StateStore } from "../state/store.ts";
+import { restartDelayMs, shouldRestart } from "../container/restart_policy.ts";
+import { prepareStart } from "../container/restart.ts";
 
 /** The descriptor of the shim's socket to the CLI. */
 export const SHIM_SOCKET_FD = 3;
@@ -50,12 +52,8 @@ function receiveId(): string | null {
   return (JSON.parse(text) as { id: string }).id;
 }
 
-/** Entry point of the shim role: `shim STATE_DIR tty|notty`. */
-export async function runShim(args: string[]): Promise<never> {
-  const [stateDir, ttyArg] = args;
-  Deno.addSignalListener("SIGHUP", () => {});
-  Deno.chdir("/"); // never keep the caller's working directory busy
-  const tty = ttyArg === "tty";
+/** Spawns init with the container's output going to pipes this shim reads (or a tty). */
+function launchInit(tty: boolean) {
   const out = tty ? undefined : pipe();
   const err = tty ? undefined : pipe();
   const plan: StdioPlan = out && err
@@ -67,16 +65,41 @@ export async function runShim(args: string[]): Promise<never> {
     close(out[1]);
     close(err[1]);
   }
+  return { init, out: out?.[0], err: err?.[0] };
+}
+
+/** Pumps the container's output into its log until the container's side closes. */
+function pumpOutput(
+  log: JsonLogWriter,
+  started: StartedContainer,
+  io: { out?: number; err?: number },
+): Promise<void[]> {
+  if (started.ttyMaster !== undefined) {
+    return Promise.all([pump(started.ttyMaster, (c) => log.write("stdout", c))]);
+  }
+  return Promise.all([
+    pump(io.out!, (c) => log.write("stdout", c)).finally(() => close(io.out!)),
+    pump(io.err!, (c) => log.write("stderr", c)).finally(() => close(io.err!)),
+  ]);
+}
+
+/** Entry point of the shim role: `shim STATE_DIR tty|notty`. */
+export async function runShim(args: string[]): Promise<never> {
+  const [stateDir, ttyArg] = args;
+  Deno.addSignalListener("SIGHUP", () => {});
+  Deno.chdir("/"); // never keep the caller's working directory busy
+  const tty = ttyArg === "tty";
+  let io = launchInit(tty);
   const id = receiveId();
   const store = new StateStore(stateDir);
   const state = id ? store.read(id) : null;
   if (!id || !state) {
-    abandonInit(init);
+    abandonInit(io.init);
     Deno.exit(0);
   }
   let started: StartedContainer;
   try {
-    started = await startContainer(store, state, init);
+    started = await startContainer(store, state, io.init);
   } catch (e) {
     const exitCode = e instanceof ContainerStartError ? e.exitCode : 125;
     try {
@@ -89,12 +112,37 @@ export async function runShim(args: string[]): Promise<never> {
   }
   report({ ok: true });
   const log = new JsonLogWriter(state.logPath);
-  const pumps = started.ttyMaster !== undefined
-    ? [pump(started.ttyMaster, (c) => log.write("stdout", c))]
-    : [pump(out![0], (c) => log.write("stdout", c)), pump(err![0], (c) => log.write("stderr", c))];
-  const result = await waitAsync(started.pid);
-  await Promise.all(pumps);
+  let restarts = state.restartCount ?? 0;
+  for (;;) {
+    const pumps = pumpOutput(log, started, io);
+    const result = await waitAsync(started.pid);
+    await pumps;
+    if (started.ttyMaster !== undefined) close(started.ttyMaster);
+    const recorded = recordExit(store, id, result);
+    if (
+      !recorded ||
+      !shouldRestart(
+        recorded.spec.restart,
+        result.exitCode,
+        restarts,
+        recorded.stopRequested ?? false,
+      )
+    ) break;
+    await new Promise((r) => setTimeout(r, restartDelayMs(restarts)));
+    restarts++;
+    const again = prepareStart(store, id, { restartCount: restarts, byPolicy: true });
+    if (!again) break;
+    io = launchInit(tty);
+    try {
+      started = await startContainer(store, again, io.init);
+    } catch (e) {
+      store.withLock(id, () => {
+        const s = store.read(id);
+        if (s) store.write({ ...s, status: "exited", error: (e as Error).message, exitCode: 128 });
+      });
+      break;
+    }
+  }
   log.close();
-  recordExit(store, id, result);
   Deno.exit(0);
 }

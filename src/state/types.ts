@@ -32,7 +32,15 @@ export interface ContainerSpec {
   /** Signal `stop` sends first, and seconds it waits before SIGKILL. */
   stopSignal: number;
   stopTimeout: number;
+  /** `--restart`: what the shim does when the container exits on its own. */
+  restart?: RestartPolicy;
 }
+
+/** Docker's restart policies: no, on-failure[:max retries], always. */
+export type RestartPolicy =
+  | { name: "no" }
+  | { name: "on-failure"; maxRetries?: number }
+  | { name: "always" };
 
 /** The life of a container: created, running, exited (Docker's words). */
 export type ContainerStatus = "created" | "running" | "exited";
@@ -54,6 +62,10 @@ export interface ContainerState {
   oomKilled?: boolean;
   /** Set when m-docker itself failed the start; the message shown to the user. */
   error?: string;
+  /** Set by `stop`, `kill` and `rm -f`, so that a restart policy does not bring it back. */
+  stopRequested?: boolean;
+  /** How many times the restart policy has restarted it. */
+  restartCount?: number;
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;

@@ -1,0 +1,128 @@
+/**
+ * `start [-a] [-i] CONTAINER...` and `restart [-t SECONDS] CONTAINER...`: an exited
+ * container runs again with the same configuration and read-write layer.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { spawnShim, startDetached } from "../container/detach.ts";
+import { foregroundStdio, runForeground } from "../container/foreground.ts";
+import { observe } from "../container/observe.ts";
+import { prepareStart } from "../container/restart.ts";
+import { stopContainer } from "../container/signal.ts";
+import { SignalProxy } from "../container/signal_proxy.ts";
+import { spawnInit } from "../container/start.ts";
+import type { Engine } from "../engine.ts";
+import { UsageError } from "../util/errors.ts";
+import { action, type CliContext, println, reportError } from "./context.ts";
+import { parseInteger } from "./run.ts";
+
+const refs = {
+  kind: "array",
+  parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
+  minimum: 1,
+} as const;
+
+/** Starts one container under a new shim; a running one is left as it is. */
+async function startInBackground(engine: Engine, ref: string): Promise<void> {
+  const store = engine.containers;
+  const found = observe(store, store.resolve(ref));
+  const shim = spawnShim(store, found.spec.tty);
+  let state;
+  try {
+    state = prepareStart(store, found.id);
+  } catch (e) {
+    startDetached(store, found, shim).catch(() => {}); // the shim finds no container and exits
+    throw e;
+  }
+  if (!state) {
+    // Already running: tell the shim there is nothing for it.
+    const { abandonShim } = await import("../container/detach.ts");
+    abandonShim(shim);
+    return;
+  }
+  await startDetached(store, state, shim);
+}
+
+/** `start [-a] [-i] CONTAINER...` */
+export const startCommand = buildCommand<
+  { attach?: boolean; interactive?: boolean },
+  string[],
+  CliContext
+>({
+  func: action(async function (this: CliContext, flags, ...names: string[]) {
+    if (!flags.attach && !flags.interactive) {
+      let status = 0;
+      for (const ref of names) {
+        try {
+          await startInBackground(this.engine, ref);
+          println(this, ref);
+        } catch (e) {
+          status = reportError(this, e);
+        }
+      }
+      return status;
+    }
+    if (names.length !== 1) {
+      throw new UsageError("you cannot start and attach multiple containers at once");
+    }
+    const store = this.engine.containers;
+    using signals = new SignalProxy();
+    const found = observe(store, store.resolve(names[0]));
+    const interactive = flags.interactive ?? false;
+    const init = spawnInit(foregroundStdio({ tty: found.spec.tty, interactive }));
+    const state = prepareStart(store, found.id);
+    if (!state) throw new UsageError(`container ${found.name} is already running`);
+    return await runForeground(
+      store,
+      { ...state, spec: { ...state.spec, interactive } },
+      init,
+      signals,
+    );
+  }),
+  parameters: {
+    flags: {
+      attach: {
+        kind: "boolean",
+        optional: true,
+        brief: "Attach STDOUT/STDERR and forward signals",
+      },
+      interactive: { kind: "boolean", optional: true, brief: "Attach container's STDIN" },
+    },
+    aliases: { a: "attach", i: "interactive" },
+    positional: refs,
+  },
+  docs: { brief: "Start one or more stopped containers" },
+});
+
+/** `restart [-t SECONDS] CONTAINER...` */
+export const restartCommand = buildCommand<{ time?: number }, string[], CliContext>({
+  func: action(async function (this: CliContext, flags, ...names: string[]) {
+    const store = this.engine.containers;
+    let status = 0;
+    for (const ref of names) {
+      try {
+        await stopContainer(store, observe(store, store.resolve(ref)), flags.time);
+        await startInBackground(this.engine, ref);
+        println(this, ref);
+      } catch (e) {
+        status = reportError(this, e);
+      }
+    }
+    return status;
+  }),
+  parameters: {
+    flags: {
+      time: {
+        kind: "parsed",
+        parse: parseInteger,
+        optional: true,
+        brief: "Seconds to wait before killing the container",
+      },
+    },
+    aliases: { t: "time" },
+    positional: refs,
+  },
+  docs: { brief: "Restart one or more containers" },
+});

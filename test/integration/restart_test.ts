@@ -1,0 +1,105 @@
+/**
+ * `start`, `restart` and `--restart` policies: an exited container runs again with the
+ * same configuration and read-write layer.
+ */
+import assert from "node:assert/strict";
+import { asRoot, eventually, Sandbox } from "./harness.ts";
+
+const sb = new Sandbox();
+
+async function inspect(ref: string) {
+  return JSON.parse(await sb.ok(["inspect", ref]))[0];
+}
+
+Deno.test(
+  { name: "start runs an exited container again, keeping its rw layer", ...asRoot },
+  async () => {
+    await sb.ok([
+      "run",
+      "--name",
+      "counter",
+      "busybox",
+      "sh",
+      "-c",
+      "echo x >> /count; wc -l < /count",
+    ]);
+    assert.equal(await sb.ok(["start", "-a", "counter"]), "2\n");
+    assert.equal(await sb.ok(["start", "counter"]), "counter\n");
+    await eventually(async () => (await inspect("counter")).State.Status === "exited");
+    assert.match(await sb.ok(["logs", "counter"]), /^3$/m);
+    assert.equal((await sb.run(["start", "-a", "nope"])).code, 125);
+    await sb.ok(["rm", "counter"]);
+  },
+);
+
+Deno.test({ name: "restart stops and starts a running container", ...asRoot }, async () => {
+  await sb.ok(["run", "-d", "--name", "svc", "busybox", "sh", "-c", "echo started; exec sleep 60"]);
+  const first = (await inspect("svc")).State.Pid;
+  assert.equal(await sb.ok(["restart", "-t", "1", "svc"]), "svc\n");
+  const c = await inspect("svc");
+  assert.equal(c.State.Status, "running");
+  assert.notEqual(c.State.Pid, first);
+  await eventually(async () => (await sb.ok(["logs", "svc"])) === "started\nstarted\n");
+  await sb.ok(["rm", "-f", "svc"]);
+});
+
+Deno.test(
+  { name: "--restart on-failure:2 runs a failing command three times", ...asRoot },
+  async () => {
+    await sb.ok([
+      "run",
+      "-d",
+      "--name",
+      "flaky",
+      "--restart",
+      "on-failure:2",
+      "busybox",
+      "sh",
+      "-c",
+      "echo run; exit 3",
+    ]);
+    await eventually(
+      async () => (await sb.ok(["logs", "flaky"])) === "run\nrun\nrun\n",
+      10_000,
+      "three runs",
+    );
+    await eventually(async () => (await inspect("flaky")).State.Status === "exited", 5000);
+    await new Promise((r) => setTimeout(r, 1000));
+    assert.equal(await sb.ok(["logs", "flaky"]), "run\nrun\nrun\n", "no fourth run");
+    assert.equal((await inspect("flaky")).State.ExitCode, 3);
+    await sb.ok(["rm", "flaky"]);
+  },
+);
+
+Deno.test({ name: "--restart always restarts until stopped; stop wins", ...asRoot }, async () => {
+  await sb.ok([
+    "run",
+    "-d",
+    "--name",
+    "phoenix",
+    "--restart",
+    "always",
+    "busybox",
+    "sh",
+    "-c",
+    "echo up; sleep 0.1",
+  ]);
+  await eventually(
+    async () => (await sb.ok(["logs", "phoenix"])).split("\n").length > 3,
+    10_000,
+    "restarts",
+  );
+  await sb.ok(["stop", "phoenix"]);
+  const lines = (await sb.ok(["logs", "phoenix"])).length;
+  await new Promise((r) => setTimeout(r, 1500));
+  assert.equal((await sb.ok(["logs", "phoenix"])).length, lines, "no restart after stop");
+  assert.equal((await inspect("phoenix")).State.Status, "exited");
+  const conflict = await sb.run(["run", "--rm", "-d", "--restart", "always", "busybox", "true"]);
+  assert.equal(conflict.code, 125);
+  assert.match(conflict.stderr, /Conflicting options/);
+  await sb.ok(["rm", "phoenix"]);
+});
+
+Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
+  await sb.cleanup();
+});
