@@ -49,8 +49,13 @@ export function removeQuietly(fs: CgroupFs, dirs: string[]): void {
 
 /** The PIDs listed in a cgroup.procs file, or none if the cgroup is gone. */
 export function readProcs(fs: CgroupFs, dir: string): number[] {
-  if (!fs.exists(`${dir}/cgroup.procs`)) return [];
-  return fs.read(`${dir}/cgroup.procs`).split("\n").filter((l) => l).map(Number);
+  try {
+    return fs.read(`${dir}/cgroup.procs`).split("\n").filter((l) => l).map(Number);
+  } catch (e) {
+    // Removed meanwhile (a concurrent `rm -f` and the shim both clean up): it is empty.
+    if (!fs.exists(dir)) return [];
+    throw e;
+  }
 }
 
 /** Sleeps synchronously (these managers run where awaiting is not an option). */

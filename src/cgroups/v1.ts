@@ -195,8 +195,12 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   private setFreezer(file: string, want: "FROZEN" | "THAWED"): void {
-    this.fs.write(file, want);
-    for (let i = 0; i < 200 && this.fs.read(file).trim() !== want; i++) sleepSync(1);
+    try {
+      this.fs.write(file, want);
+      for (let i = 0; i < 200 && this.fs.read(file).trim() !== want; i++) sleepSync(1);
+    } catch (e) {
+      if (this.fs.exists(file)) throw e; // else removed meanwhile by a concurrent cleanup
+    }
   }
 
   destroy(): void {

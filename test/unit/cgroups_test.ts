@@ -254,3 +254,22 @@ Deno.test("v2: oomKilled reads memory.events; unlimited swap is 'max'", () => {
   fs.files.set(`${m.paths.unified}/memory.events`, "low 0\nhigh 0\nmax 3\noom 1\noom_kill 1\n");
   assert.equal(m.oomKilled(), true);
 });
+
+Deno.test("destroy tolerates a cgroup removed meanwhile by a concurrent cleanup", () => {
+  const fs = hybridFs();
+  const m = hybridManager(fs);
+  m.create({});
+  // Another process removes it between our existence check and our reads.
+  const realRead = fs.read.bind(fs);
+  fs.read = (p: string) => {
+    if (p.endsWith("cgroup.procs")) {
+      for (const d of Object.values(m.paths)) {
+        fs.dirs.delete(d);
+        for (const f of [...fs.files.keys()]) if (f.startsWith(`${d}/`)) fs.files.delete(f);
+      }
+    }
+    return realRead(p);
+  };
+  m.destroy();
+  assert.ok(!Object.values(m.paths).some((d) => fs.dirs.has(d)));
+});
