@@ -23,6 +23,7 @@ import {
   restoreRootCredentials,
   setCredentials,
   setns,
+  setWindowSize,
   spawn,
   unshare,
 } from "../../ffi/libc.ts";
@@ -34,6 +35,7 @@ import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { mergeEnv } from "./spec.ts";
 import { isRunning } from "./observe.ts";
+import { callerConsoleSize } from "./start.ts";
 
 /** What to run, as the user asked. */
 export interface ExecRequest {
@@ -131,6 +133,8 @@ export function execInContainer(state: ContainerState, req: ExecRequest): ExecPr
     let tty: { master: number; slave: string } | undefined;
     if (req.tty) {
       const { master, ptsNumber } = openPty("/dev/ptmx");
+      const size = callerConsoleSize();
+      if (size) setWindowSize(master, size.rows, size.columns);
       tty = { master, slave: `/dev/pts/${ptsNumber}` };
     }
     dropCapabilities(Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim()));

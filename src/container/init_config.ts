@@ -30,6 +30,8 @@ export interface InitConfig {
   gid: number;
   /** Allocate a pseudo-terminal in the container's devpts and send its master back. */
   tty: boolean;
+  /** The terminal's initial size: set before the command runs, so its first look is right. */
+  consoleSize?: { rows: number; columns: number };
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

@@ -142,7 +142,18 @@ function initConfig(state: ContainerState): InitConfig {
     uid: s.uid,
     gid: s.gid,
     tty: s.tty,
+    consoleSize: s.tty ? callerConsoleSize() : undefined,
   };
+}
+
+/** The size of the caller's terminal, if it has one (a shim has none). */
+export function callerConsoleSize(): { rows: number; columns: number } | undefined {
+  try {
+    const { rows, columns } = Deno.consoleSize();
+    return rows > 0 && columns > 0 ? { rows, columns } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /**

@@ -17,6 +17,7 @@ import {
   open,
   openPty,
   pivotRoot,
+  setWindowSize,
   umask,
   umount,
 } from "../../ffi/libc.ts";
@@ -144,8 +145,13 @@ function bindMount(root: string, m: BindMount): void {
  * Allocates the container's terminal from its own devpts instance and puts the slave at
  * /dev/console. Returns the master (to send to the parent) and the slave's container path.
  */
-function allocateTerminal(root: string, pts: string): { master: number; slavePath: string } {
+function allocateTerminal(
+  root: string,
+  pts: string,
+  size?: { rows: number; columns: number },
+): { master: number; slavePath: string } {
   const { master, ptsNumber } = openPty(`${pts}/ptmx`);
+  if (size) setWindowSize(master, size.rows, size.columns);
   const console = secureJoin(root, "/dev/console");
   touch(console);
   mount(`${pts}/${ptsNumber}`, console, null, MS.BIND);
@@ -206,7 +212,7 @@ export function prepareRootfs(config: InitConfig): PreparedRootfs {
   for (const m of config.mounts) bindMount(root, m);
   const prepared: PreparedRootfs = {};
   if (config.tty) {
-    const t = allocateTerminal(root, pts);
+    const t = allocateTerminal(root, pts, config.consoleSize);
     prepared.ttyMaster = t.master;
     prepared.ttySlavePath = t.slavePath;
   }
