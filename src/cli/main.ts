@@ -10,6 +10,7 @@ import { openEngine } from "../engine.ts";
 import { defaultRoots } from "../state/roots.ts";
 import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
 import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
+import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
 import { imagesCommand, importCommand } from "./images.ts";
 import { inspectCommand } from "./inspect.ts";
@@ -24,6 +25,7 @@ const routes = buildRouteMap({
   routes: {
     run: runCommand,
     exec: execCommand,
+    attach: attachCommand,
     ps: psCommand,
     logs: logsCommand,
     start: startCommand,

@@ -9,7 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { createContainer, removeContainerFiles } from "../container/create.ts";
 import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
-import { SignalProxy } from "../container/signal_proxy.ts";
+import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../container/spec.ts";
 import type { StateStore } from "../state/store.ts";
@@ -50,6 +50,7 @@ interface RunFlags {
   stopTimeout?: number;
   init?: boolean;
   restart?: RestartPolicy;
+  sigProxy: boolean;
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -122,6 +123,11 @@ export const runFlags = {
     ...bool,
     brief: "Run an init inside the container that forwards signals and reaps processes",
   },
+  sigProxy: {
+    kind: "boolean",
+    default: true,
+    brief: "Proxy received signals to the process (--sig-proxy=false to turn off)",
+  },
   restart: {
     kind: "parsed",
     parse: parseRestartPolicy,
@@ -173,7 +179,9 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     },
     cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
   };
-  return request.detach ? await runDetached(this, request) : await runAttached(this, request);
+  return request.detach
+    ? await runDetached(this, request)
+    : await runAttached(this, request, flags.sigProxy);
 }
 
 /**
@@ -202,10 +210,14 @@ async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promi
   }
 }
 
-async function runAttached(ctx: CliContext, request: RunRequest): Promise<number> {
+async function runAttached(
+  ctx: CliContext,
+  request: RunRequest,
+  sigProxy: boolean,
+): Promise<number> {
   const store = ctx.engine.containers;
   // Signals from here on go to the container once it runs, not to this process.
-  using signals = new SignalProxy();
+  using signals = new SignalProxy(sigProxy ? PROXIED_SIGNALS : []);
   // Init boots (a Deno start) while the container is being created.
   const init = spawnInit(foregroundStdio(request));
   const state = await createOrAbandon(ctx, request, () => abandonInit(init));

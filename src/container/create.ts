@@ -14,6 +14,7 @@ import type { ContainerState } from "../state/types.ts";
 import { isValidContainerName, newContainerId, randomContainerName } from "../util/names.ts";
 import { UsageError } from "../util/errors.ts";
 import { buildSpec, type RunRequest } from "./spec.ts";
+import { attachSocketPath } from "./attach_protocol.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -164,6 +165,8 @@ export function removeContainerFiles(store: StateStore, state: ContainerState): 
   };
   attempt("cgroup", () => destroyCgroup(state));
   attempt("container directory", () => Deno.removeSync(state.containerDir, { recursive: true }));
+  // The shim removes its attach socket when it ends; after a kill -9 this is the place.
+  attempt("attach socket", () => Deno.removeSync(attachSocketPath(store.dir, state.id)));
   if (errors.length > 0) {
     throw new Error(`removing container ${state.id}: ${errors.join("; ")}`);
   }

@@ -33,9 +33,18 @@ export function recordExit(
   const state = store.withLock(id, () => {
     const s = store.read(id);
     if (!s) return null;
+    s.oomKilled = oomKilled(s);
+    // The cgroup goes before the exit is written: whoever sees "exited" (a `start` racing a
+    // `stop`, say) may create it again, and must not have it removed from under it.
+    if (!s.spec.autoRemove) {
+      try {
+        destroyCgroup(s);
+      } catch {
+        // rm retries; the exit itself is recorded.
+      }
+    }
     s.status = "exited";
     s.exitCode = result.exitCode;
-    s.oomKilled = oomKilled(s);
     s.finishedAt = new Date().toISOString();
     delete s.pid;
     delete s.pidStartTime;
@@ -48,12 +57,6 @@ export function recordExit(
   if (state.spec.autoRemove) {
     store.withLock(id, () => removeContainerFiles(store, state));
     return null;
-  }
-  // A stopped container keeps its rw layer and log, but not its cgroup (as runc delete).
-  try {
-    destroyCgroup(state);
-  } catch {
-    // rm retries; the exit itself is recorded.
   }
   return state;
 }

@@ -7,6 +7,7 @@
  */
 
 import { isProcessAlive } from "../state/proc.ts";
+import { ROLE } from "../roles/self.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 
@@ -23,11 +24,35 @@ export function hasMonitor(state: ContainerState): boolean {
   return isProcessAlive(state.monitorPid, state.monitorStartTime);
 }
 
+/** True when `pid` is still m-docker's init, i.e. it has not exec'd the command yet. */
+function isStillInit(pid: number): boolean {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).includes(ROLE.init);
+  } catch {
+    return false;
+  }
+}
+
 /**
- * The truth about a container now. Persists the correction when it finds a dead container
- * that nobody is left to record, so every later command agrees.
+ * The truth about a container now, when the process that should have recorded it died:
+ * a command that started unrecorded is running; a container whose process is gone is
+ * exited. Persists the correction, so every later command agrees.
  */
 export function observe(store: StateStore, state: ContainerState): ContainerState {
+  // The CLI or shim died between init's exec and recording it: the command runs.
+  const startedUnrecorded = (s: ContainerState) =>
+    s.status === "created" && s.pid !== undefined && !hasMonitor(s) &&
+    isProcessAlive(s.pid, s.pidStartTime) && !isStillInit(s.pid);
+  if (startedUnrecorded(state)) {
+    state = store.withLock(state.id, () => {
+      const s = store.read(state.id);
+      if (!s || !startedUnrecorded(s)) return s ?? state;
+      s.status = "running";
+      s.startedAt ??= new Date().toISOString();
+      store.write(s);
+      return s;
+    });
+  }
   const unobserved = (s: ContainerState) =>
     (s.status === "running" || (s.status === "created" && s.pid !== undefined)) &&
     !isProcessAlive(s.pid, s.pidStartTime) && !hasMonitor(s);

@@ -171,6 +171,9 @@ export async function startContainer(
   try {
     store.withLock(state.id, () => {
       state.pid = pid;
+      // Init keeps its process (and start time) when it execs the command: record it now,
+      // so a container whose CLI dies mid-start can still be recognised.
+      state.pidStartTime = processStartTime(pid) ?? undefined;
       state.monitorPid = Deno.pid;
       state.monitorStartTime = processStartTime(Deno.pid) ?? undefined;
       store.write(state);

@@ -8,7 +8,9 @@
  * @module
  */
 
-import { close, pipe, read, waitAsync, writeAll } from "../../ffi/libc.ts";
+import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
+import { attachSocketPath } from "../container/attach_protocol.ts";
+import { AttachServer } from "../container/attach_server.ts";
 import { removeContainerFiles } from "../container/create.ts";
 import { recordExit } from "../container/exit.ts";
 import { pump } from "../container/io.ts";
@@ -68,18 +70,24 @@ function launchInit(tty: boolean) {
   return { init, out: out?.[0], err: err?.[0] };
 }
 
-/** Pumps the container's output into its log until the container's side closes. */
+/**
+ * Pumps the container's output into its log, and to attached clients, until the
+ * container's side closes.
+ */
 function pumpOutput(
   log: JsonLogWriter,
+  attach: AttachServer,
   started: StartedContainer,
   io: { out?: number; err?: number },
 ): Promise<void[]> {
-  if (started.ttyMaster !== undefined) {
-    return Promise.all([pump(started.ttyMaster, (c) => log.write("stdout", c))]);
-  }
+  const to = (stream: "stdout" | "stderr") => (c: Uint8Array) => {
+    log.write(stream, c);
+    attach.broadcast(c);
+  };
+  if (started.ttyMaster !== undefined) return Promise.all([pump(started.ttyMaster, to("stdout"))]);
   return Promise.all([
-    pump(io.out!, (c) => log.write("stdout", c)).finally(() => close(io.out!)),
-    pump(io.err!, (c) => log.write("stderr", c)).finally(() => close(io.err!)),
+    pump(io.out!, to("stdout")).finally(() => close(io.out!)),
+    pump(io.err!, to("stderr")).finally(() => close(io.err!)),
   ]);
 }
 
@@ -112,11 +120,20 @@ export async function runShim(args: string[]): Promise<never> {
   }
   report({ ok: true });
   const log = new JsonLogWriter(state.logPath);
+  const attach = new AttachServer(attachSocketPath(stateDir, id), {
+    input: (bytes) => {
+      if (started.ttyMaster !== undefined) writeAll(started.ttyMaster, bytes.slice());
+    },
+    resize: (rows, columns) => {
+      if (started.ttyMaster !== undefined) setWindowSize(started.ttyMaster, rows, columns);
+    },
+  });
   let restarts = state.restartCount ?? 0;
   for (;;) {
-    const pumps = pumpOutput(log, started, io);
+    const pumps = pumpOutput(log, attach, started, io);
     const result = await waitAsync(started.pid);
     await pumps;
+    await attach.disconnectAll();
     if (started.ttyMaster !== undefined) close(started.ttyMaster);
     const recorded = recordExit(store, id, result);
     if (
@@ -144,5 +161,6 @@ export async function runShim(args: string[]): Promise<never> {
     }
   }
   log.close();
+  await attach.close();
   Deno.exit(0);
 }

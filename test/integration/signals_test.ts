@@ -55,6 +55,36 @@ Deno.test(
   },
 );
 
+Deno.test({ name: "--sig-proxy=false: the CLI takes its signals itself", ...asRoot }, async () => {
+  const child = new Deno.Command(BIN, {
+    args: [
+      "run",
+      "--name",
+      "noproxy",
+      "--sig-proxy=false",
+      "busybox",
+      "sh",
+      "-c",
+      "trap 'echo got USR1' USR1; echo ready; while :; do sleep 0.05; done",
+    ],
+    env: sb.env(),
+    stdin: "null",
+    stdout: "piped",
+    stderr: "null",
+  }).spawn();
+  const reader = child.stdout.getReader();
+  let text = "";
+  while (!text.includes("ready")) text += new TextDecoder().decode((await reader.read()).value);
+  child.kill("SIGUSR1");
+  const status = await child.status;
+  assert.equal(status.signal, "SIGUSR1", "the CLI itself was signalled");
+  reader.releaseLock();
+  await child.stdout.cancel();
+  // The container did not get it, and runs on.
+  assert.equal(JSON.parse(await sb.ok(["inspect", "noproxy"]))[0].State.Status, "running");
+  await sb.ok(["rm", "-f", "noproxy"]);
+});
+
 Deno.test({ name: "--stop-signal and --stop-timeout shape stop", ...asRoot }, async () => {
   await sb.ok([
     "run",

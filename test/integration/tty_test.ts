@@ -125,6 +125,38 @@ Deno.test(
   },
 );
 
+Deno.test({
+  name: "attach to run -dit, detach with ctrl-p ctrl-q, attach again until exit",
+  ...asRoot,
+}, async () => {
+  await sb.ok(["run", "-dit", "--name", "shell", "busybox", "sh"]);
+  const first = await underTerminal(["attach", "shell"], [
+    800,
+    "echo hi-$((2+3))\n",
+    500,
+    "\x10\x11",
+    300,
+  ]);
+  assert.equal(first.code, 0, first.output);
+  assert.match(first.output, /hi-5/);
+  assert.match(JSON.parse(await sb.ok(["inspect", "shell"]))[0].State.Status, /running/);
+  // Custom detach keys; the default ones are then plain input.
+  const second = await underTerminal(["attach", "--detach-keys", "ctrl-x", "shell"], [
+    800,
+    "\x18",
+    300,
+  ]);
+  assert.equal(second.code, 0, second.output);
+  const last = await underTerminal(["attach", "shell"], [800, "exit 3\n", 1500]);
+  assert.equal(last.code, 3, last.output);
+  assert.equal(JSON.parse(await sb.ok(["inspect", "shell"]))[0].State.ExitCode, 3);
+  assert.match(await sb.ok(["logs", "shell"]), /hi-5/);
+  const stopped = await sb.run(["attach", "shell"]);
+  assert.equal(stopped.code, 125);
+  assert.match(stopped.stderr, /cannot attach to a stopped container/);
+  await sb.ok(["rm", "shell"]);
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

@@ -1,0 +1,85 @@
+/**
+ * `attach`: connects the caller's terminal to a detached container through its shim. The
+ * detach keys (ctrl-p ctrl-q by default) leave it running.
+ *
+ * @module
+ */
+
+import type { StateStore } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { ExitCodeError } from "../util/errors.ts";
+import {
+  attachSocketPath,
+  DetachWatcher,
+  encodeFrame,
+  encodeResize,
+  FRAME,
+} from "./attach_protocol.ts";
+import { isRunning, observe } from "./observe.ts";
+import { waitForExit } from "./signal.ts";
+
+/** How an attach session ended. */
+export type AttachOutcome = { detached: true } | { detached: false; exitCode: number };
+
+/** Attaches to `state`'s shim until the container exits or the user detaches. */
+export async function attachToContainer(
+  store: StateStore,
+  state: ContainerState,
+  opts: { detachKeys: Uint8Array; stdin: boolean },
+): Promise<AttachOutcome> {
+  if (!isRunning(observe(store, state))) {
+    throw new ExitCodeError("You cannot attach to a stopped container, start it first", 125);
+  }
+  let conn: Deno.UnixConn;
+  try {
+    conn = await Deno.connect({ transport: "unix", path: attachSocketPath(store.dir, state.id) });
+  } catch {
+    throw new ExitCodeError(`container ${state.id} cannot be attached to: its shim is gone`, 125);
+  }
+  const raw = state.spec.tty && opts.stdin && Deno.stdin.isTerminal();
+  if (raw) Deno.stdin.setRaw(true);
+  const resize = () => {
+    try {
+      const { rows, columns } = Deno.consoleSize();
+      conn.write(encodeResize(rows, columns)).catch(() => {});
+    } catch {
+      // Not a terminal.
+    }
+  };
+  if (state.spec.tty) {
+    resize();
+    Deno.addSignalListener("SIGWINCH", resize);
+  }
+  let detached = false;
+  const input = (async () => {
+    if (!opts.stdin) return;
+    const watcher = new DetachWatcher(opts.detachKeys);
+    const buf = new Uint8Array(4096);
+    for (;;) {
+      const n = await Deno.stdin.read(buf);
+      if (n === null) return;
+      const { pass, detach } = watcher.scan(buf.subarray(0, n));
+      if (pass.length > 0) await conn.write(encodeFrame(FRAME.input, pass));
+      if (detach) {
+        detached = true;
+        conn.close();
+        return;
+      }
+    }
+  })().catch(() => {});
+  try {
+    for await (const chunk of conn.readable) {
+      for (let off = 0; off < chunk.length;) off += Deno.stdout.writeSync(chunk.subarray(off));
+    }
+  } catch {
+    // Closed by detaching.
+  } finally {
+    if (raw) Deno.stdin.setRaw(false);
+    if (state.spec.tty) Deno.removeSignalListener("SIGWINCH", resize);
+  }
+  if (detached) return { detached: true };
+  void input;
+  // The shim closed the session: the container exited; report its code once recorded.
+  await waitForExit(store, state.id, 10_000);
+  return { detached: false, exitCode: store.read(state.id)?.exitCode ?? 0 };
+}
