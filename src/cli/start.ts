@@ -6,7 +6,7 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { spawnShim, startDetached } from "../container/detach.ts";
+import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { observe } from "../container/observe.ts";
 import { prepareStart } from "../container/restart.ts";
@@ -28,18 +28,17 @@ const refs = {
 async function startInBackground(engine: Engine, ref: string): Promise<void> {
   const store = engine.containers;
   const found = observe(store, store.resolve(ref));
+  // The shim boots while the container's cgroup is made again.
   const shim = spawnShim(store, found.spec.tty);
   let state;
   try {
     state = prepareStart(store, found.id);
   } catch (e) {
-    startDetached(store, found, shim).catch(() => {}); // the shim finds no container and exits
+    abandonShim(shim);
     throw e;
   }
   if (!state) {
-    // Already running: tell the shim there is nothing for it.
-    const { abandonShim } = await import("../container/detach.ts");
-    abandonShim(shim);
+    abandonShim(shim); // already running: nothing to do, as in Docker
     return;
   }
   await startDetached(store, state, shim);

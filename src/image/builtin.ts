@@ -71,16 +71,6 @@ function fillRootfs(dir: string, busybox: { path: string; bytes: Uint8Array<Arra
   Deno.writeTextFileSync(`${dir}/etc/group`, "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");
 }
 
-function directorySize(dir: string): number {
-  let total = 0;
-  for (const e of Deno.readDirSync(dir)) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory) total += directorySize(p);
-    else if (e.isFile) total += Deno.lstatSync(p).size;
-  }
-  return total;
-}
-
 /**
  * Makes sure the built-in image is in the store, building it on first use. Returns it.
  * Building is idempotent and safe to race: the layer lands by rename.
@@ -93,13 +83,5 @@ export async function ensureBuiltinImage(store: ImageStore): Promise<ImageRecord
   store.addLayer(layer, (dir) => fillRootfs(dir, busybox));
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ["sh"] };
   const created = new Date((await Deno.stat(busybox.path)).mtime ?? Date.now()).toISOString();
-  const image: ImageRecord = {
-    id: await sha256(JSON.stringify({ config, rootfs: { diff_ids: [layer] }, created })),
-    layers: [layer],
-    config,
-    created,
-    size: directorySize(store.layerDiffDir(layer)),
-  };
-  store.addImage(image, BUILTIN_IMAGE);
-  return image;
+  return await store.addSingleLayerImage(layer, config, created, BUILTIN_IMAGE);
 }

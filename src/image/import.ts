@@ -12,7 +12,6 @@ import {
   type ImageRunConfig,
   type ImageStore,
   isValidReference,
-  sha256,
 } from "./store.ts";
 import { DEFAULT_PATH } from "../container/spec.ts";
 
@@ -36,16 +35,6 @@ function extract(tarPath: string, dir: string): void {
   }
 }
 
-function directorySize(dir: string): number {
-  let total = 0;
-  for (const e of Deno.readDirSync(dir)) {
-    const p = `${dir}/${e.name}`;
-    if (e.isDirectory) total += directorySize(p);
-    else if (e.isFile) total += Deno.lstatSync(p).size;
-  }
-  return total;
-}
-
 /** Imports a rootfs tarball as `reference`; returns the new image. */
 export async function importRootfs(
   store: ImageStore,
@@ -65,13 +54,5 @@ export async function importRootfs(
   store.addLayer(layer, (dir) => extract(tarPath, dir));
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
   const created = new Date().toISOString();
-  const image: ImageRecord = {
-    id: await sha256(JSON.stringify({ config, rootfs: { diff_ids: [layer] }, created })),
-    layers: [layer],
-    config,
-    created,
-    size: directorySize(store.layerDiffDir(layer)),
-  };
-  store.addImage(image, reference);
-  return image;
+  return await store.addSingleLayerImage(layer, config, created, reference);
 }

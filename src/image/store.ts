@@ -101,6 +101,27 @@ export class ImageStore {
     }
   }
 
+  /**
+   * Records a single-layer image made here (the built-in image, `import`): its ID is the
+   * digest of its config, as Docker's. Points `reference` at it and returns it.
+   */
+  async addSingleLayerImage(
+    layer: string,
+    config: ImageRunConfig,
+    created: string,
+    reference: string,
+  ): Promise<ImageRecord> {
+    const image: ImageRecord = {
+      id: await sha256(JSON.stringify({ config, rootfs: { diff_ids: [layer] }, created })),
+      layers: [layer],
+      config,
+      created,
+      size: directorySize(this.layerDiffDir(layer)),
+    };
+    this.addImage(image, reference);
+    return image;
+  }
+
   /** Records an image and points `reference` at it. */
   addImage(image: ImageRecord, reference?: string): void {
     Deno.mkdirSync(`${this.dir}/images`, { recursive: true });
@@ -168,6 +189,17 @@ export class ImageStore {
     }
     return null;
   }
+}
+
+/** Bytes in regular files under `dir` (an unpacked layer's size). */
+export function directorySize(dir: string): number {
+  let total = 0;
+  for (const e of Deno.readDirSync(dir)) {
+    const p = `${dir}/${e.name}`;
+    if (e.isDirectory) total += directorySize(p);
+    else if (e.isFile) total += Deno.lstatSync(p).size;
+  }
+  return total;
 }
 
 /** Writes a file so that readers see either the old or the new content. */

@@ -7,9 +7,7 @@ import { asRoot, BIN, eventually, Sandbox } from "./harness.ts";
 
 const sb = new Sandbox();
 
-async function inspect(ref: string) {
-  return JSON.parse(await sb.ok(["inspect", ref]))[0];
-}
+const inspect = (ref: string) => sb.inspect(ref);
 
 function shimPid(id: string): number {
   const state = JSON.parse(Deno.readTextFileSync(`${sb.state}/${id}/state.json`));

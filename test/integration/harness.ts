@@ -84,6 +84,12 @@ export class Sandbox {
     return r.stdout;
   }
 
+  /** `m-docker inspect REF`, parsed: Docker's document for one container. */
+  // deno-lint-ignore no-explicit-any
+  async inspect(ref: string): Promise<any> {
+    return JSON.parse(await this.ok(["inspect", ref]))[0];
+  }
+
   /** The state directories of the containers this sandbox knows. */
   containerIds(): string[] {
     try {

@@ -12,9 +12,7 @@ interface Inspected {
   Cgroup: { Layout: string; Paths: Record<string, string> };
 }
 
-async function inspect(ref: string): Promise<Inspected> {
-  return JSON.parse(await sb.ok(["inspect", ref]))[0];
-}
+const inspect = (ref: string) => sb.inspect(ref);
 
 /** Reads a cgroup file of a running container, by controller. */
 function cgroupFile(c: Inspected, controller: string, file: string): string {

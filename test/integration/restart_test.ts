@@ -7,9 +7,7 @@ import { asRoot, eventually, Sandbox } from "./harness.ts";
 
 const sb = new Sandbox();
 
-async function inspect(ref: string) {
-  return JSON.parse(await sb.ok(["inspect", ref]))[0];
-}
+const inspect = (ref: string) => sb.inspect(ref);
 
 Deno.test(
   { name: "start runs an exited container again, keeping its rw layer", ...asRoot },

@@ -8,9 +8,7 @@ import { asRoot, BIN, eventually, Sandbox } from "./harness.ts";
 
 const sb = new Sandbox();
 
-async function inspect(ref: string) {
-  return JSON.parse(await sb.ok(["inspect", ref]))[0];
-}
+const inspect = (ref: string) => sb.inspect(ref);
 
 Deno.test(
   { name: "foreground run forwards INT, HUP, QUIT, USR1, USR2 and TERM", ...asRoot },

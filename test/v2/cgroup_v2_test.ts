@@ -24,9 +24,7 @@ interface Inspected {
   Cgroup: { Layout: string; Paths: Record<string, string> };
 }
 
-async function inspect(ref: string): Promise<Inspected> {
-  return JSON.parse(await sb.ok(["inspect", ref]))[0];
-}
+const inspect = (ref: string) => sb.inspect(ref);
 
 const read = (path: string) => Deno.readTextFileSync(path).trim();
 
