@@ -88,6 +88,9 @@ const SYS = {
   mount: 165,
   umount2: 166,
   sethostname: 170,
+  lsetxattr: 189,
+  lgetxattr: 192,
+  lchown: 94,
   openat: 257,
   mknodat: 259,
   unshare: 272,
@@ -329,12 +332,47 @@ export function fchdir(fd: number): void {
   check("fchdir", sys(SYS.fchdir, fd));
 }
 
-/** Makes a character device node: mknod(path, S_IFCHR | mode, makedev(major, minor)). */
-export function mknodChar(path: string, mode: number, major: number, minor: number): void {
-  const S_IFCHR = 0o020000;
+/** Makes a device node or fifo: mknod(path, type | mode, makedev(major, minor)). */
+export function mknod(
+  path: string,
+  kind: "char" | "block" | "fifo",
+  mode: number,
+  major = 0,
+  minor = 0,
+): void {
+  const type = { char: 0o020000, block: 0o060000, fifo: 0o010000 }[kind];
   const dev = (BigInt(major & 0xfff) << 8n) | BigInt(minor & 0xff) |
     (BigInt(minor & ~0xff) << 12n) | (BigInt(major & ~0xfff) << 32n);
-  check("mknod", sys(SYS.mknodat, AT_FDCWD, cString(path), S_IFCHR | mode, dev), path);
+  check("mknod", sys(SYS.mknodat, AT_FDCWD, cString(path), type | mode, dev), path);
+}
+
+/** Makes a character device node. */
+export function mknodChar(path: string, mode: number, major: number, minor: number): void {
+  mknod(path, "char", mode, major, minor);
+}
+
+/** lchown(2): ownership of the path itself, never what a symlink points to. */
+export function lchown(path: string, uid: number, gid: number): void {
+  check("lchown", sys(SYS.lchown, cString(path), uid, gid), path);
+}
+
+/** lgetxattr(2): an extended attribute of the path itself, or null if it has none. */
+export function lgetxattr(path: string, name: string): Uint8Array | null {
+  const buf = new Uint8Array(4096);
+  const n = sys(SYS.lgetxattr, cString(path), cString(name), buf, buf.length);
+  if (n >= 0) return buf.slice(0, n);
+  const e = errno();
+  if (e === 61 /* ENODATA */ || e === 95 /* EOPNOTSUPP */) return null;
+  throw new SyscallError("lgetxattr", e, path);
+}
+
+/** lsetxattr(2): an extended attribute on the path itself. */
+export function lsetxattr(path: string, name: string, value: Uint8Array<ArrayBuffer>): void {
+  check(
+    "lsetxattr",
+    sys(SYS.lsetxattr, cString(path), cString(name), value, value.length, 0),
+    path,
+  );
 }
 
 /** umask(2); returns the previous mask. */

@@ -80,7 +80,7 @@ export async function ensureBuiltinImage(store: ImageStore): Promise<ImageRecord
   if (existing && existing.layers.every((l) => store.hasLayer(l))) return existing;
   const busybox = findHostBusybox();
   const layer = await sha256(`m-docker builtin busybox rootfs v1\n${await sha256(busybox.bytes)}`);
-  store.addLayer(layer, (dir) => fillRootfs(dir, busybox));
+  await store.addLayer(layer, (dir) => fillRootfs(dir, busybox));
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ["sh"] };
   const created = new Date((await Deno.stat(busybox.path)).mtime ?? Date.now()).toISOString();
   return await store.addSingleLayerImage(layer, config, created, BUILTIN_IMAGE);

@@ -1,12 +1,13 @@
 /**
- * `import ROOTFS.tar NAME[:TAG]`: a flat root filesystem tarball becomes a one-layer image.
- * The layer's digest is the tarball's sha256; extraction is GNU tar's (it refuses absolute
- * and `..` member names), into a directory that is renamed into place only when complete.
+ * `import ROOTFS.tar NAME[:TAG]`: a flat root filesystem tarball (plain or gzipped) becomes
+ * a one-layer image. The layer's digest is the tarball's sha256; it is unpacked by the same
+ * checked code as registry layers, into a directory renamed into place only when complete.
  *
  * @module
  */
 
 import { UsageError } from "../util/errors.ts";
+import { applyLayer } from "./layer_apply.ts";
 import {
   type ImageRecord,
   type ImageRunConfig,
@@ -24,15 +25,16 @@ async function fileDigest(path: string): Promise<string> {
   return `sha256:${hash.digest("hex")}`;
 }
 
-function extract(tarPath: string, dir: string): void {
-  const out = new Deno.Command("tar", {
-    args: ["-x", "-p", "--numeric-owner", "--same-owner", "-f", tarPath, "-C", dir],
-    stdout: "null",
-    stderr: "piped",
-  }).outputSync();
-  if (!out.success) {
-    throw new UsageError(`import ${tarPath}: ${new TextDecoder().decode(out.stderr).trim()}`);
+/** The archive's bytes, gunzipped when they start with gzip's magic number. */
+async function tarStream(path: string): Promise<ReadableStream<Uint8Array>> {
+  const head = new Uint8Array(2);
+  {
+    using f = await Deno.open(path);
+    await f.read(head);
   }
+  const file = await Deno.open(path);
+  const gzip = head[0] === 0x1f && head[1] === 0x8b;
+  return gzip ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
 }
 
 /** Imports a rootfs tarball as `reference`; returns the new image. */
@@ -51,7 +53,10 @@ export async function importRootfs(
     throw e;
   }
   const layer = await fileDigest(tarPath);
-  store.addLayer(layer, (dir) => extract(tarPath, dir));
+  // A flat rootfs: whiteouts have nothing below them to hide.
+  await store.addLayer(layer, async (dir) => {
+    await applyLayer(await tarStream(tarPath), dir, "drop");
+  });
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
   const created = new Date().toISOString();
   return await store.addSingleLayerImage(layer, config, created, reference);

@@ -84,15 +84,16 @@ export class ImageStore {
 
   /**
    * Adds a layer by filling a temporary directory with `fill` and renaming it into place,
-   * so that a crash never leaves a half layer where a container could use it.
+   * so that a crash or a refused archive never leaves a half layer where a container
+   * could use it.
    */
-  addLayer(digest: string, fill: (dir: string) => void): void {
+  async addLayer(digest: string, fill: (dir: string) => void | Promise<void>): Promise<void> {
     if (this.hasLayer(digest)) return;
     Deno.mkdirSync(`${this.dir}/layers`, { recursive: true });
     const tmp = Deno.makeTempDirSync({ dir: `${this.dir}/layers`, prefix: ".tmp-" });
     try {
       Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
-      fill(`${tmp}/diff`);
+      await fill(`${tmp}/diff`);
       Deno.renameSync(tmp, `${this.dir}/layers/${hex(digest)}`);
     } catch (e) {
       Deno.removeSync(tmp, { recursive: true });
