@@ -29,10 +29,30 @@ export function openEngine(roots: Roots): Engine {
   return { roots: r, containers: new StateStore(r.state), images: new ImageStore(r.root) };
 }
 
-/** Finds an image for `run`, building the built-in busybox image on first use. */
-export async function resolveImage(engine: Engine, ref: string): Promise<ImageRecord> {
+/** When `run` pulls: only when the image is missing (Docker's default), never, or always. */
+export type PullPolicy = "missing" | "never" | "always";
+
+/** Registries to reach over plain HTTP, from `M_DOCKER_INSECURE_REGISTRIES` (comma-separated). */
+export function insecureRegistries(): string[] {
+  return (Deno.env.get("M_DOCKER_INSECURE_REGISTRIES") ?? "").split(",").map((s) => s.trim())
+    .filter((s) => s);
+}
+
+/**
+ * Finds an image for `run`, building the built-in busybox image on first use and pulling
+ * what is missing (progress lines go to `progress`).
+ */
+export async function resolveImage(
+  engine: Engine,
+  ref: string,
+  pull: PullPolicy = "missing",
+  progress: (line: string) => void = () => {},
+): Promise<ImageRecord> {
   if (normalizeReference(ref) === BUILTIN_IMAGE) return await ensureBuiltinImage(engine.images);
-  const image = engine.images.find(ref);
-  if (!image) throw new NoSuchImageError(ref);
-  return image;
+  const image = pull === "always" ? null : engine.images.find(ref);
+  if (image) return image;
+  if (pull === "never") throw new NoSuchImageError(ref);
+  if (pull === "missing") progress(`Unable to find image '${normalizeReference(ref)}' locally`);
+  const { pullImage } = await import("./image/pull.ts");
+  return await pullImage(engine.images, ref, { insecure: insecureRegistries(), progress });
 }

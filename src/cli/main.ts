@@ -17,6 +17,7 @@ import { inspectCommand } from "./inspect.ts";
 import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
 import { logsCommand } from "./logs.ts";
 import { psCommand } from "./ps.ts";
+import { pullCommand } from "./pull.ts";
 import { restartCommand, startCommand } from "./start.ts";
 import { topCommand } from "./top.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
@@ -37,6 +38,7 @@ const routes = buildRouteMap({
     wait: waitCommand,
     top: topCommand,
     images: imagesCommand,
+    pull: pullCommand,
     import: importCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
@@ -83,8 +85,8 @@ function valueFlags(
   aliases: Record<string, string>,
 ): Set<string> {
   return new Set([
-    ...Object.entries(flags).filter(([, f]) => f.kind === "parsed").map(([n]) => kebab(n)),
-    ...Object.entries(aliases).filter(([, n]) => flags[n].kind === "parsed").map(([a]) => a),
+    ...Object.entries(flags).filter(([, f]) => f.kind !== "boolean").map(([n]) => kebab(n)),
+    ...Object.entries(aliases).filter(([, n]) => flags[n].kind !== "boolean").map(([a]) => a),
   ]);
 }
 

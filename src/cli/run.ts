@@ -13,7 +13,7 @@ import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../container/spec.ts";
 import type { StateStore } from "../state/store.ts";
-import { resolveImage } from "../engine.ts";
+import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext, println } from "./context.ts";
@@ -51,6 +51,7 @@ interface RunFlags {
   init?: boolean;
   restart?: RestartPolicy;
   sigProxy: boolean;
+  pull?: PullPolicy;
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -123,6 +124,12 @@ export const runFlags = {
     ...bool,
     brief: "Run an init inside the container that forwards signals and reaps processes",
   },
+  pull: {
+    kind: "enum",
+    values: ["missing", "never", "always"],
+    optional: true,
+    brief: "Pull the image before running: missing (default), never, always",
+  },
   sigProxy: {
     kind: "boolean",
     default: true,
@@ -179,19 +186,36 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     },
     cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
   };
+  const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
-    ? await runDetached(this, request)
-    : await runAttached(this, request, flags.sigProxy);
+    ? await runDetached(this, request, how)
+    : await runAttached(this, request, how);
+}
+
+/** What the CLI does around the container: pull policy, signal proxying. */
+interface HowToRun {
+  pull: PullPolicy;
+  sigProxy: boolean;
 }
 
 /**
  * Resolves the image and creates the container; if that fails, `abandon` stops what was
  * started early (init or the shim, spawned first so that their boot overlaps this work).
  */
-async function createOrAbandon(ctx: CliContext, request: RunRequest, abandon: () => void) {
+async function createOrAbandon(
+  ctx: CliContext,
+  request: RunRequest,
+  pull: PullPolicy,
+  abandon: () => void,
+) {
   const { roots, containers, images } = ctx.engine;
   try {
-    const img = await resolveImage(ctx.engine, request.image);
+    const img = await resolveImage(
+      ctx.engine,
+      request.image,
+      pull,
+      (line) => ctx.process.stderr.write(`${line}\n`),
+    );
     return createContainer(roots, containers, images, img, request);
   } catch (e) {
     abandon();
@@ -210,25 +234,21 @@ async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promi
   }
 }
 
-async function runAttached(
-  ctx: CliContext,
-  request: RunRequest,
-  sigProxy: boolean,
-): Promise<number> {
+async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun): Promise<number> {
   const store = ctx.engine.containers;
   // Signals from here on go to the container once it runs, not to this process.
-  using signals = new SignalProxy(sigProxy ? PROXIED_SIGNALS : []);
+  using signals = new SignalProxy(how.sigProxy ? PROXIED_SIGNALS : []);
   // Init boots (a Deno start) while the container is being created.
   const init = spawnInit(foregroundStdio(request));
-  const state = await createOrAbandon(ctx, request, () => abandonInit(init));
+  const state = await createOrAbandon(ctx, request, how.pull, () => abandonInit(init));
   return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
 }
 
-async function runDetached(ctx: CliContext, request: RunRequest): Promise<number> {
+async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun): Promise<number> {
   const store = ctx.engine.containers;
   // The shim boots, and spawns init, while the container is being created.
   const shim = spawnShim(store, request.tty);
-  const state = await createOrAbandon(ctx, request, () => abandonShim(shim));
+  const state = await createOrAbandon(ctx, request, how.pull, () => abandonShim(shim));
   await removeOnFailure(store, state.id, () => startDetached(store, state, shim));
   println(ctx, state.id);
   return 0;

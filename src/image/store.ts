@@ -13,6 +13,8 @@
  * @module
  */
 
+import { familiarName, parseReference } from "./reference.ts";
+
 /** The parts of an OCI image config that `run` applies. */
 export interface ImageRunConfig {
   Env?: string[];
@@ -43,13 +45,15 @@ export class NoSuchImageError extends Error {
 }
 
 /**
- * Normalises a reference to `name:tag` (`busybox` → `busybox:latest`). Digests and
- * registries come with the registry client.
+ * Normalises a reference to the short name images are kept under, as Docker shows them:
+ * `busybox` and `docker.io/library/busybox` are both `busybox:latest`.
  */
 export function normalizeReference(ref: string): string {
-  const lastSlash = ref.lastIndexOf("/");
-  const hasTag = ref.slice(lastSlash + 1).includes(":");
-  return hasTag ? ref : `${ref}:latest`;
+  try {
+    return familiarName(parseReference(ref));
+  } catch {
+    return ref; // not a reference: may still be an image ID
+  }
 }
 
 /** Checks that a reference is well formed, as Docker's reference grammar does. */

@@ -137,6 +137,16 @@ class ByteReader {
     return out;
   }
 
+  /** Reads and discards the rest of the stream (so that whoever watches it sees its end). */
+  async drain(): Promise<void> {
+    while (!this.done) {
+      const { done } = await this.source.read();
+      if (done) this.done = true;
+    }
+    this.chunks = [];
+    this.available = 0;
+  }
+
   /** Up to `max` bytes (at least one), for streaming a body. */
   async readSome(max: number): Promise<Uint8Array> {
     if (!(await this.fill(1))) throw new TarFormatError("unexpected end of archive");
@@ -162,7 +172,12 @@ export async function* readTar(
   let longLink: string | undefined;
   for (;;) {
     const block = await reader.read(512);
-    if (block === null || block.every((b) => b === 0)) return; // end-of-archive marker
+    if (block === null || block.every((b) => b === 0)) {
+      // End of archive. Read what follows too (the second zero block, padding), so that
+      // streams hashing the whole layer see all of it.
+      await reader.drain();
+      return;
+    }
     if (!checksumOk(block)) throw new TarFormatError("header checksum mismatch");
     const typeflag = String.fromCharCode(block[156]);
     let size = number(block, 124, 12);

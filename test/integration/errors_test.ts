@@ -24,7 +24,17 @@ const cases: Array<[string, string[], RegExp]> = [
   ["too many CPUs", ["run", "--cpus", "1000", "busybox", "true"], /CPUs/],
   ["a bad cpuset", ["run", "--cpuset-cpus", "x-y", "busybox", "true"], /x-y/],
   ["a bad pids limit", ["run", "--pids-limit", "ten", "busybox", "true"], /ten/],
-  ["an image that does not exist", ["run", "no-such-image", "true"], /no-such-image/],
+  [
+    "an image that does not exist",
+    ["run", "--pull", "never", "no-such-image", "true"],
+    /no-such-image/,
+  ],
+  [
+    "a registry that cannot be reached",
+    ["run", "127.0.0.1:1/nothing", "true"],
+    /cannot reach registry/,
+  ],
+  ["a bad pull policy", ["run", "--pull", "sometimes", "busybox", "true"], /sometimes/],
   [
     "a bad container name",
     ["run", "--name", "bad/name", "busybox", "true"],

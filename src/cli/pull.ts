@@ -1,0 +1,39 @@
+/**
+ * `m-docker pull [--platform OS/ARCH] IMAGE`.
+ *
+ * @module
+ */
+
+import { buildCommand } from "@stricli/core";
+import { insecureRegistries } from "../engine.ts";
+import { action, type CliContext, println } from "./context.ts";
+
+async function pull(this: CliContext, flags: { platform?: string }, ref: string) {
+  const { pullImage } = await import("../image/pull.ts");
+  await pullImage(this.engine.images, ref, {
+    platform: flags.platform,
+    insecure: insecureRegistries(),
+    progress: (line) => println(this, line),
+  });
+  return 0;
+}
+
+/** The `pull` command. */
+export const pullCommand = buildCommand<{ platform?: string }, [string], CliContext>({
+  func: action(pull),
+  parameters: {
+    flags: {
+      platform: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Platform (os/arch), the host's by default",
+      },
+    },
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Image reference", parse: String, placeholder: "NAME[:TAG|@DIGEST]" }],
+    },
+  },
+  docs: { brief: "Download an image from a registry" },
+});

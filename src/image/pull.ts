@@ -1,0 +1,224 @@
+/**
+ * `pull`: resolves a reference to a manifest (choosing the host's platform from an index),
+ * fetches the config and the layers (concurrently), verifies every digest while the bytes
+ * stream, and applies each layer exactly once: a layer is stored under its diff ID (the
+ * digest of its uncompressed tar), so every image that has it shares one directory.
+ *
+ * @module
+ */
+
+import { applyLayer } from "./layer_apply.ts";
+import { familiarName, parseReference } from "./reference.ts";
+import { MANIFEST_TYPES, RegistryClient, RegistryError, type RegistryOptions } from "./registry.ts";
+import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
+
+/** A descriptor in a manifest or index. */
+interface Descriptor {
+  mediaType: string;
+  digest: string;
+  size: number;
+  platform?: { os: string; architecture: string; variant?: string };
+}
+
+/** What pull reports as it goes, one line per event (as Docker's plain progress). */
+export type PullProgress = (line: string) => void;
+
+/** Options for `pullImage`. */
+export interface PullOptions extends RegistryOptions {
+  /** `os/arch[/variant]`; the host's by default. */
+  platform?: string;
+  progress?: PullProgress;
+}
+
+/** A digest that does not match the content. */
+export class DigestMismatchError extends RegistryError {
+  constructor(what: string, want: string, got: string) {
+    super(`digest mismatch for ${what}: expected ${want}, got ${got}`);
+  }
+}
+
+/** The host's platform in OCI words. */
+export function hostPlatform(): string {
+  const arch = ({ x86_64: "amd64", aarch64: "arm64" } as Record<string, string>)[Deno.build.arch] ??
+    Deno.build.arch;
+  return `linux/${arch}`;
+}
+
+/** Picks the manifest for `platform` from an index; a clear error when there is none. */
+export function choosePlatform(manifests: Descriptor[], platform: string): Descriptor {
+  const [os, arch, variant] = platform.split("/");
+  const found = manifests.find((m) =>
+    m.platform?.os === os && m.platform?.architecture === arch &&
+    (variant === undefined || m.platform?.variant === variant)
+  );
+  if (!found) {
+    const offered = manifests.map((m) => `${m.platform?.os}/${m.platform?.architecture}`).join(
+      ", ",
+    );
+    throw new RegistryError(
+      `no matching manifest for ${platform} in the manifest list (it has ${offered})`,
+    );
+  }
+  return found;
+}
+
+async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  return `sha256:${[...d].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** A pass-through stream that hashes what flows; `digest()` once it has ended. */
+async function hashing(): Promise<
+  { stream: TransformStream<Uint8Array, Uint8Array>; digest(): string }
+> {
+  // Lazily: node: modules cost every CLI start ~20 ms.
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  let result = "";
+  return {
+    stream: new TransformStream({
+      transform(chunk, c) {
+        hash.update(chunk);
+        c.enqueue(chunk);
+      },
+      flush() {
+        result = `sha256:${hash.digest("hex")}`;
+      },
+    }),
+    digest: () => result,
+  };
+}
+
+function decompressor(mediaType: string): ReadableWritablePair<Uint8Array, Uint8Array> | null {
+  if (
+    mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip") || mediaType.endsWith("tar.gzip")
+  ) {
+    return new DecompressionStream("gzip") as unknown as ReadableWritablePair<
+      Uint8Array,
+      Uint8Array
+    >;
+  }
+  if (mediaType.endsWith("+zstd")) {
+    throw new RegistryError(`layers compressed with zstd are not supported yet (${mediaType})`);
+  }
+  return null; // uncompressed tar
+}
+
+/** Runs `tasks` with at most `limit` at once. */
+async function limited<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+  const results: T[] = new Array(tasks.length);
+  let next = 0;
+  const worker = async () => {
+    while (next < tasks.length) {
+      const i = next++;
+      results[i] = await tasks[i]();
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  return results;
+}
+
+/** Pulls `reference` into `store` and tags it; returns the image. */
+export async function pullImage(
+  store: ImageStore,
+  reference: string,
+  opts: PullOptions = {},
+): Promise<ImageRecord> {
+  const ref = parseReference(reference);
+  const name = familiarName(ref);
+  const say = opts.progress ?? (() => {});
+  const client = new RegistryClient(ref, opts);
+  say(
+    `${ref.tag ?? ref.digest}: Pulling from ${
+      ref.registry === "docker.io" ? ref.repository : `${ref.registry}/${ref.repository}`
+    }`,
+  );
+  let { bytes, mediaType } = await client.manifest(ref.digest ?? ref.tag!);
+  if (ref.digest && (await sha256Hex(bytes)) !== ref.digest) {
+    throw new DigestMismatchError("the manifest", ref.digest, await sha256Hex(bytes));
+  }
+  let manifestDigest = await sha256Hex(bytes);
+  if (mediaType === MANIFEST_TYPES.ociIndex || mediaType === MANIFEST_TYPES.dockerList) {
+    const index = JSON.parse(new TextDecoder().decode(bytes)) as { manifests: Descriptor[] };
+    const chosen = choosePlatform(index.manifests, opts.platform ?? hostPlatform());
+    ({ bytes, mediaType } = await client.manifest(chosen.digest));
+    const got = await sha256Hex(bytes);
+    if (got !== chosen.digest) {
+      throw new DigestMismatchError("the platform manifest", chosen.digest, got);
+    }
+    manifestDigest = chosen.digest;
+  }
+  if (mediaType !== MANIFEST_TYPES.ociManifest && mediaType !== MANIFEST_TYPES.dockerManifest) {
+    throw new RegistryError(`unsupported manifest type ${mediaType}`);
+  }
+  const manifest = JSON.parse(new TextDecoder().decode(bytes)) as {
+    config: Descriptor;
+    layers: Descriptor[];
+  };
+  const configBytes = new Uint8Array(
+    await new Response(await client.blob(manifest.config.digest)).arrayBuffer(),
+  );
+  const configDigest = await sha256Hex(configBytes);
+  if (configDigest !== manifest.config.digest) {
+    throw new DigestMismatchError("the image config", manifest.config.digest, configDigest);
+  }
+  const config = JSON.parse(new TextDecoder().decode(configBytes)) as {
+    created?: string;
+    config?: ImageRunConfig & Record<string, unknown>;
+    rootfs: { diff_ids: string[] };
+  };
+  const diffIds = config.rootfs?.diff_ids ?? [];
+  if (diffIds.length !== manifest.layers.length) {
+    throw new RegistryError("the image config and manifest disagree on the number of layers");
+  }
+  await limited(
+    3,
+    manifest.layers.map((layer, i) => async () => {
+      const short = layer.digest.slice(7, 19);
+      const diffId = diffIds[i];
+      if (store.hasLayer(diffId)) {
+        say(`${short}: Already exists`);
+        return;
+      }
+      say(`${short}: Pulling fs layer`);
+      await store.addLayer(diffId, async (dir) => {
+        const compressed = await hashing();
+        const uncompressed = await hashing();
+        let stream = (await client.blob(layer.digest)).pipeThrough(compressed.stream);
+        const gunzip = decompressor(layer.mediaType);
+        if (gunzip) stream = stream.pipeThrough(gunzip);
+        await applyLayer(stream.pipeThrough(uncompressed.stream), dir, "overlay");
+        // A mismatch throws, and addLayer deletes what was unpacked.
+        if (compressed.digest() !== layer.digest) {
+          throw new DigestMismatchError(`layer ${short}`, layer.digest, compressed.digest());
+        }
+        if (uncompressed.digest() !== diffId) {
+          throw new DigestMismatchError(
+            `layer ${short} (uncompressed)`,
+            diffId,
+            uncompressed.digest(),
+          );
+        }
+      });
+      say(`${short}: Pull complete`);
+    }),
+  );
+  const c = config.config ?? {};
+  const image: ImageRecord = {
+    id: configDigest,
+    layers: diffIds,
+    config: {
+      Env: c.Env,
+      Cmd: c.Cmd,
+      Entrypoint: c.Entrypoint,
+      WorkingDir: c.WorkingDir,
+      User: c.User,
+    },
+    created: config.created ?? new Date(0).toISOString(),
+    size: manifest.layers.reduce((n, l) => n + l.size, 0),
+  };
+  store.addImage(image, name);
+  say(`Digest: ${manifestDigest}`);
+  say(`Status: Downloaded newer image for ${name}`);
+  return image;
+}

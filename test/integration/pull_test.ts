@@ -1,0 +1,258 @@
+/**
+ * `pull` from a real registry: Debian's docker-registry (the CNCF distribution registry)
+ * started by this test on 127.0.0.1, images built here as OCI layouts and pushed with
+ * skopeo: several layers with a whiteout and an opaque directory, OCI and Docker v2 schema 2
+ * manifests, and an index with two platforms.
+ */
+import assert from "node:assert/strict";
+import { writeTar } from "../../src/image/tar_writer.ts";
+import { asRoot, Sandbox } from "./harness.ts";
+
+const sb = new Sandbox();
+const haveTools = ["/usr/bin/docker-registry", "/usr/bin/skopeo"].every((p) => {
+  try {
+    return Deno.statSync(p).isFile;
+  } catch {
+    return false;
+  }
+});
+const opts = { ...asRoot, ignore: asRoot.ignore || !haveTools };
+if (!haveTools) console.warn("pull tests need docker-registry and skopeo (.ci/run installs them)");
+
+const text = (s: string) => new TextEncoder().encode(s);
+const json = (v: unknown) => text(JSON.stringify(v));
+
+async function sha256(b: Uint8Array<ArrayBuffer>): Promise<string> {
+  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", b));
+  return `sha256:${[...d].map((x) => x.toString(16).padStart(2, "0")).join("")}`;
+}
+
+async function gzip(b: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
+  return new Uint8Array(
+    await new Response(new Blob([b]).stream().pipeThrough(new CompressionStream("gzip")))
+      .arrayBuffer(),
+  );
+}
+
+/** Writes a blob into an OCI layout and returns its descriptor. */
+async function blob(layout: string, mediaType: string, bytes: Uint8Array<ArrayBuffer>) {
+  const digest = await sha256(bytes);
+  Deno.writeFileSync(`${layout}/blobs/sha256/${digest.slice(7)}`, bytes);
+  return { mediaType, digest, size: bytes.length };
+}
+
+const LAYER = "application/vnd.oci.image.layer.v1.tar+gzip";
+const MANIFEST = "application/vnd.oci.image.manifest.v1+json";
+const CONFIG = "application/vnd.oci.image.config.v1+json";
+
+/** An OCI layout with tag v1 (two layers, whiteouts) and tag multi (an amd64+arm64 index). */
+async function buildLayout(): Promise<string> {
+  const layout = `${sb.dir}/layout`;
+  Deno.mkdirSync(`${layout}/blobs/sha256`, { recursive: true });
+  Deno.writeTextFileSync(`${layout}/oci-layout`, '{"imageLayoutVersion":"1.0.0"}');
+  const bottom = writeTar([
+    { name: "bin", type: "directory" },
+    { name: "bin/busybox", body: Deno.readFileSync("/bin/busybox"), mode: 0o755 },
+    { name: "bin/sh", type: "symlink", linkname: "busybox" },
+    { name: "dir", type: "directory" },
+    { name: "dir/a", body: text("a") },
+    { name: "dir/b", body: text("b") },
+    { name: "keep", type: "directory" },
+    { name: "keep/old", body: text("old") },
+  ]);
+  const top = writeTar([
+    { name: "dir/.wh.a", body: new Uint8Array() },
+    { name: "keep/.wh..wh..opq", body: new Uint8Array() },
+    { name: "keep/new", body: text("new") },
+    { name: "hello", body: text("hello from the top layer\n") },
+  ]);
+  const layers = [
+    await blob(layout, LAYER, await gzip(bottom)),
+    await blob(layout, LAYER, await gzip(top)),
+  ];
+  const diffIds = [await sha256(bottom), await sha256(top)];
+  const manifestFor = async (arch: string) => {
+    const config = await blob(
+      layout,
+      CONFIG,
+      json({
+        architecture: arch,
+        os: "linux",
+        created: "2024-01-01T00:00:00Z",
+        config: {
+          Env: ["PATH=/bin", `ARCH=${arch}`],
+          Cmd: ["/bin/sh", "-c", "cat /hello; echo ARCH=$ARCH; pwd"],
+          WorkingDir: "/work",
+        },
+        rootfs: { type: "layers", diff_ids: diffIds },
+      }),
+    );
+    return await blob(
+      layout,
+      MANIFEST,
+      json({ schemaVersion: 2, mediaType: MANIFEST, config, layers }),
+    );
+  };
+  const amd64 = await manifestFor("amd64");
+  const arm64 = await manifestFor("arm64");
+  const index = await blob(
+    layout,
+    "application/vnd.oci.image.index.v1+json",
+    json({
+      schemaVersion: 2,
+      mediaType: "application/vnd.oci.image.index.v1+json",
+      manifests: [
+        { ...arm64, platform: { os: "linux", architecture: "arm64" } },
+        { ...amd64, platform: { os: "linux", architecture: "amd64" } },
+      ],
+    }),
+  );
+  Deno.writeTextFileSync(
+    `${layout}/index.json`,
+    JSON.stringify({
+      schemaVersion: 2,
+      manifests: [
+        { ...amd64, annotations: { "org.opencontainers.image.ref.name": "v1" } },
+        { ...index, annotations: { "org.opencontainers.image.ref.name": "multi" } },
+      ],
+    }),
+  );
+  return layout;
+}
+
+let registry: Deno.ChildProcess | undefined;
+let port = 0;
+
+async function startRegistry(): Promise<void> {
+  port = 20000 + Math.floor(Math.random() * 20000);
+  const config = `${sb.dir}/registry.yml`;
+  Deno.writeTextFileSync(
+    config,
+    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${sb.dir}/registry\n` +
+      `http:\n  addr: 127.0.0.1:${port}\n`,
+  );
+  registry = new Deno.Command("/usr/bin/docker-registry", {
+    args: ["serve", config],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  const deadline = Date.now() + 10_000;
+  for (;;) {
+    try {
+      const res = await fetch(`http://127.0.0.1:${port}/v2/`);
+      await res.body?.cancel();
+      if (res.ok) return;
+    } catch { /* not up yet */ }
+    if (Date.now() > deadline) throw new Error("the registry did not start");
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+function skopeo(...args: string[]): void {
+  const out = new Deno.Command("skopeo", { args, stdout: "null", stderr: "piped" }).outputSync();
+  assert.ok(out.success, new TextDecoder().decode(out.stderr));
+}
+
+Deno.test(
+  { name: "pull: set up a registry on 127.0.0.1 and push test images", ...opts },
+  async () => {
+    await startRegistry();
+    const layout = await buildLayout();
+    const repo = `127.0.0.1:${port}/test/img`;
+    skopeo("copy", "--dest-tls-verify=false", `oci:${layout}:v1`, `docker://${repo}:v1`);
+    skopeo(
+      "copy",
+      "--dest-tls-verify=false",
+      "--format",
+      "v2s2",
+      `oci:${layout}:v1`,
+      `docker://${repo}:v2s2`,
+    );
+    skopeo(
+      "copy",
+      "--all",
+      "--dest-tls-verify=false",
+      `oci:${layout}:multi`,
+      `docker://${repo}:multi`,
+    );
+  },
+);
+
+Deno.test(
+  { name: "pull an OCI image with whiteouts, run it with its config", ...opts },
+  async () => {
+    const ref = `127.0.0.1:${port}/test/img:v1`;
+    const out = await sb.ok(["pull", ref]);
+    assert.match(out, /Pull complete/);
+    assert.match(out, /Status: Downloaded newer image for 127\.0\.0\.1:\d+\/test\/img:v1/);
+    assert.match(await sb.ok(["images"]), /127\.0\.0\.1:\d+\/test\/img\s+v1\s+[0-9a-f]{12}/);
+    assert.equal(
+      await sb.ok(["run", "--rm", ref]),
+      "hello from the top layer\nARCH=amd64\n/work\n",
+    );
+    // The whiteout hides dir/a; the opaque directory hides everything below keep/.
+    assert.equal(
+      await sb.ok(["run", "--rm", ref, "/bin/busybox", "ls", "/dir", "/keep"]),
+      "/dir:\nb\n\n/keep:\nnew\n",
+    );
+    // Pulling again shares the layers: nothing is downloaded twice.
+    assert.match(await sb.ok(["pull", ref]), /Already exists/);
+  },
+);
+
+Deno.test({ name: "pull a Docker v2 schema 2 manifest", ...opts }, async () => {
+  const ref = `127.0.0.1:${port}/test/img:v2s2`;
+  await sb.ok(["pull", ref]);
+  assert.match(await sb.ok(["run", "--rm", ref]), /hello from the top layer/);
+});
+
+Deno.test({ name: "pull an index: the host's platform, or --platform", ...opts }, async () => {
+  const ref = `127.0.0.1:${port}/test/img:multi`;
+  await sb.ok(["pull", ref]);
+  assert.match(await sb.ok(["run", "--rm", ref]), /ARCH=amd64/);
+  const bad = await sb.run(["pull", "--platform", "linux/s390x", ref]);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /no matching manifest for linux\/s390x/);
+});
+
+Deno.test({ name: "run pulls a missing image; --pull never refuses", ...opts }, async () => {
+  const ref = `127.0.0.1:${port}/test/img:v2s2`;
+  const fresh = new Sandbox();
+  try {
+    const never = await fresh.run(["run", "--rm", "--pull", "never", ref]);
+    assert.equal(never.code, 125);
+    assert.match(never.stderr, /Unable to find image/);
+    const r = await fresh.run(["run", "--rm", ref]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /Unable to find image '127\.0\.0\.1:\d+\/test\/img:v2s2' locally/);
+    assert.match(r.stdout, /hello from the top layer/);
+  } finally {
+    await fresh.cleanup();
+  }
+});
+
+Deno.test(
+  { name: "pull errors: unknown tag, unknown repository, registry down", ...opts },
+  async () => {
+    const unknownTag = await sb.run(["pull", `127.0.0.1:${port}/test/img:nope`]);
+    assert.equal(unknownTag.code, 125);
+    assert.match(unknownTag.stderr, /not found/);
+    const unknownRepo = await sb.run(["pull", `127.0.0.1:${port}/no/such:v1`]);
+    assert.equal(unknownRepo.code, 125);
+    assert.match(unknownRepo.stderr, /not found|does not exist/);
+    const down = await sb.run(["pull", "127.0.0.1:1/x:y"]);
+    assert.equal(down.code, 125);
+    assert.match(down.stderr, /cannot reach registry 127\.0\.0\.1:1/);
+    const bad = await sb.run(["pull", "Bad/Name"]);
+    assert.equal(bad.code, 125);
+    assert.match(bad.stderr, /invalid reference format/);
+  },
+);
+
+Deno.test({ name: "pull: stop the registry; nothing left behind", ...opts }, async () => {
+  registry?.kill("SIGKILL");
+  await registry?.status;
+  await sb.cleanup();
+});
+
+if (opts.ignore) Deno.removeSync(sb.dir, { recursive: true });
