@@ -20,8 +20,11 @@ const refs = {
   minimum: 1,
 } as const;
 
-/** Runs `fn` for each reference; errors are reported and the rest still run. */
-async function eachContainer(
+/**
+ * Runs `fn` for each reference, printing the ones that succeeded; errors are reported and
+ * the rest still run. Returns the exit code.
+ */
+export async function eachContainer(
   ctx: CliContext,
   names: string[],
   fn: (ref: string) => Promise<void>,

@@ -15,7 +15,8 @@ import { SignalProxy } from "../container/signal_proxy.ts";
 import { spawnInit } from "../container/start.ts";
 import type { Engine } from "../engine.ts";
 import { UsageError } from "../util/errors.ts";
-import { action, type CliContext, println, reportError } from "./context.ts";
+import { action, type CliContext } from "./context.ts";
+import { eachContainer } from "./lifecycle.ts";
 import { parseInteger } from "./run.ts";
 
 const refs = {
@@ -52,16 +53,7 @@ export const startCommand = buildCommand<
 >({
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     if (!flags.attach && !flags.interactive) {
-      let status = 0;
-      for (const ref of names) {
-        try {
-          await startInBackground(this.engine, ref);
-          println(this, ref);
-        } catch (e) {
-          status = reportError(this, e);
-        }
-      }
-      return status;
+      return await eachContainer(this, names, (ref) => startInBackground(this.engine, ref));
     }
     if (names.length !== 1) {
       throw new UsageError("you cannot start and attach multiple containers at once");
@@ -99,17 +91,10 @@ export const startCommand = buildCommand<
 export const restartCommand = buildCommand<{ time?: number }, string[], CliContext>({
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     const store = this.engine.containers;
-    let status = 0;
-    for (const ref of names) {
-      try {
-        await stopContainer(store, observe(store, store.resolve(ref)), flags.time);
-        await startInBackground(this.engine, ref);
-        println(this, ref);
-      } catch (e) {
-        status = reportError(this, e);
-      }
-    }
-    return status;
+    return await eachContainer(this, names, async (ref) => {
+      await stopContainer(store, observe(store, store.resolve(ref)), flags.time);
+      await startInBackground(this.engine, ref);
+    });
   }),
   parameters: {
     flags: {
