@@ -9,7 +9,10 @@ import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
 import { createdAgo, humanSize } from "../util/humanize.ts";
 import { formatTable } from "../util/table.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext, println, reportError } from "./context.ts";
+import { pruneImages, removeImage } from "../image/remove.ts";
+import { parseReference } from "../image/reference.ts";
+import { UsageError } from "../util/errors.ts";
 
 function splitReference(ref: string): [string, string] {
   const i = ref.lastIndexOf(":");
@@ -87,4 +90,109 @@ export const importCommand = buildCommand<Record<never, never>, [string, string]
     },
   },
   docs: { brief: "Import a root filesystem tarball as an image" },
+});
+
+/** `tag SOURCE TARGET` */
+export const tagCommand = buildCommand<Record<never, never>, [string, string], CliContext>({
+  func: action(
+    function (this: CliContext, _flags: Record<never, never>, source: string, target: string) {
+      const image = this.engine.images.find(source);
+      if (!image) throw new UsageError(`No such image: ${source}`);
+      parseReference(target); // refuses a malformed name before anything is written
+      this.engine.images.tag(image.id, target);
+      return 0;
+    },
+  ),
+  parameters: {
+    flags: {},
+    positional: {
+      kind: "tuple",
+      parameters: [
+        { brief: "Source image", parse: String, placeholder: "SOURCE_IMAGE[:TAG]" },
+        { brief: "New reference", parse: String, placeholder: "TARGET_IMAGE[:TAG]" },
+      ],
+    },
+  },
+  docs: { brief: "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
+});
+
+/** `rmi [-f] IMAGE...` */
+export const rmiCommand = buildCommand<{ force?: boolean }, string[], CliContext>({
+  func: action(function (this: CliContext, flags: { force?: boolean }, ...refs: string[]) {
+    let status = 0;
+    for (const ref of refs) {
+      try {
+        for (
+          const line of removeImage(
+            this.engine.images,
+            this.engine.containers,
+            ref,
+            flags.force ?? false,
+          )
+        ) {
+          println(this, line);
+        }
+      } catch (e) {
+        status = reportError(this, e);
+      }
+    }
+    return status;
+  }),
+  parameters: {
+    flags: { force: { kind: "boolean", optional: true, brief: "Force removal of the image" } },
+    aliases: { f: "force" },
+    positional: {
+      kind: "array",
+      parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
+      minimum: 1,
+    },
+  },
+  docs: { brief: "Remove one or more images" },
+});
+
+/** `image inspect IMAGE...` */
+export const imageInspectCommand = buildCommand<Record<never, never>, string[], CliContext>({
+  func: action(function (this: CliContext, _flags: Record<never, never>, ...refs: string[]) {
+    const docs = [];
+    let status = 0;
+    for (const ref of refs) {
+      const image = this.engine.images.find(ref);
+      if (!image) {
+        status = reportError(this, new UsageError(`No such image: ${ref}`));
+        continue;
+      }
+      const tags = this.engine.images.list().find((i) => i.id === image.id)?.tags ?? [];
+      docs.push({
+        Id: image.id,
+        RepoTags: tags,
+        Created: image.created,
+        Size: image.size,
+        Config: image.config,
+        RootFS: { Type: "layers", Layers: image.layers },
+      });
+    }
+    println(this, JSON.stringify(docs, null, 4));
+    return status;
+  }),
+  parameters: {
+    flags: {},
+    positional: {
+      kind: "array",
+      parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
+      minimum: 1,
+    },
+  },
+  docs: { brief: "Display detailed information on one or more images" },
+});
+
+/** `image prune` */
+export const imagePruneCommand = buildCommand<Record<never, never>, [], CliContext>({
+  func: action(function (this: CliContext) {
+    const lines = pruneImages(this.engine.images, this.engine.containers);
+    for (const line of lines) println(this, line);
+    println(this, `Total reclaimed: ${lines.length} objects`);
+    return 0;
+  }),
+  parameters: { flags: {} },
+  docs: { brief: "Remove unused images and layers" },
 });

@@ -7,6 +7,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { observe } from "../container/observe.ts";
+import { SIGNALS } from "../../ffi/libc.ts";
 import type { ContainerState } from "../state/types.ts";
 import { action, type CliContext, reportError } from "./context.ts";
 
@@ -58,6 +59,10 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       Cmd: s.args,
       Image: s.image,
       WorkingDir: s.cwd,
+      User: s.uid === 0 && s.gid === 0 ? "" : `${s.uid}:${s.gid}`,
+      StopSignal: Object.entries(SIGNALS).find(([, n]) => n === s.stopSignal)?.[0] ??
+        String(s.stopSignal),
+      StopTimeout: s.stopTimeout,
     },
     Mounts: s.mounts.map((m) => ({
       Type: "bind",

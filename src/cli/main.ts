@@ -12,7 +12,14 @@ import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
 import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
 import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
-import { imagesCommand, importCommand } from "./images.ts";
+import {
+  imageInspectCommand,
+  imagePruneCommand,
+  imagesCommand,
+  importCommand,
+  rmiCommand,
+  tagCommand,
+} from "./images.ts";
 import { inspectCommand } from "./inspect.ts";
 import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
 import { logsCommand } from "./logs.ts";
@@ -39,6 +46,17 @@ const routes = buildRouteMap({
     top: topCommand,
     images: imagesCommand,
     pull: pullCommand,
+    tag: tagCommand,
+    rmi: rmiCommand,
+    image: buildRouteMap({
+      routes: {
+        ls: imagesCommand,
+        inspect: imageInspectCommand,
+        prune: imagePruneCommand,
+        rm: rmiCommand,
+      },
+      docs: { brief: "Manage images" },
+    }),
     import: importCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },

@@ -52,6 +52,7 @@ interface RunFlags {
   restart?: RestartPolicy;
   sigProxy: boolean;
   pull?: PullPolicy;
+  user?: string;
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -69,6 +70,7 @@ export const runFlags = {
   envFile: { ...list, brief: "Read in a file of environment variables" },
   volume: { ...list, brief: "Bind mount a volume (HOST:CONTAINER[:ro])" },
   workdir: { ...str, brief: "Working directory inside the container" },
+  user: { ...str, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
   hostname: { ...str, brief: "Container host name" },
   entrypoint: { ...str, brief: "Overwrite the default ENTRYPOINT of the image" },
   memory: {
@@ -151,6 +153,7 @@ export const runAliases = {
   e: "env",
   v: "volume",
   w: "workdir",
+  u: "user",
   h: "hostname",
   m: "memory",
   c: "cpuShares",
@@ -166,6 +169,7 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     envFiles: flags.envFile ?? [],
     volumes: flags.volume ?? [],
     workdir: flags.workdir,
+    user: flags.user,
     hostname: flags.hostname,
     tty: flags.tty ?? false,
     interactive: flags.interactive ?? false,

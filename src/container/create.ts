@@ -15,6 +15,7 @@ import { isValidContainerName, newContainerId, randomContainerName } from "../ut
 import { UsageError } from "../util/errors.ts";
 import { buildSpec, type RunRequest } from "./spec.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
+import { secureJoin } from "../rootfs/secure_join.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -97,7 +98,8 @@ export function createContainer(
     if (!images.hasLayer(layer)) throw new Error(`image ${image.id}: layer ${layer} is missing`);
   }
   const id = newContainerId();
-  const spec = buildSpec(request, image, id);
+  const lowerDirs = image.layers.map((l) => images.layerDiffDir(l)).reverse();
+  const spec = buildSpec(request, image, id, (path) => readImageFile(lowerDirs, path));
   for (const m of spec.mounts) {
     try {
       Deno.statSync(m.source);
@@ -114,7 +116,7 @@ export function createContainer(
     status: "created",
     createdAt: new Date().toISOString(),
     rootfs: {
-      lowerDirs: image.layers.map((l) => images.layerDiffDir(l)).reverse(),
+      lowerDirs,
       upperDir: `${dir}/upper`,
       workDir: `${dir}/work`,
       mountPoint: `${dir}/merged`,
@@ -151,6 +153,25 @@ export function createContainer(
     removeContainerFiles(store, state);
     throw e;
   }
+}
+
+/**
+ * Reads a file of an image as the container will see it: from the top-most layer that has
+ * it, unless a whiteout there hides it. Never follows a symlink out of a layer.
+ */
+function readImageFile(lowerDirs: string[], path: string): string {
+  for (const layer of lowerDirs) {
+    const full = secureJoin(layer, path);
+    let info: Deno.FileInfo;
+    try {
+      info = Deno.lstatSync(full);
+    } catch {
+      continue;
+    }
+    if (info.isCharDevice) break; // an overlay whiteout: deleted in this layer
+    return Deno.readTextFileSync(full);
+  }
+  throw new Deno.errors.NotFound(path);
 }
 
 /** Removes a container's cgroup, directories and state: the last step of every removal. */

@@ -12,6 +12,7 @@ import type { BindMount } from "./init_config.ts";
 import type { ContainerSpec, RestartPolicy } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
+import { resolveUser } from "../rootfs/user.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -30,6 +31,8 @@ export interface RunRequest {
   /** `-v HOST:CONTAINER[:ro|rw]`. */
   volumes: string[];
   workdir?: string;
+  /** `-u USER[:GROUP]`; the image's User when absent. */
+  user?: string;
   hostname?: string;
   tty: boolean;
   interactive: boolean;
@@ -131,11 +134,26 @@ function validateLimits(l: ResourceLimits): void {
   }
 }
 
+/** The image's StopSignal (`SIGQUIT`, `QUIT` or `3`), if it names one. */
+function imageStopSignal(name: string | undefined): number | undefined {
+  if (!name) return undefined;
+  if (/^\d+$/.test(name)) return Number(name);
+  return SIGNALS[name.toUpperCase()] ?? SIGNALS[`SIG${name.toUpperCase()}`];
+}
+
 /**
  * Combines the image config and the request into the container's spec.
+ * `readFromLayers` reads a file of the image (top layer first), to resolve user names.
  * `id` supplies the default hostname (its first 12 characters), as Docker does.
  */
-export function buildSpec(request: RunRequest, image: ImageRecord, id: string): ContainerSpec {
+export function buildSpec(
+  request: RunRequest,
+  image: ImageRecord,
+  id: string,
+  readFromLayers: (path: string) => string = () => {
+    throw new Error("no image files");
+  },
+): ContainerSpec {
   const cfg = image.config;
   let entrypoint = cfg.Entrypoint ?? [];
   let cmd = cfg.Cmd ?? [];
@@ -192,6 +210,15 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
   const env = mergeEnv(base, cfg.Env ?? [], fileEnv, explicitEnv(request.env));
   if (!env.some((e) => e.startsWith("HOME="))) env.push("HOME=/root");
   validateLimits(request.limits);
+  const userSpec = request.user ?? (cfg.User || "");
+  let user = { uid: 0, gid: 0 };
+  if (userSpec !== "") {
+    try {
+      user = resolveUser(userSpec, readFromLayers);
+    } catch (e) {
+      throw new UsageError((e as Error).message);
+    }
+  }
   return {
     image: request.image,
     imageId: image.id,
@@ -199,8 +226,8 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
     env,
     cwd,
     hostname,
-    uid: 0,
-    gid: 0,
+    uid: user.uid,
+    gid: user.gid,
     tty: request.tty,
     interactive: request.interactive,
     detach: request.detach,
@@ -208,7 +235,7 @@ export function buildSpec(request: RunRequest, image: ImageRecord, id: string): 
     mounts,
     limits: request.limits,
     cgroupParent: request.cgroupParent,
-    stopSignal: request.stopSignal ?? SIGNALS.SIGTERM,
+    stopSignal: request.stopSignal ?? imageStopSignal(cfg.StopSignal) ?? SIGNALS.SIGTERM,
     stopTimeout: request.stopTimeout ?? 10,
     restart: request.restart,
   };

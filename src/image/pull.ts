@@ -213,6 +213,7 @@ export async function pullImage(
       Entrypoint: c.Entrypoint,
       WorkingDir: c.WorkingDir,
       User: c.User,
+      StopSignal: c.StopSignal,
     },
     created: config.created ?? new Date(0).toISOString(),
     size: manifest.layers.reduce((n, l) => n + l.size, 0),

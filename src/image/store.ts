@@ -22,6 +22,7 @@ export interface ImageRunConfig {
   Entrypoint?: string[];
   WorkingDir?: string;
   User?: string;
+  StopSignal?: string;
 }
 
 /** One image as the store keeps it. */
@@ -136,10 +137,70 @@ export class ImageStore {
 
   /** Points `reference` (normalised) at an image ID. */
   tag(id: string, reference: string): void {
-    const repos = this.references();
-    repos[normalizeReference(reference)] = id;
+    this.editReferences((repos) => {
+      repos[normalizeReference(reference)] = id;
+    });
+  }
+
+  /** Removes a reference; returns the image ID it pointed at, or null. */
+  untag(reference: string): string | null {
+    let id: string | null = null;
+    this.editReferences((repos) => {
+      const key = normalizeReference(reference);
+      id = repos[key] ?? null;
+      delete repos[key];
+    });
+    return id;
+  }
+
+  /** Read-modify-write of the reference table under a lock, so concurrent pulls keep both. */
+  private editReferences(edit: (repos: Record<string, string>) => void): void {
     Deno.mkdirSync(this.dir, { recursive: true });
+    using lock = Deno.openSync(`${this.dir}/.lock`, { read: true, write: true, create: true });
+    lock.lockSync(true);
+    const repos = this.references();
+    edit(repos);
     atomicWrite(`${this.dir}/repositories.json`, JSON.stringify(repos, null, 2));
+  }
+
+  /** Deletes an image record and every reference to it (its layers stay: see `pruneLayers`). */
+  removeImage(id: string): void {
+    this.editReferences((repos) => {
+      for (const [ref, target] of Object.entries(repos)) if (target === id) delete repos[ref];
+    });
+    try {
+      Deno.removeSync(`${this.dir}/images/${hex(id)}.json`);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+
+  /**
+   * Deletes every layer that no image uses and whose directory is not in `inUse` (the
+   * lower directories of containers), and what interrupted pulls left (`.tmp-*`).
+   * Returns the removed layers' digests.
+   */
+  pruneLayers(inUse: ReadonlySet<string>): string[] {
+    const wanted = new Set(this.list().flatMap((i) => i.layers.map(hex)));
+    const removed: string[] = [];
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(`${this.dir}/layers`)];
+    } catch {
+      return removed;
+    }
+    for (const e of entries) {
+      const path = `${this.dir}/layers/${e.name}`;
+      const tmp = e.name.startsWith(".tmp-");
+      if (!tmp && (wanted.has(e.name) || inUse.has(`${path}/diff`))) continue;
+      // A temporary directory may belong to a pull in progress: only old ones are debris.
+      if (tmp && Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) < 60 * 60 * 1000) {
+        continue;
+      }
+      Deno.removeSync(path, { recursive: true });
+      if (!tmp) removed.push(`sha256:${e.name}`);
+    }
+    return removed;
   }
 
   /** Every reference and the image ID it points at. */

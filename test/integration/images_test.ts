@@ -39,6 +39,41 @@ Deno.test({ name: "import a rootfs tarball, then run it", ...asRoot }, async () 
   assert.match(r.stderr, /no command specified/);
 });
 
+Deno.test({ name: "tag, image inspect, rmi and image prune", ...asRoot }, async () => {
+  const layers = () => [...Deno.readDirSync(`${sb.root}/image/layers`)].map((e) => e.name).sort();
+  await sb.ok(["tag", "mine:v1", "mine:v2"]);
+  await sb.ok(["tag", "mine:v1", "127.0.0.1:5000/team/mine:v3"]);
+  const doc = JSON.parse(await sb.ok(["image", "inspect", "mine:v2"]))[0];
+  assert.deepEqual(doc.RepoTags.sort(), ["127.0.0.1:5000/team/mine:v3", "mine:v1", "mine:v2"]);
+  assert.match(doc.Id, /^sha256:[0-9a-f]{64}$/);
+  assert.equal((await sb.run(["tag", "nope:1", "x:1"])).code, 125);
+  assert.equal((await sb.run(["tag", "mine:v1", "Bad Name"])).code, 125);
+  // An image with other tags is only untagged.
+  assert.equal(await sb.ok(["rmi", "mine:v2"]), "Untagged: mine:v2\n");
+  // An image a container uses is refused, unless forced.
+  await sb.ok(["run", "--name", "user", "mine:v1", "/bin/busybox", "true"]);
+  assert.equal(
+    await sb.ok(["rmi", "127.0.0.1:5000/team/mine:v3"]),
+    "Untagged: 127.0.0.1:5000/team/mine:v3\n",
+  );
+  const refused = await sb.run(["rmi", "mine:v1"]);
+  assert.equal(refused.code, 125, refused.stderr);
+  assert.match(refused.stderr, /must force.*is using its referenced image/);
+  const before = layers();
+  assert.match(
+    await sb.ok(["rmi", "-f", "mine:v1"]),
+    /^Untagged: mine:v1\nDeleted: sha256:[0-9a-f]{64}\n$/,
+  );
+  // The container still runs from its layer: it was not deleted.
+  assert.deepEqual(layers(), before);
+  await sb.ok(["start", "-a", "user"]);
+  await sb.ok(["rm", "user"]);
+  const pruned = await sb.ok(["image", "prune"]);
+  assert.match(pruned, /Deleted: sha256:/);
+  assert.ok(layers().length < before.length, "the now unused layer is gone");
+  assert.equal((await sb.run(["rmi", "mine:v1"])).code, 125);
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

@@ -83,6 +83,7 @@ async function buildLayout(): Promise<string> {
           Env: ["PATH=/bin", `ARCH=${arch}`],
           Cmd: ["/bin/sh", "-c", "cat /hello; echo ARCH=$ARCH; pwd"],
           WorkingDir: "/work",
+          StopSignal: "SIGQUIT",
         },
         rootfs: { type: "layers", diff_ids: diffIds },
       }),
@@ -195,6 +196,10 @@ Deno.test(
       await sb.ok(["run", "--rm", ref, "/bin/busybox", "ls", "/dir", "/keep"]),
       "/dir:\nb\n\n/keep:\nnew\n",
     );
+    // The image's StopSignal becomes the container's.
+    await sb.ok(["run", "--name", "sig", ref, "/bin/busybox", "true"]);
+    assert.equal((await sb.inspect("sig")).Config.StopSignal, "SIGQUIT");
+    await sb.ok(["rm", "sig"]);
     // Pulling again shares the layers: nothing is downloaded twice.
     assert.match(await sb.ok(["pull", ref]), /Already exists/);
   },

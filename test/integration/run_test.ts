@@ -152,6 +152,25 @@ Deno.test(
   },
 );
 
+Deno.test({ name: "-u runs the command as a user of the image", ...asRoot }, async () => {
+  assert.equal(
+    await sb.ok(["run", "--rm", "-u", "nobody", "busybox", "id"]),
+    "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+  );
+  assert.equal(
+    await sb.ok(["run", "--rm", "-u", "1000:1001", "busybox", "sh", "-c", "id -u; id -g"]),
+    "1000\n1001\n",
+  );
+  const bad = await sb.run(["run", "--rm", "-u", "nosuchuser", "busybox", "id"]);
+  assert.equal(bad.code, 125);
+  assert.match(bad.stderr, /unable to find user nosuchuser/);
+  // A user without root's capabilities cannot undo the container's limits.
+  assert.notEqual(
+    (await sb.run(["run", "--rm", "-u", "nobody", "busybox", "hostname", "x"])).code,
+    0,
+  );
+});
+
 Deno.test({ name: "-w sets (and creates) the working directory", ...asRoot }, async () => {
   assert.equal(await sb.ok(["run", "--rm", "-w", "/srv/app", "busybox", "pwd"]), "/srv/app\n");
   const r = await sb.run(["run", "--rm", "-w", "relative", "busybox", "pwd"]);
