@@ -13,6 +13,8 @@ import {
   NoSuchImageError,
 } from "./image/store.ts";
 import type { Roots } from "./state/roots.ts";
+import { loadCredentials } from "./image/credentials.ts";
+import { parseReference } from "./image/reference.ts";
 import { StateStore } from "./state/store.ts";
 
 /** The stores under one pair of roots. */
@@ -54,5 +56,9 @@ export async function resolveImage(
   if (pull === "never") throw new NoSuchImageError(ref);
   if (pull === "missing") progress(`Unable to find image '${normalizeReference(ref)}' locally`);
   const { pullImage } = await import("./image/pull.ts");
-  return await pullImage(engine.images, ref, { insecure: insecureRegistries(), progress });
+  return await pullImage(engine.images, ref, {
+    insecure: insecureRegistries(),
+    credentials: loadCredentials(engine.roots.root, parseReference(ref).registry),
+    progress,
+  });
 }

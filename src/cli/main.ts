@@ -23,6 +23,7 @@ import {
 import { inspectCommand } from "./inspect.ts";
 import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
 import { logsCommand } from "./logs.ts";
+import { loginCommand, logoutCommand } from "./login.ts";
 import { psCommand } from "./ps.ts";
 import { pullCommand } from "./pull.ts";
 import { restartCommand, startCommand } from "./start.ts";
@@ -46,6 +47,8 @@ const routes = buildRouteMap({
     top: topCommand,
     images: imagesCommand,
     pull: pullCommand,
+    login: loginCommand,
+    logout: logoutCommand,
     tag: tagCommand,
     rmi: rmiCommand,
     image: buildRouteMap({

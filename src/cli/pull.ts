@@ -6,6 +6,8 @@
 
 import { buildCommand } from "@stricli/core";
 import { insecureRegistries } from "../engine.ts";
+import { loadCredentials } from "../image/credentials.ts";
+import { parseReference } from "../image/reference.ts";
 import { action, type CliContext, println } from "./context.ts";
 
 async function pull(this: CliContext, flags: { platform?: string }, ref: string) {
@@ -13,6 +15,7 @@ async function pull(this: CliContext, flags: { platform?: string }, ref: string)
   await pullImage(this.engine.images, ref, {
     platform: flags.platform,
     insecure: insecureRegistries(),
+    credentials: loadCredentials(this.engine.roots.root, parseReference(ref).registry),
     progress: (line) => println(this, line),
   });
   return 0;

@@ -236,6 +236,67 @@ Deno.test({ name: "run pulls a missing image; --pull never refuses", ...opts }, 
   }
 });
 
+Deno.test({ name: "concurrent pulls of one image share each layer, whole", ...opts }, async () => {
+  const fresh = new Sandbox();
+  try {
+    const ref = `127.0.0.1:${port}/test/img:v1`;
+    const results = await Promise.all([1, 2, 3].map(() => fresh.run(["pull", ref])));
+    for (const r of results) assert.equal(r.code, 0, r.stderr);
+    const layers = [...Deno.readDirSync(`${fresh.root}/image/layers`)].map((e) => e.name);
+    assert.equal(layers.length, 2, `layers: ${layers}`);
+    assert.match(await fresh.ok(["run", "--rm", ref]), /hello from the top layer/);
+  } finally {
+    await fresh.cleanup();
+  }
+});
+
+Deno.test({
+  name: "token auth: a token service in front of the registry; login and logout",
+  ...opts,
+}, async () => {
+  const upstream = `http://127.0.0.1:${port}`;
+  const token = "test-token-" + crypto.randomUUID();
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen: () => {},
+  }, async (req): Promise<Response> => {
+    const url = new URL(req.url);
+    const auth = req.headers.get("authorization") ?? "";
+    if (url.pathname === "/token") {
+      if (auth !== `Basic ${btoa("alice:s3cret")}`) return new Response("no", { status: 401 });
+      return Response.json({ token });
+    }
+    if (auth !== `Bearer ${token}`) {
+      const realm: string = `http://127.0.0.1:${server.addr.port}/token`;
+      return new Response("unauthorized", {
+        status: 401,
+        headers: {
+          "www-authenticate":
+            `Bearer realm="${realm}",service="test",scope="repository:test/img:pull"`,
+        },
+      });
+    }
+    const res = await fetch(`${upstream}${url.pathname}${url.search}`, { headers: req.headers });
+    return new Response(res.body, { status: res.status, headers: res.headers });
+  });
+  try {
+    const host = `127.0.0.1:${server.addr.port}`;
+    const ref = `${host}/test/img:v1`;
+    const denied = await sb.run(["pull", ref]);
+    assert.equal(denied.code, 125);
+    assert.match(denied.stderr, /unauthorized/);
+    assert.equal(await sb.ok(["login", "-u", "alice", "-p", "s3cret", host]), "Login Succeeded\n");
+    assert.equal(Deno.statSync(`${sb.root}/auth.json`).mode! & 0o777, 0o600);
+    assert.match(await sb.ok(["pull", ref]), /Status: Downloaded newer image/);
+    assert.equal(await sb.ok(["logout", host]), `Removing login credentials for ${host}\n`);
+    await sb.ok(["rmi", ref]);
+    assert.equal((await sb.run(["pull", ref])).code, 125);
+  } finally {
+    await server.shutdown();
+  }
+});
+
 Deno.test(
   { name: "pull errors: unknown tag, unknown repository, registry down", ...opts },
   async () => {
