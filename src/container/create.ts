@@ -98,7 +98,7 @@ export function createContainer(
     if (!images.hasLayer(layer)) throw new Error(`image ${image.id}: layer ${layer} is missing`);
   }
   const id = newContainerId();
-  const lowerDirs = image.layers.map((l) => images.layerDiffDir(l)).reverse();
+  const lowerDirs = image.layers.map((l) => images.ensureLayerLink(l)).reverse();
   const spec = buildSpec(request, image, id, (path) => readImageFile(lowerDirs, path));
   for (const m of spec.mounts) {
     try {

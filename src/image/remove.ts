@@ -11,7 +11,18 @@ import { type ImageStore, normalizeReference } from "./store.ts";
 
 /** The lower directories of every container: layers that must stay. */
 function layersInUse(containers: StateStore): Set<string> {
-  return new Set(containers.list().flatMap((c) => c.rootfs.lowerDirs));
+  // Containers name their layers by short link: what matters is where the links lead.
+  return new Set(
+    containers.list().flatMap((c) =>
+      c.rootfs.lowerDirs.map((d) => {
+        try {
+          return Deno.realPathSync(d);
+        } catch {
+          return d;
+        }
+      })
+    ),
+  );
 }
 
 /**

@@ -78,6 +78,31 @@ export class ImageStore {
     return `${this.dir}/layers/${hex(digest)}/diff`;
   }
 
+  /**
+   * A short path to a layer's files (`<store>/l/<20 hex>` -> `../layers/<hex>/diff`), as
+   * Docker's overlay2 keeps: overlayfs takes all lower directories in one mount option of at
+   * most a page, which full paths would fill at about 35 layers.
+   */
+  layerLink(digest: string): string {
+    return `${this.dir}/l/${hex(digest).slice(0, 20)}`;
+  }
+
+  /** Makes sure a layer's short link exists (layers unpacked before links existed too). */
+  ensureLayerLink(digest: string): string {
+    const link = this.layerLink(digest);
+    try {
+      Deno.lstatSync(link);
+    } catch {
+      Deno.mkdirSync(`${this.dir}/l`, { recursive: true });
+      try {
+        Deno.symlinkSync(`../layers/${hex(digest)}/diff`, link);
+      } catch (e) {
+        if (!(e instanceof Deno.errors.AlreadyExists)) throw e; // a concurrent run made it
+      }
+    }
+    return link;
+  }
+
   /** True when the layer is fully unpacked (it is renamed into place only when complete). */
   hasLayer(digest: string): boolean {
     try {
@@ -100,6 +125,7 @@ export class ImageStore {
       Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
       await fill(`${tmp}/diff`);
       Deno.renameSync(tmp, `${this.dir}/layers/${hex(digest)}`);
+      this.ensureLayerLink(digest);
     } catch (e) {
       Deno.removeSync(tmp, { recursive: true });
       if (this.hasLayer(digest)) return; // a concurrent writer won the race
@@ -193,6 +219,9 @@ export class ImageStore {
       const path = `${this.dir}/layers/${e.name}`;
       const tmp = e.name.startsWith(".tmp-");
       if (!tmp && (wanted.has(e.name) || inUse.has(`${path}/diff`))) continue;
+      try {
+        Deno.removeSync(this.layerLink(`sha256:${e.name}`));
+      } catch { /* no link */ }
       // A temporary directory may belong to a pull in progress: only old ones are debris.
       if (tmp && Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) < 60 * 60 * 1000) {
         continue;

@@ -76,8 +76,18 @@ function isDirectory(path: string): boolean {
 
 /** Mounts the overlay root: image layers read-only below, the container's upper on top. */
 export function mountOverlay(rootfs: InitConfig["rootfs"]): void {
-  const options = `lowerdir=${rootfs.lowerDirs.join(":")},upperdir=${rootfs.upperDir},` +
-    `workdir=${rootfs.workDir}`;
+  // Lower directories are short links in one directory: name them relative to it, so that
+  // many layers fit in the one page overlayfs accepts for its options.
+  let lowers = rootfs.lowerDirs;
+  const base = lowers[0]?.slice(0, lowers[0].lastIndexOf("/"));
+  if (base && lowers.every((l) => l.slice(0, l.lastIndexOf("/")) === base)) {
+    chdir(base.slice(0, base.lastIndexOf("/")));
+    const dir = base.slice(base.lastIndexOf("/") + 1);
+    lowers = lowers.map((l) => `${dir}/${l.slice(l.lastIndexOf("/") + 1)}`);
+  }
+  const options = `lowerdir=${
+    lowers.join(":")
+  },upperdir=${rootfs.upperDir},workdir=${rootfs.workDir}`;
   mount("overlay", rootfs.mountPoint, "overlay", 0, options);
 }
 

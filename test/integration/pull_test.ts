@@ -236,6 +236,52 @@ Deno.test({ name: "run pulls a missing image; --pull never refuses", ...opts }, 
   }
 });
 
+Deno.test(
+  { name: "an image of 70 layers pulls and runs (short layer links)", ...opts },
+  async () => {
+    const layout = `${sb.dir}/layout-many`;
+    Deno.mkdirSync(`${layout}/blobs/sha256`, { recursive: true });
+    Deno.writeTextFileSync(`${layout}/oci-layout`, '{"imageLayoutVersion":"1.0.0"}');
+    const tars = [writeTar([
+      { name: "bin", type: "directory" },
+      { name: "bin/busybox", body: Deno.readFileSync("/bin/busybox"), mode: 0o755 },
+    ])];
+    for (let i = 1; i < 70; i++) {
+      tars.push(
+        writeTar([{ name: `layer-${i}`, body: text(`${i}\n`) }]),
+      );
+    }
+    const layers = [];
+    for (const t of tars) layers.push(await blob(layout, LAYER, await gzip(t)));
+    const config = await blob(
+      layout,
+      CONFIG,
+      json({
+        architecture: "amd64",
+        os: "linux",
+        config: { Cmd: ["/bin/busybox", "sh", "-c", "ls / | grep -c layer-"] },
+        rootfs: { type: "layers", diff_ids: await Promise.all(tars.map(sha256)) },
+      }),
+    );
+    const manifest = await blob(
+      layout,
+      MANIFEST,
+      json({ schemaVersion: 2, mediaType: MANIFEST, config, layers }),
+    );
+    Deno.writeTextFileSync(
+      `${layout}/index.json`,
+      JSON.stringify({
+        schemaVersion: 2,
+        manifests: [{ ...manifest, annotations: { "org.opencontainers.image.ref.name": "many" } }],
+      }),
+    );
+    const ref = `127.0.0.1:${port}/test/many:v1`;
+    skopeo("copy", "--dest-tls-verify=false", `oci:${layout}:many`, `docker://${ref}`);
+    await sb.ok(["pull", ref]);
+    assert.equal(await sb.ok(["run", "--rm", ref]), "69\n");
+  },
+);
+
 Deno.test({ name: "concurrent pulls of one image share each layer, whole", ...opts }, async () => {
   const fresh = new Sandbox();
   try {
