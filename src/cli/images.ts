@@ -196,3 +196,36 @@ export const imagePruneCommand = buildCommand<Record<never, never>, [], CliConte
   parameters: { flags: {} },
   docs: { brief: "Remove unused images and layers" },
 });
+
+/** `commit CONTAINER [REPOSITORY[:TAG]]` */
+export const commitCommand = buildCommand<Record<never, never>, [string, string?], CliContext>({
+  func: action(
+    async function (this: CliContext, _flags: Record<never, never>, ref: string, target?: string) {
+      if (target !== undefined) parseReference(target);
+      const { commitContainer } = await import("../image/commit.ts");
+      const image = await commitContainer(
+        this.engine.images,
+        this.engine.containers.resolve(ref),
+        target,
+      );
+      println(this, image.id);
+      return 0;
+    },
+  ),
+  parameters: {
+    flags: {},
+    positional: {
+      kind: "tuple",
+      parameters: [
+        { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
+        {
+          brief: "New image reference",
+          parse: String,
+          placeholder: "REPOSITORY[:TAG]",
+          optional: true,
+        },
+      ],
+    },
+  },
+  docs: { brief: "Create a new image from a container's changes" },
+});

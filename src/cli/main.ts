@@ -13,6 +13,7 @@ import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
 import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
 import {
+  commitCommand,
   imageInspectCommand,
   imagePruneCommand,
   imagesCommand,
@@ -50,6 +51,7 @@ const routes = buildRouteMap({
     login: loginCommand,
     logout: logoutCommand,
     tag: tagCommand,
+    commit: commitCommand,
     rmi: rmiCommand,
     image: buildRouteMap({
       routes: {

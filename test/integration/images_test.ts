@@ -74,6 +74,39 @@ Deno.test({ name: "tag, image inspect, rmi and image prune", ...asRoot }, async 
   assert.equal((await sb.run(["rmi", "mine:v1"])).code, 125);
 });
 
+Deno.test(
+  { name: "commit: a container's changes (deletions too) become a new image", ...asRoot },
+  async () => {
+    await sb.ok([
+      "run",
+      "--name",
+      "changed",
+      "-w",
+      "/app",
+      "-e",
+      "MODE=committed",
+      "busybox",
+      "sh",
+      "-c",
+      "echo note > /app/note; rm /bin/ls; mkdir -p /data; ln /app/note /data/hard",
+    ]);
+    const id = (await sb.ok(["commit", "changed", "mine:committed"])).trim();
+    assert.match(id, /^sha256:[0-9a-f]{64}$/);
+    const out = await sb.ok([
+      "run",
+      "--rm",
+      "mine:committed",
+      "sh",
+      "-c",
+      "pwd; cat note; echo $MODE; test -e /bin/ls || echo ls-gone; stat -c %h /data/hard",
+    ]);
+    assert.equal(out, "/app\nnote\ncommitted\nls-gone\n2\n");
+    assert.equal((await sb.run(["commit", "nope", "x:1"])).code, 125);
+    await sb.ok(["rm", "changed"]);
+    await sb.ok(["rmi", "mine:committed"]);
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
