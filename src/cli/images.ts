@@ -229,3 +229,47 @@ export const commitCommand = buildCommand<Record<never, never>, [string, string?
   },
   docs: { brief: "Create a new image from a container's changes" },
 });
+
+/** `save -o FILE IMAGE...` */
+export const saveCommand = buildCommand<{ output?: string }, string[], CliContext>({
+  func: action(async function (this: CliContext, flags: { output?: string }, ...refs: string[]) {
+    if (!flags.output) {
+      throw new UsageError("save needs -o FILE (writing an archive to a terminal is refused)");
+    }
+    const { saveImages } = await import("../image/archive.ts");
+    await saveImages(this.engine.images, refs, flags.output);
+    return 0;
+  }),
+  parameters: {
+    flags: { output: { kind: "parsed", parse: String, optional: true, brief: "Write to a file" } },
+    aliases: { o: "output" },
+    positional: {
+      kind: "array",
+      parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
+      minimum: 1,
+    },
+  },
+  docs: { brief: "Save images to a tar archive (Docker and OCI layouts)" },
+});
+
+/** `load -i FILE` */
+export const loadCommand = buildCommand<{ input?: string }, [], CliContext>({
+  func: action(async function (this: CliContext, flags: { input?: string }) {
+    if (!flags.input) throw new UsageError("load needs -i FILE");
+    const { loadImages } = await import("../image/archive.ts");
+    for (const line of await loadImages(this.engine.images, flags.input)) println(this, line);
+    return 0;
+  }),
+  parameters: {
+    flags: {
+      input: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Read from a tar archive file",
+      },
+    },
+    aliases: { i: "input" },
+  },
+  docs: { brief: "Load images from a tar archive (Docker archive or OCI layout)" },
+});

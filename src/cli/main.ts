@@ -18,7 +18,9 @@ import {
   imagePruneCommand,
   imagesCommand,
   importCommand,
+  loadCommand,
   rmiCommand,
+  saveCommand,
   tagCommand,
 } from "./images.ts";
 import { inspectCommand } from "./inspect.ts";
@@ -52,6 +54,8 @@ const routes = buildRouteMap({
     logout: logoutCommand,
     tag: tagCommand,
     commit: commitCommand,
+    save: saveCommand,
+    load: loadCommand,
     rmi: rmiCommand,
     image: buildRouteMap({
       routes: {

@@ -282,6 +282,48 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "save and load: round trip, and archives other tools made", ...opts },
+  async () => {
+    const ref = `127.0.0.1:${port}/test/img:v1`;
+    const archive = `${sb.dir}/saved.tar`;
+    await sb.ok(["save", "-o", archive, ref]);
+    // Other tools read what save wrote, as a Docker archive and as an OCI layout.
+    skopeo("inspect", `docker-archive:${archive}`);
+    skopeo("inspect", `oci-archive:${archive}`);
+    const fresh = new Sandbox();
+    try {
+      assert.equal(await fresh.ok(["load", "-i", archive]), `Loaded image: ${ref}\n`);
+      assert.equal(
+        await fresh.ok(["run", "--rm", ref, "/bin/busybox", "ls", "/dir", "/keep"]),
+        "/dir:\nb\n\n/keep:\nnew\n",
+      );
+      // Archives made by skopeo from the layout: Docker's format, then OCI's.
+      skopeo("copy", `oci:${sb.dir}/layout:v1`, `docker-archive:${sb.dir}/d.tar:other/name:d`);
+      assert.equal(
+        await fresh.ok(["load", "-i", `${sb.dir}/d.tar`]),
+        "Loaded image: other/name:d\n",
+      );
+      assert.match(await fresh.ok(["run", "--rm", "other/name:d"]), /hello from the top layer/);
+      skopeo("copy", `oci:${sb.dir}/layout:v1`, `oci-archive:${sb.dir}/o.tar:oci/name:o`);
+      await fresh.ok(["load", "-i", `${sb.dir}/o.tar`]);
+      assert.match(await fresh.ok(["images"]), /oci\/name\s+o\s/);
+      // A hostile archive is refused and leaves nothing.
+      Deno.writeFileSync(`${sb.dir}/evil.tar`, writeTar([{ name: "../evil", body: text("x") }]));
+      const evil = await fresh.run(["load", "-i", `${sb.dir}/evil.tar`]);
+      assert.equal(evil.code, 125);
+      assert.match(evil.stderr, /contains "\.\."/);
+      assert.deepEqual(
+        [...Deno.readDirSync(`${fresh.root}/image`)].filter((e) => e.name.startsWith(".load-")),
+        [],
+      );
+      assert.equal((await fresh.run(["load", "-i", `${sb.dir}/missing.tar`])).code, 125);
+    } finally {
+      await fresh.cleanup();
+    }
+  },
+);
+
 Deno.test({ name: "concurrent pulls of one image share each layer, whole", ...opts }, async () => {
   const fresh = new Sandbox();
   try {
