@@ -273,3 +273,30 @@ export const loadCommand = buildCommand<{ input?: string }, [], CliContext>({
   },
   docs: { brief: "Load images from a tar archive (Docker archive or OCI layout)" },
 });
+
+/** `export -o FILE CONTAINER`: the container's filesystem as one flat tarball. */
+export const exportCommand = buildCommand<{ output?: string }, [string], CliContext>({
+  func: action(async function (this: CliContext, flags: { output?: string }, ref: string) {
+    if (!flags.output) {
+      throw new UsageError("export needs -o FILE (writing an archive to a terminal is refused)");
+    }
+    const state = this.engine.containers.resolve(ref);
+    const { packLayers } = await import("../image/layer_pack.ts");
+    const { writeTar } = await import("../image/tar_writer.ts");
+    const placed = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
+    const entries = packLayers([state.rootfs.upperDir, ...state.rootfs.lowerDirs], {
+      exclude: (rel, info) => placed.has(rel) && info.isFile && info.size === 0,
+    });
+    Deno.writeFileSync(flags.output, writeTar(entries));
+    return 0;
+  }),
+  parameters: {
+    flags: { output: { kind: "parsed", parse: String, optional: true, brief: "Write to a file" } },
+    aliases: { o: "output" },
+    positional: {
+      kind: "tuple",
+      parameters: [{ brief: "Container name or ID", parse: String, placeholder: "CONTAINER" }],
+    },
+  },
+  docs: { brief: "Export a container's filesystem as a tar archive" },
+});

@@ -14,6 +14,7 @@ import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
 import {
   commitCommand,
+  exportCommand,
   imageInspectCommand,
   imagePruneCommand,
   imagesCommand,
@@ -55,6 +56,7 @@ const routes = buildRouteMap({
     tag: tagCommand,
     commit: commitCommand,
     save: saveCommand,
+    export: exportCommand,
     load: loadCommand,
     rmi: rmiCommand,
     image: buildRouteMap({

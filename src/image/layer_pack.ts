@@ -27,14 +27,47 @@ export interface PackOptions {
 
 /** The entries of a layer tarball for the contents of `root`, parents before children. */
 export function packDirectory(root: string, opts: PackOptions = {}): TarWriteEntry[] {
+  return packLayers([root], opts);
+}
+
+function isOpaque(path: string): boolean {
+  const v = lgetxattr(path, "trusted.overlay.opaque");
+  return v !== null && new TextDecoder().decode(v) === "y";
+}
+
+/**
+ * The entries of the filesystem that overlayfs would show for `layers` (top first), without
+ * mounting it: the top-most layer that has a name wins, whiteouts hide names below them and
+ * opaque directories hide everything below. With one layer, its whiteouts are kept as OCI
+ * whiteouts (a layer tarball); with several, the result is flat (an `export`).
+ */
+export function packLayers(layers: string[], opts: PackOptions = {}): TarWriteEntry[] {
+  const flat = layers.length > 1;
   const entries: TarWriteEntry[] = [];
   const seen = new Map<string, string>(); // dev:ino -> first path, for hard links
-  const walk = (dir: string, rel: string) => {
-    const names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
-    for (const name of names) {
-      const path = `${dir}/${name}`;
+  const lstat = (p: string) => {
+    try {
+      return Deno.lstatSync(p);
+    } catch {
+      return null;
+    }
+  };
+  /** `dirs`: this directory in every layer that still shows through, top first. */
+  const walk = (dirs: string[], rel: string) => {
+    const names = new Set<string>();
+    for (const d of dirs) for (const e of Deno.readDirSync(d)) names.add(e.name);
+    for (const name of [...names].sort()) {
       const relative = rel ? `${rel}/${name}` : name;
-      const info = Deno.lstatSync(path);
+      let found: { path: string; info: Deno.FileInfo; at: number } | undefined;
+      for (const [at, d] of dirs.entries()) {
+        const info = lstat(`${d}/${name}`);
+        if (info) {
+          found = { path: `${d}/${name}`, info, at };
+          break;
+        }
+      }
+      if (!found) continue;
+      const { path, info } = found;
       if (opts.exclude?.(relative, info)) continue;
       const base: TarWriteEntry = {
         name: relative,
@@ -44,14 +77,25 @@ export function packDirectory(root: string, opts: PackOptions = {}): TarWriteEnt
         mtime: Math.floor((info.mtime?.getTime() ?? 0) / 1000),
       };
       if (info.isCharDevice && info.rdev === 0) {
-        entries.push({ ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, mode: 0o600 });
+        // A whiteout: in a flat filesystem the name is simply gone.
+        if (!flat) {
+          entries.push({ ...base, name: rel ? `${rel}/.wh.${name}` : `.wh.${name}`, mode: 0o600 });
+        }
       } else if (info.isDirectory) {
         entries.push({ ...base, type: "directory" });
-        const opaque = lgetxattr(path, "trusted.overlay.opaque");
-        if (opaque && new TextDecoder().decode(opaque) === "y") {
+        // Lower layers show through this directory until one is opaque or is not a directory.
+        const below: string[] = [];
+        for (const d of dirs.slice(found.at)) {
+          const p = `${d}/${name}`;
+          const i = lstat(p);
+          if (!i || !i.isDirectory) break;
+          below.push(p);
+          if (isOpaque(p)) break;
+        }
+        if (!flat && isOpaque(path)) {
           entries.push({ name: `${relative}/.wh..wh..opq`, mode: 0o600 });
         }
-        walk(path, relative);
+        walk(below, relative);
       } else if (info.isSymlink) {
         entries.push({ ...base, type: "symlink", linkname: Deno.readLinkSync(path) });
       } else if (info.isFile) {
@@ -76,6 +120,6 @@ export function packDirectory(root: string, opts: PackOptions = {}): TarWriteEnt
       // Sockets are not carried in layers.
     }
   };
-  walk(root, "");
+  walk(layers, "");
   return entries;
 }

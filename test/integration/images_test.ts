@@ -102,6 +102,21 @@ Deno.test(
     ]);
     assert.equal(out, "/app\nnote\ncommitted\nls-gone\n2\n");
     assert.equal((await sb.run(["commit", "nope", "x:1"])).code, 125);
+    // export gives the container's whole filesystem, flat: import it and it runs the same.
+    await sb.ok(["export", "-o", `${sb.dir}/exported.tar`, "changed"]);
+    const names = new TextDecoder().decode(
+      new Deno.Command("tar", { args: ["-tf", `${sb.dir}/exported.tar`] }).outputSync().stdout,
+    ).split("\n");
+    assert.ok(
+      names.includes("app/note") && names.includes("bin/busybox") && !names.includes("bin/ls"),
+    );
+    assert.ok(!names.some((n) => n.includes(".wh.")), "a flat export has no whiteouts");
+    await sb.ok(["import", `${sb.dir}/exported.tar`, "mine:exported"]);
+    assert.equal(
+      await sb.ok(["run", "--rm", "mine:exported", "/bin/busybox", "cat", "/app/note"]),
+      "note\n",
+    );
+    await sb.ok(["rmi", "mine:exported"]);
     await sb.ok(["rm", "changed"]);
     await sb.ok(["rmi", "mine:committed"]);
   },
