@@ -63,6 +63,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       StopSignal: Object.entries(SIGNALS).find(([, n]) => n === s.stopSignal)?.[0] ??
         String(s.stopSignal),
       StopTimeout: s.stopTimeout,
+      Labels: s.labels ?? {},
+      ExposedPorts: Object.fromEntries((s.exposedPorts ?? []).map((p) => [p, {}])),
     },
     Mounts: s.mounts.map((m) => ({
       Type: "bind",

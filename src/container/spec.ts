@@ -238,5 +238,7 @@ export function buildSpec(
     stopSignal: request.stopSignal ?? imageStopSignal(cfg.StopSignal) ?? SIGNALS.SIGTERM,
     stopTimeout: request.stopTimeout ?? 10,
     restart: request.restart,
+    labels: cfg.Labels,
+    exposedPorts: cfg.ExposedPorts ? Object.keys(cfg.ExposedPorts) : undefined,
   };
 }

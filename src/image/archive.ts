@@ -244,6 +244,8 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
           WorkingDir: c.WorkingDir,
           User: c.User,
           StopSignal: c.StopSignal,
+          Labels: c.Labels,
+          ExposedPorts: c.ExposedPorts,
         },
         created: config.created ?? new Date(0).toISOString(),
         size: item.layers.reduce((n, l) => n + Deno.statSync(l).size, 0),

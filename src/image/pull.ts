@@ -104,17 +104,27 @@ function decompressor(mediaType: string): ReadableWritablePair<Uint8Array, Uint8
   return null; // uncompressed tar
 }
 
-/** Runs `tasks` with at most `limit` at once. */
+/**
+ * Runs `tasks` with at most `limit` at once. After a failure no new task starts, but the
+ * running ones finish (and clean up their temporary directories) before the first error
+ * is thrown: the process must not exit with a half-unpacked layer left behind.
+ */
 async function limited<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
+  let failure: { error: unknown } | undefined;
   const worker = async () => {
-    while (next < tasks.length) {
+    while (next < tasks.length && !failure) {
       const i = next++;
-      results[i] = await tasks[i]();
+      try {
+        results[i] = await tasks[i]();
+      } catch (error) {
+        failure ??= { error };
+      }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, tasks.length) }, worker));
+  if (failure) throw failure.error;
   return results;
 }
 
@@ -214,6 +224,8 @@ export async function pullImage(
       WorkingDir: c.WorkingDir,
       User: c.User,
       StopSignal: c.StopSignal,
+      Labels: c.Labels,
+      ExposedPorts: c.ExposedPorts,
     },
     created: config.created ?? new Date(0).toISOString(),
     size: manifest.layers.reduce((n, l) => n + l.size, 0),

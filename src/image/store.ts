@@ -23,6 +23,8 @@ export interface ImageRunConfig {
   WorkingDir?: string;
   User?: string;
   StopSignal?: string;
+  Labels?: Record<string, string>;
+  ExposedPorts?: Record<string, unknown>;
 }
 
 /** One image as the store keeps it. */

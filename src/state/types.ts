@@ -32,6 +32,9 @@ export interface ContainerSpec {
   /** Signal `stop` sends first, and seconds it waits before SIGKILL. */
   stopSignal: number;
   stopTimeout: number;
+  /** The image's labels and exposed ports, shown by `inspect` (no port publishing yet). */
+  labels?: Record<string, string>;
+  exposedPorts?: string[];
   /** `--restart`: what the shim does when the container exits on its own. */
   restart?: RestartPolicy;
 }

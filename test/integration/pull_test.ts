@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { writeTar } from "../../src/image/tar_writer.ts";
-import { asRoot, Sandbox } from "./harness.ts";
+import { asRoot, BIN, eventually, Sandbox } from "./harness.ts";
 
 const sb = new Sandbox();
 const haveTools = ["/usr/bin/docker-registry", "/usr/bin/skopeo"].every((p) => {
@@ -84,6 +84,8 @@ async function buildLayout(): Promise<string> {
           Cmd: ["/bin/sh", "-c", "cat /hello; echo ARCH=$ARCH; pwd"],
           WorkingDir: "/work",
           StopSignal: "SIGQUIT",
+          Labels: { "org.example.team": "runtime" },
+          ExposedPorts: { "8080/tcp": {} },
         },
         rootfs: { type: "layers", diff_ids: diffIds },
       }),
@@ -198,7 +200,12 @@ Deno.test(
     );
     // The image's StopSignal becomes the container's.
     await sb.ok(["run", "--name", "sig", ref, "/bin/busybox", "true"]);
-    assert.equal((await sb.inspect("sig")).Config.StopSignal, "SIGQUIT");
+    const sig = await sb.inspect("sig");
+    assert.equal(sig.Config.StopSignal, "SIGQUIT");
+    assert.deepEqual(sig.Config.Labels, { "org.example.team": "runtime" });
+    assert.deepEqual(sig.Config.ExposedPorts, { "8080/tcp": {} });
+    const image = JSON.parse(await sb.ok(["image", "inspect", ref]))[0];
+    assert.deepEqual(image.Config.Labels, { "org.example.team": "runtime" });
     await sb.ok(["rm", "sig"]);
     // Pulling again shares the layers: nothing is downloaded twice.
     assert.match(await sb.ok(["pull", ref]), /Already exists/);
@@ -319,6 +326,128 @@ Deno.test(
       );
       assert.equal((await fresh.run(["load", "-i", `${sb.dir}/missing.tar`])).code, 125);
     } finally {
+      await fresh.cleanup();
+    }
+  },
+);
+
+/** A proxy in front of the registry whose blob answers the test controls. */
+function blobProxy(
+  blobBody: (digest: string, body: ReadableStream<Uint8Array>) => ReadableStream<Uint8Array>,
+) {
+  const server: Deno.HttpServer<Deno.NetAddr> = Deno.serve(
+    { hostname: "127.0.0.1", port: 0, onListen: () => {} },
+    async (req): Promise<Response> => {
+      const url = new URL(req.url);
+      const res = await fetch(`http://127.0.0.1:${port}${url.pathname}`, { headers: req.headers });
+      const blob = /\/blobs\/(sha256:[0-9a-f]+)$/.exec(url.pathname);
+      if (!blob || !res.body || !res.ok) {
+        return new Response(res.body, { status: res.status, headers: res.headers });
+      }
+      const headers = new Headers(res.headers);
+      headers.delete("content-length");
+      return new Response(blobBody(blob[1], res.body), { status: res.status, headers });
+    },
+  );
+  return server;
+}
+
+Deno.test(
+  { name: "a corrupted layer is refused by digest, and nothing of it is kept", ...opts },
+  async () => {
+    const server = blobProxy((_digest, body) =>
+      body.pipeThrough(
+        new TransformStream({
+          transform(chunk, c) {
+            const copy = chunk.slice();
+            if (copy.length > 600) copy[600] ^= 1; // flips a bit: gzip's CRC or our digest catches it
+            c.enqueue(copy);
+          },
+        }),
+      )
+    );
+    const fresh = new Sandbox();
+    try {
+      const r = await fresh.run(["pull", `127.0.0.1:${server.addr.port}/test/img:v1`]);
+      assert.equal(r.code, 125, r.stderr);
+      assert.match(r.stderr, /digest mismatch|corrupt|invalid|gzip/i);
+      let layers: string[] = [];
+      try {
+        layers = [...Deno.readDirSync(`${fresh.root}/image/layers`)].map((e) => e.name);
+      } catch { /* none */ }
+      // A layer that arrived whole and verified may stay; the corrupted one, and any
+      // temporary directory, may not.
+      assert.deepEqual(layers.filter((l) => l.startsWith(".tmp-")), [], "no temporary directory");
+      assert.ok(layers.length < 2, `layers kept: ${layers}`);
+      assert.doesNotMatch(await fresh.ok(["images"]), /test\/img/);
+    } finally {
+      await server.shutdown();
+      await fresh.cleanup();
+    }
+  },
+);
+
+Deno.test(
+  { name: "a pull killed half way leaves no half layer; the next pull completes", ...opts },
+  async () => {
+    // The second blob the proxy serves stalls forever: the pull is then killed with SIGKILL.
+    let served = 0;
+    const server = blobProxy((_digest, body) => {
+      if (++served < 3) return body;
+      const reader = body.getReader();
+      let first = true;
+      return new ReadableStream({
+        async pull(c) {
+          if (!first) return new Promise(() => {}); // stall after the first chunk
+          first = false;
+          const { value, done } = await reader.read();
+          if (done) c.close();
+          else c.enqueue(value);
+        },
+      });
+    });
+    const fresh = new Sandbox();
+    try {
+      const ref = `127.0.0.1:${server.addr.port}/test/img:v1`;
+      const child = new Deno.Command(BIN, {
+        args: ["pull", ref],
+        env: fresh.env(),
+        stdout: "null",
+        stderr: "null",
+      })
+        .spawn();
+      await eventually(() => served >= 3, 10_000, "the stalled blob");
+      await new Promise((r) => setTimeout(r, 300));
+      child.kill("SIGKILL");
+      await child.status;
+      const complete = [...Deno.readDirSync(`${fresh.root}/image/layers`)].filter((e) =>
+        !e.name.startsWith(".tmp-")
+      );
+      // Only layers that finished are in place; the stalled one is at most a temporary directory.
+      assert.ok(complete.length <= 1, `complete layers: ${complete.map((e) => e.name)}`);
+      assert.doesNotMatch(await fresh.ok(["images"]), /test\/img/);
+      served = -100; // no more stalls
+      await fresh.ok(["pull", ref]);
+      assert.match(await fresh.ok(["run", "--rm", ref]), /hello from the top layer/);
+      // image prune clears what the killed pull left, once it is old enough to be debris.
+      for (const e of Deno.readDirSync(`${fresh.root}/image/layers`)) {
+        if (e.name.startsWith(".tmp-")) {
+          Deno.utimeSync(
+            `${fresh.root}/image/layers/${e.name}`,
+            0,
+            0,
+          );
+        }
+      }
+      await fresh.ok(["image", "prune"]);
+      assert.deepEqual(
+        [...Deno.readDirSync(`${fresh.root}/image/layers`)].filter((e) =>
+          e.name.startsWith(".tmp-")
+        ),
+        [],
+      );
+    } finally {
+      await server.shutdown();
       await fresh.cleanup();
     }
   },
