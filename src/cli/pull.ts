@@ -9,10 +9,17 @@ import { insecureRegistries } from "../engine.ts";
 import { loadCredentials } from "../image/credentials.ts";
 import { parseReference } from "../image/reference.ts";
 import { action, type CliContext, println } from "./context.ts";
+import { TerminalProgress } from "./progress.ts";
 
 async function pull(this: CliContext, flags: { platform?: string }, ref: string) {
   const { pullImage } = await import("../image/pull.ts");
+  const terminal = Deno.stdout.isTerminal()
+    ? new TerminalProgress((s) => this.process.stdout.write(s))
+    : undefined;
   await pullImage(this.engine.images, ref, {
+    layerProgress: terminal
+      ? (id, status, current, total) => terminal.update(id, status, current, total)
+      : undefined,
     platform: flags.platform,
     insecure: insecureRegistries(),
     credentials: loadCredentials(this.engine.roots.root, parseReference(ref).registry),

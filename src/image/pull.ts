@@ -23,11 +23,16 @@ interface Descriptor {
 /** What pull reports as it goes, one line per event (as Docker's plain progress). */
 export type PullProgress = (line: string) => void;
 
+/** A layer's progress: its short ID, a status, and for downloads the bytes so far. */
+export type LayerProgress = (id: string, status: string, current?: number, total?: number) => void;
+
 /** Options for `pullImage`. */
 export interface PullOptions extends RegistryOptions {
   /** `os/arch[/variant]`; the host's by default. */
   platform?: string;
   progress?: PullProgress;
+  /** Per-layer progress; without it, layer events go to `progress` as plain lines. */
+  layerProgress?: LayerProgress;
 }
 
 /** A digest that does not match the content. */
@@ -181,20 +186,32 @@ export async function pullImage(
   if (diffIds.length !== manifest.layers.length) {
     throw new RegistryError("the image config and manifest disagree on the number of layers");
   }
+  const layerSay: LayerProgress = opts.layerProgress ??
+    ((id, status, current) => current === undefined && say(`${id}: ${status}`));
   await limited(
     3,
     manifest.layers.map((layer, i) => async () => {
       const short = layer.digest.slice(7, 19);
       const diffId = diffIds[i];
       if (store.hasLayer(diffId)) {
-        say(`${short}: Already exists`);
+        layerSay(short, "Already exists");
         return;
       }
-      say(`${short}: Pulling fs layer`);
+      layerSay(short, "Pulling fs layer");
       await store.addLayer(diffId, async (dir) => {
         const compressed = await hashing();
         const uncompressed = await hashing();
-        let stream = (await client.blob(layer.digest)).pipeThrough(compressed.stream);
+        let received = 0;
+        const counting = new TransformStream<Uint8Array, Uint8Array>({
+          transform(chunk, c) {
+            received += chunk.length;
+            layerSay(short, "Downloading", received, layer.size);
+            c.enqueue(chunk);
+          },
+        });
+        let stream = (await client.blob(layer.digest)).pipeThrough(counting).pipeThrough(
+          compressed.stream,
+        );
         const gunzip = decompressor(layer.mediaType);
         if (gunzip) stream = stream.pipeThrough(gunzip);
         await applyLayer(stream.pipeThrough(uncompressed.stream), dir, "overlay");
@@ -210,7 +227,7 @@ export async function pullImage(
           );
         }
       });
-      say(`${short}: Pull complete`);
+      layerSay(short, "Pull complete");
     }),
   );
   const c = config.config ?? {};

@@ -453,6 +453,29 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "on a terminal, pull redraws a line per layer with a progress bar", ...opts },
+  async () => {
+    const fresh = new Sandbox();
+    try {
+      const out = new Deno.Command("script", {
+        args: ["-qefc", `${BIN} pull 127.0.0.1:${port}/test/img:v1`, "/dev/null"],
+        env: fresh.env(),
+        stdin: "null",
+        stdout: "piped",
+      }).outputSync();
+      assert.ok(out.success);
+      const text = new TextDecoder().decode(out.stdout);
+      const esc = String.fromCharCode(27);
+      assert.match(text, new RegExp(`${esc}\\[2K[0-9a-f]{12}: Pull complete`));
+      assert.match(text, new RegExp(`${esc}\\[\\dA`), "lines are redrawn in place");
+      assert.match(text, /Status: Downloaded newer image/);
+    } finally {
+      await fresh.cleanup();
+    }
+  },
+);
+
 Deno.test({ name: "concurrent pulls of one image share each layer, whole", ...opts }, async () => {
   const fresh = new Sandbox();
   try {
