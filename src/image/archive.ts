@@ -19,6 +19,7 @@ import {
   type ImageRunConfig,
   type ImageStore,
   normalizeReference,
+  pickRunConfig,
   sha256,
 } from "./store.ts";
 import { type TarWriteEntry, writeTar } from "./tar_writer.ts";
@@ -233,20 +234,11 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
           await applyLayer(new Blob([uncompressed]).stream(), dir, "overlay");
         });
       }
-      const c = config.config ?? {};
+      const c = config.config;
       const image: ImageRecord = {
         id: await sha256(configBytes),
         layers: diffIds,
-        config: {
-          Env: c.Env,
-          Cmd: c.Cmd,
-          Entrypoint: c.Entrypoint,
-          WorkingDir: c.WorkingDir,
-          User: c.User,
-          StopSignal: c.StopSignal,
-          Labels: c.Labels,
-          ExposedPorts: c.ExposedPorts,
-        },
+        config: pickRunConfig(c),
         created: config.created ?? new Date(0).toISOString(),
         size: item.layers.reduce((n, l) => n + Deno.statSync(l).size, 0),
       };

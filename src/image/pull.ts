@@ -10,7 +10,7 @@
 import { applyLayer } from "./layer_apply.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import { MANIFEST_TYPES, RegistryClient, RegistryError, type RegistryOptions } from "./registry.ts";
-import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
+import { type ImageRecord, type ImageRunConfig, type ImageStore, pickRunConfig } from "./store.ts";
 
 /** A descriptor in a manifest or index. */
 interface Descriptor {
@@ -230,20 +230,11 @@ export async function pullImage(
       layerSay(short, "Pull complete");
     }),
   );
-  const c = config.config ?? {};
+  const c = config.config;
   const image: ImageRecord = {
     id: configDigest,
     layers: diffIds,
-    config: {
-      Env: c.Env,
-      Cmd: c.Cmd,
-      Entrypoint: c.Entrypoint,
-      WorkingDir: c.WorkingDir,
-      User: c.User,
-      StopSignal: c.StopSignal,
-      Labels: c.Labels,
-      ExposedPorts: c.ExposedPorts,
-    },
+    config: pickRunConfig(c),
     created: config.created ?? new Date(0).toISOString(),
     size: manifest.layers.reduce((n, l) => n + l.size, 0),
   };

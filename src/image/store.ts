@@ -27,6 +27,12 @@ export interface ImageRunConfig {
   ExposedPorts?: Record<string, unknown>;
 }
 
+/** The fields of an image config's `config` object that m-docker keeps. */
+export function pickRunConfig(c: ImageRunConfig | undefined): ImageRunConfig {
+  const { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts } = c ?? {};
+  return { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts };
+}
+
 /** One image as the store keeps it. */
 export interface ImageRecord {
   /** `sha256:<hex>` of the image config. */
