@@ -1,15 +1,29 @@
 /**
  * What both cgroup managers do the same way: create a directory path level by level
- * (remembering what they made, to undo it), empty a cgroup of processes, and remove it.
+ * (remembering what they made, to undo it), list and kill the processes of a cgroup and
+ * of the cgroups nested in it, and remove it.
  *
  * @module
  */
 
 import type { CgroupFs } from "./fs.ts";
 
+export { parseProcCgroup } from "./detect.ts";
+
+/** The directory above `dir`. */
+export function parentDir(dir: string): string {
+  return dir.slice(0, dir.lastIndexOf("/"));
+}
+
 /**
  * Creates `dir` and any missing parents below `stopAt`, calling `onCreate` for each new
- * level from the top down. Returns the directories it created, deepest last.
+ * level from the top down. Returns the directories it created, deepest last; on failure
+ * removes them again and throws.
+ *
+ * @example
+ * ```ts
+ * mkdirLevels(fs, "/sys/fs/cgroup/pids", "/sys/fs/cgroup/pids/m-docker/m-docker-<id>");
+ * ```
  */
 export function mkdirLevels(
   fs: CgroupFs,
@@ -18,20 +32,25 @@ export function mkdirLevels(
   onCreate: (created: string) => void = () => {},
 ): string[] {
   const missing: string[] = [];
-  for (let d = dir; d.length > stopAt.length && !fs.exists(d); d = d.slice(0, d.lastIndexOf("/"))) {
+  for (let d = dir; d.length > stopAt.length && !fs.exists(d); d = parentDir(d)) {
     missing.unshift(d);
   }
   const created: string[] = [];
-  for (const d of missing) {
-    try {
-      fs.mkdir(d);
-    } catch (e) {
-      // A concurrent container may have made the shared parent meanwhile.
-      if (!fs.exists(d)) throw e;
-      continue;
+  try {
+    for (const d of missing) {
+      try {
+        fs.mkdir(d);
+      } catch (e) {
+        // A concurrent container may have made the shared parent meanwhile.
+        if (!fs.exists(d)) throw e;
+        continue;
+      }
+      created.push(d);
+      onCreate(d);
     }
-    created.push(d);
-    onCreate(d);
+  } catch (e) {
+    removeQuietly(fs, created);
+    throw e;
   }
   return created;
 }
@@ -47,6 +66,26 @@ export function removeQuietly(fs: CgroupFs, dirs: string[]): void {
   }
 }
 
+/**
+ * Runs `attempt` (a whole create) again, up to three times in all, if it failed while the
+ * parent of one of `dirs` vanished: a concurrent failed create, or a cleanup, may rmdir a
+ * shared parent between our mkdirs.
+ */
+export function retryIfParentsVanish(
+  fs: CgroupFs,
+  dirs: string[],
+  attempt: () => void,
+): void {
+  for (let n = 1;; n++) {
+    try {
+      return attempt();
+    } catch (e) {
+      const vanished = dirs.some((d) => !fs.exists(parentDir(d)));
+      if (n >= 3 || !vanished) throw e;
+    }
+  }
+}
+
 /** The PIDs listed in a cgroup.procs file, or none if the cgroup is gone. */
 export function readProcs(fs: CgroupFs, dir: string): number[] {
   try {
@@ -58,37 +97,82 @@ export function readProcs(fs: CgroupFs, dir: string): number[] {
   }
 }
 
+/**
+ * A cgroup and every cgroup nested in it (made by a program inside the container), parents
+ * before children; nothing if it is gone.
+ */
+export function cgroupTree(fs: CgroupFs, dir: string): string[] {
+  let children: string[];
+  try {
+    children = fs.readdir(dir);
+  } catch (e) {
+    if (!fs.exists(dir)) return [];
+    throw e;
+  }
+  return [dir, ...children.flatMap((c) => cgroupTree(fs, `${dir}/${c}`))];
+}
+
+/** The processes in the cgroups `dirs` and in those nested in them, each once, sorted. */
+export function procsInTrees(fs: CgroupFs, dirs: string[]): number[] {
+  const pids = new Set<number>();
+  for (const dir of dirs) {
+    for (const d of cgroupTree(fs, dir)) for (const pid of readProcs(fs, d)) pids.add(pid);
+  }
+  return [...pids].sort((a, b) => a - b);
+}
+
 /** Sleeps synchronously (these managers run where awaiting is not an option). */
 export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
+/** Sends `signal` to each process, ignoring those that are already gone. */
+export function signalEach(pids: number[], signal: Deno.Signal): void {
+  for (const pid of pids) {
+    try {
+      Deno.kill(pid, signal);
+    } catch {
+      // Exited meanwhile.
+    }
+  }
+}
+
+/** How `killUntilEmpty` stops the processes from forking while they are being killed. */
+export interface Freezer {
+  freeze(): void;
+  thaw(): void;
+}
+
 /**
- * SIGKILLs every process in `dir` until it is empty, for at most `timeoutMs`. `freeze` and
- * `thaw`, when given, stop the processes first so none can fork while being killed.
+ * SIGKILLs every process in the cgroups `dirs` (and those nested in them) until they are
+ * empty, for at most `timeoutMs`. With a `freezer`, the processes are stopped first, so
+ * none can fork a child we would miss.
  */
-export function killAllIn(
+export function killUntilEmpty(
   fs: CgroupFs,
-  dir: string,
-  freeze?: () => void,
-  thaw?: () => void,
+  dirs: string[],
+  freezer?: Freezer,
   timeoutMs = 5000,
 ): void {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const pids = readProcs(fs, dir);
+    // Most cgroups are empty by the time they are destroyed: no freeze for those.
+    let pids = procsInTrees(fs, dirs);
     if (pids.length === 0) return;
-    freeze?.();
-    for (const pid of pids) {
+    if (freezer) {
+      freezer.freeze();
       try {
-        Deno.kill(pid, "SIGKILL");
-      } catch {
-        // Already gone.
+        pids = procsInTrees(fs, dirs);
+        signalEach(pids, "SIGKILL");
+      } finally {
+        // A frozen process cannot die: the kill takes effect when it is thawed.
+        freezer.thaw();
       }
+    } else {
+      signalEach(pids, "SIGKILL");
     }
-    thaw?.();
     if (Date.now() > deadline) {
-      throw new Error(`cgroup ${dir}: processes ${pids.join(", ")} did not die`);
+      throw new Error(`cgroup ${dirs[0]}: processes ${pids.join(", ")} did not die`);
     }
     sleepSync(5);
   }
@@ -110,13 +194,13 @@ export function rmdirWithRetry(fs: CgroupFs, dir: string, timeoutMs = 2000): voi
   }
 }
 
-/** Parses /proc/self/cgroup: hierarchy controllers (`""` for v2) to the caller's path. */
-export function parseProcCgroup(text: string): Map<string, string> {
-  const out = new Map<string, string>();
-  for (const line of text.trim().split("\n")) {
-    const first = line.indexOf(":"), second = line.indexOf(":", first + 1);
-    if (first < 0 || second < 0) continue;
-    out.set(line.slice(first + 1, second), line.slice(second + 1));
-  }
-  return out;
+/** Removes a cgroup and the cgroups nested in it, deepest first. Gone already is fine. */
+export function removeCgroupTree(fs: CgroupFs, dir: string): void {
+  for (const d of cgroupTree(fs, dir).reverse()) rmdirWithRetry(fs, d);
+}
+
+/** The number after `key` in a flat-keyed file such as memory.events (`oom_kill 1`). */
+export function readCounter(text: string, key: string): number | undefined {
+  const m = new RegExp(`^${key} (\\d+)$`, "m").exec(text);
+  return m ? Number(m[1]) : undefined;
 }

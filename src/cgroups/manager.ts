@@ -3,46 +3,64 @@
  * empty cgroup2 beside them), detected at run time. A container's cgroup is created with
  * its limits before its process runs, joined by its init, and removed with it.
  *
- * Where: `<parent>/m-docker-<id>`. A relative parent (the default, `m-docker`) nests under
- * the caller's own cgroup in each hierarchy, like runc's relative cgroupsPath, so m-docker
- * never creates cgroups outside the cgroup it was started in; an absolute one is relative
- * to the hierarchy's root.
+ * Where: `<parent>/m-docker-<id>` in each hierarchy. A relative parent (the default,
+ * `m-docker`) nests under the caller's own cgroup in each hierarchy, like runc's relative
+ * cgroupsPath, so m-docker never creates cgroups outside the cgroup it was started in; an
+ * absolute one is relative to the hierarchy's root as this process sees it.
  *
  * @module
  */
 
 import { close, O, open, writeAsync } from "../../ffi/libc.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
-import { parseProcCgroup } from "./common.ts";
-
-export { parseProcCgroup };
+import {
+  type CgroupLayout,
+  type CgroupMount,
+  detectCgroupLayout,
+  ownCgroupDir,
+  ownPathInV1Mount,
+  parseCgroupMounts,
+  parseProcCgroup,
+  v1Mounts,
+} from "./detect.ts";
 import type { ResourceLimits } from "./limits.ts";
 import { UsageError } from "../util/errors.ts";
-import { CgroupV1Manager, v1Hierarchies } from "./v1.ts";
+import { CgroupV1Manager } from "./v1.ts";
 import { CgroupV2Manager } from "./v2.ts";
 
-/** How the host's cgroups are mounted. */
-export type CgroupLayout = "v1" | "v2" | "hybrid";
+export { type CgroupLayout, detectCgroupLayout, parseProcCgroup };
 
 /** One container's cgroup, in every hierarchy it spans. */
 export interface CgroupManager {
+  /** The host's cgroup layout this manager was made for. */
   readonly layout: CgroupLayout;
   /**
    * Absolute directories of this container's cgroup, keyed by hierarchy (v1: the mount's
-   * directory name such as `memory`; v2: `unified`). Persisted so any process can reopen it.
+   * directory name such as `memory` or `cpu,cpuacct`; v2: `unified`). Persisted by the
+   * caller so that any later process can reopen it with `openCgroupManager`.
    */
   readonly paths: Record<string, string>;
-  /** Creates the cgroup and writes the limits; on failure removes what it made, and throws. */
+  /**
+   * Creates the cgroup (and missing parents) and writes the limits. On failure removes
+   * what it made and throws an error naming the file and the problem.
+   */
   create(limits: ResourceLimits): void;
-  /** Moves a process (all its threads) into the cgroup. */
+  /** Moves a process (all its threads) into the cgroup, in every hierarchy. */
   addProcess(pid: number): void;
   /** True when the kernel's OOM killer killed a process in this cgroup. */
   oomKilled(): boolean;
-  /** The processes in the cgroup. */
+  /** The processes in the cgroup and in cgroups nested in it. */
   pids(): number[];
-  /** Kills every process in the cgroup and waits (bounded) until it is empty. */
-  killAll(): void;
-  /** Kills what is left and removes the cgroup. Missing directories are fine. */
+  /**
+   * Sends `signal` to every process in the cgroup. With SIGKILL (the default) it also
+   * keeps killing, bounded, until the cgroup is empty, so that nothing forked meanwhile
+   * survives.
+   */
+  killAll(signal?: Deno.Signal): void;
+  /**
+   * Kills what is left and removes the container's directories (and cgroups nested in
+   * them). Missing directories are fine; shared parents are left in place.
+   */
   destroy(): void;
   /**
    * Moves the calling thread (v1; on v2 the whole process, since v2 places processes, not
@@ -54,24 +72,15 @@ export interface CgroupManager {
 /** The default parent of containers' cgroups, relative to the caller's own cgroup. */
 export const DEFAULT_CGROUP_PARENT = "m-docker";
 
-/** Reads the layout from the mount table. */
-export function detectCgroupLayout(
-  cgroupRoot = "/sys/fs/cgroup",
-  mounts = Deno.readTextFileSync("/proc/self/mounts"),
-): CgroupLayout {
-  const types = new Map<string, string>();
-  for (const line of mounts.split("\n")) {
-    const [, target, type] = line.split(" ");
-    if (type === "cgroup" || type === "cgroup2") types.set(target, type);
-  }
-  if (types.get(cgroupRoot) === "cgroup2") return "v2";
-  const hasV1 = [...types.values()].includes("cgroup");
-  if (hasV1 && types.get(`${cgroupRoot}/unified`) === "cgroup2") return "hybrid";
-  if (hasV1) return "v1";
-  throw new Error(`no cgroup filesystem is mounted under ${cgroupRoot}`);
-}
-
-/** Checks a `--cgroup-parent` value: path segments only, no `..`, no empty segments. */
+/**
+ * Checks a `--cgroup-parent` value: path segments only, no `.` or `..`, no empty segments.
+ *
+ * @example
+ * ```ts
+ * validateCgroupParent("/m-docker/web"); // fine
+ * validateCgroupParent("../up"); // throws UsageError
+ * ```
+ */
 export function validateCgroupParent(parent: string): void {
   const segments = parent.replace(/^\//, "").split("/");
   if (
@@ -79,60 +88,110 @@ export function validateCgroupParent(parent: string): void {
     segments.some((s) => s === "" || s === "." || s === ".." || /[\0\n]/.test(s))
   ) {
     throw new UsageError(
-      `invalid cgroup parent "${parent}": use a path such as "m-docker" or "/m-docker/web", without ".."`,
+      `invalid cgroup parent "${parent}": use a path such as "m-docker" or "/m-docker/web", ` +
+        `without ".." or empty segments`,
     );
   }
 }
 
-/** Where a container's cgroup goes in one hierarchy mounted at `mount`. */
+/**
+ * Where a container's cgroup goes in one hierarchy: under `ownDir` (the caller's own cgroup
+ * there) for a relative parent, under `mountPoint` for an absolute one.
+ *
+ * @example
+ * ```ts
+ * containerCgroupDir("/sys/fs/cgroup/memory", "/sys/fs/cgroup/memory/s", "m-docker", "ab");
+ * // "/sys/fs/cgroup/memory/s/m-docker/m-docker-ab"
+ * ```
+ */
 export function containerCgroupDir(
-  mount: string,
-  ownPath: string,
+  mountPoint: string,
+  ownDir: string,
   parent: string,
   id: string,
 ): string {
-  const base = parent.startsWith("/") ? "" : ownPath.replace(/\/$/, "");
+  const base = parent.startsWith("/") ? mountPoint : ownDir;
   const p = parent.replace(/^\/+|\/+$/g, "");
-  return `${mount}${base}/${p}/m-docker-${id}`;
+  return `${base.replace(/\/+$/, "")}/${p}/m-docker-${id}`;
 }
 
-/** Options for `newCgroupManager`. */
+/** Options for `newCgroupManager`; all but `id` default to this host's. */
 export interface NewCgroupOptions {
+  /** The container's ID (64 hex digits): its cgroup is `m-docker-<id>`. */
   id: string;
+  /** `--cgroup-parent`; default `m-docker`, relative to the caller's own cgroup. */
   parent?: string;
+  /** Where the cgroup filesystems are mounted; default `/sys/fs/cgroup`. */
   cgroupRoot?: string;
+  /** The text of /proc/self/cgroup (for tests). */
   procSelfCgroup?: string;
-  mounts?: string;
+  /** The text of /proc/self/mountinfo (for tests). */
+  mountinfo?: string;
+  /** The layout, if already known. */
   layout?: CgroupLayout;
+  /** File access (a fake in tests). */
   fs?: CgroupFs;
 }
 
-/** A manager for a new container's cgroup (nothing is created until `create`). */
+/**
+ * A manager for a new container's cgroup. Only computes paths: nothing is created until
+ * `create`. Throws `UsageError` for a bad parent.
+ *
+ * @example
+ * ```ts
+ * const cg = newCgroupManager({ id, parent: "m-docker" });
+ * cg.create({ memoryBytes: 64 << 20 });
+ * ```
+ */
 export function newCgroupManager(opts: NewCgroupOptions): CgroupManager {
+  if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(opts.id)) {
+    throw new Error(`invalid container id for a cgroup name: "${opts.id}"`);
+  }
   const parent = opts.parent ?? DEFAULT_CGROUP_PARENT;
   validateCgroupParent(parent);
-  const root = opts.cgroupRoot ?? "/sys/fs/cgroup";
-  const mounts = opts.mounts ?? Deno.readTextFileSync("/proc/self/mounts");
-  const layout = opts.layout ?? detectCgroupLayout(root, mounts);
+  const root = (opts.cgroupRoot ?? "/sys/fs/cgroup").replace(/\/+$/, "");
+  const mountinfo = opts.mountinfo ?? Deno.readTextFileSync("/proc/self/mountinfo");
+  const layout = opts.layout ?? detectCgroupLayout(root, mountinfo);
   const own = parseProcCgroup(opts.procSelfCgroup ?? Deno.readTextFileSync("/proc/self/cgroup"));
+  const mounts = parseCgroupMounts(mountinfo);
   const fs = opts.fs ?? realCgroupFs;
+  const place = (mount: CgroupMount, ownPath: string) =>
+    containerCgroupDir(
+      mount.mountPoint,
+      parent.startsWith("/") ? mount.mountPoint : ownCgroupDir(mount, ownPath),
+      parent,
+      opts.id,
+    );
+
   if (layout === "v2") {
-    const dir = containerCgroupDir(root, own.get("") ?? "/", parent, opts.id);
-    return new CgroupV2Manager({ unified: dir }, fs, root);
+    const mount = mounts.find((m) => m.mountPoint === root && m.fsType === "cgroup2") ??
+      { mountPoint: root, root: "/", fsType: "cgroup2", options: [] };
+    return new CgroupV2Manager({ unified: place(mount, own.get("") ?? "/") }, fs, root);
   }
   const paths: Record<string, string> = {};
-  for (const h of v1Hierarchies(root, mounts)) {
-    const ownPath = [...own.entries()].find(([controllers]) =>
-      controllers !== "" && controllers.split(",").every((c) =>
-        h.options.includes(c)
-      )
-    )?.[1] ?? "/";
-    paths[h.name] = containerCgroupDir(h.mount, ownPath, parent, opts.id);
+  const mountPoints: Record<string, string> = {};
+  for (const mount of v1Mounts(root, mounts)) {
+    // A hierarchy this process is not listed in is not one it belongs to: leave it alone.
+    const ownPath = ownPathInV1Mount(mount, own);
+    if (ownPath === undefined) continue;
+    const name = mount.mountPoint.slice(root.length + 1);
+    paths[name] = place(mount, ownPath);
+    mountPoints[name] = mount.mountPoint;
   }
-  return new CgroupV1Manager(paths, fs, layout);
+  if (Object.keys(paths).length === 0) {
+    throw new Error(`no cgroup v1 hierarchy of this process is mounted under ${root}`);
+  }
+  return new CgroupV1Manager(paths, fs, layout, mountPoints);
 }
 
-/** Reopens a container's cgroup from its persisted layout and paths. */
+/**
+ * Reopens a container's cgroup from its persisted layout and paths, in any process.
+ *
+ * @example
+ * ```ts
+ * openCgroupManager(state.cgroup.layout, state.cgroup.paths).destroy();
+ * ```
+ */
 export function openCgroupManager(
   layout: CgroupLayout,
   paths: Record<string, string>,

@@ -1,46 +1,42 @@
 /**
- * cgroup v1 (and the hybrid layout, whose cgroup2 half holds no controllers): one
- * directory per mounted hierarchy, limits in each controller's own files.
+ * cgroup v1 (and the hybrid layout, whose cgroup2 half holds no controllers): the container
+ * has one directory in every mounted hierarchy, name=systemd included, so that its cgroup
+ * namespace looks the same in all of them; each limit goes to its controller's own files.
  *
  * @module
  */
 
-import type { CgroupLayout, CgroupManager } from "./manager.ts";
+import type { CgroupManager } from "./manager.ts";
+import type { CgroupLayout } from "./detect.ts";
 import { gettid } from "../../ffi/libc.ts";
-import type { CgroupFs } from "./fs.ts";
-import type { ResourceLimits } from "./limits.ts";
+import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import {
-  killAllIn,
+  clampCpuShares,
+  DEFAULT_CPU_PERIOD_US,
+  pidsMaxValue,
+  type ResourceLimits,
+} from "./limits.ts";
+import { UsageError } from "../util/errors.ts";
+import {
+  type Freezer,
+  killUntilEmpty,
   mkdirLevels,
+  parentDir,
   parseProcCgroup,
-  readProcs,
+  procsInTrees,
+  readCounter,
+  removeCgroupTree,
   removeQuietly,
-  rmdirWithRetry,
+  retryIfParentsVanish,
+  signalEach,
   sleepSync,
 } from "./common.ts";
 
-/** A mounted v1 hierarchy: its directory name, mount point and mount options. */
-export interface V1Hierarchy {
-  name: string;
-  mount: string;
-  options: string[];
-}
-
-/** The v1 hierarchies mounted directly under `root`, from a /proc/self/mounts text. */
-export function v1Hierarchies(root: string, mounts: string): V1Hierarchy[] {
-  const out: V1Hierarchy[] = [];
-  for (const line of mounts.split("\n")) {
-    const [, target, type, opts] = line.split(" ");
-    if (type !== "cgroup" || !target.startsWith(`${root}/`)) continue;
-    const name = target.slice(root.length + 1);
-    if (name.includes("/")) continue;
-    out.push({ name, mount: target, options: opts.split(",") });
-  }
-  return out;
-}
-
-/** The devices a container may use, as runc's default allow list. */
-const ALLOWED_DEVICES = [
+/**
+ * The devices a container may use, as runc's default list: mknod of any device (using one
+ * still needs an allow rule), then the standard nodes of /dev and the pseudo-terminals.
+ */
+export const ALLOWED_DEVICES: readonly string[] = [
   "c *:* m",
   "b *:* m",
   "c 1:3 rwm", // null
@@ -54,11 +50,7 @@ const ALLOWED_DEVICES = [
   "c 136:* rwm", // pts
 ];
 
-function parentOf(dir: string): string {
-  return dir.slice(0, dir.lastIndexOf("/"));
-}
-
-/** Which hierarchy directory holds a controller's files, e.g. `cpu` in `cpu,cpuacct`. */
+/** Which hierarchy's directory holds a controller's files: `cpu` may be in `cpu,cpuacct`. */
 function dirFor(paths: Record<string, string>, controller: string): string | undefined {
   if (paths[controller]) return paths[controller];
   const key = Object.keys(paths).find((k) => k.split(",").includes(controller));
@@ -67,31 +59,35 @@ function dirFor(paths: Record<string, string>, controller: string): string | und
 
 /** A container's cgroup on a v1 or hybrid host. */
 export class CgroupV1Manager implements CgroupManager {
+  /**
+   * `paths` maps each hierarchy's mount directory name (`memory`, `cpu,cpuacct`, `systemd`)
+   * to the container's directory in it. `mountPoints`, when known, bounds the mkdir -p; a
+   * reopened manager derives it from the path.
+   */
   constructor(
     readonly paths: Record<string, string>,
-    private readonly fs: CgroupFs,
+    private readonly fs: CgroupFs = realCgroupFs,
     readonly layout: CgroupLayout = "v1",
+    private readonly mountPoints: Record<string, string> = {},
   ) {}
 
+  private mountOf(name: string): string {
+    const dir = this.paths[name];
+    return this.mountPoints[name] ?? dir.slice(0, dir.indexOf(`/${name}/`) + name.length + 1);
+  }
+
   create(limits: ResourceLimits): void {
-    // A concurrent `destroy` may remove a shared parent between our mkdirs: try again.
-    for (let attempt = 1;; attempt++) {
-      try {
-        return this.tryCreate(limits);
-      } catch (e) {
-        const parentsGone = Object.values(this.paths).some((d) => !this.fs.exists(parentOf(d)));
-        if (attempt >= 3 || !parentsGone) throw e;
-      }
-    }
+    retryIfParentsVanish(this.fs, Object.values(this.paths), () => this.tryCreate(limits));
   }
 
   private tryCreate(limits: ResourceLimits): void {
     const created: string[] = [];
     try {
       for (const [name, dir] of Object.entries(this.paths)) {
-        const mount = dir.slice(0, dir.indexOf(`/${name}/`) + name.length + 1);
+        const mount = this.mountOf(name);
+        const isCpuset = name.split(",").includes("cpuset");
         created.push(...mkdirLevels(this.fs, mount, dir, (d) => {
-          if (name.split(",").includes("cpuset")) this.inheritCpuset(d);
+          if (isCpuset) this.inheritCpuset(d, mount);
         }));
       }
       this.restrictDevices();
@@ -102,16 +98,25 @@ export class CgroupV1Manager implements CgroupManager {
     }
   }
 
-  /** A new cpuset cgroup has no CPUs or memory nodes: copy the parent's, or nothing can join. */
-  private inheritCpuset(dir: string): void {
-    const parent = dir.slice(0, dir.lastIndexOf("/"));
+  /**
+   * A new cpuset cgroup starts with no CPUs and no memory nodes, and no process can join it
+   * until it has some: copy the parent's, fixing an empty parent first (one left by a
+   * create that died half-way), as runc does.
+   */
+  private inheritCpuset(dir: string, mount: string): void {
+    const parent = parentDir(dir);
     for (const file of ["cpuset.cpus", "cpuset.mems"]) {
-      if (this.fs.read(`${dir}/${file}`).trim() === "") {
-        this.fs.write(`${dir}/${file}`, this.fs.read(`${parent}/${file}`).trim());
+      if (this.fs.read(`${dir}/${file}`).trim() !== "") continue;
+      let value = this.fs.read(`${parent}/${file}`).trim();
+      if (value === "" && parent.length > mount.length) {
+        this.inheritCpuset(parent, mount);
+        value = this.fs.read(`${parent}/${file}`).trim();
       }
+      this.fs.write(`${dir}/${file}`, value);
     }
   }
 
+  /** Denies every device, then allows the standard ones: the kernel checks opens and mknods. */
   private restrictDevices(): void {
     const dir = dirFor(this.paths, "devices");
     if (!dir) return;
@@ -119,33 +124,48 @@ export class CgroupV1Manager implements CgroupManager {
     for (const rule of ALLOWED_DEVICES) this.fs.write(`${dir}/devices.allow`, rule);
   }
 
-  private writeLimits(l: ResourceLimits): void {
-    const memory = dirFor(this.paths, "memory");
-    if (memory && l.memoryBytes !== undefined) {
-      this.fs.write(`${memory}/memory.limit_in_bytes`, String(l.memoryBytes));
+  /** The directory of a controller that a requested limit needs; throws if not mounted. */
+  private need(controller: string, flag: string): string {
+    const dir = dirFor(this.paths, controller);
+    if (!dir) {
+      throw new UsageError(
+        `the ${controller} cgroup controller is not mounted: ${flag} cannot be applied`,
+      );
     }
-    if (memory && l.memorySwapBytes !== undefined) {
-      const file = `${memory}/memory.memsw.limit_in_bytes`;
-      if (!this.fs.exists(file)) {
-        throw new Error(
-          "this kernel has no swap accounting (memory.memsw.*): --memory-swap cannot be applied",
+    return dir;
+  }
+
+  private writeLimits(l: ResourceLimits): void {
+    const w = (dir: string, file: string, value: string) => this.fs.write(`${dir}/${file}`, value);
+    if (l.memoryBytes !== undefined && l.memoryBytes > 0) {
+      w(this.need("memory", "--memory"), "memory.limit_in_bytes", String(l.memoryBytes));
+    }
+    if (l.memorySwapBytes !== undefined) {
+      // After memory.limit_in_bytes: the kernel keeps memsw >= memory at every write.
+      const dir = this.need("memory", "--memory-swap");
+      if (this.fs.exists(`${dir}/memory.memsw.limit_in_bytes`)) {
+        w(dir, "memory.memsw.limit_in_bytes", String(l.memorySwapBytes));
+      } else if (l.memorySwapBytes !== -1) {
+        throw new UsageError(
+          "this kernel does not support memory swap limit (no memory.memsw.limit_in_bytes: " +
+            "swap accounting is off): drop --memory-swap, or boot with swapaccount=1",
         );
       }
-      this.fs.write(file, String(l.memorySwapBytes));
     }
-    const cpu = dirFor(this.paths, "cpu");
-    if (cpu && l.cpuQuotaUs !== undefined) {
-      this.fs.write(`${cpu}/cpu.cfs_period_us`, String(l.cpuPeriodUs ?? 100_000));
-      this.fs.write(`${cpu}/cpu.cfs_quota_us`, String(l.cpuQuotaUs));
+    if (l.cpuQuotaUs !== undefined || l.cpuPeriodUs !== undefined) {
+      const dir = this.need("cpu", "--cpus");
+      // The period first: a quota is checked against the period in force when written.
+      w(dir, "cpu.cfs_period_us", String(l.cpuPeriodUs ?? DEFAULT_CPU_PERIOD_US));
+      if (l.cpuQuotaUs !== undefined) w(dir, "cpu.cfs_quota_us", String(l.cpuQuotaUs));
     }
-    if (cpu && l.cpuShares !== undefined && l.cpuShares > 0) {
-      this.fs.write(`${cpu}/cpu.shares`, String(l.cpuShares));
+    if (l.cpuShares !== undefined && l.cpuShares > 0) {
+      w(this.need("cpu", "--cpu-shares"), "cpu.shares", String(clampCpuShares(l.cpuShares)));
     }
-    const cpuset = dirFor(this.paths, "cpuset");
-    if (cpuset && l.cpusetCpus !== undefined) this.fs.write(`${cpuset}/cpuset.cpus`, l.cpusetCpus);
-    const pids = dirFor(this.paths, "pids");
-    if (pids && l.pidsLimit !== undefined) {
-      this.fs.write(`${pids}/pids.max`, l.pidsLimit > 0 ? String(l.pidsLimit) : "max");
+    if (l.cpusetCpus !== undefined) {
+      w(this.need("cpuset", "--cpuset-cpus"), "cpuset.cpus", l.cpusetCpus);
+    }
+    if (l.pidsLimit !== undefined) {
+      w(this.need("pids", "--pids-limit"), "pids.max", pidsMaxValue(l.pidsLimit));
     }
   }
 
@@ -158,7 +178,7 @@ export class CgroupV1Manager implements CgroupManager {
     const own = parseProcCgroup(Deno.readTextFileSync("/proc/thread-self/cgroup"));
     const back: string[] = [];
     for (const [name, dir] of Object.entries(this.paths)) {
-      const mount = dir.slice(0, dir.indexOf(`/${name}/`) + name.length + 1);
+      const mount = this.mountOf(name);
       const entry = [...own].find(([c]) => c !== "" && c.replace(/^name=/, "") === name);
       if (entry) back.push(`${mount}${entry[1] === "/" ? "" : entry[1]}/tasks`);
       this.fs.write(`${dir}/tasks`, tid);
@@ -168,35 +188,47 @@ export class CgroupV1Manager implements CgroupManager {
     };
   }
 
+  /**
+   * `oom_kill` of memory.oom_control (kernel 4.13 and later). Older kernels lack it: then
+   * memory.failcnt, which counts hits of the limit, is the best sign left (it also counts
+   * hits that reclaim resolved, so there it may report an OOM that killed nothing).
+   */
   oomKilled(): boolean {
     const memory = dirFor(this.paths, "memory");
     if (!memory || !this.fs.exists(`${memory}/memory.oom_control`)) return false;
-    const m = /^oom_kill (\d+)$/m.exec(this.fs.read(`${memory}/memory.oom_control`));
-    return m !== null && Number(m[1]) > 0;
+    const kills = readCounter(this.fs.read(`${memory}/memory.oom_control`), "oom_kill");
+    if (kills !== undefined) return kills > 0;
+    const failcnt = `${memory}/memory.failcnt`;
+    return this.fs.exists(failcnt) && Number(this.fs.read(failcnt).trim()) > 0;
   }
 
   pids(): number[] {
-    const dir = dirFor(this.paths, "pids") ?? Object.values(this.paths)[0];
-    return dir ? readProcs(this.fs, dir) : [];
+    // Every hierarchy: a process may sit in a nested cgroup in some of them only.
+    return procsInTrees(this.fs, Object.values(this.paths));
   }
 
-  killAll(): void {
-    const dir = dirFor(this.paths, "pids") ?? Object.values(this.paths)[0];
-    if (!dir) return;
-    const freezer = dirFor(this.paths, "freezer");
-    const state = freezer ? `${freezer}/freezer.state` : undefined;
-    const usable = state !== undefined && this.fs.exists(state);
-    killAllIn(
-      this.fs,
-      dir,
-      usable ? () => this.setFreezer(state!, "FROZEN") : undefined,
-      usable ? () => this.setFreezer(state!, "THAWED") : undefined,
-    );
+  killAll(signal: Deno.Signal = "SIGKILL"): void {
+    if (signal !== "SIGKILL") return signalEach(this.pids(), signal);
+    killUntilEmpty(this.fs, Object.values(this.paths), this.freezer());
   }
 
+  /** The freezer, if mounted: it stops the processes so none can fork while being killed. */
+  private freezer(): Freezer | undefined {
+    const dir = dirFor(this.paths, "freezer");
+    const file = dir && `${dir}/freezer.state`;
+    if (!file || !this.fs.exists(file)) return undefined;
+    return {
+      freeze: () => this.setFreezer(file, "FROZEN"),
+      thaw: () => this.setFreezer(file, "THAWED"),
+    };
+  }
+
+  /** Writes a freezer state and waits (up to about 200 ms) until the kernel reaches it. */
   private setFreezer(file: string, want: "FROZEN" | "THAWED"): void {
     try {
       this.fs.write(file, want);
+      // Still FREEZING after the wait (a task in uninterruptible sleep): kill anyway; the
+      // kill lands when the thaw comes.
       for (let i = 0; i < 200 && this.fs.read(file).trim() !== want; i++) sleepSync(1);
     } catch (e) {
       if (this.fs.exists(file)) throw e; // else removed meanwhile by a concurrent cleanup
@@ -205,8 +237,18 @@ export class CgroupV1Manager implements CgroupManager {
 
   destroy(): void {
     this.killAll();
-    for (const dir of Object.values(this.paths)) rmdirWithRetry(this.fs, dir);
-    // The shared parent goes too once the last container has left it.
-    removeQuietly(this.fs, Object.values(this.paths).map(parentOf));
+    // Every hierarchy is tried even if one fails, so that as little as possible is left.
+    const errors: unknown[] = [];
+    for (const dir of Object.values(this.paths)) {
+      try {
+        removeCgroupTree(this.fs, dir);
+      } catch (e) {
+        errors.push(e);
+      }
+    }
+    // The shared parent goes too once the last container has left it, so that nothing of
+    // m-docker's stays on the host; a concurrent create beneath it retries (see create).
+    removeQuietly(this.fs, Object.values(this.paths).map(parentDir));
+    if (errors.length > 0) throw errors[0];
   }
 }

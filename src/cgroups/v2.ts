@@ -1,39 +1,62 @@
 /**
- * cgroup v2: one unified hierarchy. Controllers must be enabled in the
- * `cgroup.subtree_control` of every ancestor, from the root down, before a child can use
- * them.
+ * cgroup v2: one unified hierarchy. A controller's files appear in a cgroup only when the
+ * controller is enabled in the `cgroup.subtree_control` of every ancestor, from the root
+ * down, so `create` does that before it makes the container's directory.
  *
  * @module
  */
 
 import type { CgroupManager } from "./manager.ts";
-import type { CgroupFs } from "./fs.ts";
-import type { ResourceLimits } from "./limits.ts";
-import { killAllIn, mkdirLevels, readProcs, removeQuietly, rmdirWithRetry } from "./common.ts";
+import { type CgroupFs, realCgroupFs } from "./fs.ts";
+import { DEFAULT_CPU_PERIOD_US, pidsMaxValue, type ResourceLimits } from "./limits.ts";
 import { sharesToWeight } from "../util/units.ts";
+import { UsageError } from "../util/errors.ts";
+import {
+  type Freezer,
+  killUntilEmpty,
+  mkdirLevels,
+  parentDir,
+  procsInTrees,
+  readCounter,
+  removeCgroupTree,
+  removeQuietly,
+  retryIfParentsVanish,
+  signalEach,
+  sleepSync,
+} from "./common.ts";
 
-const WANTED_CONTROLLERS = ["cpu", "cpuset", "memory", "pids"];
+/** The controllers a container's limits and accounting use, when the kernel has them. */
+export const V2_CONTROLLERS: readonly string[] = ["cpu", "cpuset", "memory", "pids"];
+
+const words = (s: string) => s.trim().split(/\s+/).filter((w) => w !== "");
 
 /** A container's cgroup on a pure cgroup v2 host. */
 export class CgroupV2Manager implements CgroupManager {
   readonly layout = "v2" as const;
   private readonly dir: string;
 
+  /** `paths.unified` is the container's directory; `root` the cgroup2 mount point. */
   constructor(
     readonly paths: Record<string, string>,
-    private readonly fs: CgroupFs,
+    private readonly fs: CgroupFs = realCgroupFs,
     private readonly root = "/sys/fs/cgroup",
   ) {
     this.dir = paths.unified;
   }
 
   create(limits: ResourceLimits): void {
-    const parent = this.dir.slice(0, this.dir.lastIndexOf("/"));
+    retryIfParentsVanish(this.fs, [this.dir], () => this.tryCreate(limits));
+  }
+
+  private tryCreate(limits: ResourceLimits): void {
+    const parent = parentDir(this.dir);
     const created = mkdirLevels(this.fs, this.root, parent);
     try {
       this.enableControllers(parent);
-      this.fs.mkdir(this.dir);
-      created.push(this.dir);
+      if (!this.fs.exists(this.dir)) {
+        this.fs.mkdir(this.dir);
+        created.push(this.dir);
+      }
       this.writeLimits(limits);
     } catch (e) {
       removeQuietly(this.fs, created);
@@ -41,21 +64,27 @@ export class CgroupV2Manager implements CgroupManager {
     }
   }
 
-  /** Enables the controllers we use in every ancestor of the container, top down. */
+  /**
+   * Enables our controllers in every level from the root down to the container's parent.
+   * Each level can only pass on what it has itself (its cgroup.controllers), so a
+   * controller missing higher up is skipped, and a limit that needs it fails later with
+   * a message naming the controller.
+   */
   private enableControllers(parent: string): void {
-    const available = this.fs.read(`${this.root}/cgroup.controllers`).trim().split(/\s+/);
-    const wanted = WANTED_CONTROLLERS.filter((c) => available.includes(c));
     const levels = [this.root];
     for (const part of parent.slice(this.root.length).split("/").filter((p) => p)) {
       levels.push(`${levels[levels.length - 1]}/${part}`);
     }
     for (const dir of levels) {
-      const enabled = this.fs.read(`${dir}/cgroup.subtree_control`).trim().split(/\s+/);
-      const missing = wanted.filter((c) => !enabled.includes(c));
+      const available = words(this.fs.read(`${dir}/cgroup.controllers`));
+      const enabled = words(this.fs.read(`${dir}/cgroup.subtree_control`));
+      const missing = V2_CONTROLLERS.filter((c) => available.includes(c) && !enabled.includes(c));
       if (missing.length === 0) continue;
       try {
         this.fs.write(`${dir}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(" "));
       } catch (e) {
+        // The "no internal processes" rule: a cgroup holding processes cannot pass
+        // controllers down, which is the case of a relative parent under a busy cgroup.
         throw new Error(
           `${(e as Error).message} (cgroup v2 cannot enable controllers in a cgroup that holds ` +
             "processes: use an absolute --cgroup-parent outside the caller's own cgroup)",
@@ -64,21 +93,45 @@ export class CgroupV2Manager implements CgroupManager {
     }
   }
 
+  /** Writes one limit file, or says which controller is missing if the file is absent. */
+  private write(controller: string, file: string, value: string): void {
+    const path = `${this.dir}/${file}`;
+    if (!this.fs.exists(path)) {
+      throw new UsageError(
+        `${path} does not exist: the ${controller} controller is not available to this cgroup ` +
+          `(not in ${parentDir(this.dir)}/cgroup.controllers)`,
+      );
+    }
+    this.fs.write(path, value);
+  }
+
   private writeLimits(l: ResourceLimits): void {
-    const w = (file: string, value: string) => this.fs.write(`${this.dir}/${file}`, value);
-    if (l.memoryBytes !== undefined) w("memory.max", String(l.memoryBytes));
+    if (l.memoryBytes !== undefined && l.memoryBytes > 0) {
+      this.write("memory", "memory.max", String(l.memoryBytes));
+    }
     if (l.memorySwapBytes !== undefined) {
+      // Docker's --memory-swap counts memory plus swap; v2's memory.swap.max is swap alone.
       const swap = l.memorySwapBytes === -1
         ? "max"
-        : String(l.memorySwapBytes - (l.memoryBytes ?? 0));
-      w("memory.swap.max", swap);
+        : String(Math.max(0, l.memorySwapBytes - (l.memoryBytes ?? 0)));
+      if (this.fs.exists(`${this.dir}/memory.swap.max`)) {
+        this.fs.write(`${this.dir}/memory.swap.max`, swap);
+      } else if (swap !== "max") {
+        throw new UsageError(
+          "this kernel does not support memory swap limit (no memory.swap.max: swap " +
+            "accounting is off): drop --memory-swap, or boot with swapaccount=1",
+        );
+      }
     }
-    if (l.cpuQuotaUs !== undefined) w("cpu.max", `${l.cpuQuotaUs} ${l.cpuPeriodUs ?? 100_000}`);
+    if (l.cpuQuotaUs !== undefined || l.cpuPeriodUs !== undefined) {
+      const quota = l.cpuQuotaUs === undefined || l.cpuQuotaUs < 0 ? "max" : l.cpuQuotaUs;
+      this.write("cpu", "cpu.max", `${quota} ${l.cpuPeriodUs ?? DEFAULT_CPU_PERIOD_US}`);
+    }
     if (l.cpuShares !== undefined && l.cpuShares > 0) {
-      w("cpu.weight", String(sharesToWeight(l.cpuShares)));
+      this.write("cpu", "cpu.weight", String(sharesToWeight(l.cpuShares)));
     }
-    if (l.cpusetCpus !== undefined) w("cpuset.cpus", l.cpusetCpus);
-    if (l.pidsLimit !== undefined) w("pids.max", l.pidsLimit > 0 ? String(l.pidsLimit) : "max");
+    if (l.cpusetCpus !== undefined) this.write("cpuset", "cpuset.cpus", l.cpusetCpus);
+    if (l.pidsLimit !== undefined) this.write("pids", "pids.max", pidsMaxValue(l.pidsLimit));
   }
 
   addProcess(pid: number): void {
@@ -92,27 +145,57 @@ export class CgroupV2Manager implements CgroupManager {
     return () => this.fs.write(back, String(Deno.pid));
   }
 
+  /** `oom_kill` of memory.events, which also counts kills in nested cgroups. */
   oomKilled(): boolean {
     const file = `${this.dir}/memory.events`;
     if (!this.fs.exists(file)) return false;
-    const m = /^oom_kill (\d+)$/m.exec(this.fs.read(file));
-    return m !== null && Number(m[1]) > 0;
+    return (readCounter(this.fs.read(file), "oom_kill") ?? 0) > 0;
   }
 
   pids(): number[] {
-    return readProcs(this.fs, this.dir);
+    return procsInTrees(this.fs, [this.dir]);
   }
 
-  killAll(): void {
-    if (this.fs.exists(`${this.dir}/cgroup.kill`)) this.fs.write(`${this.dir}/cgroup.kill`, "1");
-    killAllIn(this.fs, this.dir);
+  killAll(signal: Deno.Signal = "SIGKILL"): void {
+    if (signal !== "SIGKILL") return signalEach(this.pids(), signal);
+    // cgroup.kill (Linux 5.14) kills the whole subtree at once, forks in flight included.
+    const kill = `${this.dir}/cgroup.kill`;
+    if (this.fs.exists(kill)) {
+      try {
+        this.fs.write(kill, "1");
+      } catch (e) {
+        if (this.fs.exists(this.dir)) throw e; // else removed meanwhile: nothing to kill
+      }
+    }
+    // Then (or on older kernels, instead) kill what is left, one by one, until it is empty.
+    killUntilEmpty(this.fs, [this.dir], this.freezer());
+  }
+
+  /** cgroup.freeze (Linux 5.2), for kernels without cgroup.kill. */
+  private freezer(): Freezer | undefined {
+    const file = `${this.dir}/cgroup.freeze`;
+    if (this.fs.exists(`${this.dir}/cgroup.kill`) || !this.fs.exists(file)) return undefined;
+    const set = (value: "0" | "1") => {
+      try {
+        this.fs.write(file, value);
+        const events = `${this.dir}/cgroup.events`;
+        for (let i = 0; i < 200; i++) {
+          if (String(readCounter(this.fs.read(events), "frozen")) === value) break;
+          sleepSync(1);
+        }
+      } catch (e) {
+        if (this.fs.exists(this.dir)) throw e;
+      }
+    };
+    return { freeze: () => set("1"), thaw: () => set("0") };
   }
 
   destroy(): void {
     if (!this.fs.exists(this.dir)) return;
     this.killAll();
-    rmdirWithRetry(this.fs, this.dir);
-    // The shared parent goes too once the last container has left it.
-    removeQuietly(this.fs, [this.dir.slice(0, this.dir.lastIndexOf("/"))]);
+    removeCgroupTree(this.fs, this.dir);
+    // The shared parent goes too once the last container has left it; a concurrent create
+    // beneath it retries (see create).
+    removeQuietly(this.fs, [parentDir(this.dir)]);
   }
 }

@@ -6,7 +6,8 @@
  */
 
 /**
- * An error in user input.
+ * An error in user input (a bad flag value, an impossible request): the CLI prints its
+ * message alone and exits with code 125.
  *
  * @example
  * ```ts
