@@ -110,8 +110,12 @@ export const waitCommand = buildCommand<Record<never, never>, string[], CliConte
       try {
         const state = store.resolve(ref);
         while (!(await waitForExit(store, state.id, 60_000)));
-        const done = store.read(state.id);
-        println(this, String(done?.exitCode ?? 0));
+        // Removed by --rm meanwhile: its exit code stays behind for a minute.
+        const code = store.read(state.id)?.exitCode ?? store.readTombstone(state.id);
+        if (code === null) {
+          throw new Error(`container ${state.id} was removed before its exit was seen`);
+        }
+        println(this, String(code));
       } catch (e) {
         status = reportError(this, e);
       }

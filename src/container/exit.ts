@@ -55,6 +55,7 @@ export function recordExit(
   });
   if (!state) return null;
   if (state.spec.autoRemove) {
+    store.writeTombstone(id, result.exitCode);
     store.withLock(id, () => removeContainerFiles(store, state));
     return null;
   }

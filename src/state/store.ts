@@ -43,6 +43,7 @@ export class StateStore {
       if (e instanceof Deno.errors.NotFound) return [];
       throw e;
     }
+    this.sweepTombstones(entries);
     for (const entry of entries) {
       if (!entry.isDirectory || !/^[0-9a-f]{64}$/.test(entry.name)) continue;
       const state = this.read(entry.name);
@@ -74,6 +75,36 @@ export class StateStore {
       file.close();
     }
     Deno.renameSync(tmp, `${dir}/state.json`);
+  }
+
+  /**
+   * Leaves a container's exit code behind its removal (`--rm`), for `wait`ers that were
+   * waiting when it went. Kept a minute; `list` sweeps older ones.
+   */
+  writeTombstone(id: string, exitCode: number): void {
+    Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
+    Deno.writeTextFileSync(`${this.dir}/.exit-${id}`, JSON.stringify({ exitCode }));
+  }
+
+  /** The exit code a removed container left, if it left one. */
+  readTombstone(id: string): number | null {
+    try {
+      return JSON.parse(Deno.readTextFileSync(`${this.dir}/.exit-${id}`)).exitCode;
+    } catch {
+      return null;
+    }
+  }
+
+  private sweepTombstones(entries: Deno.DirEntry[]): void {
+    for (const e of entries) {
+      if (!e.name.startsWith(".exit-")) continue;
+      try {
+        const path = `${this.dir}/${e.name}`;
+        if (Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) > 60_000) {
+          Deno.removeSync(path);
+        }
+      } catch { /* gone meanwhile */ }
+    }
   }
 
   /** Deletes a container's state directory. */

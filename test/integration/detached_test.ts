@@ -164,6 +164,16 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "wait reports the exit code of a --rm container it saw go", ...asRoot },
+  async () => {
+    const id = (await sb.ok(["run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.5; exit 3"]))
+      .trim();
+    assert.equal(await sb.ok(["wait", id]), "3\n");
+    await eventually(() => !sb.containerIds().includes(id), 5000, "auto-removal");
+  },
+);
+
 Deno.test({ name: "run -d --rm removes the container when it exits", ...asRoot }, async () => {
   const id = (await sb.ok(["run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2"])).trim();
   await eventually(() => !sb.containerIds().includes(id), 5000, "auto-removal");
