@@ -6,15 +6,15 @@
  * @module
  */
 
-import { newCgroupManager, openCgroupManager } from "../cgroups/manager.ts";
+import { newCgroupManager } from "../cgroups/manager.ts";
 import type { ImageRecord, ImageStore } from "../image/store.ts";
-import { containerDir, type Roots } from "../state/roots.ts";
+import { containerDir, etcFiles, type Roots } from "../state/roots.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { isValidContainerName, newContainerId, randomContainerName } from "../util/names.ts";
 import { UsageError } from "../util/errors.ts";
 import { buildSpec, type RunRequest } from "./spec.ts";
-import { attachSocketPath } from "./attach_protocol.ts";
+import { removeContainerFiles } from "./cleanup.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 
 /** The name is taken by another container. */
@@ -71,11 +71,6 @@ function prepareEtcMountpoints(rootfs: ContainerState["rootfs"]): void {
     Deno.mkdirSync(`${rootfs.upperDir}/etc`, { recursive: true, mode: 0o755 });
     Deno.writeFileSync(`${rootfs.upperDir}/etc/${name}`, new Uint8Array(), { mode: 0o644 });
   }
-}
-
-/** The generated /etc files of a container, by their place in its directory. */
-export function etcFiles(dir: string): { hostname: string; hosts: string; resolvConf: string } {
-  return { hostname: `${dir}/hostname`, hosts: `${dir}/hosts`, resolvConf: `${dir}/resolv.conf` };
 }
 
 /**
@@ -172,30 +167,4 @@ function readImageFile(lowerDirs: string[], path: string): string {
     return Deno.readTextFileSync(full);
   }
   throw new Deno.errors.NotFound(path);
-}
-
-/** Removes a container's cgroup, directories and state: the last step of every removal. */
-export function removeContainerFiles(store: StateStore, state: ContainerState): void {
-  const errors: string[] = [];
-  const attempt = (what: string, fn: () => void) => {
-    try {
-      fn();
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) errors.push(`${what}: ${(e as Error).message}`);
-    }
-  };
-  attempt("cgroup", () => destroyCgroup(state));
-  attempt("container directory", () => Deno.removeSync(state.containerDir, { recursive: true }));
-  // The shim removes its attach socket when it ends; after a kill -9 this is the place.
-  attempt("attach socket", () => Deno.removeSync(attachSocketPath(store.dir, state.id)));
-  if (errors.length > 0) {
-    throw new Error(`removing container ${state.id}: ${errors.join("; ")}`);
-  }
-  store.remove(state.id);
-}
-
-/** Kills whatever is left in a container's cgroup and removes it. */
-export function destroyCgroup(state: ContainerState): void {
-  if (Object.keys(state.cgroup.paths).length === 0) return;
-  openCgroupManager(state.cgroup.layout, state.cgroup.paths).destroy();
 }

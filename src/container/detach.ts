@@ -13,7 +13,7 @@ import { ROLE, selfCommand } from "../roles/self.ts";
 import type { ShimReport } from "../roles/shim.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { removeContainerFiles } from "./create.ts";
+import { removeContainerFiles } from "./cleanup.ts";
 import { ContainerStartError } from "./start.ts";
 
 /** A shim waiting for its container's ID on `socket`. */

@@ -10,7 +10,7 @@ import { openCgroupManager } from "../cgroups/manager.ts";
 import type { WaitResult } from "../../ffi/libc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { destroyCgroup, removeContainerFiles } from "./create.ts";
+import { destroyCgroup, removeContainerFiles } from "./cleanup.ts";
 
 function oomKilled(state: ContainerState): boolean {
   if (Object.keys(state.cgroup.paths).length === 0) return false;

@@ -10,7 +10,7 @@ import { isProcessAlive } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
-import { removeContainerFiles } from "./create.ts";
+import { removeContainerFiles } from "./cleanup.ts";
 import { isRunning } from "./observe.ts";
 import { markStopRequested } from "./restart.ts";
 

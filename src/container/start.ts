@@ -26,7 +26,7 @@ import { ROLE, selfCommand } from "../roles/self.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { etcFiles } from "./create.ts";
+import { etcFiles } from "../state/roots.ts";
 import type { InitConfig, InitFailure } from "./init_config.ts";
 import { ExitCodeError } from "../util/errors.ts";
 

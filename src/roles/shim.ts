@@ -11,7 +11,7 @@
 import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
 import { attachSocketPath } from "../container/attach_protocol.ts";
 import { AttachServer } from "../container/attach_server.ts";
-import { removeContainerFiles } from "../container/create.ts";
+import { removeContainerFiles } from "../container/cleanup.ts";
 import { recordExit } from "../container/exit.ts";
 import { pump } from "../container/io.ts";
 import { JsonLogWriter } from "../container/logs.ts";

@@ -25,3 +25,8 @@ export function defaultRoots(): Roots {
 export function containerDir(roots: Roots, id: string): string {
   return `${roots.root}/containers/${id}`;
 }
+
+/** The generated /etc files of a container, by their place in its directory. */
+export function etcFiles(dir: string): { hostname: string; hosts: string; resolvConf: string } {
+  return { hostname: `${dir}/hostname`, hosts: `${dir}/hosts`, resolvConf: `${dir}/resolv.conf` };
+}
