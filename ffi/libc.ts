@@ -66,7 +66,6 @@ const SYS = {
   rt_sigprocmask: 14,
   ioctl: 16,
   dup: 32,
-  getpid: 39,
   socket: 41,
   sendmsg: 46,
   recvmsg: 47,
@@ -97,7 +96,6 @@ const SYS = {
   dup3: 292,
   pipe2: 293,
   setns: 308,
-  pidfd_open: 434,
   close_range: 436,
 } as const;
 
@@ -254,8 +252,6 @@ const TIOCSPTLCK = 0x40045431;
 const AT_FDCWD = -100;
 const CLOSE_RANGE_CLOEXEC = 1 << 2;
 const PR_CAPBSET_DROP = 24;
-const PR_SET_PDEATHSIG = 1;
-const PR_SET_CHILD_SUBREAPER = 36;
 const AF_UNIX = 1;
 const SOCK_STREAM = 1;
 const SOCK_CLOEXEC = O.CLOEXEC;
@@ -459,24 +455,14 @@ export function socketPair(): [number, number] {
 }
 
 /**
- * Waits, on a worker thread, until `fd` is readable or hung up, or until `wakeFd` is.
- * Returns true when `fd` is ready and false when woken. The read itself should then be
- * done with the sync `read` so that errno is reliable.
+ * Waits, on a worker thread, until `fd` is readable or hung up. The read itself should then
+ * be done with the sync `read`, so that errno is reliable.
  */
-export async function waitReadable(fd: number, wakeFd = -1): Promise<boolean> {
-  const pfd = new Int32Array([fd, POLLIN, wakeFd, POLLIN]);
-  const bytes = new Uint8Array(pfd.buffer);
-  for (;;) {
-    const n = await sysAsync(SYS.poll, bytes, wakeFd >= 0 ? 2 : 1, -1);
-    if (n > 0) return (pfd[1] >>> 16) !== 0;
-    if (n === 0) continue;
-  }
-}
-
-/** Returns true when `fd` has data or is hung up, without blocking. */
-export function isReadable(fd: number): boolean {
+export async function waitReadable(fd: number): Promise<void> {
   const pfd = new Int32Array([fd, POLLIN]);
-  return sys(SYS.poll, pfd, 1, 0) > 0;
+  while ((await sysAsync(SYS.poll, pfd, 1, -1)) <= 0) {
+    // EINTR: wait again.
+  }
 }
 
 /**
@@ -679,26 +665,6 @@ export function resetSignals(): void {
 /** Drops one capability from the bounding set (prctl PR_CAPBSET_DROP). */
 export function dropBoundingCapability(cap: number): void {
   check("prctl(PR_CAPBSET_DROP)", sys(SYS.prctl, PR_CAPBSET_DROP, cap, 0, 0, 0));
-}
-
-/** Asks the kernel to send `signal` to this process when its parent dies. */
-export function setParentDeathSignal(signal: number): void {
-  check("prctl(PR_SET_PDEATHSIG)", sys(SYS.prctl, PR_SET_PDEATHSIG, signal, 0, 0, 0));
-}
-
-/** Makes this process the reaper of orphaned descendants (so the shim can wait for them). */
-export function setChildSubreaper(): void {
-  check("prctl(PR_SET_CHILD_SUBREAPER)", sys(SYS.prctl, PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0));
-}
-
-/** pidfd_open(2): a descriptor that stays bound to this very process. */
-export function pidfdOpen(pid: number): number {
-  return check("pidfd_open", sys(SYS.pidfd_open, pid, 0), String(pid));
-}
-
-/** getpid(2) of the calling process (Deno.pid is the same, but this reads the kernel). */
-export function getpid(): number {
-  return sys(SYS.getpid);
 }
 
 // ---------------------------------------------------------------------------------------

@@ -8,12 +8,8 @@
 
 import { UsageError } from "../util/errors.ts";
 import { applyLayer } from "./layer_apply.ts";
-import {
-  type ImageRecord,
-  type ImageRunConfig,
-  type ImageStore,
-  isValidReference,
-} from "./store.ts";
+import { parseReference } from "./reference.ts";
+import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
 import { DEFAULT_PATH } from "../container/spec.ts";
 
 async function fileDigest(path: string): Promise<string> {
@@ -43,9 +39,7 @@ export async function importRootfs(
   tarPath: string,
   reference: string,
 ): Promise<ImageRecord> {
-  if (!isValidReference(reference)) {
-    throw new UsageError(`invalid reference format: "${reference}"`);
-  }
+  parseReference(reference); // refuses a malformed name before anything is written
   try {
     if (!(await Deno.stat(tarPath)).isFile) throw new UsageError(`${tarPath}: not a file`);
   } catch (e) {

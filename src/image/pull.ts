@@ -10,7 +10,13 @@
 import { applyLayer } from "./layer_apply.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import { MANIFEST_TYPES, RegistryClient, RegistryError, type RegistryOptions } from "./registry.ts";
-import { type ImageRecord, type ImageRunConfig, type ImageStore, pickRunConfig } from "./store.ts";
+import {
+  type ImageRecord,
+  type ImageRunConfig,
+  type ImageStore,
+  pickRunConfig,
+  sha256,
+} from "./store.ts";
 
 /** A descriptor in a manifest or index. */
 interface Descriptor {
@@ -65,11 +71,6 @@ export function choosePlatform(manifests: Descriptor[], platform: string): Descr
     );
   }
   return found;
-}
-
-async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
-  const d = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return `sha256:${[...d].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
 }
 
 /** A pass-through stream that hashes what flows; `digest()` once it has ended. */
@@ -149,15 +150,15 @@ export async function pullImage(
     }`,
   );
   let { bytes, mediaType } = await client.manifest(ref.digest ?? ref.tag!);
-  if (ref.digest && (await sha256Hex(bytes)) !== ref.digest) {
-    throw new DigestMismatchError("the manifest", ref.digest, await sha256Hex(bytes));
+  let manifestDigest = await sha256(bytes);
+  if (ref.digest && manifestDigest !== ref.digest) {
+    throw new DigestMismatchError("the manifest", ref.digest, manifestDigest);
   }
-  let manifestDigest = await sha256Hex(bytes);
   if (mediaType === MANIFEST_TYPES.ociIndex || mediaType === MANIFEST_TYPES.dockerList) {
     const index = JSON.parse(new TextDecoder().decode(bytes)) as { manifests: Descriptor[] };
     const chosen = choosePlatform(index.manifests, opts.platform ?? hostPlatform());
     ({ bytes, mediaType } = await client.manifest(chosen.digest));
-    const got = await sha256Hex(bytes);
+    const got = await sha256(bytes);
     if (got !== chosen.digest) {
       throw new DigestMismatchError("the platform manifest", chosen.digest, got);
     }
@@ -173,7 +174,7 @@ export async function pullImage(
   const configBytes = new Uint8Array(
     await new Response(await client.blob(manifest.config.digest)).arrayBuffer(),
   );
-  const configDigest = await sha256Hex(configBytes);
+  const configDigest = await sha256(configBytes);
   if (configDigest !== manifest.config.digest) {
     throw new DigestMismatchError("the image config", manifest.config.digest, configDigest);
   }

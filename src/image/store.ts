@@ -65,12 +65,6 @@ export function normalizeReference(ref: string): string {
   }
 }
 
-/** Checks that a reference is well formed, as Docker's reference grammar does. */
-export function isValidReference(ref: string): boolean {
-  return /^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:\/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*(?::[\w][\w.-]{0,127})?$/
-    .test(ref);
-}
-
 const hex = (digest: string) => digest.replace(/^sha256:/, "");
 
 /** Reads and writes the image store under `<root>/image`. */
