@@ -9,6 +9,7 @@ import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
 import { createdAgo, humanSize } from "../util/humanize.ts";
 import { formatTable } from "../util/table.ts";
+import { imageRefs } from "./params.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { pruneImages, removeImage } from "../image/remove.ts";
 import { parseReference } from "../image/reference.ts";
@@ -141,11 +142,7 @@ export const rmiCommand = buildCommand<{ force?: boolean }, string[], CliContext
   parameters: {
     flags: { force: { kind: "boolean", optional: true, brief: "Force removal of the image" } },
     aliases: { f: "force" },
-    positional: {
-      kind: "array",
-      parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
-      minimum: 1,
-    },
+    positional: imageRefs,
   },
   docs: { brief: "Remove one or more images" },
 });
@@ -176,11 +173,7 @@ export const imageInspectCommand = buildCommand<Record<never, never>, string[], 
   }),
   parameters: {
     flags: {},
-    positional: {
-      kind: "array",
-      parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
-      minimum: 1,
-    },
+    positional: imageRefs,
   },
   docs: { brief: "Display detailed information on one or more images" },
 });
@@ -243,11 +236,7 @@ export const saveCommand = buildCommand<{ output?: string }, string[], CliContex
   parameters: {
     flags: { output: { kind: "parsed", parse: String, optional: true, brief: "Write to a file" } },
     aliases: { o: "output" },
-    positional: {
-      kind: "array",
-      parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
-      minimum: 1,
-    },
+    positional: imageRefs,
   },
   docs: { brief: "Save images to a tar archive (Docker and OCI layouts)" },
 });

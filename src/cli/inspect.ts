@@ -9,6 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { observe } from "../container/observe.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 import type { ContainerState } from "../state/types.ts";
+import { containerRefs } from "./params.ts";
 import { action, type CliContext, reportError } from "./context.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -106,11 +107,7 @@ export const inspectCommand = buildCommand<Record<never, never>, string[], CliCo
   }),
   parameters: {
     flags: {},
-    positional: {
-      kind: "array",
-      parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
-      minimum: 1,
-    },
+    positional: containerRefs,
   },
   docs: { brief: "Display detailed information on one or more containers" },
 });

@@ -10,15 +10,9 @@ import { SIGNALS } from "../../ffi/libc.ts";
 import { observe } from "../container/observe.ts";
 import { removeContainer } from "../container/remove.ts";
 import { signalContainer, stopContainer, waitForExit } from "../container/signal.ts";
+import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
-import { parseInteger } from "./run.ts";
 import { parseSignal } from "./signals.ts";
-
-const refs = {
-  kind: "array",
-  parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
-  minimum: 1,
-} as const;
 
 /**
  * Runs `fn` for each reference, printing the ones that succeeded; errors are reported and
@@ -50,16 +44,8 @@ export const stopCommand = buildCommand<{ time?: number }, string[], CliContext>
     });
   }),
   parameters: {
-    flags: {
-      time: {
-        kind: "parsed",
-        parse: parseInteger,
-        optional: true,
-        brief: "Seconds to wait before killing the container",
-      },
-    },
-    aliases: { t: "time" },
-    positional: refs,
+    ...stopTimeFlags,
+    positional: containerRefs,
   },
   docs: { brief: "Stop one or more running containers" },
 });
@@ -78,7 +64,7 @@ export const killCommand = buildCommand<{ signal?: number }, string[], CliContex
       signal: { kind: "parsed", parse: parseSignal, optional: true, brief: "Signal to send" },
     },
     aliases: { s: "signal" },
-    positional: refs,
+    positional: containerRefs,
   },
   docs: { brief: "Kill one or more running containers" },
 });
@@ -96,7 +82,7 @@ export const rmCommand = buildCommand<{ force?: boolean }, string[], CliContext>
       force: { kind: "boolean", optional: true, brief: "Force the removal of a running container" },
     },
     aliases: { f: "force" },
-    positional: refs,
+    positional: containerRefs,
   },
   docs: { brief: "Remove one or more containers" },
 });
@@ -122,6 +108,6 @@ export const waitCommand = buildCommand<Record<never, never>, string[], CliConte
     }
     return status;
   }),
-  parameters: { flags: {}, positional: refs },
+  parameters: { flags: {}, positional: containerRefs },
   docs: { brief: "Block until one or more containers stop, then print their exit codes" },
 });

@@ -6,7 +6,8 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { createContainer, removeContainerFiles } from "../container/create.ts";
+import { createContainer } from "../container/create.ts";
+import { removeContainerFiles } from "../container/cleanup.ts";
 import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
@@ -15,17 +16,11 @@ import type { RunRequest } from "../container/spec.ts";
 import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
-import { UsageError } from "../util/errors.ts";
+import { parseInteger } from "./params.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import { parseRestartPolicy } from "../container/restart_policy.ts";
 import type { RestartPolicy } from "../state/types.ts";
-
-/** Parses a whole number flag value, rejecting junk such as `12x`. */
-export function parseInteger(s: string): number {
-  if (!/^-?\d+$/.test(s.trim())) throw new UsageError(`invalid integer value: "${s}"`);
-  return Number(s);
-}
 
 interface RunFlags {
   detach?: boolean;

@@ -15,15 +15,9 @@ import { SignalProxy } from "../container/signal_proxy.ts";
 import { spawnInit } from "../container/start.ts";
 import type { Engine } from "../engine.ts";
 import { UsageError } from "../util/errors.ts";
+import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext } from "./context.ts";
 import { eachContainer } from "./lifecycle.ts";
-import { parseInteger } from "./run.ts";
-
-const refs = {
-  kind: "array",
-  parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
-  minimum: 1,
-} as const;
 
 /** Starts one container under a new shim; a running one is left as it is. */
 async function startInBackground(engine: Engine, ref: string): Promise<void> {
@@ -82,7 +76,7 @@ export const startCommand = buildCommand<
       interactive: { kind: "boolean", optional: true, brief: "Attach container's STDIN" },
     },
     aliases: { a: "attach", i: "interactive" },
-    positional: refs,
+    positional: containerRefs,
   },
   docs: { brief: "Start one or more stopped containers" },
 });
@@ -97,16 +91,8 @@ export const restartCommand = buildCommand<{ time?: number }, string[], CliConte
     });
   }),
   parameters: {
-    flags: {
-      time: {
-        kind: "parsed",
-        parse: parseInteger,
-        optional: true,
-        brief: "Seconds to wait before killing the container",
-      },
-    },
-    aliases: { t: "time" },
-    positional: refs,
+    ...stopTimeFlags,
+    positional: containerRefs,
   },
   docs: { brief: "Restart one or more containers" },
 });
