@@ -5,7 +5,7 @@
  * @module
  */
 
-import { ROLE } from "./src/roles/self.ts";
+import { ROLE } from "./src/container/reexec.ts";
 
 const [first, ...rest] = Deno.args;
 if (first === ROLE.init) {

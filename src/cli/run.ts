@@ -12,15 +12,15 @@ import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, spawnInit } from "../container/start.ts";
-import type { RunRequest } from "../container/spec.ts";
+import type { RunRequest } from "../config/run_request.ts";
 import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { parseInteger } from "./params.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
-import { parseRestartPolicy } from "../container/restart_policy.ts";
-import type { RestartPolicy } from "../state/types.ts";
+import type { RestartPolicy } from "../config/container.ts";
+import { parseRestartPolicy, parseVolume, requestEnv } from "./run_options.ts";
 
 interface RunFlags {
   detach?: boolean;
@@ -160,9 +160,8 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     command,
     entrypoint: flags.entrypoint,
     name: flags.name,
-    env: flags.env ?? [],
-    envFiles: flags.envFile ?? [],
-    volumes: flags.volume ?? [],
+    env: requestEnv(flags.envFile ?? [], flags.env ?? []),
+    mounts: (flags.volume ?? []).map(parseVolume),
     workdir: flags.workdir,
     user: flags.user,
     hostname: flags.hostname,

@@ -11,9 +11,10 @@ import type { ImageRecord, ImageStore } from "../image/store.ts";
 import { containerDir, etcFiles, type Roots } from "../state/roots.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { isValidContainerName, newContainerId, randomContainerName } from "../util/names.ts";
+import { newContainerId, randomContainerName } from "../util/names.ts";
 import { UsageError } from "../util/errors.ts";
-import { buildSpec, type RunRequest } from "./spec.ts";
+import { type RunRequest, validateRunRequest } from "../config/run_request.ts";
+import { buildSpec, HOST_INIT_BINARY } from "./spec.ts";
 import { removeContainerFiles } from "./cleanup.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 
@@ -73,9 +74,20 @@ function prepareEtcMountpoints(rootfs: ContainerState["rootfs"]): void {
   }
 }
 
+/** The host's init binary for `--init`, or null when it is not installed. */
+function hostInitBinary(): string | null {
+  try {
+    Deno.statSync(HOST_INIT_BINARY);
+    return HOST_INIT_BINARY;
+  } catch {
+    return null;
+  }
+}
+
 /**
- * Creates a container from an image. Throws `UsageError` for bad input, with nothing
- * created; any other failure also removes whatever was already made.
+ * Creates a container from an image. Throws `InvalidConfigError` for a bad request and
+ * `NameConflictError` for a taken name, with nothing created; any other failure also
+ * removes whatever was already made.
  */
 export function createContainer(
   roots: Roots,
@@ -84,17 +96,17 @@ export function createContainer(
   image: ImageRecord,
   request: RunRequest,
 ): ContainerState {
-  if (request.name !== undefined && !isValidContainerName(request.name)) {
-    throw new UsageError(
-      `Invalid container name (${request.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
-    );
-  }
+  validateRunRequest(request);
   for (const layer of image.layers) {
     if (!images.hasLayer(layer)) throw new Error(`image ${image.id}: layer ${layer} is missing`);
   }
   const id = newContainerId();
   const lowerDirs = image.layers.map((l) => images.ensureLayerLink(l)).reverse();
-  const spec = buildSpec(request, image, id, (path) => readImageFile(lowerDirs, path));
+  const spec = buildSpec(request, image, {
+    id,
+    readImageFile: (path) => readImageFile(lowerDirs, path),
+    initBinary: request.init ? hostInitBinary() : null,
+  });
   for (const m of spec.mounts) {
     try {
       Deno.statSync(m.source);
@@ -123,7 +135,7 @@ export function createContainer(
   // Claim the name under the store lock so two concurrent runs cannot both take it.
   store.withLock(null, () => {
     const all = store.list();
-    if (request.name !== undefined) {
+    if (request.name) {
       const holder = all.find((c) => c.name === request.name);
       if (holder) throw new NameConflictError(request.name, holder.id);
       state.name = request.name;

@@ -9,12 +9,15 @@
  */
 
 import { close, O, read, socketPair, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
-import { ROLE, selfCommand } from "../roles/self.ts";
-import type { ShimReport } from "../roles/shim.ts";
+import { envList } from "../config/env.ts";
+import { ROLE, selfCommand } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { removeContainerFiles } from "./cleanup.ts";
 import { ContainerStartError } from "./start.ts";
+
+/** What the shim tells the CLI over its socket: `{ok: true}` or the start error. */
+export type ShimReport = { ok: true } | { ok: false; error: string; exitCode: number };
 
 /** A shim waiting for its container's ID on `socket`. */
 export interface ShimProcess {
@@ -27,11 +30,10 @@ export function spawnShim(store: StateStore, tty: boolean): ShimProcess {
   const [socket, shimEnd] = socketPair();
   try {
     const self = selfCommand(ROLE.shim, [store.dir, tty ? "tty" : "notty"]);
-    const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
     const pid = spawn({
       path: self.path,
       args: self.args,
-      env,
+      env: envList(Deno.env.toObject()),
       newSession: true,
       fds: [
         { kind: "open", fd: 0, path: "/dev/null", flags: O.RDONLY },

@@ -33,7 +33,7 @@ import { dropCapabilities } from "../rootfs/capabilities.ts";
 import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { mergeEnv } from "./spec.ts";
+import { mergeEnv } from "../config/env.ts";
 import { isRunning } from "./observe.ts";
 import { callerConsoleSize } from "./start.ts";
 

@@ -7,7 +7,7 @@
  */
 
 import { isProcessAlive } from "../state/proc.ts";
-import { ROLE } from "../roles/self.ts";
+import { ROLE } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 

@@ -1,37 +1,11 @@
 /**
- * `--restart`: parsing Docker's policy strings, and the decision the shim makes when the
- * container exits. Pure functions, unit-tested.
+ * `--restart`: the decision the shim makes when the container exits, and its back-off.
+ * Pure functions, unit-tested.
  *
  * @module
  */
 
-import type { RestartPolicy } from "../state/types.ts";
-import { UsageError } from "../util/errors.ts";
-
-/**
- * Parses `no`, `always`, `on-failure` or `on-failure:N`.
- *
- * @example
- * ```ts
- * parseRestartPolicy("on-failure:3"); // { name: "on-failure", maxRetries: 3 }
- * ```
- */
-export function parseRestartPolicy(s: string): RestartPolicy {
-  if (s === "no") return { name: "no" };
-  if (s === "always") return { name: "always" };
-  const m = /^on-failure(?::(\d+))?$/.exec(s);
-  if (m) {
-    return m[1] === undefined
-      ? { name: "on-failure" }
-      : { name: "on-failure", maxRetries: Number(m[1]) };
-  }
-  if (s === "unless-stopped") {
-    throw new UsageError("restart policy unless-stopped is not supported yet: use always");
-  }
-  throw new UsageError(
-    `invalid restart policy "${s}": use no, always, or on-failure[:max-retries]`,
-  );
-}
+import type { RestartPolicy } from "../config/container.ts";
 
 /**
  * Whether to start the container again after it exited with `exitCode`, having been

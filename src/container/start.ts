@@ -22,12 +22,13 @@ import {
   writeAll,
 } from "../../ffi/libc.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
-import { ROLE, selfCommand } from "../roles/self.ts";
+import { envList } from "../config/env.ts";
+import { ROLE, selfCommand } from "./reexec.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
-import type { InitConfig, InitFailure } from "./init_config.ts";
+import type { InitConfig, InitFailure } from "../config/init.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
@@ -90,7 +91,7 @@ export function spawnInit(plan: StdioPlan): InitProcess {
   const [parentSocket, childSocket] = socketPair();
   try {
     const self = selfCommand(ROLE.init);
-    const env = Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`);
+    const env = envList(Deno.env.toObject());
     const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
     const ownPidNs = open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
     try {

@@ -5,12 +5,11 @@
  * @module
  */
 
+import { DEFAULT_PATH } from "../config/container.ts";
 import { type ImageRecord, type ImageRunConfig, type ImageStore, sha256 } from "./store.ts";
 
 /** The reference the built-in image is known by. */
 export const BUILTIN_IMAGE = "busybox:latest";
-
-const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
 
 const HOST_BUSYBOX_CANDIDATES = ["/bin/busybox", "/usr/bin/busybox"];
 

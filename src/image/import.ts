@@ -10,7 +10,7 @@ import { UsageError } from "../util/errors.ts";
 import { applyLayer } from "./layer_apply.ts";
 import { parseReference } from "./reference.ts";
 import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
-import { DEFAULT_PATH } from "../container/spec.ts";
+import { DEFAULT_PATH } from "../config/container.ts";
 
 async function fileDigest(path: string): Promise<string> {
   // Loaded here, not at the top: any node: module costs every CLI start ~20 ms.

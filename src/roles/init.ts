@@ -31,7 +31,7 @@ import {
   writeAll,
 } from "../../ffi/libc.ts";
 import { SyscallError } from "../../ffi/errors.ts";
-import type { InitConfig, InitFailure } from "../container/init_config.ts";
+import type { InitConfig, InitFailure } from "../config/init.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";

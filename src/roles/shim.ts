@@ -14,6 +14,7 @@ import { AttachServer } from "../container/attach_server.ts";
 import { removeContainerFiles } from "../container/cleanup.ts";
 import { recordExit } from "../container/exit.ts";
 import { pump } from "../container/io.ts";
+import type { ShimReport } from "../container/detach.ts";
 import { JsonLogWriter } from "../container/logs.ts";
 import {
   abandonInit,
@@ -29,9 +30,6 @@ import { prepareStart } from "../container/restart.ts";
 
 /** The descriptor of the shim's socket to the CLI. */
 export const SHIM_SOCKET_FD = 3;
-
-/** What the shim tells the CLI: `{ok: true}` or the start error. */
-export type ShimReport = { ok: true } | { ok: false; error: string; exitCode: number };
 
 function report(r: ShimReport): void {
   try {

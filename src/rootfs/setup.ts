@@ -21,7 +21,8 @@ import {
   umask,
   umount,
 } from "../../ffi/libc.ts";
-import type { BindMount, InitConfig } from "../container/init_config.ts";
+import type { BindMount } from "../config/container.ts";
+import type { InitConfig } from "../config/init.ts";
 import { secureJoin } from "./secure_join.ts";
 
 /** The device nodes every container gets, as Docker and runc create them. */

@@ -1,49 +1,14 @@
 /**
- * The persisted shape of a container: what the user asked for (`ContainerSpec`, fixed at
- * create) and what happened to it (`ContainerState`). Plain data, JSON on disk.
+ * The persisted shape of a container: what it was created with (`ContainerSpec`, from the
+ * config layer, fixed at create) and what happened to it (`ContainerState`). Plain data,
+ * JSON on disk.
  *
  * @module
  */
 
-import type { BindMount } from "../container/init_config.ts";
-import type { ResourceLimits } from "../cgroups/limits.ts";
 import type { CgroupLayout } from "../cgroups/manager.ts";
-
-/** What a container was created with. Validated once, at the edge, then trusted. */
-export interface ContainerSpec {
-  /** The image reference as the user typed it (shown by `ps`). */
-  image: string;
-  /** The image's ID (sha256 of its config). */
-  imageId: string;
-  /** The full command: entrypoint followed by cmd. */
-  args: string[];
-  env: string[];
-  cwd: string;
-  hostname: string;
-  uid: number;
-  gid: number;
-  tty: boolean;
-  interactive: boolean;
-  detach: boolean;
-  autoRemove: boolean;
-  mounts: BindMount[];
-  limits: ResourceLimits;
-  cgroupParent?: string;
-  /** Signal `stop` sends first, and seconds it waits before SIGKILL. */
-  stopSignal: number;
-  stopTimeout: number;
-  /** The image's labels and exposed ports, shown by `inspect` (no port publishing yet). */
-  labels?: Record<string, string>;
-  exposedPorts?: string[];
-  /** `--restart`: what the shim does when the container exits on its own. */
-  restart?: RestartPolicy;
-}
-
-/** Docker's restart policies: no, on-failure[:max retries], always. */
-export type RestartPolicy =
-  | { name: "no" }
-  | { name: "on-failure"; maxRetries?: number }
-  | { name: "always" };
+import type { ContainerSpec } from "../config/container.ts";
+import type { RootfsLayout } from "../config/init.ts";
 
 /** The life of a container: created, running, exited (Docker's words). */
 export type ContainerStatus = "created" | "running" | "exited";
@@ -72,7 +37,7 @@ export interface ContainerState {
   createdAt: string;
   startedAt?: string;
   finishedAt?: string;
-  rootfs: { lowerDirs: string[]; upperDir: string; workDir: string; mountPoint: string };
+  rootfs: RootfsLayout;
   containerDir: string;
   logPath: string;
   cgroup: { layout: CgroupLayout; paths: Record<string, string> };

@@ -1,9 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  parseRestartPolicy,
-  restartDelayMs,
-  shouldRestart,
-} from "../../src/container/restart_policy.ts";
+import { restartDelayMs, shouldRestart } from "../../src/container/restart_policy.ts";
+import { parseRestartPolicy } from "../../src/cli/run_options.ts";
 import { UsageError } from "../../src/util/errors.ts";
 
 Deno.test("parseRestartPolicy reads Docker's policies and refuses the rest", () => {

@@ -1,13 +1,9 @@
 import assert from "node:assert/strict";
-import {
-  buildSpec,
-  mergeEnv,
-  parseEnvFile,
-  parseVolume,
-  type RunRequest,
-} from "../../src/container/spec.ts";
+import { buildSpec as build, type SpecInputs } from "../../src/container/spec.ts";
+import { mergeEnv } from "../../src/config/env.ts";
+import { InvalidConfigError } from "../../src/config/errors.ts";
+import { type RunRequest, validateRunRequest } from "../../src/config/run_request.ts";
 import type { ImageRecord } from "../../src/image/store.ts";
-import { UsageError } from "../../src/util/errors.ts";
 
 const image: ImageRecord = {
   id: "sha256:abc",
@@ -28,8 +24,7 @@ function req(over: Partial<RunRequest> = {}): RunRequest {
     image: "busybox",
     command: [],
     env: [],
-    envFiles: [],
-    volumes: [],
+    mounts: [],
     tty: false,
     interactive: false,
     detach: false,
@@ -37,6 +32,24 @@ function req(over: Partial<RunRequest> = {}): RunRequest {
     limits: {},
     ...over,
   };
+}
+
+/** Validates at the edge, then builds, as createContainer does. */
+function buildSpec(
+  r: RunRequest,
+  img: ImageRecord,
+  containerId: string,
+  over?: Partial<SpecInputs>,
+) {
+  validateRunRequest(r);
+  return build(r, img, {
+    id: containerId,
+    readImageFile: () => {
+      throw new Deno.errors.NotFound("no image files");
+    },
+    initBinary: null,
+    ...over,
+  });
 }
 
 Deno.test("buildSpec uses the image's Cmd, Env and WorkingDir by default", () => {
@@ -58,7 +71,7 @@ Deno.test("buildSpec: a trailing command replaces Cmd; --entrypoint clears Cmd",
     buildSpec(req({ entrypoint: "/bin/echo", command: ["x"] }), image, id).args,
     ["/bin/echo", "x"],
   );
-  assert.throws(() => buildSpec(req({ entrypoint: "" }), image, id), UsageError);
+  assert.throws(() => buildSpec(req({ entrypoint: "" }), image, id), InvalidConfigError);
 });
 
 Deno.test("buildSpec: -e overrides the image, TERM comes with a tty, bad values are refused", () => {
@@ -81,23 +94,68 @@ Deno.test("buildSpec: -e overrides the image, TERM comes with a tty, bad values 
   );
 });
 
-Deno.test("parseVolume accepts HOST:CTR[:ro|rw] and refuses the rest", () => {
-  assert.deepEqual(parseVolume("/data:/data"), {
-    source: "/data",
-    destination: "/data",
-    readonly: false,
-  });
-  assert.deepEqual(parseVolume("/a/:/b:ro"), { source: "/a", destination: "/b", readonly: true });
-  for (const bad of ["data:/data", "/a:b", "/a:/", "/a:/b:xx", "/a", "/a:/b:ro:z"]) {
-    assert.throws(() => parseVolume(bad), UsageError, bad);
-  }
-});
-
-Deno.test("parseEnvFile reads KEY=VALUE, skips comments, and refuses keys with spaces", () => {
-  assert.deepEqual(parseEnvFile("f", "# c\nA=1\n\n  B=two words\n"), ["A=1", "B=two words"]);
-  assert.throws(() => parseEnvFile("f", "BAD KEY=1\n"), /whitespace/);
-});
-
 Deno.test("mergeEnv keeps the last value for each key, in first-seen order", () => {
   assert.deepEqual(mergeEnv(["A=1", "B=2"], ["A=3"]), ["A=3", "B=2"]);
+});
+
+Deno.test("validateRunRequest names the field it refuses; an empty name means a random one", () => {
+  const field = (r: RunRequest) => {
+    try {
+      validateRunRequest(r);
+      return null;
+    } catch (e) {
+      assert.ok(e instanceof InvalidConfigError, String(e));
+      return e.field;
+    }
+  };
+  assert.equal(field(req({ name: "" })), null);
+  assert.equal(field(req({ name: "web-1" })), null);
+  assert.equal(field(req({ name: "-web" })), "name");
+  assert.equal(field(req({ hostname: "bad_host!" })), "hostname");
+  assert.equal(field(req({ workdir: "rel" })), "workdir");
+  assert.equal(field(req({ env: ["NOVALUE"] })), "env[0]");
+  assert.equal(field(req({ env: ["A=1", "=x"] })), "env[1]");
+  assert.equal(
+    field(req({ mounts: [{ source: "/a", destination: "/", readonly: false }] })),
+    "mounts[0].destination",
+  );
+  assert.equal(
+    field(req({ mounts: [{ source: "a", destination: "/b", readonly: false }] })),
+    "mounts[0].source",
+  );
+  assert.equal(field(req({ stopTimeout: -1 })), "stopTimeout");
+  assert.equal(
+    field(req({ restart: { name: "always" }, autoRemove: true, detach: true })),
+    "restart",
+  );
+  assert.equal(field(req({ restart: { name: "always" } })), "restart");
+  assert.equal(field(req({ restart: { name: "always" }, detach: true })), null);
+});
+
+Deno.test("buildSpec: --init needs the host's init binary and runs the command under it", () => {
+  assert.throws(() => buildSpec(req({ init: true }), image, id), /--init needs/);
+  const s = buildSpec(req({ init: true }), image, id, { initBinary: "/usr/bin/tini-static" });
+  assert.deepEqual(s.args, ["/sbin/docker-init", "--", "sh"]);
+  assert.deepEqual(s.mounts.at(-1), {
+    source: "/usr/bin/tini-static",
+    destination: "/sbin/docker-init",
+    readonly: true,
+  });
+});
+
+Deno.test("buildSpec resolves -u names in the image's own /etc/passwd", () => {
+  const files: Record<string, string> = {
+    "/etc/passwd": "root:x:0:0::/root:/bin/sh\nweb:x:1000:1001::/home/web:/bin/sh\n",
+    "/etc/group": "root:x:0:\nweb:x:1001:\n",
+  };
+  const readImageFile = (p: string) => {
+    if (!(p in files)) throw new Deno.errors.NotFound(p);
+    return files[p];
+  };
+  const s = buildSpec(req({ user: "web" }), image, id, { readImageFile });
+  assert.deepEqual([s.uid, s.gid], [1000, 1001]);
+  assert.throws(
+    () => buildSpec(req({ user: "nobody" }), image, id, { readImageFile }),
+    InvalidConfigError,
+  );
 });

@@ -1,25 +1,33 @@
 /**
- * What the parent sends the init process over the init socket: plain data, validated by the
- * parent before it is sent, trusted by init (runc's `configs` package plays this part).
+ * What the parent sends the init process over the init socket, and the one line init sends
+ * back when it fails: plain data, validated by the parent before it is sent, trusted by init.
  *
- * This module must stay free of imports: it is on init's start-up path.
+ * This module must stay free of imports but types: it is on init's start-up path.
  *
  * @module
  */
 
-/** A bind mount from the host into the container (`-v HOST:CTR[:ro]`). */
-export interface BindMount {
-  source: string;
-  destination: string;
-  readonly: boolean;
+import type { BindMount } from "./container.ts";
+
+/** The overlay root of one container: image layers top first, then its own upper and work. */
+export interface RootfsLayout {
+  lowerDirs: string[];
+  upperDir: string;
+  workDir: string;
+  mountPoint: string;
+}
+
+/** Host files bind-mounted over /etc/hostname, /etc/hosts and /etc/resolv.conf. */
+export interface EtcFiles {
+  hostname: string;
+  hosts: string;
+  resolvConf: string;
 }
 
 /** Everything init needs to turn itself into the container's first process. */
 export interface InitConfig {
-  /** overlayfs layers: image layers top first, then the container's own upper and work. */
-  rootfs: { lowerDirs: string[]; upperDir: string; workDir: string; mountPoint: string };
-  /** Host files bind-mounted over /etc/hostname, /etc/hosts and /etc/resolv.conf. */
-  etcFiles: { hostname: string; hosts: string; resolvConf: string };
+  rootfs: RootfsLayout;
+  etcFiles: EtcFiles;
   mounts: BindMount[];
   hostname: string;
   /** argv of the user's command; args[0] is resolved against PATH inside the container. */

@@ -1,0 +1,139 @@
+/**
+ * The syntax of `run`'s string options: `-v HOST:CONTAINER[:ro|rw]`, `-e KEY[=VALUE]`,
+ * `--env-file FILE` and `--restart POLICY`. The CLI turns them into the request's plain data here; the library
+ * never sees the strings.
+ *
+ * @module
+ */
+
+import type { BindMount, RestartPolicy } from "../config/container.ts";
+import { UsageError } from "../util/errors.ts";
+
+/**
+ * Parses `-v HOST:CONTAINER[:ro|rw]` for bind mounts.
+ *
+ * @example
+ * ```ts
+ * parseVolume("/srv/data:/data:ro"); // { source: "/srv/data", destination: "/data", readonly: true }
+ * ```
+ */
+export function parseVolume(spec: string): BindMount {
+  const parts = spec.split(":");
+  if (parts.length < 2 || parts.length > 3) {
+    throw new UsageError(`invalid volume specification: '${spec}': use HOST:CONTAINER[:ro]`);
+  }
+  const [source, destination, mode = "rw"] = parts;
+  if (!source.startsWith("/")) {
+    throw new UsageError(
+      `invalid volume specification: '${spec}': the host path must be absolute ` +
+        "(named volumes are not supported yet)",
+    );
+  }
+  if (!destination.startsWith("/") || destination.replace(/\/+/g, "/") === "/") {
+    throw new UsageError(
+      `invalid volume specification: '${spec}': the container path must be absolute and not '/'`,
+    );
+  }
+  if (mode !== "ro" && mode !== "rw") {
+    throw new UsageError(`invalid volume specification: '${spec}': unknown mode '${mode}'`);
+  }
+  return { source: source.replace(/\/+$/, "") || "/", destination, readonly: mode === "ro" };
+}
+
+/**
+ * Reads an `--env-file`'s text: KEY=VALUE lines, `#` comments, a bare KEY taken from
+ * `lookup` (the caller's environment), empty when it is not set there.
+ *
+ * @example
+ * ```ts
+ * parseEnvFile("vars", "A=1\n# note\nHOME\n", () => "/root"); // ["A=1", "HOME=/root"]
+ * ```
+ */
+export function parseEnvFile(
+  path: string,
+  text: string,
+  lookup: (key: string) => string | undefined,
+): string[] {
+  const out: string[] = [];
+  for (const [i, raw] of text.split("\n").entries()) {
+    const line = raw.replace(/^\s+/, "");
+    if (line === "" || line.startsWith("#")) continue;
+    const key = line.split("=", 1)[0];
+    if (key === "" || /\s/.test(key)) {
+      throw new UsageError(`${path}:${i + 1}: variable '${key}' contains whitespaces`);
+    }
+    out.push(line.includes("=") ? line : `${key}=${lookup(key) ?? ""}`);
+  }
+  return out;
+}
+
+/** A bare `KEY` as Docker reads it: the caller's value, or nothing when it is unset. */
+function explicitEntry(key: string, lookup: (key: string) => string | undefined): string | null {
+  const value = lookup(key);
+  return value === undefined ? null : `${key}=${value}`;
+}
+
+/**
+ * Turns `-e` values into `KEY=VALUE` entries: a bare `KEY` takes the caller's value and is
+ * dropped when the caller has none, as Docker does.
+ *
+ * @example
+ * ```ts
+ * parseEnvFlags(["A=1", "USER"], (k) => ({ USER: "root" })[k]); // ["A=1", "USER=root"]
+ * ```
+ */
+export function parseEnvFlags(
+  entries: string[],
+  lookup: (key: string) => string | undefined,
+): string[] {
+  const out: string[] = [];
+  for (const e of entries) {
+    if (e.startsWith("=")) throw new UsageError(`invalid environment variable: ${e}`);
+    const entry = e.includes("=") ? e : explicitEntry(e, lookup);
+    if (entry !== null) out.push(entry);
+  }
+  return out;
+}
+
+/** Reads every `--env-file` and the `-e` flags into one list: files first, then flags. */
+export function requestEnv(
+  envFiles: string[],
+  envFlags: string[],
+  lookup: (key: string) => string | undefined = (k) => Deno.env.get(k),
+): string[] {
+  const fromFiles = envFiles.flatMap((f) => {
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(f);
+    } catch (e) {
+      throw new UsageError(`open ${f}: ${(e as Error).message}`);
+    }
+    return parseEnvFile(f, text, lookup);
+  });
+  return [...fromFiles, ...parseEnvFlags(envFlags, lookup)];
+}
+
+/**
+ * Parses `no`, `always`, `on-failure` or `on-failure:N`.
+ *
+ * @example
+ * ```ts
+ * parseRestartPolicy("on-failure:3"); // { name: "on-failure", maxRetries: 3 }
+ * ```
+ */
+export function parseRestartPolicy(s: string): RestartPolicy {
+  if (s === "no") return { name: "no" };
+  if (s === "always") return { name: "always" };
+  const m = /^on-failure(?::(\d+))?$/.exec(s);
+  if (m) {
+    return m[1] === undefined
+      ? { name: "on-failure" }
+      : { name: "on-failure", maxRetries: Number(m[1]) };
+  }
+  if (s === "unless-stopped") {
+    throw new UsageError("restart policy unless-stopped is not supported yet: use always");
+  }
+  throw new UsageError(
+    `invalid restart policy "${s}": use no, always, or on-failure[:max-retries]`,
+  );
+}

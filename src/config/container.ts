@@ -1,0 +1,61 @@
+/**
+ * What a container is made of, as plain data: its spec (fixed at create), its mounts and
+ * its restart policy. Every layer above reads these types; this module imports nothing but
+ * other config modules, so the config can be validated once, at the edge, then trusted
+ * (runc's `libcontainer/configs` plays this part).
+ *
+ * @module
+ */
+
+import type { ResourceLimits } from "../cgroups/limits.ts";
+
+/** The PATH a container gets when its image sets none (Docker's default). */
+export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
+
+/** Where `--init`'s program is bind-mounted inside the container (Docker's path). */
+export const INIT_PATH = "/sbin/docker-init";
+
+/** A bind mount from the host into the container (`-v HOST:CTR[:ro]`). */
+export interface BindMount {
+  /** Absolute host path. */
+  source: string;
+  /** Absolute path inside the container, never `/`. */
+  destination: string;
+  readonly: boolean;
+}
+
+/** Docker's restart policies: no, on-failure[:max retries], always. */
+export type RestartPolicy =
+  | { name: "no" }
+  | { name: "on-failure"; maxRetries?: number }
+  | { name: "always" };
+
+/** What a container was created with. Validated once, at the edge, then trusted. */
+export interface ContainerSpec {
+  /** The image reference as the user typed it (shown by `ps`). */
+  image: string;
+  /** The image's ID (sha256 of its config). */
+  imageId: string;
+  /** The full command: entrypoint followed by cmd. */
+  args: string[];
+  env: string[];
+  cwd: string;
+  hostname: string;
+  uid: number;
+  gid: number;
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+  autoRemove: boolean;
+  mounts: BindMount[];
+  limits: ResourceLimits;
+  cgroupParent?: string;
+  /** Signal `stop` sends first, and seconds it waits before SIGKILL. */
+  stopSignal: number;
+  stopTimeout: number;
+  /** The image's labels and exposed ports, shown by `inspect` (no port publishing yet). */
+  labels?: Record<string, string>;
+  exposedPorts?: string[];
+  /** `--restart`: what the shim does when the container exits on its own. */
+  restart?: RestartPolicy;
+}

@@ -1,0 +1,134 @@
+/**
+ * A request to create a container, as every front end hands it to the library: plain data,
+ * already parsed (the Docker-style CLI turns `-v`, `-e KEY` and `--env-file` into it; the OCI
+ * runtime will turn a bundle's config.json into it). `validateRunRequest` is the one check at
+ * the edge; nothing below it validates again.
+ *
+ * @module
+ */
+
+import type { ResourceLimits } from "../cgroups/limits.ts";
+import { isValidContainerName } from "../util/names.ts";
+import type { BindMount, RestartPolicy } from "./container.ts";
+import { InvalidConfigError } from "./errors.ts";
+
+/** What a caller asks for; the image's config fills in what is absent. */
+export interface RunRequest {
+  /** The image reference as the user typed it. */
+  image: string;
+  /** The trailing command and its arguments; empty means the image's Cmd. */
+  command: string[];
+  /** The entrypoint; the empty string clears the image's entrypoint. */
+  entrypoint?: string;
+  /** The container's name; absent or empty means a random one, as Docker does. */
+  name?: string;
+  /** `KEY=VALUE` entries, later ones overriding earlier ones and the image's. */
+  env: string[];
+  mounts: BindMount[];
+  workdir?: string;
+  /** `USER[:GROUP]`, names or numbers; the image's User when absent. */
+  user?: string;
+  hostname?: string;
+  tty: boolean;
+  interactive: boolean;
+  detach: boolean;
+  autoRemove: boolean;
+  limits: ResourceLimits;
+  cgroupParent?: string;
+  /** The signal `stop` sends, as a number; the image's StopSignal or SIGTERM when absent. */
+  stopSignal?: number;
+  /** Seconds `stop` waits before SIGKILL; 10 when absent. */
+  stopTimeout?: number;
+  /** Run the command under a small init that reaps zombies and forwards signals. */
+  init?: boolean;
+  restart?: RestartPolicy;
+}
+
+/** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
+export function isValidHostname(h: string): boolean {
+  return h.length <= 64 && /^[a-zA-Z0-9]([a-zA-Z0-9.-]*[a-zA-Z0-9])?$/.test(h);
+}
+
+/** True for an absolute path that is not the root itself. */
+function isMountDestination(path: string): boolean {
+  return path.startsWith("/") && path.replace(/\/+/g, "/") !== "/";
+}
+
+/**
+ * Checks everything in a request that does not depend on the image, with Docker's messages.
+ * Throws `InvalidConfigError` naming the field; returns nothing on success.
+ *
+ * @example
+ * ```ts
+ * validateRunRequest({ ...request, hostname: "-bad" }); // throws: invalid hostname format: -bad
+ * ```
+ */
+export function validateRunRequest(r: RunRequest): void {
+  if (r.name && !isValidContainerName(r.name)) {
+    throw new InvalidConfigError(
+      "name",
+      `Invalid container name (${r.name}), only [a-zA-Z0-9][a-zA-Z0-9_.-] are allowed`,
+    );
+  }
+  if (r.hostname !== undefined && !isValidHostname(r.hostname)) {
+    throw new InvalidConfigError("hostname", `invalid hostname format: ${r.hostname}`);
+  }
+  if (r.workdir !== undefined && !r.workdir.startsWith("/")) {
+    throw new InvalidConfigError(
+      "workdir",
+      `the working directory '${r.workdir}' is invalid, it needs to be an absolute path`,
+    );
+  }
+  for (const [i, m] of r.mounts.entries()) {
+    if (!m.source.startsWith("/")) {
+      throw new InvalidConfigError(`mounts[${i}].source`, `invalid mount source: '${m.source}'`);
+    }
+    if (!isMountDestination(m.destination)) {
+      throw new InvalidConfigError(
+        `mounts[${i}].destination`,
+        `invalid mount destination: '${m.destination}': it must be absolute and not '/'`,
+      );
+    }
+  }
+  for (const [i, e] of r.env.entries()) {
+    if (!e.includes("=") || e.startsWith("=")) {
+      throw new InvalidConfigError(`env[${i}]`, `invalid environment variable: ${e}`);
+    }
+  }
+  validateLimits(r.limits);
+  if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
+    throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
+  }
+  if (r.restart && r.restart.name !== "no") {
+    if (r.autoRemove) {
+      throw new InvalidConfigError("restart", "Conflicting options: --restart and --rm");
+    }
+    if (!r.detach) {
+      throw new InvalidConfigError(
+        "restart",
+        "--restart needs -d: restarts are done by the container's shim",
+      );
+    }
+  }
+}
+
+// TODO(merge): replaced by the config layer's one limits validator (src/config/limits.ts).
+function validateLimits(l: ResourceLimits): void {
+  if (l.memoryBytes !== undefined && l.memoryBytes > 0 && l.memoryBytes < 6 * 1024 * 1024) {
+    throw new InvalidConfigError("limits.memoryBytes", "Minimum memory limit allowed is 6MB");
+  }
+  if (l.memorySwapBytes !== undefined && l.memorySwapBytes !== -1) {
+    if (l.memoryBytes === undefined) {
+      throw new InvalidConfigError(
+        "limits.memorySwapBytes",
+        "You should always set the Memory limit when using Memoryswap limit",
+      );
+    }
+    if (l.memorySwapBytes < l.memoryBytes) {
+      throw new InvalidConfigError(
+        "limits.memorySwapBytes",
+        "Minimum memoryswap limit should be larger than memory limit",
+      );
+    }
+  }
+}
