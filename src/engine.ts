@@ -53,6 +53,8 @@ export async function resolveImage(
   if (normalizeReference(ref) === BUILTIN_IMAGE) return await ensureBuiltinImage(engine.images);
   const image = pull === "always" ? null : engine.images.find(ref);
   if (image) return image;
+  // Not found by ID or name: it must be a valid reference, said before anything else is.
+  parseReference(ref);
   if (pull === "never") throw new NoSuchImageError(ref);
   if (pull === "missing") progress(`Unable to find image '${normalizeReference(ref)}' locally`);
   const { pullImage } = await import("./image/pull.ts");

@@ -40,15 +40,20 @@ export function parseGlobalOptions(args: string[]): { options: GlobalOptions; re
 /**
  * Inserts `--` before the first positional argument of a command whose trailing arguments
  * are another program's (run, exec). `valueFlags` are the long names (kebab-case) and
- * single-letter aliases that take a value.
+ * single-letter aliases that take a value. `--flag=` (an empty value, which stricli does not
+ * read as a value) becomes `--flag ""`, as Docker reads it.
  */
-export function escapeTrailingCommand(args: string[], valueFlags: Set<string>): string[] {
+export function escapeTrailingCommand(input: string[], valueFlags: Set<string>): string[] {
+  const args = [...input];
   for (let i = 0; i < args.length; i++) {
     const a = args[i];
     if (a === "--") return args;
     if (!a.startsWith("-") || a === "-") return [...args.slice(0, i), "--", ...args.slice(i)];
     if (a.startsWith("--")) {
-      if (!a.includes("=") && valueFlags.has(a.slice(2))) i++;
+      if (a.endsWith("=") && valueFlags.has(a.slice(2, -1))) {
+        args.splice(i, 1, a.slice(0, -1), "");
+        i++;
+      } else if (!a.includes("=") && valueFlags.has(a.slice(2))) i++;
     } else {
       // A batch of short flags such as -it or -dm: a value flag takes the rest or the next arg.
       for (let j = 1; j < a.length; j++) {

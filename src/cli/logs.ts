@@ -8,7 +8,7 @@
 import { buildCommand } from "@stricli/core";
 import { type LogEntry, parseLogLines } from "../container/logs.ts";
 import { isRunning, observe } from "../container/observe.ts";
-import { UsageError } from "../util/errors.ts";
+import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { action, type CliContext } from "./context.ts";
 
 interface LogsFlags {
@@ -35,8 +35,16 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
   try {
     file = await Deno.open(state.logPath, { read: true });
   } catch (e) {
-    if (e instanceof Deno.errors.NotFound && !flags.follow) return 0;
     if (!(e instanceof Deno.errors.NotFound)) throw e;
+    // A detached container's shim writes its log from the start: a started one without a
+    // log lost it (deleted by hand, or a disk problem), which must not look like silence.
+    if (state.spec.detach && state.startedAt) {
+      throw new ExitCodeError(
+        `the log of container ${state.id.slice(0, 12)} is gone: ${state.logPath} does not exist`,
+        1,
+      );
+    }
+    if (!flags.follow) return 0;
     file = await Deno.open("/dev/null");
   }
   try {

@@ -25,6 +25,8 @@ const COMPONENT = "[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*";
 const REPOSITORY = new RegExp(`^${COMPONENT}(?:/${COMPONENT})*$`);
 const TAG = /^[\w][\w.-]{0,127}$/;
 const DIGEST = /^sha256:[a-f0-9]{64}$/;
+/** distribution/reference's NameTotalLengthMax. */
+const NAME_TOTAL_LENGTH_MAX = 255;
 
 /**
  * Parses a reference. The first path component is a registry when it has a dot or a port,
@@ -65,6 +67,12 @@ export function parseReference(ref: string): ImageReference {
   if (registry === DOCKER_HUB && !rest.includes("/")) rest = `library/${rest}`;
   if (!REPOSITORY.test(rest)) {
     throw new UsageError(`invalid reference format: repository name must be lowercase: "${ref}"`);
+  }
+  // Docker's limit is on the full name (`docker.io/library/...`), tag and digest excluded.
+  if (`${registry}/${rest}`.length > NAME_TOTAL_LENGTH_MAX) {
+    throw new UsageError(
+      `invalid reference format: repository name must not be more than ${NAME_TOTAL_LENGTH_MAX} characters`,
+    );
   }
   if (!tag && !digest) tag = "latest";
   return { registry, repository: rest, tag, digest };

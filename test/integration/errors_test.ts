@@ -49,6 +49,7 @@ const cases: Array<[string, string[], RegExp]> = [
     /no\/such\/file/,
   ],
   ["a bad signal", ["kill", "-s", "SIGNOPE", "x"], /SIGNOPE/],
+  ["a reference over 255 characters", ["run", "a".repeat(300), "true"], /255 characters/],
   ["import of a missing tarball", ["import", "/no/such.tar", "x:1"], /no such file/],
 ];
 
@@ -63,6 +64,39 @@ for (const [what, args, message] of cases) {
     assert.deepEqual(sb.leftoverCgroups(), []);
   });
 }
+
+Deno.test({
+  name: "bad input: an invalid reference is said in one line, before any lookup",
+  ...asRoot,
+}, async () => {
+  const r = await sb.run(["run", "Bad_Name", "true"]);
+  assert.equal(r.code, 125);
+  assert.equal(r.stderr.trim().split("\n").length, 1, r.stderr);
+  assert.match(r.stderr, /invalid reference format/);
+  assert.doesNotMatch(r.stderr, /Unable to find image/);
+});
+
+Deno.test(
+  { name: "--name '' is accepted and gets a random name, as Docker does", ...asRoot },
+  async () => {
+    const r = await sb.run(["run", "--rm", "--name", "", "busybox", "true"]);
+    assert.equal(r.code, 0, r.stderr);
+  },
+);
+
+Deno.test({
+  name: "logs of a detached container whose log is gone: a message and exit 1",
+  ...asRoot,
+}, async () => {
+  const id = (await sb.ok(["run", "-d", "busybox", "echo", "hi"])).trim();
+  assert.equal((await sb.ok(["wait", id])).trim(), "0");
+  const log = JSON.parse(await sb.ok(["inspect", id]))[0].LogPath as string;
+  Deno.removeSync(log);
+  const r = await sb.run(["logs", id]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /log .* is gone/);
+  await sb.ok(["rm", id]);
+});
 
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();

@@ -19,6 +19,10 @@ Deno.test("escapeTrailingCommand skips the values of value flags", () => {
     escapeTrailingCommand(["--name=web", "img", "sh"], VALUE_FLAGS),
     ["--name=web", "--", "img", "sh"],
   );
+  assert.deepEqual(
+    escapeTrailingCommand(["--name=", "img", "--name="], VALUE_FLAGS),
+    ["--name", "", "--", "img", "--name="],
+  );
 });
 
 Deno.test("escapeTrailingCommand understands batched short flags", () => {
