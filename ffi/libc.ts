@@ -455,12 +455,16 @@ export function socketPair(): [number, number] {
 }
 
 /**
- * Waits, on a worker thread, until `fd` is readable or hung up. The read itself should then
- * be done with the sync `read`, so that errno is reliable.
+ * Waits, on a worker thread, until `fd` is readable or hung up, or `cancelFd` (a pipe's read
+ * end) is. The read itself should then be done with the sync `read`, so that errno is
+ * reliable.
  */
-export async function waitReadable(fd: number): Promise<void> {
-  const pfd = new Int32Array([fd, POLLIN]);
-  while ((await sysAsync(SYS.poll, pfd, 1, -1)) <= 0) {
+export async function waitReadable(fd: number, cancelFd?: number): Promise<void> {
+  // struct pollfd { int fd; short events; short revents; }, one or two of them.
+  const pfd = cancelFd === undefined
+    ? new Int32Array([fd, POLLIN])
+    : new Int32Array([fd, POLLIN, cancelFd, POLLIN]);
+  while ((await sysAsync(SYS.poll, pfd, pfd.length / 2, -1)) <= 0) {
     // EINTR: wait again.
   }
 }

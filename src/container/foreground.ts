@@ -10,15 +10,27 @@ import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit } from "./exit.ts";
 import type { SignalProxy } from "./signal_proxy.ts";
-import { pump } from "./io.ts";
+import { pump, PumpCancel } from "./io.ts";
 import { type InitProcess, startContainer, type StdioPlan } from "./start.ts";
 
-/** Relays the caller's terminal to the container's, raw, until the container's side closes. */
+/**
+ * Relays the caller's terminal to the container's, raw, until the container's side closes.
+ * Owns `master` from here on: it is closed when the relay ends.
+ *
+ * The caller's terminal may go away first (a closed window, a dropped ssh session: the
+ * CLI gets SIGHUP and then EIO on every read and write). The relay then stops using it.
+ * With `-i` the container's terminal is hung up in turn (its master closed), as Docker
+ * closes an attached container's stdin, so an interactive shell ends; without `-i` the
+ * relay keeps draining the container's output until it exits, so that it never blocks on
+ * a full terminal. Either way the CLI goes on supervising the container.
+ */
 function relayTerminal(
   master: number,
   interactive: boolean,
 ): { done: Promise<void>; restore: () => void } {
   const isTerminal = Deno.stdin.isTerminal();
+  let callerGone = false;
+  const cancel = new PumpCancel();
   if (isTerminal && interactive) Deno.stdin.setRaw(true);
   const resize = () => {
     try {
@@ -34,8 +46,17 @@ function relayTerminal(
     (async () => {
       const buf = new Uint8Array(4096);
       for (;;) {
-        const n = await Deno.stdin.read(buf);
-        if (n === null) return;
+        let n: number | null;
+        try {
+          n = await Deno.stdin.read(buf);
+        } catch {
+          n = null; // EIO: the terminal hung up
+        }
+        if (n === null) {
+          callerGone = true;
+          cancel.cancel();
+          return;
+        }
         try {
           writeAll(master, buf.slice(0, n));
         } catch {
@@ -45,13 +66,27 @@ function relayTerminal(
     })();
   }
   const done = pump(master, (chunk) => {
-    for (let off = 0; off < chunk.length;) off += Deno.stdout.writeSync(chunk.subarray(off));
+    if (callerGone) return;
+    try {
+      for (let off = 0; off < chunk.length;) off += Deno.stdout.writeSync(chunk.subarray(off));
+    } catch {
+      callerGone = true;
+    }
+  }, cancel).finally(() => {
+    close(master);
+    cancel.close();
   });
   return {
     done,
     restore: () => {
       Deno.removeSignalListener("SIGWINCH", resize);
-      if (isTerminal && interactive) Deno.stdin.setRaw(false);
+      if (isTerminal && interactive && !callerGone) {
+        try {
+          Deno.stdin.setRaw(false);
+        } catch {
+          // The terminal went away meanwhile: there is nothing left to restore.
+        }
+      }
     },
   };
 }
@@ -86,7 +121,6 @@ export async function attach(
     return result;
   } finally {
     terminal?.restore();
-    if (proc.ttyMaster !== undefined) close(proc.ttyMaster);
   }
 }
 

@@ -5,16 +5,53 @@
  * @module
  */
 
-import { read, waitReadable } from "../../ffi/libc.ts";
+import { close, pipe, read, waitReadable, writeAll } from "../../ffi/libc.ts";
 
 /**
- * Calls `onData` with every chunk read from `fd` until end of file. A terminal master
- * reports EIO once the last slave is closed: that is its end of file.
+ * A way to stop a `pump` that is waiting for data: a pipe whose read end the pump polls
+ * beside its descriptor. `cancel` may be called any number of times.
  */
-export async function pump(fd: number, onData: (chunk: Uint8Array) => void): Promise<void> {
+export class PumpCancel {
+  readonly #fds = pipe();
+  #cancelled = false;
+
+  /** The descriptor the pump polls. */
+  get fd(): number {
+    return this.#fds[0];
+  }
+
+  get cancelled(): boolean {
+    return this.#cancelled;
+  }
+
+  /** Wakes the pump, which returns without reading again. */
+  cancel(): void {
+    if (this.#cancelled) return;
+    this.#cancelled = true;
+    writeAll(this.#fds[1], new Uint8Array([0x21]));
+  }
+
+  /** Closes the pipe; only once the pump has returned. */
+  close(): void {
+    close(this.#fds[0]);
+    close(this.#fds[1]);
+  }
+}
+
+/**
+ * Calls `onData` with every chunk read from `fd` until end of file, or until `cancel` is
+ * triggered. A terminal master reports EIO once the last slave is closed: that is its end of
+ * file.
+ */
+export async function pump(
+  fd: number,
+  onData: (chunk: Uint8Array) => void,
+  cancel?: PumpCancel,
+): Promise<void> {
   const buf = new Uint8Array(65536);
   for (;;) {
-    await waitReadable(fd);
+    await waitReadable(fd, cancel?.fd);
+    if (cancel?.cancelled) return;
     let n: number;
     try {
       n = read(fd, buf);
