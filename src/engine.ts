@@ -16,6 +16,7 @@ import type { Roots } from "./state/roots.ts";
 import { loadCredentials } from "./image/credentials.ts";
 import { parseReference } from "./image/reference.ts";
 import { StateStore } from "./state/store.ts";
+import { debug } from "./util/debug.ts";
 
 /** The stores under one pair of roots. */
 export interface Engine {
@@ -52,11 +53,15 @@ export async function resolveImage(
 ): Promise<ImageRecord> {
   if (normalizeReference(ref) === BUILTIN_IMAGE) return await ensureBuiltinImage(engine.images);
   const image = pull === "always" ? null : engine.images.find(ref);
-  if (image) return image;
+  if (image) {
+    debug("image", () => `${ref} is ${image.id} (${image.layers.length} layers), found locally`);
+    return image;
+  }
   // Not found by ID or name: it must be a valid reference, said before anything else is.
   parseReference(ref);
   if (pull === "never") throw new NoSuchImageError(ref);
   if (pull === "missing") progress(`Unable to find image '${normalizeReference(ref)}' locally`);
+  debug("image", `pulling ${ref} (policy ${pull})`);
   const { pullImage } = await import("./image/pull.ts");
   return await pullImage(engine.images, ref, {
     insecure: insecureRegistries(),

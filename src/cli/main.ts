@@ -8,6 +8,7 @@
 import { buildApplication, buildRouteMap, help, run, version } from "@stricli/core";
 import { openEngine } from "../engine.ts";
 import { defaultRoots } from "../state/roots.ts";
+import { setDebugSink } from "../util/debug.ts";
 import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
 import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
 import { attachCommand } from "./attach.ts";
@@ -138,11 +139,19 @@ export async function main(args: string[]): Promise<number> {
     const { options, rest } = parseGlobalOptions(args);
     if (options.debug) {
       // Loaded only when asked for: logtape pulls in node:util, which costs every start.
-      const { configure, getConsoleSink } = await import("@logtape/logtape");
+      const { configure, getConsoleSink, getLogger } = await import("@logtape/logtape");
       await configure({
         sinks: { console: getConsoleSink() },
-        loggers: [{ category: ["m-docker"], lowestLevel: "debug", sinks: ["console"] }],
+        loggers: [
+          { category: ["m-docker"], lowestLevel: "debug", sinks: ["console"] },
+          // logtape's own notices ("loggers are configured") are not the user's business.
+          { category: ["logtape", "meta"], lowestLevel: "warning", sinks: ["console"] },
+        ],
       });
+      // The message goes in as a property: logtape reads "{...}" in a message as a placeholder.
+      setDebugSink((category, message) =>
+        getLogger(["m-docker", category]).debug("{message}", { message })
+      );
     }
     const defaults = defaultRoots();
     const engine = openEngine({

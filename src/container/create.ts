@@ -17,6 +17,7 @@ import { type RunRequest, validateRunRequest } from "../config/run_request.ts";
 import { buildSpec, HOST_INIT_BINARY } from "./spec.ts";
 import { removeContainerFiles } from "./cleanup.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
+import { debug } from "../util/debug.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -155,6 +156,7 @@ export function createContainer(
     state.cgroup = { layout: cgroup.layout, paths: cgroup.paths };
     store.write(state); // record the paths first, so a crash during create can be cleaned up
     cgroup.create(spec.limits);
+    debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
     return state;
   } catch (e) {
     removeContainerFiles(store, state);

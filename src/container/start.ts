@@ -29,6 +29,7 @@ import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
+import { debug } from "../util/debug.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
@@ -204,6 +205,7 @@ export async function startContainer(
       state.startedAt = new Date().toISOString();
       store.write(state);
     });
+    debug("start", () => `${state.id}: init ${pid} exec'd ${JSON.stringify(state.spec.args)}`);
     return { pid, ttyMaster };
   } catch (e) {
     if (!(e instanceof ContainerStartError)) {
