@@ -168,6 +168,15 @@ export function errnoMessage(errno: number): string {
 }
 
 /**
+ * The reason an error gives, worded as Go (and so Docker and runc) print an errno: "no such
+ * file or directory". Anything that is not a SyscallError gives its own message.
+ */
+export function errorReason(e: unknown): string {
+  if (e instanceof SyscallError) return errnoMessage(e.errno).toLowerCase();
+  return e instanceof Error ? e.message : String(e);
+}
+
+/**
  * A failed libc call.
  *
  * @example

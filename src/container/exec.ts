@@ -11,7 +11,7 @@
  */
 
 import { CLONE, type FdAction, O } from "../../ffi/libc.ts";
-import { errnoMessage, SyscallError } from "../../ffi/errors.ts";
+import { errorReason } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
@@ -117,10 +117,7 @@ export function execInContainer(
     } catch (e) {
       // The errno as Go (and so Docker) prints it: "no such file or directory", "not a
       // directory", "permission denied".
-      const reason = e instanceof SyscallError
-        ? errnoMessage(e.errno).toLowerCase()
-        : (e as Error).message;
-      throw new ExitCodeError(`chdir to cwd ("${cwd}") failed: ${reason}`, 126);
+      throw new ExitCodeError(`chdir to cwd ("${cwd}") failed: ${errorReason(e)}`, 126);
     }
     const user = req.user === undefined
       ? { uid: spec.uid, gid: spec.gid, groups: [spec.gid] }

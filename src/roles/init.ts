@@ -25,7 +25,7 @@ import {
   setsid,
   writeAll,
 } from "../../ffi/libc.ts";
-import { ERRNO, errnoMessage, SyscallError } from "../../ffi/errors.ts";
+import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../container/init_config.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
@@ -71,10 +71,10 @@ function workingDirectory(sys: Syscalls, cwd: string): void {
     sys.chdir(cwd);
   } catch (e) {
     // runc's wording, with the errno as Go prints it.
-    const reason = e instanceof SyscallError
-      ? errnoMessage(e.errno).toLowerCase()
-      : (e as Error).message;
-    throw new ExitCodeError(`chdir to cwd ("${cwd}") set in config.json failed: ${reason}`, 125);
+    throw new ExitCodeError(
+      `chdir to cwd ("${cwd}") set in config.json failed: ${errorReason(e)}`,
+      125,
+    );
   }
 }
 

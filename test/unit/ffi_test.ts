@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { errnoMessage, errnoName, SyscallError } from "../../ffi/errors.ts";
+import { errnoMessage, errnoName, errorReason, SyscallError } from "../../ffi/errors.ts";
 import {
   AT,
   close,
@@ -142,4 +142,10 @@ Deno.test("mountSetattr reaches the kernel's mount_setattr (a missing path is EN
       // ENOSYS on kernels before 5.12; EPERM when not root (checked before the lookup).
       ["ENOENT", "ENOSYS", "EPERM"].includes(e.code),
   );
+});
+
+Deno.test("errorReason words an errno as Go does, and leaves other errors as they are", () => {
+  assert.equal(errorReason(new SyscallError("chdir", 20, "/etc/passwd")), "not a directory");
+  assert.equal(errorReason(new SyscallError("chdir", 13, "/root")), "permission denied");
+  assert.equal(errorReason(new Error("something else")), "something else");
 });
