@@ -96,7 +96,12 @@ const SYS = {
   dup3: 292,
   pipe2: 293,
   setns: 308,
+  mkdirat: 258,
+  newfstatat: 262,
+  symlinkat: 266,
+  readlinkat: 267,
   close_range: 436,
+  mount_setattr: 442,
 } as const;
 
 if (Deno.build.arch !== "x86_64") {
@@ -165,7 +170,11 @@ export class CStringArray {
 }
 
 // ---------------------------------------------------------------------------------------
-// Constants (x86_64 and aarch64 Linux share these values).
+// Constants, with x86_64's values. The namespace and mount flags and the signal numbers are
+// the same on every Linux architecture; the open(2) flags are not (aarch64 has O_DIRECTORY
+// 0o40000 and its own O_NOFOLLOW, O_DIRECT and O_LARGEFILE), nor are the syscall numbers
+// above or the stat layout below. Porting means revisiting all three; the check at the top
+// of this module refuses to load anywhere else.
 
 /** Namespace flags for unshare(2) and setns(2). */
 export const CLONE = {
@@ -186,6 +195,8 @@ export const MS = {
   NODEV: 4,
   NOEXEC: 8,
   REMOUNT: 32,
+  NOATIME: 1024,
+  NODIRATIME: 2048,
   BIND: 4096,
   MOVE: 8192,
   REC: 16384,
@@ -193,6 +204,21 @@ export const MS = {
   SLAVE: 1 << 19,
   SHARED: 1 << 20,
   RELATIME: 1 << 21,
+  STRICTATIME: 1 << 24,
+} as const;
+
+/** Mount attributes for mount_setattr(2) (`struct mount_attr`'s attr_set and attr_clr). */
+export const MOUNT_ATTR = {
+  RDONLY: 0x1,
+  NOSUID: 0x2,
+  NODEV: 0x4,
+  NOEXEC: 0x8,
+} as const;
+
+/** `*at` flags: do not follow a final symlink; apply to the whole subtree of mounts. */
+export const AT = {
+  SYMLINK_NOFOLLOW: 0x100,
+  RECURSIVE: 0x8000,
 } as const;
 
 /** Flags for open(2). */
@@ -201,11 +227,13 @@ export const O = {
   WRONLY: 1,
   RDWR: 2,
   CREAT: 0o100,
+  EXCL: 0o200,
   NOCTTY: 0o400,
   TRUNC: 0o1000,
   APPEND: 0o2000,
   NONBLOCK: 0o4000,
   DIRECTORY: 0o200000,
+  NOFOLLOW: 0o400000,
   CLOEXEC: 0o2000000,
   PATH: 0o10000000,
 } as const;
@@ -292,6 +320,26 @@ export function mount(
   check("mount", r, target);
 }
 
+/**
+ * mount_setattr(2) (Linux 5.12): changes the attributes of the mount at `path`, and with
+ * `AT.RECURSIVE` of every mount below it, which a remount cannot do (MS_REC is ignored there).
+ */
+export function mountSetattr(
+  path: string,
+  flags: number,
+  attrSet: number,
+  attrClr = 0,
+  propagation = 0,
+): void {
+  // struct mount_attr { u64 attr_set, attr_clr, propagation, userns_fd }: 32 bytes.
+  const attr = new BigUint64Array([BigInt(attrSet), BigInt(attrClr), BigInt(propagation), 0n]);
+  check(
+    "mount_setattr",
+    sys(SYS.mount_setattr, AT_FDCWD, cString(path), flags, new Uint8Array(attr.buffer), 32),
+    path,
+  );
+}
+
 /** umount2(2); `detach` sets MNT_DETACH. */
 export function umount(target: string, detach = false): void {
   check("umount", sys(SYS.umount2, cString(target), detach ? 2 : 0), target);
@@ -369,6 +417,40 @@ export function lsetxattr(path: string, name: string, value: Uint8Array<ArrayBuf
     sys(SYS.lsetxattr, cString(path), cString(name), value, value.length, 0),
     path,
   );
+}
+
+// ---------------------------------------------------------------------------------------
+// Files and directories, as raw syscalls: sync, on the calling thread, with errno errors.
+
+/** mkdir(2), relative to the working directory like every path here. */
+export function mkdir(path: string, mode = 0o755): void {
+  check("mkdir", sys(SYS.mkdirat, AT_FDCWD, cString(path), mode), path);
+}
+
+/** symlink(2): makes `path` a symbolic link whose text is `target`. */
+export function symlink(target: string, path: string): void {
+  check("symlink", sys(SYS.symlinkat, cString(target), AT_FDCWD, cString(path)), path);
+}
+
+/** readlink(2): the text of the symbolic link at `path`. */
+export function readlink(path: string): string {
+  const buf = new Uint8Array(4096);
+  const n = check("readlink", sys(SYS.readlinkat, AT_FDCWD, cString(path), buf, buf.length), path);
+  return new TextDecoder().decode(buf.subarray(0, n));
+}
+
+/** File type bits of st_mode. */
+export const S_IFMT = 0o170000, S_IFDIR = 0o040000, S_IFREG = 0o100000, S_IFLNK = 0o120000;
+
+/**
+ * The st_mode of `path` (newfstatat(2)); of a final symlink itself unless `follow`. x86_64's
+ * struct stat is 144 bytes with st_mode at offset 24.
+ */
+export function statMode(path: string, follow: boolean): number {
+  const st = new Uint8Array(144);
+  const flags = follow ? 0 : AT.SYMLINK_NOFOLLOW;
+  check("stat", sys(SYS.newfstatat, AT_FDCWD, cString(path), st, flags), path);
+  return new DataView(st.buffer).getUint32(24, true);
 }
 
 /** umask(2); returns the previous mask. */

@@ -10,23 +10,9 @@
  * @module
  */
 
-import {
-  chdir,
-  chroot,
-  CLONE,
-  close,
-  fchdir,
-  type FdAction,
-  O,
-  open,
-  openPty,
-  restoreRootCredentials,
-  setCredentials,
-  setns,
-  setWindowSize,
-  spawn,
-  unshare,
-} from "../../ffi/libc.ts";
+import { CLONE, type FdAction, O } from "../../ffi/libc.ts";
+import { errorReason } from "../../ffi/errors.ts";
+import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";
@@ -65,9 +51,9 @@ const NAMESPACES: Array<[name: string, flag: number]> = [
   ["mnt", CLONE.NEWNS],
 ];
 
-function openNs(pid: number | "thread-self", name: string): number {
+function openNs(sys: Syscalls, pid: number | "thread-self", name: string): number {
   const base = pid === "thread-self" ? "/proc/thread-self" : `/proc/${pid}`;
-  return open(`${base}/ns/${name}`, O.RDONLY | O.CLOEXEC);
+  return sys.open(`${base}/ns/${name}`, O.RDONLY | O.CLOEXEC);
 }
 
 function stdioFor(req: ExecRequest, slave?: string): FdAction[] {
@@ -90,9 +76,14 @@ function stdioFor(req: ExecRequest, slave?: string): FdAction[] {
 
 /**
  * Starts `req` in the running container `state`. Throws an `ExitCodeError`: 125 when the
- * container is not running, 126/127 when the command cannot be run.
+ * container is not running, 126/127 when the command cannot be run. `sys` is the kernel
+ * unless a test passes a fake.
  */
-export function execInContainer(state: ContainerState, req: ExecRequest): ExecProcess {
+export function execInContainer(
+  state: ContainerState,
+  req: ExecRequest,
+  sys: Syscalls = realSyscalls,
+): ExecProcess {
   if (!isRunning(state)) {
     throw new ExitCodeError(`container ${state.id} is not running`, 125);
   }
@@ -104,45 +95,47 @@ export function execInContainer(state: ContainerState, req: ExecRequest): ExecPr
   let unshared = false;
   try {
     for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
-      own.set(name, openNs("thread-self", name));
-      theirs.set(name, openNs(target, name));
+      own.set(name, openNs(sys, "thread-self", name));
+      theirs.set(name, openNs(sys, target, name));
     }
-    rootFd = open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
-    cwdFd = open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
+    rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
+    cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.
     leaveCgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths).enterCallingThread();
     // setns into a mount namespace needs a filesystem context of this thread's own.
-    unshare(CLONE.FS);
+    sys.unshare(CLONE.FS);
     unshared = true;
     for (const [name, flag] of NAMESPACES) {
-      setns(theirs.get(name)!, flag, `${name} namespace of ${target}`);
+      sys.setns(theirs.get(name)!, flag, `${name} namespace of ${target}`);
     }
-    fchdir(rootFd);
-    chroot(".");
+    sys.fchdir(rootFd);
+    sys.chroot(".");
     const env = mergeEnv(spec.env, req.tty ? ["TERM=xterm"] : [], req.env);
     const cwd = req.cwd ?? spec.cwd;
     try {
-      chdir(cwd);
-    } catch {
-      throw new ExitCodeError(`chdir to cwd ("${cwd}") failed: no such file or directory`, 126);
+      sys.chdir(cwd);
+    } catch (e) {
+      // The errno as Go (and so Docker) prints it: "no such file or directory", "not a
+      // directory", "permission denied".
+      throw new ExitCodeError(`chdir to cwd ("${cwd}") failed: ${errorReason(e)}`, 126);
     }
     const user = req.user === undefined
       ? { uid: spec.uid, gid: spec.gid, groups: [spec.gid] }
-      : resolveUser(req.user, (p) => Deno.readTextFileSync(p));
+      : resolveUser(req.user, (p) => sys.readTextFile(p));
     const path = resolveCommand(req.args[0], env);
     let tty: { master: number; slave: string } | undefined;
     if (req.tty) {
-      const { master, ptsNumber } = openPty("/dev/ptmx");
+      const { master, ptsNumber } = sys.openPty("/dev/ptmx");
       const size = callerConsoleSize();
-      if (size) setWindowSize(master, size.rows, size.columns);
+      if (size) sys.setWindowSize(master, size.rows, size.columns);
       tty = { master, slave: `/dev/pts/${ptsNumber}` };
     }
-    dropCapabilities(Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim()));
-    setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
+    dropCapabilities(sys);
+    sys.setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
     try {
-      setCredentials(user.uid, user.gid, user.groups, { uid: 0, gid: 0 });
+      sys.setCredentials(user.uid, user.gid, user.groups, { uid: 0, gid: 0 });
       try {
-        const pid = spawn({
+        const pid = sys.spawn({
           path,
           args: req.args,
           env,
@@ -151,23 +144,25 @@ export function execInContainer(state: ContainerState, req: ExecRequest): ExecPr
         });
         return { pid, ttyMaster: tty?.master };
       } catch (e) {
-        if (tty) close(tty.master);
+        if (tty) sys.close(tty.master);
         throw new ExitCodeError(`exec: "${req.args[0]}": ${(e as Error).message}`, 126);
       } finally {
-        restoreRootCredentials();
+        sys.restoreRootCredentials();
       }
     } finally {
-      setns(own.get("pid")!, CLONE.NEWPID, "own pid namespace");
+      sys.setns(own.get("pid")!, CLONE.NEWPID, "own pid namespace");
     }
   } finally {
     if (unshared) {
       // Back to our own namespaces; the mount namespace resets root and cwd, so restore cwd.
       for (const [name, flag] of [...NAMESPACES].reverse()) {
-        setns(own.get(name)!, flag, `own ${name} namespace`);
+        sys.setns(own.get(name)!, flag, `own ${name} namespace`);
       }
-      fchdir(cwdFd);
+      sys.fchdir(cwdFd);
     }
     leaveCgroup?.();
-    for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd]) if (fd >= 0) close(fd);
+    for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd]) {
+      if (fd >= 0) sys.close(fd);
+    }
   }
 }

@@ -11,16 +11,13 @@ import {
   close,
   type FdAction,
   O,
-  open,
   read,
   recvFd,
-  setns,
   socketPair,
-  spawn,
-  unshare,
   waitSync,
   writeAll,
 } from "../../ffi/libc.ts";
+import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { envList } from "../config/env.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
@@ -84,9 +81,9 @@ export interface InitProcess {
  * config it does nothing, and it exits when the socket closes.
  *
  * The namespace switch is per thread and lasts only for the spawn: no await may happen in
- * between (DESIGN.md).
+ * between (DESIGN.md). `sys` is the kernel unless a test passes a fake.
  */
-export function spawnInit(plan: StdioPlan): InitProcess {
+export function spawnInit(plan: StdioPlan, sys: Syscalls = realSyscalls): InitProcess {
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
   const [parentSocket, childSocket] = socketPair();
@@ -94,17 +91,17 @@ export function spawnInit(plan: StdioPlan): InitProcess {
     const self = selfCommand(ROLE.init);
     const env = envList(Deno.env.toObject());
     const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
-    const ownPidNs = open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
+    const ownPidNs = sys.open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
     try {
-      unshare(CLONE.NEWPID);
+      sys.unshare(CLONE.NEWPID);
       try {
-        const pid = spawn({ path: self.path, args: self.args, env, fds });
+        const pid = sys.spawn({ path: self.path, args: self.args, env, fds });
         return { pid, socket: parentSocket, warmUp };
       } finally {
-        setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
+        sys.setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
       }
     } finally {
-      close(ownPidNs);
+      sys.close(ownPidNs);
     }
   } catch (e) {
     close(parentSocket);

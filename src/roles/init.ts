@@ -14,23 +14,19 @@
 import {
   cloexecFrom,
   CLONE,
-  close,
   dup2,
   execve,
   interfaceUp,
   O,
-  open,
   read,
   resetSignals,
   sendFd,
   setControllingTerminal,
-  setCredentials,
-  sethostname,
   setsid,
-  unshare,
   writeAll,
 } from "../../ffi/libc.ts";
-import { SyscallError } from "../../ffi/errors.ts";
+import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
+import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
@@ -57,47 +53,51 @@ function readConfig(fd: number): InitConfig {
 }
 
 /** Makes the terminal slave the process's stdio and controlling terminal. */
-function attachTerminal(slavePath: string): void {
+function attachTerminal(sys: Syscalls, slavePath: string): void {
   setsid();
-  const slave = open(slavePath, O.RDWR);
+  const slave = sys.open(slavePath, O.RDWR);
   setControllingTerminal(slave);
   for (const fd of [0, 1, 2]) dup2(slave, fd);
-  if (slave > 2) close(slave);
+  if (slave > 2) sys.close(slave);
 }
 
-function workingDirectory(cwd: string): void {
+function workingDirectory(sys: Syscalls, cwd: string): void {
   try {
-    Deno.mkdirSync(cwd, { recursive: true });
+    sys.mkdirAll(cwd);
   } catch {
     // chdir below reports the real problem.
   }
   try {
-    Deno.chdir(cwd);
+    sys.chdir(cwd);
   } catch (e) {
-    throw new ExitCodeError(`chdir to cwd ("${cwd}") set in config.json failed: ${e}`, 125);
+    // runc's wording, with the errno as Go prints it.
+    throw new ExitCodeError(
+      `chdir to cwd ("${cwd}") set in config.json failed: ${errorReason(e)}`,
+      125,
+    );
   }
 }
 
-function becomeContainer(config: InitConfig): never {
-  unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP);
+function becomeContainer(sys: Syscalls, config: InitConfig): never {
+  sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP);
   interfaceUp("lo");
-  const prepared = prepareRootfs(config);
-  sethostname(config.hostname);
+  const prepared = prepareRootfs(sys, config);
+  sys.sethostname(config.hostname);
   if (prepared.ttyMaster !== undefined) {
     sendFd(INIT_SOCKET_FD, prepared.ttyMaster);
-    close(prepared.ttyMaster);
-    attachTerminal(prepared.ttySlavePath!);
+    sys.close(prepared.ttyMaster);
+    attachTerminal(sys, prepared.ttySlavePath!);
   }
-  workingDirectory(config.cwd);
+  workingDirectory(sys, config.cwd);
   const path = resolveCommand(config.args[0], config.env);
-  dropCapabilities();
-  setCredentials(config.uid, config.gid, [config.gid]);
+  dropCapabilities(sys);
+  sys.setCredentials(config.uid, config.gid, [config.gid]);
   cloexecFrom(INIT_SOCKET_FD);
   resetSignals();
   try {
     return execve(path, config.args, config.env);
   } catch (e) {
-    if (e instanceof SyscallError && e.errno === 2) {
+    if (e instanceof SyscallError && e.errno === ERRNO.ENOENT) {
       throw new ExitCodeError(`exec: "${config.args[0]}": no such file or directory`, 127);
     }
     throw new ExitCodeError(`exec: "${config.args[0]}": ${(e as Error).message}`, 126);
@@ -110,7 +110,7 @@ export function runInit(): never {
   try {
     // Tell the parent we have booted: it moves us into the container's cgroup now.
     writeAll(INIT_SOCKET_FD, new Uint8Array([0x52]));
-    becomeContainer(readConfig(INIT_SOCKET_FD));
+    becomeContainer(realSyscalls, readConfig(INIT_SOCKET_FD));
   } catch (e) {
     failure = {
       error: (e as Error).message,

@@ -4,7 +4,7 @@
  * @module
  */
 
-import { dropBoundingCapability } from "../../ffi/libc.ts";
+import type { Syscalls } from "../../ffi/syscalls.ts";
 
 /** Docker's default capability set; everything else leaves the bounding set. */
 export const DEFAULT_CAPABILITIES = new Set([
@@ -30,9 +30,9 @@ export const DEFAULT_CAPABILITIES = new Set([
  * thread. Reads the highest capability number from /proc, which must still be the host's
  * or the container's own procfs.
  */
-export function dropCapabilities(lastCap?: number): void {
-  const last = lastCap ?? Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+export function dropCapabilities(sys: Syscalls, lastCap?: number): void {
+  const last = lastCap ?? Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
   for (let cap = 0; cap <= last; cap++) {
-    if (!DEFAULT_CAPABILITIES.has(cap)) dropBoundingCapability(cap);
+    if (!DEFAULT_CAPABILITIES.has(cap)) sys.dropBoundingCapability(cap);
   }
 }

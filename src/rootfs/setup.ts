@@ -1,28 +1,18 @@
 /**
  * Assembles the container's filesystem inside init's new mount namespace: the overlay root,
  * /proc, /sys, /dev, the generated /etc files and the user's bind mounts, then pivots into
- * it. Runs on init's main thread with sync calls only (see DESIGN.md, process model).
+ * it. Runs on init's main thread with sync calls only (see DESIGN.md, process model), every
+ * one of them through the `Syscalls` it is given, so that unit tests can run the plan.
  *
  * @module
  */
 
-import {
-  chdir,
-  close,
-  fchdir,
-  mknodChar,
-  mount,
-  MS,
-  O,
-  open,
-  openPty,
-  pivotRoot,
-  setWindowSize,
-  umask,
-  umount,
-} from "../../ffi/libc.ts";
+import { ERRNO, SyscallError } from "../../ffi/errors.ts";
+import { AT, MOUNT_ATTR, MS, O } from "../../ffi/libc.ts";
+import type { Syscalls } from "../../ffi/syscalls.ts";
 import type { BindMount } from "../config/container.ts";
 import type { InitConfig } from "../config/init.ts";
+import { mountsUnder, parseMountInfo, perMountFlags } from "./mountinfo.ts";
 import { secureJoin } from "./secure_join.ts";
 
 /** The device nodes every container gets, as Docker and runc create them. */
@@ -53,103 +43,122 @@ const MASKED_PATHS = [
 /** Kernel interfaces a container may read but not change (runc's default). */
 const READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
-function mkdirp(path: string, mode = 0o755): void {
-  Deno.mkdirSync(path, { recursive: true, mode });
-}
-
 /** Makes an empty file to mount over, if nothing is there yet. */
-function touch(path: string): void {
-  try {
-    Deno.lstatSync(path);
-  } catch {
-    mkdirp(path.slice(0, path.lastIndexOf("/")) || "/");
-    Deno.writeFileSync(path, new Uint8Array(), { mode: 0o644 });
-  }
+function touch(sys: Syscalls, path: string): void {
+  if (sys.fileKind(path) !== null) return;
+  sys.mkdirAll(path.slice(0, path.lastIndexOf("/")) || "/");
+  sys.createFile(path, 0o644);
 }
 
-function isDirectory(path: string): boolean {
-  try {
-    return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
+/** `secureJoin` that reads links through `sys`. */
+function join(sys: Syscalls, root: string, path: string): string {
+  return secureJoin(root, path, (p) => sys.fileKind(p) === "symlink" ? sys.readLink(p) : null);
 }
 
 /** Mounts the overlay root: image layers read-only below, the container's upper on top. */
-export function mountOverlay(rootfs: InitConfig["rootfs"]): void {
+export function mountOverlay(sys: Syscalls, rootfs: InitConfig["rootfs"]): void {
   // Lower directories are short links in one directory: name them relative to it, so that
   // many layers fit in the one page overlayfs accepts for its options.
   let lowers = rootfs.lowerDirs;
   const base = lowers[0]?.slice(0, lowers[0].lastIndexOf("/"));
   if (base && lowers.every((l) => l.slice(0, l.lastIndexOf("/")) === base)) {
-    chdir(base.slice(0, base.lastIndexOf("/")));
+    sys.chdir(base.slice(0, base.lastIndexOf("/")));
     const dir = base.slice(base.lastIndexOf("/") + 1);
     lowers = lowers.map((l) => `${dir}/${l.slice(l.lastIndexOf("/") + 1)}`);
   }
   const options = `lowerdir=${
     lowers.join(":")
   },upperdir=${rootfs.upperDir},workdir=${rootfs.workDir}`;
-  mount("overlay", rootfs.mountPoint, "overlay", 0, options);
+  sys.mount("overlay", rootfs.mountPoint, "overlay", 0, options);
 }
 
 /** /proc for the container's PID namespace (init is its PID 1, so the view is right). */
-function mountProc(root: string): void {
-  const target = secureJoin(root, "/proc");
-  mkdirp(target);
-  mount("proc", target, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
+function mountProc(sys: Syscalls, root: string): void {
+  const target = join(sys, root, "/proc");
+  sys.mkdirAll(target);
+  sys.mount("proc", target, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
 }
 
 /** /sys read-only; it shows the container's own network namespace. */
-function mountSys(root: string): void {
-  const target = secureJoin(root, "/sys");
-  mkdirp(target);
-  mount("sysfs", target, "sysfs", MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY);
+function mountSys(sys: Syscalls, root: string): void {
+  const target = join(sys, root, "/sys");
+  sys.mkdirAll(target);
+  sys.mount("sysfs", target, "sysfs", MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY);
 }
 
 /**
  * /dev as a small tmpfs holding only the standard nodes, a private devpts instance, shm
  * and mqueue. Returns the devpts directory (for the terminal).
  */
-function mountDev(root: string): string {
-  const dev = secureJoin(root, "/dev");
-  mkdirp(dev);
-  mount("tmpfs", dev, "tmpfs", MS.NOSUID | MS.NOEXEC, "mode=755,size=65536k");
-  const old = umask(0);
+function mountDev(sys: Syscalls, root: string): string {
+  const dev = join(sys, root, "/dev");
+  sys.mkdirAll(dev);
+  sys.mount("tmpfs", dev, "tmpfs", MS.NOSUID | MS.NOEXEC, "mode=755,size=65536k");
+  const old = sys.umask(0);
   try {
-    for (const [name, major, minor] of DEVICES) mknodChar(`${dev}/${name}`, 0o666, major, minor);
+    for (const [name, major, minor] of DEVICES) {
+      sys.mknod(`${dev}/${name}`, "char", 0o666, major, minor);
+    }
   } finally {
-    umask(old);
+    sys.umask(old);
   }
-  Deno.symlinkSync("/proc/self/fd", `${dev}/fd`);
-  Deno.symlinkSync("/proc/self/fd/0", `${dev}/stdin`);
-  Deno.symlinkSync("/proc/self/fd/1", `${dev}/stdout`);
-  Deno.symlinkSync("/proc/self/fd/2", `${dev}/stderr`);
-  Deno.symlinkSync("/proc/kcore", `${dev}/core`);
-  mkdirp(`${dev}/pts`);
-  mount(
+  sys.symlink("/proc/self/fd", `${dev}/fd`);
+  sys.symlink("/proc/self/fd/0", `${dev}/stdin`);
+  sys.symlink("/proc/self/fd/1", `${dev}/stdout`);
+  sys.symlink("/proc/self/fd/2", `${dev}/stderr`);
+  sys.symlink("/proc/kcore", `${dev}/core`);
+  sys.mkdirAll(`${dev}/pts`);
+  sys.mount(
     "devpts",
     `${dev}/pts`,
     "devpts",
     MS.NOSUID | MS.NOEXEC,
     "newinstance,ptmxmode=0666,mode=0620,gid=5",
   );
-  Deno.symlinkSync("pts/ptmx", `${dev}/ptmx`);
-  mkdirp(`${dev}/shm`);
-  mount("shm", `${dev}/shm`, "tmpfs", MS.NOSUID | MS.NODEV | MS.NOEXEC, "mode=1777,size=65536k");
-  mkdirp(`${dev}/mqueue`);
-  mount("mqueue", `${dev}/mqueue`, "mqueue", MS.NOSUID | MS.NODEV | MS.NOEXEC);
+  sys.symlink("pts/ptmx", `${dev}/ptmx`);
+  sys.mkdirAll(`${dev}/shm`);
+  sys.mount(
+    "shm",
+    `${dev}/shm`,
+    "tmpfs",
+    MS.NOSUID | MS.NODEV | MS.NOEXEC,
+    "mode=1777,size=65536k",
+  );
+  sys.mkdirAll(`${dev}/mqueue`);
+  sys.mount("mqueue", `${dev}/mqueue`, "mqueue", MS.NOSUID | MS.NODEV | MS.NOEXEC);
   return `${dev}/pts`;
 }
 
-/** Bind-mounts a host file or directory into the container, read-only if asked. */
-function bindMount(root: string, m: BindMount): void {
-  const target = secureJoin(root, m.destination);
-  if (isDirectory(m.source)) mkdirp(target);
-  else touch(target);
-  mount(m.source, target, null, MS.BIND | MS.REC);
-  if (m.readonly) {
-    mount(null, target, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC);
+/**
+ * Makes the mount at `path` and every mount below it read-only. A bind remount with
+ * MS_RDONLY changes one mount only (the kernel ignores MS_REC on a remount), which would
+ * leave a volume's submounts writable; mount_setattr(2) with AT_RECURSIVE changes the whole
+ * tree at once. Kernels older than 5.12 lack it (ENOSYS): then each mount that
+ * /proc/self/mountinfo lists at or below `path` is remounted by itself, as runc does.
+ */
+export function makeReadonlyRecursive(sys: Syscalls, path: string): void {
+  try {
+    sys.mountSetattr(path, AT.RECURSIVE | AT.SYMLINK_NOFOLLOW, MOUNT_ATTR.RDONLY);
+    return;
+  } catch (e) {
+    if (!(e instanceof SyscallError && e.errno === ERRNO.ENOSYS)) throw e;
   }
+  const mounts = mountsUnder(parseMountInfo(sys.readTextFile("/proc/self/mountinfo")), path);
+  if (!mounts.some((m) => m.mountPoint === path)) {
+    throw new Error(`cannot make ${path} read-only: it is not a mount point in mountinfo`);
+  }
+  for (const m of mounts) {
+    sys.mount(null, m.mountPoint, null, MS.BIND | MS.REMOUNT | MS.RDONLY | perMountFlags(m));
+  }
+}
+
+/** Bind-mounts a host file or directory into the container, read-only if asked. */
+function bindMount(sys: Syscalls, root: string, m: BindMount): void {
+  const target = join(sys, root, m.destination);
+  if (sys.fileKind(m.source, true) === "directory") sys.mkdirAll(target);
+  else touch(sys, target);
+  sys.mount(m.source, target, null, MS.BIND | MS.REC);
+  if (m.readonly) makeReadonlyRecursive(sys, target);
 }
 
 /**
@@ -157,35 +166,48 @@ function bindMount(root: string, m: BindMount): void {
  * /dev/console. Returns the master (to send to the parent) and the slave's container path.
  */
 function allocateTerminal(
+  sys: Syscalls,
   root: string,
   pts: string,
   size?: { rows: number; columns: number },
 ): { master: number; slavePath: string } {
-  const { master, ptsNumber } = openPty(`${pts}/ptmx`);
-  if (size) setWindowSize(master, size.rows, size.columns);
-  const console = secureJoin(root, "/dev/console");
-  touch(console);
-  mount(`${pts}/${ptsNumber}`, console, null, MS.BIND);
+  const { master, ptsNumber } = sys.openPty(`${pts}/ptmx`);
+  if (size) sys.setWindowSize(master, size.rows, size.columns);
+  const console = join(sys, root, "/dev/console");
+  touch(sys, console);
+  sys.mount(`${pts}/${ptsNumber}`, console, null, MS.BIND);
   return { master, slavePath: `/dev/pts/${ptsNumber}` };
 }
 
-/** Hides kernel files with /dev/null or an empty read-only tmpfs, after pivot_root. */
-function maskKernelPaths(): void {
+/** Runs one step of hiding a kernel path, naming the path when it fails. */
+function protect(what: string, path: string, step: () => void): void {
+  try {
+    step();
+  } catch (e) {
+    throw new Error(`cannot ${what} ${path}: ${(e as Error).message}`, { cause: e });
+  }
+}
+
+/**
+ * Hides kernel files with /dev/null or an empty read-only tmpfs, and makes the read-only
+ * kernel paths read-only, after pivot_root. A path this kernel does not have is skipped;
+ * any other failure stops the container, since it would run less confined than asked.
+ */
+function maskKernelPaths(sys: Syscalls): void {
   for (const path of MASKED_PATHS) {
-    try {
-      if (isDirectory(path)) mount("tmpfs", path, "tmpfs", MS.RDONLY);
-      else if (Deno.lstatSync(path)) mount("/dev/null", path, null, MS.BIND);
-    } catch {
-      // Not present on this kernel: nothing to hide.
-    }
+    const kind = sys.fileKind(path, true);
+    if (kind === null) continue;
+    protect("mask", path, () => {
+      if (kind === "directory") sys.mount("tmpfs", path, "tmpfs", MS.RDONLY);
+      else sys.mount("/dev/null", path, null, MS.BIND);
+    });
   }
   for (const path of READONLY_PATHS) {
-    try {
-      mount(path, path, null, MS.BIND | MS.REC);
-      mount(null, path, null, MS.BIND | MS.REMOUNT | MS.RDONLY | MS.REC);
-    } catch {
-      // Not present on this kernel.
-    }
+    if (sys.fileKind(path, true) === null) continue;
+    protect("make read-only", path, () => {
+      sys.mount(path, path, null, MS.BIND | MS.REC);
+      makeReadonlyRecursive(sys, path);
+    });
   }
 }
 
@@ -201,34 +223,38 @@ export interface PreparedRootfs {
  * Builds the whole container filesystem in the current (new, private) mount namespace and
  * makes it the root. On return the process is inside the container's root at `/`.
  */
-export function prepareRootfs(config: InitConfig): PreparedRootfs {
+export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs {
   // Nothing we mount may propagate back to the host's mount namespace.
-  mount(null, "/", null, MS.REC | MS.PRIVATE);
-  mountOverlay(config.rootfs);
+  sys.mount(null, "/", null, MS.REC | MS.PRIVATE);
+  mountOverlay(sys, config.rootfs);
   const root = config.rootfs.mountPoint;
-  mountProc(root);
-  mountSys(root);
-  const pts = mountDev(root);
-  bindMount(root, {
+  mountProc(sys, root);
+  mountSys(sys, root);
+  const pts = mountDev(sys, root);
+  bindMount(sys, root, {
     source: config.etcFiles.hostname,
     destination: "/etc/hostname",
     readonly: false,
   });
-  bindMount(root, { source: config.etcFiles.hosts, destination: "/etc/hosts", readonly: false });
-  bindMount(root, {
+  bindMount(sys, root, {
+    source: config.etcFiles.hosts,
+    destination: "/etc/hosts",
+    readonly: false,
+  });
+  bindMount(sys, root, {
     source: config.etcFiles.resolvConf,
     destination: "/etc/resolv.conf",
     readonly: false,
   });
-  for (const m of config.mounts) bindMount(root, m);
+  for (const m of config.mounts) bindMount(sys, root, m);
   const prepared: PreparedRootfs = {};
   if (config.tty) {
-    const t = allocateTerminal(root, pts, config.consoleSize);
+    const t = allocateTerminal(sys, root, pts, config.consoleSize);
     prepared.ttyMaster = t.master;
     prepared.ttySlavePath = t.slavePath;
   }
-  enterRoot(root);
-  maskKernelPaths();
+  enterRoot(sys, root);
+  maskKernelPaths(sys);
   return prepared;
 }
 
@@ -236,18 +262,18 @@ export function prepareRootfs(config: InitConfig): PreparedRootfs {
  * pivot_root into `root` without needing a directory for the old root: pivot onto itself,
  * then lazily detach the old root that now sits underneath (runc's technique).
  */
-function enterRoot(root: string): void {
-  const oldRoot = open("/", O.RDONLY | O.DIRECTORY | O.CLOEXEC);
+function enterRoot(sys: Syscalls, root: string): void {
+  const oldRoot = sys.open("/", O.RDONLY | O.DIRECTORY | O.CLOEXEC);
   try {
-    chdir(root);
-    pivotRoot(".", ".");
+    sys.chdir(root);
+    sys.pivotRoot(".", ".");
     // The old root is now stacked over the new one at "/". Step into it, make sure no
     // unmount propagates anywhere, and detach it.
-    fchdir(oldRoot);
-    mount(null, ".", null, MS.REC | MS.SLAVE);
-    umount(".", true);
-    chdir("/");
+    sys.fchdir(oldRoot);
+    sys.mount(null, ".", null, MS.REC | MS.SLAVE);
+    sys.umount(".", true);
+    sys.chdir("/");
   } finally {
-    close(oldRoot);
+    sys.close(oldRoot);
   }
 }

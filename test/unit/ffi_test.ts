@@ -1,7 +1,10 @@
 import assert from "node:assert/strict";
-import { SyscallError } from "../../ffi/errors.ts";
+import { errnoMessage, errnoName, errorReason, SyscallError } from "../../ffi/errors.ts";
 import {
+  AT,
   close,
+  MOUNT_ATTR,
+  mountSetattr,
   O,
   open,
   pipe,
@@ -13,6 +16,7 @@ import {
   waitSync,
   writeAll,
 } from "../../ffi/libc.ts";
+import { realSyscalls } from "../../ffi/syscalls.ts";
 
 Deno.test("SyscallError names the call, the target and the errno", () => {
   try {
@@ -74,4 +78,74 @@ Deno.test("spawn reports a missing program as a SyscallError", () => {
     () => spawn({ path: "/nonexistent/prog", args: ["x"], env: [] }),
     (e: unknown) => e instanceof SyscallError && e.errno === 2,
   );
+});
+
+Deno.test("every Linux errno has its name and glibc's text", () => {
+  for (let e = 1; e <= 133; e++) {
+    if (e === 41 || e === 58) continue; // unused on Linux
+    assert.doesNotMatch(errnoName(e), /^errno /, `errno ${e} has no name`);
+    assert.doesNotMatch(errnoMessage(e), /^Unknown error/, `errno ${e} has no text`);
+  }
+  assert.equal(errnoName(7), "E2BIG");
+  assert.equal(errnoMessage(7), "Argument list too long");
+  assert.equal(errnoName(11), "EAGAIN");
+  assert.equal(errnoName(95), "EOPNOTSUPP");
+  assert.equal(errnoName(133), "EHWPOISON");
+  assert.equal(errnoMessage(133), "Memory page has hardware error");
+  assert.equal(errnoMessage(41), "Unknown error 41");
+  assert.equal(
+    new SyscallError("execve", 7, "/bin/sh").message,
+    "execve /bin/sh: Argument list too long",
+  );
+});
+
+Deno.test("realSyscalls: mkdir -p, files, symlinks and file kinds on a real directory", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "m-docker-ffi-" });
+  try {
+    const sys = realSyscalls;
+    sys.mkdirAll(`${dir}/a/b/c`);
+    sys.mkdirAll(`${dir}/a/b/c`); // an existing directory is fine
+    assert.equal(sys.fileKind(`${dir}/a/b/c`), "directory");
+    sys.createFile(`${dir}/a/f`);
+    assert.equal(sys.fileKind(`${dir}/a/f`), "file");
+    assert.equal(Deno.statSync(`${dir}/a/f`).size, 0);
+    assert.throws(
+      () => sys.createFile(`${dir}/a/f`),
+      (e: unknown) => e instanceof SyscallError && e.code === "EEXIST",
+    );
+    assert.throws(
+      () => sys.mkdirAll(`${dir}/a/f`),
+      (e: unknown) => e instanceof SyscallError && e.code === "EEXIST",
+    );
+    assert.throws(
+      () => sys.mkdirAll(`${dir}/a/f/g`),
+      (e: unknown) => e instanceof SyscallError && e.code === "ENOTDIR",
+    );
+    sys.symlink("b/c", `${dir}/a/link`);
+    assert.equal(sys.fileKind(`${dir}/a/link`), "symlink");
+    assert.equal(sys.fileKind(`${dir}/a/link`, true), "directory");
+    assert.equal(sys.readLink(`${dir}/a/link`), "b/c");
+    assert.equal(sys.fileKind("/dev/null"), "other");
+    assert.equal(sys.fileKind(`${dir}/missing`), null);
+    assert.equal(sys.fileKind(`${dir}/a/f/under-a-file`), null);
+    assert.match(sys.readTextFile("/proc/self/mountinfo"), / \/ \/ /);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("mountSetattr reaches the kernel's mount_setattr (a missing path is ENOENT)", () => {
+  assert.throws(
+    () => mountSetattr("/nonexistent/m-docker", AT.RECURSIVE, MOUNT_ATTR.RDONLY),
+    (e: unknown) =>
+      e instanceof SyscallError && e.syscall === "mount_setattr" &&
+      // ENOSYS on kernels before 5.12; EPERM when not root (checked before the lookup).
+      ["ENOENT", "ENOSYS", "EPERM"].includes(e.code),
+  );
+});
+
+Deno.test("errorReason words an errno as Go does, and leaves other errors as they are", () => {
+  assert.equal(errorReason(new SyscallError("chdir", 20, "/etc/passwd")), "not a directory");
+  assert.equal(errorReason(new SyscallError("chdir", 13, "/root")), "permission denied");
+  assert.equal(errorReason(new Error("something else")), "something else");
 });

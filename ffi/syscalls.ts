@@ -1,0 +1,165 @@
+/**
+ * The system calls that build and enter a container, behind one interface, so that the code
+ * that decides what to mount (src/rootfs/) can run against a recording fake in unit tests and
+ * against the kernel in init. youki's `Syscall` trait plays the same part.
+ *
+ * `realSyscalls` is the kernel. It is on init's start-up path: import nothing here but the
+ * FFI modules.
+ *
+ * @module
+ */
+
+import { ERRNO, SyscallError } from "./errors.ts";
+import * as libc from "./libc.ts";
+
+/** What is at a path: only the distinctions the rootfs plan needs. */
+export type FileKind = "directory" | "file" | "symlink" | "other";
+
+/** The calls the container set-up makes. Paths are as the calling thread sees them. */
+export interface Syscalls {
+  /** mount(2); `source`, `fstype` and `data` may be null, as in C. */
+  mount(
+    source: string | null,
+    target: string,
+    fstype: string | null,
+    flags: number,
+    data?: string | null,
+  ): void;
+  /** umount2(2); `detach` is MNT_DETACH. */
+  umount(target: string, detach?: boolean): void;
+  /** mount_setattr(2) with `libc.AT` flags and `libc.MOUNT_ATTR` bits; ENOSYS before 5.12. */
+  mountSetattr(path: string, flags: number, attrSet: number, attrClr?: number): void;
+  /** pivot_root(2). */
+  pivotRoot(newRoot: string, putOld: string): void;
+  /** unshare(2) on the calling thread. */
+  unshare(flags: number): void;
+  /** setns(2); `what` names the namespace in errors. */
+  setns(fd: number, nstype: number, what?: string): void;
+  /** chdir(2). */
+  chdir(path: string): void;
+  /** fchdir(2). */
+  fchdir(fd: number): void;
+  /** chroot(2). */
+  chroot(path: string): void;
+  /** open(2); returns the descriptor. */
+  open(path: string, flags: number, mode?: number): number;
+  /** close(2). */
+  close(fd: number): void;
+  /** mknod(2) of a device node or fifo. */
+  mknod(
+    path: string,
+    kind: "char" | "block" | "fifo",
+    mode: number,
+    major: number,
+    minor: number,
+  ): void;
+  /** umask(2); returns the previous mask. */
+  umask(mask: number): number;
+  /** sethostname(2). */
+  sethostname(name: string): void;
+  /** Drops one capability from the calling thread's bounding set. */
+  dropBoundingCapability(cap: number): void;
+  /** Sets the calling thread's uid, gid and groups (see `libc.setCredentials`). */
+  setCredentials(
+    uid: number,
+    gid: number,
+    groups: readonly number[],
+    saved?: { uid: number; gid: number },
+  ): void;
+  /** Gives the calling thread back the root credentials `setCredentials` saved. */
+  restoreRootCredentials(): void;
+  /** A new pseudo-terminal from the devpts instance behind `ptmxPath`. */
+  openPty(ptmxPath: string): { master: number; ptsNumber: number };
+  /** TIOCSWINSZ. */
+  setWindowSize(fd: number, rows: number, columns: number): void;
+  /** posix_spawn(3); returns the child's pid. */
+  spawn(opts: libc.SpawnOptions): number;
+  /** mkdir -p: makes `path` and its missing parents; an existing directory is fine. */
+  mkdirAll(path: string, mode?: number): void;
+  /** symlink(2): `path` becomes a link to `target`. */
+  symlink(target: string, path: string): void;
+  /** Creates an empty regular file; fails if anything is at `path` already. */
+  createFile(path: string, mode?: number): void;
+  /**
+   * What is at `path` (a final symlink itself unless `follow`), or null when nothing is
+   * (ENOENT, or ENOTDIR from a parent that is no directory). Other errors are thrown.
+   */
+  fileKind(path: string, follow?: boolean): FileKind | null;
+  /** readlink(2). */
+  readLink(path: string): string;
+  /** A whole small file as text, such as /proc/self/mountinfo. */
+  readTextFile(path: string): string;
+}
+
+function kindOf(mode: number): FileKind {
+  switch (mode & libc.S_IFMT) {
+    case libc.S_IFDIR:
+      return "directory";
+    case libc.S_IFREG:
+      return "file";
+    case libc.S_IFLNK:
+      return "symlink";
+    default:
+      return "other";
+  }
+}
+
+function fileKind(path: string, follow = false): FileKind | null {
+  try {
+    return kindOf(libc.statMode(path, follow));
+  } catch (e) {
+    if (e instanceof SyscallError && (e.errno === ERRNO.ENOENT || e.errno === ERRNO.ENOTDIR)) {
+      return null;
+    }
+    throw e;
+  }
+}
+
+function mkdirAll(path: string, mode = 0o755): void {
+  try {
+    libc.mkdir(path, mode);
+  } catch (e) {
+    if (!(e instanceof SyscallError)) throw e;
+    if (e.errno === ERRNO.EEXIST && fileKind(path, true) === "directory") return;
+    const parent = path.slice(0, path.lastIndexOf("/"));
+    if (e.errno !== ERRNO.ENOENT || parent === "" || parent === path) throw e;
+    mkdirAll(parent, mode);
+    libc.mkdir(path, mode);
+  }
+}
+
+function createFile(path: string, mode = 0o644): void {
+  const flags = libc.O.WRONLY | libc.O.CREAT | libc.O.EXCL | libc.O.NOFOLLOW | libc.O.CLOEXEC;
+  libc.close(libc.open(path, flags, mode));
+}
+
+/** The kernel: every call is the real one, on the calling thread. */
+export const realSyscalls: Syscalls = {
+  mount: libc.mount,
+  umount: libc.umount,
+  mountSetattr: (path, flags, attrSet, attrClr = 0) =>
+    libc.mountSetattr(path, flags, attrSet, attrClr),
+  pivotRoot: libc.pivotRoot,
+  unshare: libc.unshare,
+  setns: libc.setns,
+  chdir: libc.chdir,
+  fchdir: libc.fchdir,
+  chroot: libc.chroot,
+  open: libc.open,
+  close: libc.close,
+  mknod: libc.mknod,
+  umask: libc.umask,
+  sethostname: libc.sethostname,
+  dropBoundingCapability: libc.dropBoundingCapability,
+  setCredentials: libc.setCredentials,
+  restoreRootCredentials: libc.restoreRootCredentials,
+  openPty: libc.openPty,
+  setWindowSize: libc.setWindowSize,
+  spawn: libc.spawn,
+  mkdirAll,
+  symlink: libc.symlink,
+  createFile,
+  fileKind,
+  readLink: libc.readlink,
+  readTextFile: (path) => Deno.readTextFileSync(path),
+};
