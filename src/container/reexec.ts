@@ -23,7 +23,7 @@ export interface SelfCommand {
  *
  * @example
  * ```ts
- * const { path, args } = selfCommand(ROLE.shim, [containerId]);
+ * const { path, args } = selfCommand(ROLE.shim, [stateDir, "notty"]); // the shim's own argv
  * ```
  */
 export function selfCommand(role: string, roleArgs: readonly string[] = []): SelfCommand {
