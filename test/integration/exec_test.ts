@@ -3,10 +3,26 @@
  * container's environment and working directory unless told otherwise.
  */
 import assert from "node:assert/strict";
-import { asRoot, eventually, Sandbox } from "./harness.ts";
+import { asRoot, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
 let id = "";
+
+/** Host PIDs of the processes (exec'd by these tests) whose command line is `sleep SECONDS`. */
+function sleepers(seconds: string): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name)) continue;
+    try {
+      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`) === `sleep\0${seconds}\0`) {
+        out.push(Number(e.name));
+      }
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
 
 Deno.test(
   { name: "exec joins the container's namespaces, root and cgroup", ...asRoot },
@@ -27,8 +43,12 @@ Deno.test(
       "-c",
       "echo made-by-run > /tmp/marker; exec sleep 60",
     ])).trim();
-    await eventually(async () =>
-      (await sb.run(["exec", "target", "cat", "/tmp/marker"])).stdout === "made-by-run\n"
+    await waitFor(
+      async () =>
+        (await sb.run(["exec", "target", "cat", "/tmp/marker"])).stdout === "made-by-run\n",
+      {
+        what: "the marker run wrote",
+      },
     );
     // PID namespace: the container's PID 1 is visible as 1, and the exec'd process is not 1.
     assert.equal(await sb.ok(["exec", "target", "cat", "/proc/1/comm"]), "sleep\n");
@@ -39,10 +59,11 @@ Deno.test(
     const inspected = JSON.parse(await sb.ok(["inspect", "target"]))[0];
     const pidsDir = inspected.Cgroup.Paths.pids;
     if (pidsDir) {
-      const child = sb.run(["exec", "target", "sleep", "2"]);
-      await eventually(() =>
-        Deno.readTextFileSync(`${pidsDir}/cgroup.procs`).trim().split("\n").length >= 2
-      );
+      const child = sb.run(["exec", "target", "sleep", "31"]);
+      await waitFor(() => sleepers("31").length === 1, { what: "the exec'd sleep 31" });
+      const procs = Deno.readTextFileSync(`${pidsDir}/cgroup.procs`).trim().split("\n");
+      assert.ok(procs.includes(String(sleepers("31")[0])), `${procs} lacks the exec'd process`);
+      for (const pid of sleepers("31")) Deno.kill(pid, "SIGKILL");
       await child;
     }
     assert.equal(
@@ -107,13 +128,15 @@ Deno.test({ name: "exec -i streams stdin; without -i stdin is empty", ...asRoot 
 Deno.test(
   { name: "exec -d returns at once and its process outlives the command", ...asRoot },
   async () => {
+    // The detached process waits for /tmp/go, which only the test makes, after exec -d
+    // has returned.
     const r = await sb.run([
       "exec",
       "-d",
       "target",
       "sh",
       "-c",
-      "sleep 0.5; echo done > /tmp/detached",
+      "until [ -e /tmp/go ]; do sleep 0.05; done; echo done > /tmp/detached",
     ]);
     assert.equal(r.code, 0);
     assert.equal(r.stdout, "");
@@ -122,9 +145,10 @@ Deno.test(
       0,
       "not yet written",
     );
-    await eventually(
+    await sb.ok(["exec", "target", "touch", "/tmp/go"]);
+    await waitFor(
       async () => (await sb.run(["exec", "target", "cat", "/tmp/detached"])).stdout === "done\n",
-      5000,
+      { what: "the detached process to write /tmp/detached" },
     );
   },
 );
@@ -148,12 +172,12 @@ Deno.test(
 Deno.test(
   { name: "top lists the container's processes with host and container PIDs", ...asRoot },
   async () => {
-    const child = sb.run(["exec", "target", "sleep", "1.5"]);
+    const child = sb.run(["exec", "target", "sleep", "32"]);
     let out = "";
-    await eventually(
-      async () => (out = await sb.ok(["top", "target"])).includes("sleep 1.5"),
-      3000,
-    );
+    await waitFor(async () => (out = await sb.ok(["top", "target"])).includes("sleep 32"), {
+      what: "top to list the exec'd sleep 32",
+    });
+    for (const pid of sleepers("32")) Deno.kill(pid, "SIGKILL");
     await child;
     const lines = out.trim().split("\n");
     assert.match(lines[0], /^UID\s+PID\s+PPID\s+CONTAINER PID\s+CMD$/);

@@ -10,6 +10,9 @@ import assert from "node:assert/strict";
 
 const repo = new URL("../../", import.meta.url).pathname;
 
+/** Integration tests need root; without it each skips itself (`asRoot`). */
+const isRoot = Deno.uid() === 0;
+
 /** The executable under test. */
 export const BIN = Deno.env.get("M_DOCKER_BIN") ?? `${repo}dist/m-docker`;
 
@@ -31,7 +34,10 @@ export class Sandbox {
   readonly cgroupParent: string;
 
   constructor() {
-    this.dir = Deno.makeTempDirSync({ prefix: "m-docker-test-" });
+    // When every test skips itself, nothing would remove the directory: make none.
+    this.dir = isRoot
+      ? Deno.makeTempDirSync({ prefix: "m-docker-test-" })
+      : `${Deno.env.get("TMPDIR") ?? "/tmp"}/m-docker-test-skipped`;
     this.root = `${this.dir}/root`;
     this.state = `${this.dir}/state`;
     this.cgroupParent = `m-docker-test-${this.dir.slice(-6)}`;
@@ -180,18 +186,177 @@ export function processesMentioning(text: string): string[] {
   return out;
 }
 
-/** Waits until `probe` returns true, polling; fails the test after `ms`. */
-export async function eventually(
-  probe: () => boolean | Promise<boolean>,
-  ms = 5000,
-  what = "condition",
+/** How long a test waits for a condition before it fails, unless it says otherwise. */
+export const WAIT_MS = Number(Deno.env.get("M_DOCKER_TEST_WAIT_MS") ?? 10_000);
+
+/**
+ * Waits until `predicate` holds, polling it; fails the test naming `what` once `timeoutMs`
+ * has passed. A predicate that throws counts as not yet, and its last error is reported.
+ * This, not a sleep, is how a test waits for something to happen.
+ */
+export async function waitFor(
+  predicate: () => boolean | Promise<boolean>,
+  opts: { what: string; timeoutMs?: number; detail?: () => string },
 ): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!(await probe())) {
-    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+  const timeoutMs = opts.timeoutMs ?? WAIT_MS;
+  const deadline = Date.now() + timeoutMs;
+  let last: unknown;
+  for (;;) {
+    try {
+      if (await predicate()) return;
+    } catch (e) {
+      last = e;
+    }
+    if (Date.now() > deadline) {
+      const why = last === undefined ? "" : ` (last error: ${(last as Error).message ?? last})`;
+      const detail = opts.detail ? `; ${opts.detail()}` : "";
+      assert.fail(`timed out after ${timeoutMs} ms waiting for ${opts.what}${why}${detail}`);
+    }
     await new Promise((r) => setTimeout(r, 20));
   }
 }
 
+/** `waitFor` in positional form, as older tests call it. */
+export function eventually(
+  probe: () => boolean | Promise<boolean>,
+  ms = WAIT_MS,
+  what = "condition",
+): Promise<void> {
+  return waitFor(probe, { what, timeoutMs: ms });
+}
+
+/**
+ * A child process whose stdout and stderr are read in the background, so that no read in a
+ * test can block: tests wait on what has arrived (`expect`), with a deadline, and a child
+ * still running at a deadline is killed before the test fails.
+ */
+export class WatchedChild {
+  readonly child: Deno.ChildProcess;
+  /** Everything the child has written to stdout so far. */
+  stdout = "";
+  /** Everything the child has written to stderr so far. */
+  stderr = "";
+  #mark = 0;
+  #exited = false;
+  #readers: ReadableStreamDefaultReader<Uint8Array>[] = [];
+  #pumps: Promise<void>[];
+  #writer?: WritableStreamDefaultWriter<Uint8Array>;
+
+  constructor(
+    command: string,
+    args: string[],
+    opts: { env?: Record<string, string>; stdin?: boolean } = {},
+  ) {
+    this.child = new Deno.Command(command, {
+      args,
+      env: opts.env,
+      stdin: opts.stdin ? "piped" : "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    if (opts.stdin) this.#writer = this.child.stdin.getWriter();
+    this.#pumps = [
+      this.#pump(this.child.stdout, (t) => this.stdout += t),
+      this.#pump(this.child.stderr, (t) => this.stderr += t),
+    ];
+    this.child.status.then(() => this.#exited = true);
+  }
+
+  async #pump(stream: ReadableStream<Uint8Array>, add: (text: string) => void): Promise<void> {
+    const reader = stream.getReader();
+    this.#readers.push(reader);
+    const decoder = new TextDecoder();
+    try {
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) return;
+        add(decoder.decode(value, { stream: true }));
+      }
+    } catch {
+      // Cancelled by close().
+    }
+  }
+
+  /** What the child has written so far, for failure messages. */
+  transcript(): string {
+    return `stdout ${JSON.stringify(this.stdout)}, stderr ${JSON.stringify(this.stderr)}`;
+  }
+
+  /** Writes `text` to the child's stdin. */
+  async send(text: string): Promise<void> {
+    assert.ok(this.#writer, "the child was started without stdin");
+    await this.#writer.write(new TextEncoder().encode(text));
+  }
+
+  /** Closes the child's stdin. */
+  async closeStdin(): Promise<void> {
+    await this.#writer?.close().catch(() => {});
+    this.#writer = undefined;
+  }
+
+  /**
+   * Waits until stdout, after what earlier calls matched, contains `pattern`; returns the
+   * match. At the deadline the child is killed and the test fails with what it wrote.
+   */
+  async expect(
+    pattern: string | RegExp,
+    opts: { what?: string; timeoutMs?: number } = {},
+  ): Promise<RegExpMatchArray> {
+    const re = typeof pattern === "string"
+      ? new RegExp(pattern.replace(/[.*+?^${}()|[\]\\]/g, "\\$&"))
+      : pattern;
+    let found: RegExpMatchArray | null = null;
+    try {
+      await waitFor(() => (found = this.stdout.slice(this.#mark).match(re)) !== null, {
+        what: opts.what ?? `${re} on the child's stdout`,
+        timeoutMs: opts.timeoutMs,
+        detail: () => this.transcript(),
+      });
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+    const m = found as unknown as RegExpMatchArray;
+    this.#mark += m.index! + m[0].length;
+    return m;
+  }
+
+  /** Sends `signal` to the child. */
+  kill(signal: Deno.Signal): void {
+    this.child.kill(signal);
+  }
+
+  /** Waits for the child to exit; at the deadline it is killed and the test fails. */
+  async exited(opts: { what?: string; timeoutMs?: number } = {}): Promise<Deno.CommandStatus> {
+    try {
+      await waitFor(() => this.#exited, {
+        what: opts.what ?? "the child to exit",
+        timeoutMs: opts.timeoutMs,
+        detail: () => this.transcript(),
+      });
+    } catch (e) {
+      await this.close();
+      throw e;
+    }
+    return await this.child.status;
+  }
+
+  /**
+   * Kills the child if it still runs and stops reading its output (a container may hold the
+   * pipes open after the child is gone).
+   */
+  async close(): Promise<void> {
+    if (!this.#exited) {
+      try {
+        this.child.kill("SIGKILL");
+      } catch { /* gone meanwhile */ }
+    }
+    await this.child.status;
+    await this.closeStdin();
+    for (const r of this.#readers) await r.cancel().catch(() => {});
+    await Promise.all(this.#pumps);
+  }
+}
+
 /** Skips a whole file unless running as root. */
-export const asRoot = { ignore: Deno.uid() !== 0, sanitizeOps: false, sanitizeResources: false };
+export const asRoot = { ignore: !isRoot, sanitizeOps: false, sanitizeResources: false };

@@ -3,7 +3,7 @@
  * enforced: an OOM kill gives 137 and OOMKilled, a fork bomb is contained, CPU is capped.
  */
 import assert from "node:assert/strict";
-import { asRoot, Sandbox } from "./harness.ts";
+import { asRoot, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
 
@@ -133,14 +133,26 @@ Deno.test({
     "while :; do :; done",
   ]);
   const c = await inspect("spin");
-  const usage = () => Number(cgroupFile(c, "cpuacct", "cpuacct.usage")) / 1e9;
-  const before = usage();
-  const t0 = performance.now();
-  await new Promise((r) => setTimeout(r, 1500));
-  const used = (usage() - before) / ((performance.now() - t0) / 1000);
+  // Measured in the kernel's own CFS periods (100 ms each), not by the test's clock: in
+  // every period the loop wants the whole CPU and gets its 20 ms quota, then is throttled.
+  const stat = (): Record<string, number> => {
+    const lines = cgroupFile(c, "cpu", "cpu.stat").split("\n");
+    return Object.fromEntries(lines.map((l) => l.split(" ")).map(([k, v]) => [k, Number(v)]));
+  };
+  const usedNs = () =>
+    c.Cgroup.Layout === "v2"
+      ? stat().usage_usec * 1000
+      : Number(cgroupFile(c, "cpuacct", "cpuacct.usage"));
+  await waitFor(() => stat().nr_throttled >= 10, {
+    what: "the busy loop to be throttled in 10 periods",
+    detail: () => JSON.stringify(stat()),
+  });
+  const used = usedNs();
+  const periods = stat().nr_periods;
   await sb.ok(["rm", "-f", "spin"]);
-  assert.ok(used < 0.35, `CPU used per second: ${used.toFixed(2)}`);
-  assert.ok(used > 0.05, `CPU used per second: ${used.toFixed(2)}`);
+  const perPeriodMs = used / periods / 1e6;
+  assert.ok(perPeriodMs < 35, `CPU used per 100 ms period: ${perPeriodMs.toFixed(1)} ms`);
+  assert.ok(perPeriodMs > 5, `CPU used per 100 ms period: ${perPeriodMs.toFixed(1)} ms`);
 });
 
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {

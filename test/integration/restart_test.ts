@@ -3,11 +3,22 @@
  * same configuration and read-write layer.
  */
 import assert from "node:assert/strict";
-import { asRoot, eventually, Sandbox } from "./harness.ts";
+import { asRoot, processesMentioning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
 
 const inspect = (ref: string) => sb.inspect(ref);
+
+/**
+ * Waits until no process of this sandbox is left, so the shim that applies `name`'s restart
+ * policy has exited (each test here has only that one container at this point).
+ */
+async function shimGone(name: string): Promise<void> {
+  await waitFor(() => processesMentioning(sb.dir).length === 0, {
+    what: `the shim of ${name} to exit`,
+    detail: () => processesMentioning(sb.dir).join("; "),
+  });
+}
 
 Deno.test(
   { name: "start runs an exited container again, keeping its rw layer", ...asRoot },
@@ -23,7 +34,9 @@ Deno.test(
     ]);
     assert.equal(await sb.ok(["start", "-a", "counter"]), "2\n");
     assert.equal(await sb.ok(["start", "counter"]), "counter\n");
-    await eventually(async () => (await inspect("counter")).State.Status === "exited");
+    await waitFor(async () => (await inspect("counter")).State.Status === "exited", {
+      what: "counter to exit",
+    });
     assert.match(await sb.ok(["logs", "counter"]), /^3$/m);
     assert.equal((await sb.run(["start", "-a", "nope"])).code, 125);
     await sb.ok(["rm", "counter"]);
@@ -37,7 +50,9 @@ Deno.test({ name: "restart stops and starts a running container", ...asRoot }, a
   const c = await inspect("svc");
   assert.equal(c.State.Status, "running");
   assert.notEqual(c.State.Pid, first);
-  await eventually(async () => (await sb.ok(["logs", "svc"])) === "started\nstarted\n");
+  await waitFor(async () => (await sb.ok(["logs", "svc"])) === "started\nstarted\n", {
+    what: "the second start in the log",
+  });
   await sb.ok(["rm", "-f", "svc"]);
 });
 
@@ -56,14 +71,13 @@ Deno.test(
       "-c",
       "echo run; exit 3",
     ]);
-    await eventually(
-      async () => (await sb.ok(["logs", "flaky"])) === "run\nrun\nrun\n",
-      10_000,
-      "three runs",
-    );
-    await eventually(async () => (await inspect("flaky")).State.Status === "exited", 5000);
-    await new Promise((r) => setTimeout(r, 1000));
+    await waitFor(async () => (await sb.ok(["logs", "flaky"])) === "run\nrun\nrun\n", {
+      what: "three runs",
+    });
+    // The shim is what restarts the container: once it has gone, no run can follow.
+    await shimGone("flaky");
     assert.equal(await sb.ok(["logs", "flaky"]), "run\nrun\nrun\n", "no fourth run");
+    assert.equal((await inspect("flaky")).State.Status, "exited");
     assert.equal((await inspect("flaky")).State.ExitCode, 3);
     await sb.ok(["rm", "flaky"]);
   },
@@ -82,14 +96,12 @@ Deno.test({ name: "--restart always restarts until stopped; stop wins", ...asRoo
     "-c",
     "echo up; sleep 0.1",
   ]);
-  await eventually(
-    async () => (await sb.ok(["logs", "phoenix"])).split("\n").length > 3,
-    10_000,
-    "restarts",
-  );
+  await waitFor(async () => (await sb.ok(["logs", "phoenix"])).split("\n").length > 3, {
+    what: "restarts",
+  });
   await sb.ok(["stop", "phoenix"]);
   const lines = (await sb.ok(["logs", "phoenix"])).length;
-  await new Promise((r) => setTimeout(r, 1500));
+  await shimGone("phoenix");
   assert.equal((await sb.ok(["logs", "phoenix"])).length, lines, "no restart after stop");
   assert.equal((await inspect("phoenix")).State.Status, "exited");
   const conflict = await sb.run(["run", "--rm", "-d", "--restart", "always", "busybox", "true"]);
