@@ -101,32 +101,34 @@ Deno.test(
   }),
 );
 
-Deno.test("StateStore writes atomically and durably: fsync, rename, fsync of the directory", async () => {
+Deno.test("StateStore writes atomically and durably: fsync, rename, fsync of the directory", () => {
   const dir = Deno.makeTempDirSync({ prefix: "m-docker-test-store-" });
   const steps: string[] = [];
-  let s: StateStore;
-  const file = () => `${s.containerStateDir(idA)}/state.json`;
-  const exitCode = () => JSON.parse(Deno.readTextFileSync(file())).exitCode;
+  const containerDir = `${dir}/${idA}`;
+  const exitCode = () => JSON.parse(Deno.readTextFileSync(`${containerDir}/state.json`)).exitCode;
   // At each fsync, what a reader would see then: the old file until the rename, whole.
   const sync = (f: Deno.FsFile, path: string) => {
     f.syncSync();
-    if (!path.startsWith(s.containerStateDir(idA)) || path.includes(".new-")) return;
-    if (path.endsWith("state.json.tmp-" + Deno.pid)) {
+    if (path.endsWith(`/${idA}/.state.json.tmp-${Deno.pid}`)) {
       steps.push(`file: temp has ${JSON.parse(Deno.readTextFileSync(path)).exitCode}`);
       steps.push(`file: target has ${exitCode()}`);
-    } else if (path === s.containerStateDir(idA)) {
+    } else if (path === containerDir) {
       steps.push(`dir: target has ${exitCode()}`);
       steps.push(`dir: entries ${names(path).join(",")}`);
-    } else steps.push(`other ${path}`);
+    } else steps.push(`create: ${path.slice(dir.length + 1).replace(idA, "ID")}`);
   };
-  s = new StateStore(dir, sync);
+  const s = new StateStore(dir, sync);
   try {
     s.create(sample(idA, "x")).release();
     s.update(idA, (st) => {
       st.exitCode = 7;
     });
-    await Promise.resolve();
     assert.deepEqual(steps, [
+      // create: both files and the new directory are synced before its rename, then the root.
+      `create: .new-ID/.resources.json.tmp-${Deno.pid}`,
+      `create: .new-ID/.state.json.tmp-${Deno.pid}`,
+      "create: .new-ID",
+      "create: ",
       "file: temp has 7",
       "file: target has undefined",
       "dir: target has 7",
