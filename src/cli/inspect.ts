@@ -6,9 +6,10 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { observe } from "../container/observe.ts";
+import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 import type { ContainerState } from "../state/types.ts";
+import { type DeadContainer, isDead } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
 import { action, type CliContext, reportError } from "./context.ts";
 
@@ -88,6 +89,38 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
   };
 }
 
+/**
+ * Docker's inspect document for a dead container: what is known without its state (ID,
+ * name, creation time, what it owns) and, in State.Error, why it is dead.
+ */
+export function inspectDeadDocument(c: DeadContainer): Record<string, unknown> {
+  return {
+    Id: c.id,
+    Created: c.createdAt,
+    State: {
+      Status: "dead",
+      Running: false,
+      Paused: false,
+      Restarting: false,
+      OOMKilled: false,
+      Dead: true,
+      Pid: 0,
+      ExitCode: 0,
+      Error: c.error,
+      StartedAt: ZERO_TIME,
+      FinishedAt: ZERO_TIME,
+    },
+    Name: c.name === "" ? "" : `/${c.name}`,
+    LogPath: c.resources?.logPath ?? "",
+    GraphDriver: c.resources
+      ? { Name: "overlay", Data: { MergedDir: c.resources.mountPoint } }
+      : undefined,
+    Cgroup: c.resources
+      ? { Layout: c.resources.cgroup.layout, Paths: c.resources.cgroup.paths }
+      : undefined,
+  };
+}
+
 /** The `inspect` command. */
 export const inspectCommand = buildCommand<Record<never, never>, string[], CliContext>({
   func: action(async function (this: CliContext, _flags: Record<never, never>, ...refs: string[]) {
@@ -96,7 +129,8 @@ export const inspectCommand = buildCommand<Record<never, never>, string[], CliCo
     let status = 0;
     for (const ref of refs) {
       try {
-        docs.push(inspectDocument(observe(store, store.resolve(ref))));
+        const c = store.resolveEntry(ref);
+        docs.push(isDead(c) ? inspectDeadDocument(c) : inspectDocument(reconcile(store, c)));
       } catch (e) {
         status = reportError(this, e);
       }

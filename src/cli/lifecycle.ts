@@ -7,12 +7,13 @@
 
 import { buildCommand } from "@stricli/core";
 import { SIGNALS } from "../../ffi/libc.ts";
-import { observe } from "../container/observe.ts";
+import { reconcile } from "../container/reconcile.ts";
 import { removeContainer } from "../container/remove.ts";
 import { signalContainer, stopContainer, waitForExit } from "../container/signal.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { parseSignal } from "./signals.ts";
+import { isDead } from "../state/store.ts";
 
 /**
  * Runs `fn` for each reference, printing the ones that succeeded; errors are reported and
@@ -55,7 +56,7 @@ export const killCommand = buildCommand<{ signal?: number }, string[], CliContex
   func: action(async function (this: CliContext, flags: { signal?: number }, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, (ref) => {
-      signalContainer(store, observe(store, store.resolve(ref)), flags.signal ?? SIGNALS.SIGKILL);
+      signalContainer(store, reconcile(store, store.resolve(ref)), flags.signal ?? SIGNALS.SIGKILL);
       return Promise.resolve();
     });
   }),
@@ -74,7 +75,8 @@ export const rmCommand = buildCommand<{ force?: boolean }, string[], CliContext>
   func: action(async function (this: CliContext, flags: { force?: boolean }, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, async (ref) => {
-      await removeContainer(store, observe(store, store.resolve(ref)), flags.force ?? false);
+      const c = store.resolveEntry(ref); // a dead container can be removed too
+      await removeContainer(store, isDead(c) ? c : reconcile(store, c), flags.force ?? false);
     });
   }),
   parameters: {

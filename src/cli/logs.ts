@@ -7,7 +7,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { type LogEntry, parseLogLines } from "../container/logs.ts";
-import { isRunning, observe } from "../container/observe.ts";
+import { isRunning, reconcile } from "../container/reconcile.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { action, type CliContext } from "./context.ts";
 
@@ -67,7 +67,7 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
     if (!flags.follow) return 0;
     for (;;) {
       const current = store.read(state.id);
-      const running = current !== null && isRunning(observe(store, current));
+      const running = current !== null && isRunning(reconcile(store, current));
       (await readAvailable()).forEach(out);
       if (!running) {
         (await readAvailable()).forEach(out);

@@ -5,8 +5,8 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { observe } from "../container/observe.ts";
-import type { ContainerState } from "../state/types.ts";
+import { reconcile } from "../container/reconcile.ts";
+import { type ContainerEntry, isDead } from "../state/store.ts";
 import { createdAgo, statusText } from "../util/humanize.ts";
 import { formatCommand, formatTable, truncateId } from "../util/table.ts";
 import { UsageError } from "../util/errors.ts";
@@ -19,7 +19,8 @@ interface PsFlags {
   format?: string;
 }
 
-function statusOf(c: ContainerState, now: number): string {
+function statusOf(c: ContainerEntry, now: number): string {
+  if (isDead(c)) return "Dead";
   return statusText({
     status: c.status,
     startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
@@ -34,10 +35,14 @@ async function ps(this: CliContext, flags: PsFlags) {
   }
   const store = this.engine.containers;
   const now = Date.now();
-  const containers = store.list().map((c) => observe(store, c))
+  // Dead containers (unusable state) are listed with -a, so that they can be seen and removed.
+  const containers = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
     .filter((c) => flags.all || c.status === "running")
     .reverse(); // newest first, as Docker
-  const id = (c: ContainerState) => flags.noTrunc ? c.id : truncateId(c.id);
+  const id = (c: ContainerEntry) => flags.noTrunc ? c.id : truncateId(c.id);
+  const image = (c: ContainerEntry) => isDead(c) ? "" : c.spec.image;
+  const command = (c: ContainerEntry) =>
+    isDead(c) ? "" : formatCommand(c.spec.args, flags.noTrunc ?? false);
   if (flags.quiet) {
     for (const c of containers) println(this, id(c));
     return 0;
@@ -47,10 +52,10 @@ async function ps(this: CliContext, flags: PsFlags) {
       println(
         this,
         JSON.stringify({
-          Command: formatCommand(c.spec.args, flags.noTrunc ?? false),
+          Command: command(c),
           CreatedAt: c.createdAt,
           ID: id(c),
-          Image: c.spec.image,
+          Image: image(c),
           Names: c.name,
           Ports: "",
           RunningFor: createdAgo(now - Date.parse(c.createdAt)),
@@ -63,8 +68,8 @@ async function ps(this: CliContext, flags: PsFlags) {
   }
   const rows = containers.map((c) => [
     id(c),
-    c.spec.image,
-    formatCommand(c.spec.args, flags.noTrunc ?? false),
+    image(c),
+    command(c),
     createdAgo(now - Date.parse(c.createdAt)),
     statusOf(c, now),
     "",

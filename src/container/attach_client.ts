@@ -15,7 +15,7 @@ import {
   encodeResize,
   FRAME,
 } from "./attach_protocol.ts";
-import { isRunning, observe } from "./observe.ts";
+import { isRunning, reconcile } from "./reconcile.ts";
 import { waitForExit } from "./signal.ts";
 
 /** How an attach session ended. */
@@ -27,7 +27,7 @@ export async function attachToContainer(
   state: ContainerState,
   opts: { detachKeys: Uint8Array; stdin: boolean },
 ): Promise<AttachOutcome> {
-  if (!isRunning(observe(store, state))) {
+  if (!isRunning(reconcile(store, state))) {
     throw new ExitCodeError("You cannot attach to a stopped container, start it first", 125);
   }
   let conn: Deno.UnixConn;

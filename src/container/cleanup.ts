@@ -1,18 +1,70 @@
 /**
- * Removing what a container owns on the host: its cgroup, its directory (rw layer, /etc
- * files, log), its attach socket and its state. Used by every path that ends a container,
- * including the shim's, so it imports only what cleaning needs.
+ * Removing what a container owns on the host: its cgroup, its overlay mount (if one is
+ * left in this mount namespace), its directory (rw layer, /etc files, log), its attach
+ * socket and its state. Used by every path that ends a container, including the shim's, so
+ * it imports only what cleaning needs.
  *
  * @module
  */
 
+import { umount } from "../../ffi/libc.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
-import type { StateStore } from "../state/store.ts";
+import { type DeadContainer, isDead, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
 
-/** Removes a container's cgroup, directories and state: the last step of every removal. */
+/** What a container owns besides its state directory. */
+interface Owned {
+  id: string;
+  containerDir?: string;
+  mountPoint?: string;
+  cgroup?: ContainerState["cgroup"];
+}
+
+/**
+ * Removes a container's cgroup, directories and state: the last step of every removal.
+ * Call holding the container's lock.
+ */
 export function removeContainerFiles(store: StateStore, state: ContainerState): void {
+  removeOwned(store, {
+    id: state.id,
+    containerDir: state.containerDir,
+    mountPoint: state.rootfs.mountPoint,
+    cgroup: state.cgroup,
+  });
+}
+
+/**
+ * Removes a dead container and what its resources record says it owned (a dead container
+ * without a record was killed before it made anything but its state directory). Call
+ * holding the container's lock.
+ */
+export function removeDeadContainerFiles(store: StateStore, dead: DeadContainer): void {
+  const r = dead.resources;
+  removeOwned(store, {
+    id: dead.id,
+    containerDir: r?.containerDir,
+    mountPoint: r?.mountPoint,
+    cgroup: r?.cgroup,
+  });
+}
+
+/**
+ * Removes a container and everything it owns, as it is now: its state is read under its
+ * lock, so that what a concurrent command recorded (a cgroup made again by `start`, say)
+ * goes too. A dead container goes the same way. False when it was already gone.
+ */
+export function destroyContainer(store: StateStore, id: string): boolean {
+  return store.withLock(id, () => {
+    const entry = store.readEntry(id, { locked: true });
+    if (!entry) return false;
+    if (isDead(entry)) removeDeadContainerFiles(store, entry);
+    else removeContainerFiles(store, entry);
+    return true;
+  }) ?? false;
+}
+
+function removeOwned(store: StateStore, owned: Owned): void {
   const errors: string[] = [];
   const attempt = (what: string, fn: () => void) => {
     try {
@@ -21,18 +73,33 @@ export function removeContainerFiles(store: StateStore, state: ContainerState): 
       if (!(e instanceof Deno.errors.NotFound)) errors.push(`${what}: ${(e as Error).message}`);
     }
   };
-  attempt("cgroup", () => destroyCgroup(state));
-  attempt("container directory", () => Deno.removeSync(state.containerDir, { recursive: true }));
-  // The shim removes its attach socket when it ends; after a kill -9 this is the place.
-  attempt("attach socket", () => Deno.removeSync(attachSocketPath(store.dir, state.id)));
-  if (errors.length > 0) {
-    throw new Error(`removing container ${state.id}: ${errors.join("; ")}`);
+  if (owned.cgroup) attempt("cgroup", () => destroyCgroup(owned.cgroup!));
+  if (owned.mountPoint) attempt("overlay mount", () => unmountIfMounted(owned.mountPoint!));
+  if (owned.containerDir) {
+    attempt("container directory", () => Deno.removeSync(owned.containerDir!, { recursive: true }));
   }
-  store.remove(state.id);
+  // The shim removes its attach socket when it ends; after a kill -9 this is the place.
+  attempt("attach socket", () => Deno.removeSync(attachSocketPath(store.dir, owned.id)));
+  if (errors.length > 0) {
+    throw new Error(`removing container ${owned.id}: ${errors.join("; ")}`);
+  }
+  store.remove(owned.id);
 }
 
 /** Kills whatever is left in a container's cgroup and removes it. */
-export function destroyCgroup(state: ContainerState): void {
-  if (Object.keys(state.cgroup.paths).length === 0) return;
-  openCgroupManager(state.cgroup.layout, state.cgroup.paths).destroy();
+export function destroyCgroup(cgroup: ContainerState["cgroup"]): void {
+  if (Object.keys(cgroup.paths).length === 0) return;
+  openCgroupManager(cgroup.layout, cgroup.paths).destroy();
+}
+
+/**
+ * The overlay is mounted inside the container's own mount namespace and goes with it; one
+ * visible here (a runtime that mounted it from outside, or a crash in between) is detached.
+ */
+function unmountIfMounted(mountPoint: string): void {
+  const mounted = Deno.readTextFileSync("/proc/self/mountinfo").split("\n").some((line) =>
+    line.split(" ")[4]?.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8))) ===
+      mountPoint
+  );
+  if (mounted) umount(mountPoint, true);
 }

@@ -10,7 +10,7 @@ import { newCgroupManager } from "../cgroups/manager.ts";
 import type { ImageRecord, ImageStore } from "../image/store.ts";
 import { containerDir, etcFiles, type Roots } from "../state/roots.ts";
 import type { StateStore } from "../state/store.ts";
-import type { ContainerState } from "../state/types.ts";
+import { type ContainerState, STATE_VERSION } from "../state/types.ts";
 import { newContainerId, randomContainerName } from "../util/names.ts";
 import { UsageError } from "../util/errors.ts";
 import { type RunRequest, validateRunRequest } from "../config/run_request.ts";
@@ -117,7 +117,11 @@ export function createContainer(
     }
   }
   const dir = containerDir(roots, id);
+  // Only computes paths (a bad parent throws here, before anything exists): they go in the
+  // first record, so that whatever is made after can be found and removed.
+  const cgroup = newCgroupManager({ id, parent: spec.cgroupParent });
   const state: ContainerState = {
+    version: STATE_VERSION,
     id,
     name: "",
     spec,
@@ -131,11 +135,13 @@ export function createContainer(
     },
     containerDir: dir,
     logPath: `${dir}/${id}-json.log`,
-    cgroup: { layout: "v1", paths: {} },
+    cgroup: { layout: cgroup.layout, paths: cgroup.paths },
   };
-  // Claim the name under the store lock so two concurrent runs cannot both take it.
-  store.withLock(null, () => {
-    const all = store.list();
+  // Claim the name under the store lock so two concurrent runs cannot both take it. The
+  // container's own lock is held until it is complete, so that an `rm` racing this create
+  // waits and then removes all of it.
+  const lock = store.withLock(null, () => {
+    const all = store.entries();
     if (request.name) {
       const holder = all.find((c) => c.name === request.name);
       if (holder) throw new NameConflictError(request.name, holder.id);
@@ -144,7 +150,7 @@ export function createContainer(
       const taken = new Set(all.map((c) => c.name));
       do state.name = randomContainerName(); while (taken.has(state.name));
     }
-    store.write(state);
+    return store.create(state);
   });
   try {
     for (const d of [state.rootfs.upperDir, state.rootfs.workDir, state.rootfs.mountPoint]) {
@@ -152,15 +158,14 @@ export function createContainer(
     }
     writeEtcFiles(dir, spec.hostname);
     prepareEtcMountpoints(state.rootfs);
-    const cgroup = newCgroupManager({ id, parent: spec.cgroupParent });
-    state.cgroup = { layout: cgroup.layout, paths: cgroup.paths };
-    store.write(state); // record the paths first, so a crash during create can be cleaned up
     cgroup.create(spec.limits);
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
     return state;
   } catch (e) {
     removeContainerFiles(store, state);
     throw e;
+  } finally {
+    lock.release();
   }
 }
 

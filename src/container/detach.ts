@@ -13,7 +13,7 @@ import { envList } from "../config/env.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { removeContainerFiles } from "./cleanup.ts";
+import { destroyContainer } from "./cleanup.ts";
 import { ContainerStartError } from "./start.ts";
 
 /** What the shim tells the CLI over its socket: `{ok: true}` or the start error. */
@@ -88,8 +88,7 @@ export function startDetached(
     report = JSON.parse(text);
   } catch {
     // The shim died before it could report: clean up what it may have left.
-    const current = store.read(state.id);
-    if (current) removeContainerFiles(store, current);
+    destroyContainer(store, state.id);
     return Promise.reject(
       new ContainerStartError("the container's shim exited before the container started", 125),
     );

@@ -20,7 +20,7 @@ import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { mergeEnv } from "../config/env.ts";
-import { isRunning } from "./observe.ts";
+import { isRunning } from "./reconcile.ts";
 import { callerConsoleSize } from "./start.ts";
 
 /** What to run, as the user asked. */

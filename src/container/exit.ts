@@ -8,9 +8,9 @@
 
 import { openCgroupManager } from "../cgroups/manager.ts";
 import type { WaitResult } from "../../ffi/libc.ts";
-import type { StateStore } from "../state/store.ts";
+import { DeadContainerError, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { destroyCgroup, removeContainerFiles } from "./cleanup.ts";
+import { destroyCgroup, destroyContainer } from "./cleanup.ts";
 
 function oomKilled(state: ContainerState): boolean {
   if (Object.keys(state.cgroup.paths).length === 0) return false;
@@ -30,33 +30,37 @@ export function recordExit(
   id: string,
   result: WaitResult,
 ): ContainerState | null {
-  const state = store.withLock(id, () => {
-    const s = store.read(id);
-    if (!s) return null;
-    s.oomKilled = oomKilled(s);
-    // The cgroup goes before the exit is written: whoever sees "exited" (a `start` racing a
-    // `stop`, say) may create it again, and must not have it removed from under it.
-    if (!s.spec.autoRemove) {
-      try {
-        destroyCgroup(s);
-      } catch {
-        // rm retries; the exit itself is recorded.
+  let state: ContainerState | null;
+  try {
+    // Only the fields the exit decides: a concurrent `stop`'s stopRequested stays.
+    state = store.update(id, (s) => {
+      s.oomKilled = oomKilled(s);
+      // The cgroup goes before the exit is written: whoever sees "exited" (a `start` racing
+      // a `stop`, say) may create it again, and must not have it removed from under it.
+      if (!s.spec.autoRemove) {
+        try {
+          destroyCgroup(s.cgroup);
+        } catch {
+          // rm retries; the exit itself is recorded.
+        }
       }
-    }
-    s.status = "exited";
-    s.exitCode = result.exitCode;
-    s.finishedAt = new Date().toISOString();
-    delete s.pid;
-    delete s.pidStartTime;
-    delete s.monitorPid;
-    delete s.monitorStartTime;
-    store.write(s);
-    return s;
-  });
+      s.status = "exited";
+      s.exitCode = result.exitCode;
+      s.finishedAt = new Date().toISOString();
+      delete s.pid;
+      delete s.pidStartTime;
+      delete s.monitorPid;
+      delete s.monitorStartTime;
+    });
+  } catch (e) {
+    // Its state became unusable while it ran: `ps -a` shows it dead, `rm -f` removes it.
+    if (e instanceof DeadContainerError) return null;
+    throw e;
+  }
   if (!state) return null;
   if (state.spec.autoRemove) {
     store.writeTombstone(id, result.exitCode);
-    store.withLock(id, () => removeContainerFiles(store, state));
+    destroyContainer(store, id);
     return null;
   }
   return state;

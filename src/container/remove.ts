@@ -7,19 +7,25 @@
 
 import { kill } from "../../ffi/libc.ts";
 import { isProcessAlive } from "../state/proc.ts";
-import type { StateStore } from "../state/store.ts";
-import type { ContainerState } from "../state/types.ts";
+import { type ContainerEntry, isDead, type StateStore } from "../state/store.ts";
 import { UsageError } from "../util/errors.ts";
-import { removeContainerFiles } from "./cleanup.ts";
-import { isRunning } from "./observe.ts";
+import { destroyContainer } from "./cleanup.ts";
+import { isRunning } from "./reconcile.ts";
 import { markStopRequested } from "./restart.ts";
 
-/** Removes a container; `force` kills a running one first. */
+/**
+ * Removes a container; `force` kills a running one first. A dead container is removed
+ * with what its resources record names (its cgroup's processes die with the cgroup).
+ */
 export async function removeContainer(
   store: StateStore,
-  state: ContainerState,
+  state: ContainerEntry,
   force: boolean,
 ): Promise<void> {
+  if (isDead(state)) {
+    destroyContainer(store, state.id);
+    return;
+  }
   if (isRunning(state) && !force) {
     throw new UsageError(
       `You cannot remove a running container ${state.id}. ` +
@@ -35,8 +41,5 @@ export async function removeContainer(
       await new Promise((r) => setTimeout(r, 5));
     }
   }
-  store.withLock(state.id, () => {
-    const current = store.read(state.id) ?? state;
-    removeContainerFiles(store, current);
-  });
+  destroyContainer(store, state.id);
 }

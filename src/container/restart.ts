@@ -10,7 +10,7 @@ import { openCgroupManager } from "../cgroups/manager.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { isRunning, observe } from "./observe.ts";
+import { isRunning, reconcile } from "./reconcile.ts";
 
 /**
  * Makes an exited (or created) container startable again: by hand (`start`), or `byPolicy`
@@ -24,13 +24,14 @@ export function prepareStart(
   opts: { restartCount?: number; byPolicy?: boolean } = {},
 ): ContainerState | null {
   const current = store.read(id);
-  if (!current || isRunning(observe(store, current))) return null;
-  return store.withLock(id, () => {
-    const s = store.read(id);
-    if (!s) return null;
-    if (s.status === "running" && isRunning(s)) return null;
-    // The restart policy stands down once the user has stopped the container.
-    if (opts.byPolicy && s.stopRequested) return null;
+  if (!current || isRunning(reconcile(store, current))) return null;
+  let refused = false;
+  const started = store.update(id, (s) => {
+    // Already running; or the restart policy stands down once the user stopped it.
+    if ((s.status === "running" && isRunning(s)) || (opts.byPolicy && s.stopRequested)) {
+      refused = true;
+      return false;
+    }
     if (Object.keys(s.cgroup.paths).length === 0) {
       throw new ExitCodeError(`container ${id} has no cgroup record and cannot be started`, 125);
     }
@@ -44,18 +45,14 @@ export function prepareStart(
     s.stopRequested = false;
     // A start by hand begins a new count, as in Docker.
     s.restartCount = opts.byPolicy ? opts.restartCount ?? 0 : 0;
-    store.write(s);
-    return s;
   });
+  return refused ? null : started;
 }
 
 /** Records that the user stopped the container, so that its restart policy stands down. */
 export function markStopRequested(store: StateStore, id: string): void {
-  store.withLock(id, () => {
-    const s = store.read(id);
-    if (s && !s.stopRequested) {
-      s.stopRequested = true;
-      store.write(s);
-    }
+  store.update(id, (s) => {
+    if (s.stopRequested) return false;
+    s.stopRequested = true;
   });
 }

@@ -9,7 +9,7 @@ import { kill } from "../../ffi/libc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
-import { hasMonitor, isRunning, observe } from "./observe.ts";
+import { hasMonitor, isRunning, reconcile } from "./reconcile.ts";
 import { recordExit } from "./exit.ts";
 import { markStopRequested } from "./restart.ts";
 
@@ -39,7 +39,7 @@ export async function waitForExit(store: StateStore, id: string, ms: number): Pr
     if (!isRunning(s)) {
       // Dead, but its monitor may still be recording the exit.
       if (!hasMonitor(s)) {
-        observe(store, s);
+        reconcile(store, s);
         return true;
       }
     }
@@ -60,7 +60,7 @@ export async function stopContainer(
   // Even when it is not running: it may be between two runs of its restart policy.
   markStopRequested(store, state.id);
   if (!isRunning(state)) {
-    observe(store, state);
+    reconcile(store, state);
     return;
   }
   kill(state.pid!, state.spec.stopSignal);

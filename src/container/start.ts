@@ -168,14 +168,13 @@ export async function startContainer(
 ): Promise<StartedContainer> {
   const { pid, socket } = init;
   try {
-    store.withLock(state.id, () => {
-      state.pid = pid;
-      // Init keeps its process (and start time) when it execs the command: record it now,
-      // so a container whose CLI dies mid-start can still be recognised.
-      state.pidStartTime = processStartTime(pid) ?? undefined;
-      state.monitorPid = Deno.pid;
-      state.monitorStartTime = processStartTime(Deno.pid) ?? undefined;
-      store.write(state);
+    // Init keeps its process (and start time) when it execs the command: record it now,
+    // so a container whose CLI dies mid-start can still be recognised.
+    record(store, state, {
+      pid,
+      pidStartTime: processStartTime(pid) ?? undefined,
+      monitorPid: Deno.pid,
+      monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     // Init says it has booted before it joins the cgroup, so that the runtime's own start-up
@@ -196,11 +195,10 @@ export async function startContainer(
       if (ttyMaster !== undefined) close(ttyMaster);
       throw failure(pid, rest);
     }
-    store.withLock(state.id, () => {
-      state.status = "running";
-      state.pidStartTime = processStartTime(pid) ?? undefined;
-      state.startedAt = new Date().toISOString();
-      store.write(state);
+    record(store, state, {
+      status: "running",
+      pidStartTime: processStartTime(pid) ?? undefined,
+      startedAt: new Date().toISOString(),
     });
     debug("start", () => `${state.id}: init ${pid} exec'd ${JSON.stringify(state.spec.args)}`);
     return { pid, ttyMaster };
@@ -214,6 +212,18 @@ export async function startContainer(
     throw e;
   } finally {
     close(socket);
+  }
+}
+
+/**
+ * Records what starting decided, and only that, on the state as it is now (a concurrent
+ * `stop`'s stopRequested stays), and in the caller's copy. A container removed meanwhile
+ * (`rm -f`) fails the start.
+ */
+function record(store: StateStore, state: ContainerState, fields: Partial<ContainerState>) {
+  Object.assign(state, fields);
+  if (!store.update(state.id, (s) => void Object.assign(s, fields))) {
+    throw new Error(`container ${state.id} was removed while it was starting`);
   }
 }
 

@@ -8,7 +8,7 @@
 import { openCgroupManager } from "../cgroups/manager.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { isRunning } from "./observe.ts";
+import { isRunning } from "./reconcile.ts";
 
 /** One process of a container. */
 export interface ContainerProcess {

@@ -5,6 +5,8 @@
  * @module
  */
 
+import { writeFileAtomic } from "../util/atomic_file.ts";
+
 /** The credentials file under a root. */
 export function credentialsPath(root: string): string {
   return `${root}/auth.json`;
@@ -20,10 +22,8 @@ function readAll(root: string): Record<string, string> {
 
 function writeAll(root: string, all: Record<string, string>): void {
   Deno.mkdirSync(root, { recursive: true });
-  const tmp = `${credentialsPath(root)}.tmp-${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, JSON.stringify(all, null, 2), { mode: 0o600 });
-  Deno.chmodSync(tmp, 0o600); // the umask may have widened it
-  Deno.renameSync(tmp, credentialsPath(root));
+  // Readable by root only, whatever the umask.
+  writeFileAtomic(credentialsPath(root), JSON.stringify(all, null, 2), { mode: 0o600 });
 }
 
 /** Stores `user:password` for `registry`. */

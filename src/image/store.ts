@@ -13,6 +13,7 @@
  * @module
  */
 
+import { writeFileAtomic } from "../util/atomic_file.ts";
 import { familiarName, parseReference } from "./reference.ts";
 
 /** The parts of an OCI image config that `run` applies. */
@@ -159,7 +160,7 @@ export class ImageStore {
   /** Records an image and points `reference` at it. */
   addImage(image: ImageRecord, reference?: string): void {
     Deno.mkdirSync(`${this.dir}/images`, { recursive: true });
-    atomicWrite(`${this.dir}/images/${hex(image.id)}.json`, JSON.stringify(image));
+    writeFileAtomic(`${this.dir}/images/${hex(image.id)}.json`, JSON.stringify(image));
     if (reference) this.tag(image.id, reference);
   }
 
@@ -188,7 +189,7 @@ export class ImageStore {
     lock.lockSync(true);
     const repos = this.references();
     edit(repos);
-    atomicWrite(`${this.dir}/repositories.json`, JSON.stringify(repos, null, 2));
+    writeFileAtomic(`${this.dir}/repositories.json`, JSON.stringify(repos, null, 2));
   }
 
   /** Deletes an image record and every reference to it (its layers stay: see `pruneLayers`). */
@@ -297,13 +298,6 @@ export function directorySize(dir: string): number {
     else if (e.isFile) total += Deno.lstatSync(p).size;
   }
   return total;
-}
-
-/** Writes a file so that readers see either the old or the new content. */
-export function atomicWrite(path: string, content: string): void {
-  const tmp = `${path}.tmp-${Deno.pid}`;
-  Deno.writeTextFileSync(tmp, content);
-  Deno.renameSync(tmp, path);
 }
 
 /** sha256 of bytes, as `sha256:<hex>`. */

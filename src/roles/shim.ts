@@ -11,7 +11,7 @@
 import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
 import { attachSocketPath } from "../container/attach_protocol.ts";
 import { AttachServer } from "../container/attach_server.ts";
-import { removeContainerFiles } from "../container/cleanup.ts";
+import { destroyContainer } from "../container/cleanup.ts";
 import { recordExit } from "../container/exit.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
@@ -109,7 +109,7 @@ export async function runShim(args: string[]): Promise<never> {
   } catch (e) {
     const exitCode = e instanceof ContainerStartError ? e.exitCode : 125;
     try {
-      store.withLock(id, () => removeContainerFiles(store, store.read(id) ?? state));
+      destroyContainer(store, id);
     } catch {
       // rm -f can still clean up; the error below is what the user needs.
     }
@@ -151,10 +151,13 @@ export async function runShim(args: string[]): Promise<never> {
     try {
       started = await startContainer(store, again, io.init);
     } catch (e) {
-      store.withLock(id, () => {
-        const s = store.read(id);
-        if (s) store.write({ ...s, status: "exited", error: (e as Error).message, exitCode: 128 });
-      });
+      try {
+        store.update(id, (s) => {
+          Object.assign(s, { status: "exited", error: (e as Error).message, exitCode: 128 });
+        });
+      } catch {
+        // Its state is unusable: `ps -a` shows it dead and `rm -f` removes it.
+      }
       break;
     }
   }

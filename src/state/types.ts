@@ -13,8 +13,13 @@ import type { RootfsLayout } from "../config/init.ts";
 /** The life of a container: created, running, exited (Docker's words). */
 export type ContainerStatus = "created" | "running" | "exited";
 
+/** The shape of `state.json` this code writes and reads; a file with another is dead. */
+export const STATE_VERSION = 1;
+
 /** Everything m-docker records about one container. */
 export interface ContainerState {
+  /** `STATE_VERSION` of the code that wrote it. */
+  version: number;
   id: string;
   name: string;
   spec: ContainerSpec;

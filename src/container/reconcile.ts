@@ -1,7 +1,8 @@
 /**
- * Reconciling recorded state with the host: a container recorded as running whose process
- * is gone, and whose monitor is gone too (kill -9 of the shim or the CLI), is reported and
- * recorded as exited with code 255, since nobody saw its real exit status.
+ * Reconciling recorded state with the host, and writing the correction: a container
+ * recorded as running whose process is gone, and whose monitor is gone too (kill -9 of the
+ * shim or the CLI), is reported and recorded as exited with code 255, since nobody saw its
+ * real exit status.
  *
  * @module
  */
@@ -34,38 +35,34 @@ function isStillInit(pid: number): boolean {
 }
 
 /**
- * The truth about a container now, when the process that should have recorded it died:
- * a command that started unrecorded is running; a container whose process is gone is
- * exited. Persists the correction, so every later command agrees.
+ * Corrects a container's recorded state from the host's facts, when the process that
+ * should have recorded them died: a command that started unrecorded is recorded running; a
+ * container whose process is gone is recorded exited. Writes the correction (under the
+ * container's lock, on its state as it is then), so every later command agrees, and
+ * returns the state as it now stands.
  */
-export function observe(store: StateStore, state: ContainerState): ContainerState {
+export function reconcile(store: StateStore, state: ContainerState): ContainerState {
   // The CLI or shim died between init's exec and recording it: the command runs.
   const startedUnrecorded = (s: ContainerState) =>
     s.status === "created" && s.pid !== undefined && !hasMonitor(s) &&
     isProcessAlive(s.pid, s.pidStartTime) && !isStillInit(s.pid);
   if (startedUnrecorded(state)) {
-    state = store.withLock(state.id, () => {
-      const s = store.read(state.id);
-      if (!s || !startedUnrecorded(s)) return s ?? state;
+    state = store.update(state.id, (s) => {
+      if (!startedUnrecorded(s)) return false;
       s.status = "running";
       s.startedAt ??= new Date().toISOString();
-      store.write(s);
-      return s;
-    });
+    }) ?? state;
   }
   const unobserved = (s: ContainerState) =>
     (s.status === "running" || (s.status === "created" && s.pid !== undefined)) &&
     !isProcessAlive(s.pid, s.pidStartTime) && !hasMonitor(s);
   if (!unobserved(state)) return state;
-  return store.withLock(state.id, () => {
-    const s = store.read(state.id);
-    if (!s || !unobserved(s)) return s ?? state;
+  return store.update(state.id, (s) => {
+    if (!unobserved(s)) return false;
     s.status = "exited";
     s.exitCode ??= UNKNOWN_EXIT_CODE;
     s.finishedAt ??= new Date().toISOString();
     delete s.pid;
     delete s.pidStartTime;
-    store.write(s);
-    return s;
-  });
+  }) ?? state;
 }
