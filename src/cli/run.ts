@@ -7,7 +7,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { createContainer } from "../container/create.ts";
-import { removeContainerFiles } from "../container/cleanup.ts";
+import { destroyContainer } from "../container/cleanup.ts";
 import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
@@ -226,8 +226,7 @@ async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promi
   try {
     return await fn();
   } catch (e) {
-    const current = store.read(id);
-    if (current) store.withLock(id, () => removeContainerFiles(store, current));
+    destroyContainer(store, id);
     throw e;
   }
 }

@@ -27,7 +27,7 @@ async function startInBackground(engine: Engine, ref: string): Promise<void> {
   const shim = spawnShim(store, found.spec.tty);
   let state;
   try {
-    state = prepareStart(store, found.id);
+    state = prepareStart(store, found.id, shim.pid);
   } catch (e) {
     abandonShim(shim);
     throw e;
@@ -57,7 +57,7 @@ export const startCommand = buildCommand<
     const found = reconcile(store, store.resolve(names[0]));
     const interactive = flags.interactive ?? false;
     const init = spawnInit(foregroundStdio({ tty: found.spec.tty, interactive }));
-    const state = prepareStart(store, found.id);
+    const state = prepareStart(store, found.id, Deno.pid);
     if (!state) throw new UsageError(`container ${found.name} is already running`);
     return await runForeground(
       store,

@@ -16,6 +16,7 @@ import { UsageError } from "../util/errors.ts";
 import { type RunRequest, validateRunRequest } from "../config/run_request.ts";
 import { buildSpec, HOST_INIT_BINARY } from "./spec.ts";
 import { removeContainerFiles } from "./cleanup.ts";
+import { createMissingBindSources } from "./bind_sources.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 import { debug } from "../util/debug.ts";
 
@@ -108,14 +109,7 @@ export function createContainer(
     readImageFile: (path) => readImageFile(lowerDirs, path),
     initBinary: request.init ? hostInitBinary() : null,
   });
-  for (const m of spec.mounts) {
-    try {
-      Deno.statSync(m.source);
-    } catch {
-      // Docker creates a missing host directory for -v.
-      Deno.mkdirSync(m.source, { recursive: true });
-    }
-  }
+  createMissingBindSources(spec.mounts);
   const dir = containerDir(roots, id);
   // Only computes paths (a bad parent throws here, before anything exists): they go in the
   // first record, so that whatever is made after can be found and removed.

@@ -13,7 +13,7 @@ import { envList } from "../config/env.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { destroyContainer } from "./cleanup.ts";
+import { recordFailedStart } from "./exit.ts";
 import { ContainerStartError } from "./start.ts";
 
 /** What the shim tells the CLI over its socket: `{ok: true}` or the start error. */
@@ -69,7 +69,8 @@ function readAll(fd: number): string {
 
 /**
  * Gives the created container to the shim and waits for its report. Resolves once the
- * container runs; throws the start error otherwise (the shim has removed the container).
+ * container runs; throws the start error otherwise, with the container recorded as exited
+ * with that error (`run -d` then removes it; `start` keeps it, as Docker does).
  */
 export function startDetached(
   store: StateStore,
@@ -87,11 +88,10 @@ export function startDetached(
   try {
     report = JSON.parse(text);
   } catch {
-    // The shim died before it could report: clean up what it may have left.
-    destroyContainer(store, state.id);
-    return Promise.reject(
-      new ContainerStartError("the container's shim exited before the container started", 125),
-    );
+    // The shim died before it could report. Record that; whoever asked decides what stays.
+    const message = "the container's shim exited before the container started";
+    recordFailedStart(store, state.id, message, 125);
+    return Promise.reject(new ContainerStartError(message, 125));
   }
   if (!report.ok) return Promise.reject(new ContainerStartError(report.error, report.exitCode));
   return Promise.resolve();

@@ -65,3 +65,36 @@ export function recordExit(
   }
   return state;
 }
+
+/**
+ * Records that starting an existing container failed (its init reported an error, or its
+ * shim died first): the container stays, exited, with the error to show, as Docker keeps a
+ * container whose start failed; only the cgroup made for this start goes. `run` removes a
+ * container whose first start failed itself. A container removed meanwhile stays removed.
+ */
+export function recordFailedStart(
+  store: StateStore,
+  id: string,
+  error: string,
+  exitCode: number,
+): void {
+  try {
+    store.update(id, (s) => {
+      try {
+        destroyCgroup(s.cgroup);
+      } catch {
+        // rm retries; the failure itself is recorded.
+      }
+      s.status = "exited";
+      s.error = error;
+      s.exitCode = exitCode;
+      s.finishedAt = new Date().toISOString();
+      delete s.pid;
+      delete s.pidStartTime;
+      delete s.monitorPid;
+      delete s.monitorStartTime;
+    });
+  } catch (e) {
+    if (!(e instanceof DeadContainerError)) throw e;
+  }
+}

@@ -8,10 +8,10 @@
 import { close, setWindowSize, waitAsync, type WaitResult, writeAll } from "../../ffi/libc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { recordExit } from "./exit.ts";
+import { recordExit, recordFailedStart } from "./exit.ts";
 import type { SignalProxy } from "./signal_proxy.ts";
 import { pump, PumpCancel } from "./io.ts";
-import { type InitProcess, startContainer, type StdioPlan } from "./start.ts";
+import { ContainerStartError, type InitProcess, startContainer, type StdioPlan } from "./start.ts";
 
 /**
  * Relays the caller's terminal to the container's, raw, until the container's side closes.
@@ -134,7 +134,15 @@ export async function runForeground(
   init: InitProcess,
   signals: SignalProxy,
 ): Promise<number> {
-  const started = await startContainer(store, state, init);
+  let started;
+  try {
+    started = await startContainer(store, state, init);
+  } catch (e) {
+    // Kept as exited with the error (`start -a`); `run` removes it, as it never ran.
+    const code = e instanceof ContainerStartError ? e.exitCode : 125;
+    recordFailedStart(store, state.id, (e as Error).message, code);
+    throw e;
+  }
   const result = await attach(started, state.spec.interactive, signals);
   const recorded = recordExit(store, state.id, result);
   return recorded?.exitCode ?? result.exitCode;

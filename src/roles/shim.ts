@@ -11,8 +11,7 @@
 import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
 import { attachSocketPath } from "../container/attach_protocol.ts";
 import { AttachServer } from "../container/attach_server.ts";
-import { destroyContainer } from "../container/cleanup.ts";
-import { recordExit } from "../container/exit.ts";
+import { recordExit, recordFailedStart } from "../container/exit.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
 import { JsonLogWriter } from "../container/logs.ts";
@@ -108,10 +107,12 @@ export async function runShim(args: string[]): Promise<never> {
     started = await startContainer(store, state, io.init);
   } catch (e) {
     const exitCode = e instanceof ContainerStartError ? e.exitCode : 125;
+    // The container stays, exited with the error: `run -d` removes a container whose first
+    // start failed; `start` keeps the user's container (its rw layer, its log).
     try {
-      destroyContainer(store, id);
+      recordFailedStart(store, id, (e as Error).message, exitCode);
     } catch {
-      // rm -f can still clean up; the error below is what the user needs.
+      // Its state is unusable: `ps -a` shows it dead and `rm -f` removes it.
     }
     report({ ok: false, error: (e as Error).message, exitCode });
     Deno.exit(exitCode);
@@ -145,16 +146,15 @@ export async function runShim(args: string[]): Promise<never> {
     ) break;
     await new Promise((r) => setTimeout(r, restartDelayMs(restarts)));
     restarts++;
-    const again = prepareStart(store, id, { restartCount: restarts, byPolicy: true });
+    const again = prepareStart(store, id, Deno.pid, { restartCount: restarts, byPolicy: true });
     if (!again) break;
     io = launchInit(tty);
     try {
       started = await startContainer(store, again, io.init);
     } catch (e) {
+      const exitCode = e instanceof ContainerStartError ? e.exitCode : 128;
       try {
-        store.update(id, (s) => {
-          Object.assign(s, { status: "exited", error: (e as Error).message, exitCode: 128 });
-        });
+        recordFailedStart(store, id, (e as Error).message, exitCode);
       } catch {
         // Its state is unusable: `ps -a` shows it dead and `rm -f` removes it.
       }
