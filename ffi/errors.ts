@@ -31,6 +31,7 @@ const ERRNO_NAMES: Record<number, [string, string]> = {
   28: ["ENOSPC", "No space left on device"],
   30: ["EROFS", "Read-only file system"],
   32: ["EPIPE", "Broken pipe"],
+  34: ["ERANGE", "Numerical result out of range"],
   36: ["ENAMETOOLONG", "File name too long"],
   38: ["ENOSYS", "Function not implemented"],
   39: ["ENOTEMPTY", "Directory not empty"],

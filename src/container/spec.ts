@@ -7,7 +7,8 @@
  */
 
 import type { ImageRecord } from "../image/store.ts";
-import type { ResourceLimits } from "../cgroups/limits.ts";
+import { type ResourceLimits, validateLimits } from "../config/limits.ts";
+import { availableCpus } from "../cgroups/cpus.ts";
 import type { BindMount } from "./init_config.ts";
 import type { ContainerSpec, RestartPolicy } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
@@ -120,20 +121,6 @@ function validateHostname(h: string): void {
   }
 }
 
-function validateLimits(l: ResourceLimits): void {
-  if (l.memoryBytes !== undefined && l.memoryBytes > 0 && l.memoryBytes < 6 * 1024 * 1024) {
-    throw new UsageError("Minimum memory limit allowed is 6MB");
-  }
-  if (l.memorySwapBytes !== undefined && l.memorySwapBytes !== -1) {
-    if (l.memoryBytes === undefined) {
-      throw new UsageError("You should always set the Memory limit when using Memoryswap limit");
-    }
-    if (l.memorySwapBytes < l.memoryBytes) {
-      throw new UsageError("Minimum memoryswap limit should be larger than memory limit");
-    }
-  }
-}
-
 /** The image's StopSignal (`SIGQUIT`, `QUIT` or `3`), if it names one. */
 function imageStopSignal(name: string | undefined): number | undefined {
   if (!name) return undefined;
@@ -209,7 +196,12 @@ export function buildSpec(
   if (request.tty) base.push("TERM=xterm");
   const env = mergeEnv(base, cfg.Env ?? [], fileEnv, explicitEnv(request.env));
   if (!env.some((e) => e.startsWith("HOME="))) env.push("HOME=/root");
-  validateLimits(request.limits);
+  // The host's CPUs are read only when a cpuset asks for some.
+  validateLimits(request.limits, {
+    cpus: request.limits.cpusetCpus === undefined
+      ? undefined
+      : availableCpus({ parent: request.cgroupParent }),
+  });
   const userSpec = request.user ?? (cfg.User || "");
   let user = { uid: 0, gid: 0 };
   if (userSpec !== "") {

@@ -6,8 +6,8 @@
  */
 
 import type { BindMount } from "../container/init_config.ts";
-import type { ResourceLimits } from "../cgroups/limits.ts";
-import type { CgroupLayout } from "../cgroups/manager.ts";
+import type { ResourceLimits } from "../config/limits.ts";
+import type { CgroupLayout } from "../cgroups/types.ts";
 
 /** What a container was created with. Validated once, at the edge, then trusted. */
 export interface ContainerSpec {
