@@ -1,12 +1,14 @@
 /**
  * What both cgroup managers do the same way: create a directory path level by level
- * (remembering what they made, to undo it), list and kill the processes of a cgroup and
- * of the cgroups nested in it, and remove it.
+ * (remembering what they made, to undo it), write the limits' files, list and kill the
+ * processes of a cgroup and of the cgroups nested in it, and remove it.
  *
  * @module
  */
 
 import type { CgroupFs } from "./fs.ts";
+import { CgroupUnsupportedError, CgroupWriteError } from "./errors.ts";
+import type { LimitFile } from "./resources.ts";
 
 export { parseProcCgroup } from "./detect.ts";
 
@@ -82,6 +84,43 @@ export function retryIfParentsVanish(
     } catch (e) {
       const vanished = dirs.some((d) => !fs.exists(parentDir(d)));
       if (n >= 3 || !vanished) throw e;
+    }
+  }
+}
+
+/**
+ * Writes the limits' files in order. `dirOf` gives the directory that holds a controller's
+ * files, or undefined when this cgroup has none; `lacking` says why a file that must be
+ * written is not there. A missing optional file is skipped: its value is the default.
+ *
+ * @example
+ * ```ts
+ * writeLimitFiles(fs, limitFiles(limits, "v2"), () => dir, (f) => `no ${f.controller}`);
+ * ```
+ */
+export function writeLimitFiles(
+  fs: CgroupFs,
+  files: LimitFile[],
+  dirOf: (controller: string) => string | undefined,
+  lacking: (file: LimitFile, dir: string | undefined) => string,
+): void {
+  for (const f of files) {
+    const dir = dirOf(f.controller);
+    const path = dir === undefined ? undefined : `${dir}/${f.file}`;
+    if (path === undefined || !fs.exists(path)) {
+      if (f.optional) continue;
+      const why = (dir !== undefined && f.unsupported) || lacking(f, dir);
+      throw new CgroupUnsupportedError(f.controller, f.file, why);
+    }
+    try {
+      fs.write(path, f.value);
+    } catch (e) {
+      if (!(e instanceof CgroupWriteError)) throw e;
+      throw new CgroupWriteError(e.path, e.value, e.errno, {
+        detail: e.message,
+        cause: e,
+        appliesLimit: true,
+      });
     }
   }
 }

@@ -6,8 +6,7 @@
  * @module
  */
 
-/** How the host's cgroups are mounted. */
-export type CgroupLayout = "v1" | "v2" | "hybrid";
+import type { CgroupLayout } from "./types.ts";
 
 /** One mounted cgroup filesystem, from a /proc/self/mountinfo line. */
 export interface CgroupMount {

@@ -7,7 +7,14 @@
  * @module
  */
 
-/** File access for cgroup managers. Errors name the operation and the path they concern. */
+import { close, O, open, writeAll } from "../../ffi/libc.ts";
+import { SyscallError } from "../../ffi/errors.ts";
+import { CgroupFsError, CgroupWriteError, errnoOf } from "./errors.ts";
+
+/**
+ * File access for cgroup managers. Failures throw `CgroupFsError` (`CgroupWriteError` for
+ * writes), which names the path and carries errno.
+ */
 export interface CgroupFs {
   /** Reads a whole control file. */
   read(path: string): string;
@@ -24,21 +31,50 @@ export interface CgroupFs {
 }
 
 /**
- * Runs `fn`, turning Deno's error into one that says what failed where, as
- * `write /sys/fs/cgroup/memory/x/memory.limit_in_bytes: Device or resource busy`.
+ * Runs `fn`, turning Deno's error into a `CgroupFsError` for `op` on `path`. Deno puts the
+ * errno's name in `code` for most errnos (not all: ERANGE has none); when it is missing,
+ * Deno's own message stands in for the description.
  */
 function withPath<T>(op: string, path: string, fn: () => T): T {
   try {
     return fn();
   } catch (e) {
-    // Deno says "Device or resource busy (os error 16): writefile '/path'": keep the cause.
-    const cause = (e as Error).message.split(": ")[0].replace(/ \(os error \d+\)$/, "");
-    throw Object.assign(new Error(`${op} ${path}: ${cause}`), { cause: e });
+    const code = (e as { code?: unknown }).code;
+    const errno = errnoOf(typeof code === "string" ? code : undefined);
+    throw new CgroupFsError(op, path, errno, { detail: (e as Error).message, cause: e });
+  }
+}
+
+const encoder = new TextEncoder();
+
+/**
+ * Writes a cgroup file through libc rather than Deno: the kernel's answer to a limit is
+ * its errno (EINVAL, ERANGE, EBUSY), and Deno's errors do not carry every errno.
+ */
+function writeCgroupFile(path: string, data: string): void {
+  const failed = (e: unknown) =>
+    new CgroupWriteError(path, data, e instanceof SyscallError ? e.errno : undefined, {
+      detail: (e as Error).message,
+      cause: e,
+    });
+  let fd: number;
+  try {
+    fd = open(path, O.WRONLY | O.CLOEXEC);
+  } catch (e) {
+    throw failed(e);
+  }
+  try {
+    // cgroupfs takes a control file's value in one write(2), or refuses it whole.
+    writeAll(fd, encoder.encode(data));
+  } catch (e) {
+    throw failed(e);
+  } finally {
+    close(fd);
   }
 }
 
 /**
- * The host's cgroup filesystem, through Deno's sync APIs.
+ * The host's cgroup filesystem, through sync calls.
  *
  * @example
  * ```ts
@@ -47,8 +83,7 @@ function withPath<T>(op: string, path: string, fn: () => T): T {
  */
 export const realCgroupFs: CgroupFs = {
   read: (path) => withPath("read", path, () => Deno.readTextFileSync(path)),
-  write: (path, data) =>
-    withPath("write", path, () => Deno.writeTextFileSync(path, data, { create: false })),
+  write: writeCgroupFile,
   mkdir: (path) => withPath("mkdir", path, () => Deno.mkdirSync(path)),
   rmdir: (path) => withPath("rmdir", path, () => Deno.removeSync(path)),
   exists: (path) => {

@@ -12,9 +12,10 @@
  */
 
 import { close, O, open, writeAsync } from "../../ffi/libc.ts";
+import { InvalidConfigError } from "../config/errors.ts";
+import type { CgroupLayout, CgroupManager } from "./types.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import {
-  type CgroupLayout,
   type CgroupMount,
   detectCgroupLayout,
   ownCgroupDir,
@@ -23,62 +24,22 @@ import {
   parseProcCgroup,
   v1Mounts,
 } from "./detect.ts";
-import type { ResourceLimits } from "./limits.ts";
-import { UsageError } from "../util/errors.ts";
 import { CgroupV1Manager } from "./v1.ts";
 import { CgroupV2Manager } from "./v2.ts";
 
-export { type CgroupLayout, detectCgroupLayout, parseProcCgroup };
-
-/** One container's cgroup, in every hierarchy it spans. */
-export interface CgroupManager {
-  /** The host's cgroup layout this manager was made for. */
-  readonly layout: CgroupLayout;
-  /**
-   * Absolute directories of this container's cgroup, keyed by hierarchy (v1: the mount's
-   * directory name such as `memory` or `cpu,cpuacct`; v2: `unified`). Persisted by the
-   * caller so that any later process can reopen it with `openCgroupManager`.
-   */
-  readonly paths: Record<string, string>;
-  /**
-   * Creates the cgroup (and missing parents) and writes the limits. On failure removes
-   * what it made and throws an error naming the file and the problem.
-   */
-  create(limits: ResourceLimits): void;
-  /** Moves a process (all its threads) into the cgroup, in every hierarchy. */
-  addProcess(pid: number): void;
-  /** True when the kernel's OOM killer killed a process in this cgroup. */
-  oomKilled(): boolean;
-  /** The processes in the cgroup and in cgroups nested in it. */
-  pids(): number[];
-  /**
-   * Sends `signal` to every process in the cgroup. With SIGKILL (the default) it also
-   * keeps killing, bounded, until the cgroup is empty, so that nothing forked meanwhile
-   * survives.
-   */
-  killAll(signal?: Deno.Signal): void;
-  /**
-   * Kills what is left and removes the container's directories (and cgroups nested in
-   * them). Missing directories are fine; shared parents are left in place.
-   */
-  destroy(): void;
-  /**
-   * Moves the calling thread (v1; on v2 the whole process, since v2 places processes, not
-   * threads) into the cgroup, so that what it spawns starts there. Returns how to go back.
-   */
-  enterCallingThread(): () => void;
-}
+export { type CgroupLayout, type CgroupManager, detectCgroupLayout, parseProcCgroup };
 
 /** The default parent of containers' cgroups, relative to the caller's own cgroup. */
 export const DEFAULT_CGROUP_PARENT = "m-docker";
 
 /**
- * Checks a `--cgroup-parent` value: path segments only, no `.` or `..`, no empty segments.
+ * Checks a cgroup parent: path segments only, no `.` or `..`, no empty segments. Throws
+ * `InvalidConfigError` for `cgroupParent`.
  *
  * @example
  * ```ts
  * validateCgroupParent("/m-docker/web"); // fine
- * validateCgroupParent("../up"); // throws UsageError
+ * validateCgroupParent("../up"); // throws InvalidConfigError
  * ```
  */
 export function validateCgroupParent(parent: string): void {
@@ -87,7 +48,8 @@ export function validateCgroupParent(parent: string): void {
     parent === "" ||
     segments.some((s) => s === "" || s === "." || s === ".." || /[\0\n]/.test(s))
   ) {
-    throw new UsageError(
+    throw new InvalidConfigError(
+      "cgroupParent",
       `invalid cgroup parent "${parent}": use a path such as "m-docker" or "/m-docker/web", ` +
         `without ".." or empty segments`,
     );
@@ -119,7 +81,7 @@ export function containerCgroupDir(
 export interface NewCgroupOptions {
   /** The container's ID (64 hex digits): its cgroup is `m-docker-<id>`. */
   id: string;
-  /** `--cgroup-parent`; default `m-docker`, relative to the caller's own cgroup. */
+  /** The parent of the container's cgroup; default `m-docker`, relative to the caller's own. */
   parent?: string;
   /** Where the cgroup filesystems are mounted; default `/sys/fs/cgroup`. */
   cgroupRoot?: string;
@@ -135,7 +97,7 @@ export interface NewCgroupOptions {
 
 /**
  * A manager for a new container's cgroup. Only computes paths: nothing is created until
- * `create`. Throws `UsageError` for a bad parent.
+ * `create`. Throws `InvalidConfigError` for a bad parent.
  *
  * @example
  * ```ts

@@ -6,17 +6,11 @@
  * @module
  */
 
-import type { CgroupManager } from "./manager.ts";
-import type { CgroupLayout } from "./detect.ts";
+import type { CgroupLayout, CgroupManager } from "./types.ts";
+import type { ResourceLimits } from "../config/limits.ts";
 import { gettid } from "../../ffi/libc.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
-import {
-  clampCpuShares,
-  DEFAULT_CPU_PERIOD_US,
-  pidsMaxValue,
-  type ResourceLimits,
-} from "./limits.ts";
-import { UsageError } from "../util/errors.ts";
+import { limitFiles } from "./resources.ts";
 import {
   type Freezer,
   killUntilEmpty,
@@ -30,6 +24,7 @@ import {
   retryIfParentsVanish,
   signalEach,
   sleepSync,
+  writeLimitFiles,
 } from "./common.ts";
 
 /**
@@ -124,49 +119,16 @@ export class CgroupV1Manager implements CgroupManager {
     for (const rule of ALLOWED_DEVICES) this.fs.write(`${dir}/devices.allow`, rule);
   }
 
-  /** The directory of a controller that a requested limit needs; throws if not mounted. */
-  private need(controller: string, flag: string): string {
-    const dir = dirFor(this.paths, controller);
-    if (!dir) {
-      throw new UsageError(
-        `the ${controller} cgroup controller is not mounted: ${flag} cannot be applied`,
-      );
-    }
-    return dir;
-  }
-
-  private writeLimits(l: ResourceLimits): void {
-    const w = (dir: string, file: string, value: string) => this.fs.write(`${dir}/${file}`, value);
-    if (l.memoryBytes !== undefined && l.memoryBytes > 0) {
-      w(this.need("memory", "--memory"), "memory.limit_in_bytes", String(l.memoryBytes));
-    }
-    if (l.memorySwapBytes !== undefined) {
-      // After memory.limit_in_bytes: the kernel keeps memsw >= memory at every write.
-      const dir = this.need("memory", "--memory-swap");
-      if (this.fs.exists(`${dir}/memory.memsw.limit_in_bytes`)) {
-        w(dir, "memory.memsw.limit_in_bytes", String(l.memorySwapBytes));
-      } else if (l.memorySwapBytes !== -1) {
-        throw new UsageError(
-          "this kernel does not support memory swap limit (no memory.memsw.limit_in_bytes: " +
-            "swap accounting is off): drop --memory-swap, or boot with swapaccount=1",
-        );
-      }
-    }
-    if (l.cpuQuotaUs !== undefined || l.cpuPeriodUs !== undefined) {
-      const dir = this.need("cpu", "--cpus");
-      // The period first: a quota is checked against the period in force when written.
-      w(dir, "cpu.cfs_period_us", String(l.cpuPeriodUs ?? DEFAULT_CPU_PERIOD_US));
-      if (l.cpuQuotaUs !== undefined) w(dir, "cpu.cfs_quota_us", String(l.cpuQuotaUs));
-    }
-    if (l.cpuShares !== undefined && l.cpuShares > 0) {
-      w(this.need("cpu", "--cpu-shares"), "cpu.shares", String(clampCpuShares(l.cpuShares)));
-    }
-    if (l.cpusetCpus !== undefined) {
-      w(this.need("cpuset", "--cpuset-cpus"), "cpuset.cpus", l.cpusetCpus);
-    }
-    if (l.pidsLimit !== undefined) {
-      w(this.need("pids", "--pids-limit"), "pids.max", pidsMaxValue(l.pidsLimit));
-    }
+  private writeLimits(limits: ResourceLimits): void {
+    writeLimitFiles(
+      this.fs,
+      limitFiles(limits, "v1"),
+      (controller) => dirFor(this.paths, controller),
+      (f, dir) =>
+        dir === undefined
+          ? `the ${f.controller} cgroup controller is not mounted: ${f.file} cannot be written`
+          : `${dir}/${f.file} does not exist`,
+    );
   }
 
   addProcess(pid: number): void {

@@ -6,11 +6,11 @@
  * @module
  */
 
-import type { CgroupManager } from "./manager.ts";
+import type { CgroupManager } from "./types.ts";
+import type { ResourceLimits } from "../config/limits.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
-import { DEFAULT_CPU_PERIOD_US, pidsMaxValue, type ResourceLimits } from "./limits.ts";
-import { sharesToWeight } from "../util/units.ts";
-import { UsageError } from "../util/errors.ts";
+import { CgroupWriteError } from "./errors.ts";
+import { limitFiles } from "./resources.ts";
 import {
   type Freezer,
   killUntilEmpty,
@@ -23,6 +23,7 @@ import {
   retryIfParentsVanish,
   signalEach,
   sleepSync,
+  writeLimitFiles,
 } from "./common.ts";
 
 /** The controllers a container's limits and accounting use, when the kernel has them. */
@@ -85,53 +86,25 @@ export class CgroupV2Manager implements CgroupManager {
       } catch (e) {
         // The "no internal processes" rule: a cgroup holding processes cannot pass
         // controllers down, which is the case of a relative parent under a busy cgroup.
-        throw new Error(
-          `${(e as Error).message} (cgroup v2 cannot enable controllers in a cgroup that holds ` +
-            "processes: use an absolute --cgroup-parent outside the caller's own cgroup)",
-        );
+        if (!(e instanceof CgroupWriteError) || e.code !== "EBUSY") throw e;
+        throw new CgroupWriteError(e.path, e.value, e.errno, {
+          hint: "cgroup v2 cannot enable controllers in a cgroup that holds processes: " +
+            "use an absolute cgroup parent, outside the caller's own cgroup",
+          cause: e,
+        });
       }
     }
   }
 
-  /** Writes one limit file, or says which controller is missing if the file is absent. */
-  private write(controller: string, file: string, value: string): void {
-    const path = `${this.dir}/${file}`;
-    if (!this.fs.exists(path)) {
-      throw new UsageError(
-        `${path} does not exist: the ${controller} controller is not available to this cgroup ` +
-          `(not in ${parentDir(this.dir)}/cgroup.controllers)`,
-      );
-    }
-    this.fs.write(path, value);
-  }
-
-  private writeLimits(l: ResourceLimits): void {
-    if (l.memoryBytes !== undefined && l.memoryBytes > 0) {
-      this.write("memory", "memory.max", String(l.memoryBytes));
-    }
-    if (l.memorySwapBytes !== undefined) {
-      // Docker's --memory-swap counts memory plus swap; v2's memory.swap.max is swap alone.
-      const swap = l.memorySwapBytes === -1
-        ? "max"
-        : String(Math.max(0, l.memorySwapBytes - (l.memoryBytes ?? 0)));
-      if (this.fs.exists(`${this.dir}/memory.swap.max`)) {
-        this.fs.write(`${this.dir}/memory.swap.max`, swap);
-      } else if (swap !== "max") {
-        throw new UsageError(
-          "this kernel does not support memory swap limit (no memory.swap.max: swap " +
-            "accounting is off): drop --memory-swap, or boot with swapaccount=1",
-        );
-      }
-    }
-    if (l.cpuQuotaUs !== undefined || l.cpuPeriodUs !== undefined) {
-      const quota = l.cpuQuotaUs === undefined || l.cpuQuotaUs < 0 ? "max" : l.cpuQuotaUs;
-      this.write("cpu", "cpu.max", `${quota} ${l.cpuPeriodUs ?? DEFAULT_CPU_PERIOD_US}`);
-    }
-    if (l.cpuShares !== undefined && l.cpuShares > 0) {
-      this.write("cpu", "cpu.weight", String(sharesToWeight(l.cpuShares)));
-    }
-    if (l.cpusetCpus !== undefined) this.write("cpuset", "cpuset.cpus", l.cpusetCpus);
-    if (l.pidsLimit !== undefined) this.write("pids", "pids.max", pidsMaxValue(l.pidsLimit));
+  private writeLimits(limits: ResourceLimits): void {
+    writeLimitFiles(
+      this.fs,
+      limitFiles(limits, "v2"),
+      () => this.dir,
+      (f) =>
+        `${this.dir}/${f.file} does not exist: the ${f.controller} controller is not ` +
+        `available to this cgroup (not in ${parentDir(this.dir)}/cgroup.controllers)`,
+    );
   }
 
   addProcess(pid: number): void {

@@ -8,6 +8,7 @@
 import type { CommandContext } from "@stricli/core";
 import type { Engine } from "../engine.ts";
 import { ExitCodeError } from "../util/errors.ts";
+import { cliMessage } from "./limit_errors.ts";
 
 /** The context stricli hands to each command. */
 export interface CliContext extends CommandContext {
@@ -25,8 +26,7 @@ export const EXIT_ENGINE_ERROR = 125;
 
 /** Prints an error as `m-docker: message` and returns its exit code. */
 export function reportError(ctx: CliContext, e: unknown): number {
-  const message = e instanceof Error ? e.message : String(e);
-  ctx.process.stderr.write(`m-docker: ${message}\n`);
+  ctx.process.stderr.write(`m-docker: ${cliMessage(e)}\n`);
   if (ctx.debug && e instanceof Error && e.stack) ctx.process.stderr.write(`${e.stack}\n`);
   return e instanceof ExitCodeError ? e.exitCode : EXIT_ENGINE_ERROR;
 }

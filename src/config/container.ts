@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ResourceLimits } from "../cgroups/limits.ts";
+import type { ResourceLimits } from "./limits.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";

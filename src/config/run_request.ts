@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { ResourceLimits } from "../cgroups/limits.ts";
+import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
 import type { BindMount, RestartPolicy } from "./container.ts";
 import { InvalidConfigError } from "./errors.ts";
@@ -55,15 +55,16 @@ function isMountDestination(path: string): boolean {
 }
 
 /**
- * Checks everything in a request that does not depend on the image, with Docker's messages.
- * Throws `InvalidConfigError` naming the field; returns nothing on success.
+ * Checks everything in a request that does not depend on the image, with Docker's messages;
+ * `host` says what the host has to offer (its CPUs, for a cpuset). Throws
+ * `InvalidConfigError` naming the field; returns nothing on success.
  *
  * @example
  * ```ts
  * validateRunRequest({ ...request, hostname: "-bad" }); // throws: invalid hostname format: -bad
  * ```
  */
-export function validateRunRequest(r: RunRequest): void {
+export function validateRunRequest(r: RunRequest, host: HostResources = {}): void {
   if (r.name && !isValidContainerName(r.name)) {
     throw new InvalidConfigError(
       "name",
@@ -95,7 +96,7 @@ export function validateRunRequest(r: RunRequest): void {
       throw new InvalidConfigError(`env[${i}]`, `invalid environment variable: ${e}`);
     }
   }
-  validateLimits(r.limits);
+  validateLimits(r.limits, host);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
   }
@@ -107,27 +108,6 @@ export function validateRunRequest(r: RunRequest): void {
       throw new InvalidConfigError(
         "restart",
         "--restart needs -d: restarts are done by the container's shim",
-      );
-    }
-  }
-}
-
-// TODO(merge): replaced by the config layer's one limits validator (src/config/limits.ts).
-function validateLimits(l: ResourceLimits): void {
-  if (l.memoryBytes !== undefined && l.memoryBytes > 0 && l.memoryBytes < 6 * 1024 * 1024) {
-    throw new InvalidConfigError("limits.memoryBytes", "Minimum memory limit allowed is 6MB");
-  }
-  if (l.memorySwapBytes !== undefined && l.memorySwapBytes !== -1) {
-    if (l.memoryBytes === undefined) {
-      throw new InvalidConfigError(
-        "limits.memorySwapBytes",
-        "You should always set the Memory limit when using Memoryswap limit",
-      );
-    }
-    if (l.memorySwapBytes < l.memoryBytes) {
-      throw new InvalidConfigError(
-        "limits.memorySwapBytes",
-        "Minimum memoryswap limit should be larger than memory limit",
       );
     }
   }

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { availableCpus } from "../cgroups/cpus.ts";
 import { newCgroupManager } from "../cgroups/manager.ts";
 import type { ImageRecord, ImageStore } from "../image/store.ts";
 import { containerDir, etcFiles, type Roots } from "../state/roots.ts";
@@ -98,7 +99,12 @@ export function createContainer(
   image: ImageRecord,
   request: RunRequest,
 ): ContainerState {
-  validateRunRequest(request);
+  // The host's CPUs are read only when a cpuset asks for some.
+  validateRunRequest(request, {
+    cpus: request.limits.cpusetCpus === undefined
+      ? undefined
+      : availableCpus({ parent: request.cgroupParent }),
+  });
   for (const layer of image.layers) {
     if (!images.hasLayer(layer)) throw new Error(`image ${image.id}: layer ${layer} is missing`);
   }

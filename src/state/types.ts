@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CgroupLayout } from "../cgroups/manager.ts";
+import type { CgroupLayout } from "../cgroups/types.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import type { RootfsLayout } from "../config/init.ts";
 

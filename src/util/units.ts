@@ -1,7 +1,7 @@
 /**
  * Parsing the sizes and CPU amounts users type (`-m 256m`, `--cpus 0.5`,
- * `--cpuset-cpus 0-1,3`), with Docker's rules and Docker's messages, and the one unit
- * conversion the cgroup v2 manager needs.
+ * `--cpuset-cpus 0-1,3`), with Docker's rules and Docker's messages. The CPU list grammar
+ * and its messages are also the config layer's (src/config/limits.ts), which builds on them.
  *
  * @module
  */
@@ -49,17 +49,19 @@ export function parseMemorySize(s: string): number {
   return bytes;
 }
 
-/** The CFS period Docker uses for `--cpus`, in microseconds. */
-export const CPU_PERIOD_US = 100_000;
+/** The CFS period Docker uses for `--cpus`, and the kernel's default, in microseconds. */
+export const DEFAULT_CPU_PERIOD_US = 100_000;
 
 /**
  * Parses `--cpus` into a CFS quota and period (period 100000 µs, as Docker), refusing
  * what Docker refuses: not a decimal number, more than nanosecond precision, and anything
- * outside 0.01 to the number of CPUs (`available`, by default this machine's).
+ * outside 0.01 to the number of CPUs (`available`, by default this machine's). `0` means
+ * no CPU limit, as Docker's NanoCPUs 0: quota and period 0, which limits read as unset.
  *
  * @example
  * ```ts
  * parseCpus("0.5"); // { quotaUs: 50000, periodUs: 100000 }
+ * parseCpus("0"); // { quotaUs: 0, periodUs: 0 }
  * ```
  */
 export function parseCpus(s: string, available = navigator.hardwareConcurrency): {
@@ -76,13 +78,74 @@ export function parseCpus(s: string, available = navigator.hardwareConcurrency):
     throw new UsageError(`invalid argument "${s}" for "--cpus": value is too precise`);
   }
   const nanoCpus = Number(whole || "0") * 1e9 + Number(fraction.padEnd(9, "0").slice(0, 9));
+  if (nanoCpus === 0) return { quotaUs: 0, periodUs: 0 };
   if (nanoCpus < 1e7 || nanoCpus > available * 1e9) {
     throw new UsageError(
       `range of CPUs is from 0.01 to ${available}.00, as there are only ${available} CPUs ` +
         "available",
     );
   }
-  return { quotaUs: Math.floor(nanoCpus / (1e9 / CPU_PERIOD_US)), periodUs: CPU_PERIOD_US };
+  return {
+    quotaUs: Math.floor(nanoCpus / (1e9 / DEFAULT_CPU_PERIOD_US)),
+    periodUs: DEFAULT_CPU_PERIOD_US,
+  };
+}
+
+/** A CPU list's ranges: first and last CPU of each, as written. */
+export type CpuRanges = Array<[first: number, last: number]>;
+
+/**
+ * The ranges of a cpuset list such as `0-2,4` (spaces ignored), or `undefined` if the
+ * kernel would not parse it.
+ *
+ * @example
+ * ```ts
+ * cpuListRanges("0-1, 3"); // [[0, 1], [3, 3]]
+ * cpuListRanges("1-0"); // undefined
+ * ```
+ */
+export function cpuListRanges(s: string): CpuRanges | undefined {
+  const value = s.replace(/\s+/g, "");
+  if (value === "") return undefined;
+  const ranges: CpuRanges = [];
+  for (const part of value.split(",")) {
+    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
+    if (m === null) return undefined;
+    const first = Number(m[1]), last = Number(m[2] ?? m[1]);
+    if (last < first) return undefined;
+    ranges.push([first, last]);
+  }
+  return ranges;
+}
+
+/**
+ * Whether every CPU of `requested` is in `available` (both as ranges). Ranges are
+ * compared, not expanded, so that `0-4294967295` costs nothing.
+ *
+ * @example
+ * ```ts
+ * cpusAvailable([[0, 2]], [[0, 1], [2, 3]]); // true
+ * ```
+ */
+export function cpusAvailable(requested: CpuRanges, available: CpuRanges): boolean {
+  // Merge adjacent and overlapping ranges, so that a request spanning two of them fits.
+  const merged: CpuRanges = [];
+  for (const [first, last] of [...available].sort((a, b) => a[0] - b[0])) {
+    const top = merged[merged.length - 1];
+    if (top && first <= top[1] + 1) top[1] = Math.max(top[1], last);
+    else merged.push([first, last]);
+  }
+  return requested.every(([first, last]) => merged.some(([a, b]) => a <= first && last <= b));
+}
+
+/** Docker's message for a CPU list that does not parse. */
+export function invalidCpusetMessage(s: string): string {
+  return `Invalid value ${s} for cpuset cpus`;
+}
+
+/** Docker's message for CPUs the host cannot give. */
+export function unavailableCpusMessage(requested: string, available: string): string {
+  return `Requested CPUs are not available - requested ${requested}, available: ${available}`;
 }
 
 /**
@@ -96,36 +159,12 @@ export function parseCpus(s: string, available = navigator.hardwareConcurrency):
  */
 export function parseCpuset(s: string, available?: number): string {
   const value = s.replace(/\s+/g, "");
-  let highest = -1;
-  const ok = value !== "" && value.split(",").every((part) => {
-    const m = /^(\d+)(?:-(\d+))?$/.exec(part);
-    if (m === null) return false;
-    const first = Number(m[1]), last = Number(m[2] ?? m[1]);
-    highest = Math.max(highest, last);
-    return last >= first;
-  });
-  if (!ok) throw new UsageError(`Invalid value ${s} for cpuset cpus`);
-  if (available !== undefined && highest >= available) {
+  const ranges = cpuListRanges(value);
+  if (ranges === undefined) throw new UsageError(invalidCpusetMessage(s));
+  if (available !== undefined && !cpusAvailable(ranges, [[0, available - 1]])) {
     throw new UsageError(
-      `Requested CPUs are not available - requested ${value}, available: ` +
-        (available === 1 ? "0" : `0-${available - 1}`),
+      unavailableCpusMessage(value, available === 1 ? "0" : `0-${available - 1}`),
     );
   }
   return value;
-}
-
-/**
- * Converts cgroup v1 `cpu.shares` to cgroup v2 `cpu.weight` as runc does:
- * `1 + ((shares - 2) * 9999) / 262142` in integers, so 2 maps to 1 and 262144 to 10000.
- * 0 (unset) stays 0; other values are first clamped to the kernel's 2..262144.
- *
- * @example
- * ```ts
- * sharesToWeight(1024); // 39
- * ```
- */
-export function sharesToWeight(shares: number): number {
-  if (shares === 0) return 0;
-  const clamped = Math.min(262_144, Math.max(2, Math.trunc(shares)));
-  return 1 + Math.floor(((clamped - 2) * 9999) / 262142);
 }

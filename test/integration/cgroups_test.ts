@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { type CgroupManager, newCgroupManager } from "../../src/cgroups/manager.ts";
 import { detectCgroupLayout, parseProcCgroup } from "../../src/cgroups/detect.ts";
+import { CgroupWriteError } from "../../src/cgroups/errors.ts";
 
 const own = parseProcCgroup(Deno.readTextFileSync("/proc/self/cgroup"));
 
@@ -203,6 +204,15 @@ Deno.test({ name: "cgroups: a limit the kernel refuses leaves nothing behind", i
       /^write \/sys\/fs\/cgroup\/.*\/cpuset\.cpus: (Invalid argument|Numerical result out of range)$/
         .test(e.message),
   );
+  // The kernel's errno, as a value, with the file and the value written.
+  try {
+    m.create({ cpusetCpus: "4095" });
+    assert.fail("the kernel took cpuset.cpus 4095");
+  } catch (e) {
+    assert.ok(e instanceof CgroupWriteError, String(e));
+    assert.ok(e.code === "EINVAL" || e.code === "ERANGE", e.code);
+    assert.deepEqual([e.file, e.value, e.appliesLimit], ["cpuset.cpus", "4095", true]);
+  }
   for (const dir of Object.values(m.paths)) assert.ok(!exists(dir), dir);
   assert.ok(parentExisted.every((p) => !p));
   for (const d of Object.values(m.paths)) {

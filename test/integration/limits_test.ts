@@ -9,6 +9,7 @@ const sb = new Sandbox();
 
 interface Inspected {
   State: { OOMKilled: boolean; ExitCode: number; Status: string; Pid: number };
+  HostConfig: { NanoCpus: number };
   Cgroup: { Layout: string; Paths: Record<string, string> };
 }
 
@@ -153,6 +154,38 @@ Deno.test({
   const perPeriodMs = used / periods / 1e6;
   assert.ok(perPeriodMs < 35, `CPU used per 100 ms period: ${perPeriodMs.toFixed(1)} ms`);
   assert.ok(perPeriodMs > 5, `CPU used per 100 ms period: ${perPeriodMs.toFixed(1)} ms`);
+});
+
+Deno.test({ name: "--cpus 0 means no CPU limit, as in Docker", ...asRoot }, async () => {
+  const r = await sb.run(["run", "--name", "nocpu", "--cpus", "0", "busybox", "true"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal((await inspect("nocpu")).HostConfig.NanoCpus, 0);
+  await sb.ok(["rm", "nocpu"]);
+  // And the running container's CPU is not capped.
+  await sb.ok(["run", "-d", "--name", "nocpu", "--cpus", "0", "busybox", "sleep", "60"]);
+  const c = await inspect("nocpu");
+  if (c.Cgroup.Layout === "v2") assert.match(cgroupFile(c, "cpu", "cpu.max"), /^max /);
+  else assert.equal(cgroupFile(c, "cpu", "cpu.cfs_quota_us"), "-1");
+  await sb.ok(["rm", "-f", "nocpu"]);
+});
+
+Deno.test({
+  name: "a cpuset the host lacks is refused up front, with Docker's message",
+  ...asRoot,
+}, async () => {
+  const r = await sb.run(["run", "--cpuset-cpus", "99", "busybox", "true"]);
+  assert.equal(r.code, 125, r.stderr);
+  const m = /Requested CPUs are not available - requested 99, available: ([0-9,-]+)\n/.exec(
+    r.stderr,
+  );
+  assert.ok(m, r.stderr);
+  assert.ok(!m[1].split(",").some((p) => /^(\d+-)?99$/.test(p)), m[1]);
+  assert.deepEqual(sb.containerIds(), [], "nothing was created");
+  assert.deepEqual(sb.leftoverCgroups(), []);
+  // What the host has is accepted.
+  const first = m[1].split(/[,-]/)[0];
+  const ok = await sb.run(["run", "--rm", "--cpuset-cpus", first, "busybox", "true"]);
+  assert.equal(ok.code, 0, ok.stderr);
 });
 
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {

@@ -13,7 +13,8 @@ import {
 } from "../../src/cgroups/manager.ts";
 import { ownCgroupDir, parseCgroupMounts, parseProcCgroup } from "../../src/cgroups/detect.ts";
 import { ALLOWED_DEVICES } from "../../src/cgroups/v1.ts";
-import { UsageError } from "../../src/util/errors.ts";
+import { InvalidConfigError } from "../../src/config/errors.ts";
+import { CgroupUnsupportedError, CgroupWriteError } from "../../src/cgroups/errors.ts";
 import { FakeCgroupFs } from "./fake_cgroupfs.ts";
 
 const ID = "f".repeat(64);
@@ -123,13 +124,16 @@ Deno.test("containerCgroupDir: relative parents under our own cgroup, absolute a
 Deno.test("validateCgroupParent refuses escapes and empty segments", () => {
   for (const ok of ["m-docker", "/m-docker", "a/b.c", "/a/b"]) validateCgroupParent(ok);
   for (const bad of ["", "..", "../x", "a/../b", "a//b", "./a", "/", "a/./b", "a/"]) {
-    assert.throws(() => validateCgroupParent(bad), UsageError, bad);
+    assert.throws(() => validateCgroupParent(bad), InvalidConfigError, bad);
   }
 });
 
-Deno.test("newCgroupManager refuses a bad parent (UsageError) and an id that is not a name", () => {
+Deno.test("newCgroupManager refuses a bad parent (InvalidConfigError) and an id that is not a name", () => {
   const base = { mountinfo: HYBRID_MOUNTINFO, procSelfCgroup: HYBRID_SELF, fs: hybridFs() };
-  assert.throws(() => newCgroupManager({ ...base, id: ID, parent: "../x" }), UsageError);
+  assert.throws(
+    () => newCgroupManager({ ...base, id: ID, parent: "../x" }),
+    (e: unknown) => e instanceof InvalidConfigError && e.field === "cgroupParent",
+  );
   for (const id of ["", "..", "a/b", "../x"]) {
     assert.throws(() => newCgroupManager({ ...base, id }), /invalid container id/, id);
   }
@@ -318,6 +322,17 @@ Deno.test("v1: a failed limit removes every directory create made, and names the
     () => m.create({ pidsLimit: 5 }),
     (e: Error) => e.message === `write ${m.paths.pids}/pids.max: Device or resource busy`,
   );
+  // The error carries what a front end needs to say which limit failed, and why.
+  try {
+    m.create({ pidsLimit: 5 });
+    assert.fail("create succeeded");
+  } catch (e) {
+    assert.ok(e instanceof CgroupWriteError);
+    assert.deepEqual(
+      [e.path, e.file, e.value, e.errno, e.code, e.appliesLimit],
+      [`${m.paths.pids}/pids.max`, "pids.max", "5", 16, "EBUSY", true],
+    );
+  }
   assert.deepEqual(fs.dirsMatching("m-docker"), []);
   assert.ok(fs.dirs.has(`/sys/fs/cgroup/memory${OWN_MEMORY}`), "our own cgroup stays");
 });
@@ -336,13 +351,15 @@ Deno.test("v1: a failed create leaves a parent that existed before it", () => {
   for (const dir of Object.values(other.paths)) assert.ok(fs.dirs.has(dir), dir);
 });
 
-Deno.test("v1: --memory-swap without swap accounting is a UsageError, and cleans up", () => {
+Deno.test("v1: a swap limit without swap accounting is unsupported, and cleans up", () => {
   const fs = hybridFs();
   delete fs.v1Templates["/sys/fs/cgroup/memory"]["memory.memsw.limit_in_bytes"];
   const m = hybridManager(fs);
   assert.throws(
     () => m.create({ memoryBytes: 64 << 20, memorySwapBytes: 128 << 20 }),
-    (e: Error) => e instanceof UsageError && /does not support memory swap limit/.test(e.message),
+    (e: Error) =>
+      e instanceof CgroupUnsupportedError && e.file === "memory.memsw.limit_in_bytes" &&
+      /does not support memory swap limit/.test(e.message),
   );
   assert.deepEqual(fs.dirsMatching("m-docker"), []);
   // Unlimited swap needs no file: nothing to do.
@@ -547,12 +564,14 @@ Deno.test("v2: a controller the root lacks is skipped; a limit needing it says s
   m.destroy();
   assert.throws(
     () => m.create({ cpusetCpus: "0" }),
-    (e: Error) => e instanceof UsageError && /cpuset controller is not available/.test(e.message),
+    (e: Error) =>
+      e instanceof CgroupUnsupportedError && e.controller === "cpuset" &&
+      /cpuset controller is not available/.test(e.message),
   );
   assert.deepEqual(fs.dirsMatching(ID), []);
 });
 
-Deno.test("v2: unlimited swap and pids are 'max'; no swap accounting is a UsageError", () => {
+Deno.test("v2: unlimited swap and pids are 'max'; no swap accounting is unsupported", () => {
   const fs = v2Fs();
   const m = v2Manager(fs, "/p");
   m.create({ memoryBytes: 1 << 26, memorySwapBytes: -1, pidsLimit: 0, cpuQuotaUs: -1 });
@@ -579,6 +598,10 @@ Deno.test("v2: a relative parent nests under our cgroup; a busy one fails with a
     `/sys/fs/cgroup/user.slice/session-1.scope/m-docker/m-docker-${ID}`,
   );
   assert.throws(() => m.create({}), /Device or resource busy \(cgroup v2 cannot enable/);
+  assert.throws(
+    () => m.create({}),
+    (e: unknown) => e instanceof CgroupWriteError && e.code === "EBUSY" && !e.appliesLimit,
+  );
   assert.deepEqual(fs.dirsMatching("m-docker"), [], "the parent it made is removed too");
 });
 

@@ -3,9 +3,13 @@
  * of writes, and injectable failures. In v2 mode it also acts as the kernel does with
  * controllers: a child's cgroup.controllers is its parent's cgroup.subtree_control, a
  * controller's files appear in a new cgroup only if the parent enables it, and
- * `+ctl` tokens are applied rather than stored.
+ * `+ctl` tokens are applied rather than stored. It fails as the real one does, with
+ * `CgroupFsError`s (`CgroupWriteError` for writes) that carry errno.
  */
 import type { CgroupFs } from "../../src/cgroups/fs.ts";
+import { CgroupFsError, CgroupWriteError } from "../../src/cgroups/errors.ts";
+
+const ENOENT = 2, EEXIST = 17, EBUSY = 16;
 
 /** The files each v2 controller adds to a cgroup, with their initial content. */
 const V2_FILES: Record<string, Record<string, string>> = {
@@ -51,16 +55,16 @@ export class FakeCgroupFs implements CgroupFs {
       }
     }
     const v = this.files.get(path);
-    if (v === undefined) throw new Error(`read ${path}: No such file or directory`);
+    if (v === undefined) throw new CgroupFsError("read", path, ENOENT);
     return v;
   }
 
   write(path: string, data: string): void {
     if (!this.files.has(path) && !path.endsWith("/cgroup.procs") && !path.endsWith("/tasks")) {
-      throw new Error(`write ${path}: No such file or directory`);
+      throw new CgroupWriteError(path, data, ENOENT);
     }
-    if (!this.dirs.has(parentOf(path))) throw new Error(`write ${path}: No such file or directory`);
-    if (this.failWrite?.(path, data)) throw new Error(`write ${path}: Device or resource busy`);
+    if (!this.dirs.has(parentOf(path))) throw new CgroupWriteError(path, data, ENOENT);
+    if (this.failWrite?.(path, data)) throw new CgroupWriteError(path, data, EBUSY);
     this.writes.push([path, data]);
     // The kernel moves the process; tests set cgroup.procs themselves when they need members.
     if (path.endsWith("/cgroup.procs") || path.endsWith("/tasks")) return;
@@ -76,7 +80,7 @@ export class FakeCgroupFs implements CgroupFs {
     const enabled = new Set(this.read(path).trim().split(/\s+/).filter((w) => w));
     for (const token of data.trim().split(/\s+/)) {
       const name = token.slice(1);
-      if (!available.includes(name)) throw new Error(`write ${path}: No such file or directory`);
+      if (!available.includes(name)) throw new CgroupWriteError(path, data, ENOENT);
       if (token[0] === "+") enabled.add(name);
       else enabled.delete(name);
     }
@@ -95,8 +99,8 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   mkdir(path: string): void {
-    if (this.dirs.has(path)) throw new Error(`mkdir ${path}: File exists`);
-    if (!this.dirs.has(parentOf(path))) throw new Error(`mkdir ${path}: No such file or directory`);
+    if (this.dirs.has(path)) throw new CgroupFsError("mkdir", path, EEXIST);
+    if (!this.dirs.has(parentOf(path))) throw new CgroupFsError("mkdir", path, ENOENT);
     this.dirs.add(path);
     const mount = Object.keys(this.v1Templates).find((m) => path.startsWith(`${m}/`));
     const files = { ...this.template, ...(mount ? this.v1Templates[mount] : {}) };
@@ -111,12 +115,12 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   rmdir(path: string): void {
-    if (!this.dirs.has(path)) throw new Error(`rmdir ${path}: No such file or directory`);
+    if (!this.dirs.has(path)) throw new CgroupFsError("rmdir", path, ENOENT);
     if ([...this.dirs].some((d) => d.startsWith(`${path}/`))) {
-      throw new Error(`rmdir ${path}: Device or resource busy`);
+      throw new CgroupFsError("rmdir", path, EBUSY);
     }
     if ((this.files.get(`${path}/cgroup.procs`) ?? "").trim() !== "") {
-      throw new Error(`rmdir ${path}: Device or resource busy`);
+      throw new CgroupFsError("rmdir", path, EBUSY);
     }
     this.dirs.delete(path);
     for (const f of [...this.files.keys()]) if (f.startsWith(`${path}/`)) this.files.delete(f);
@@ -127,7 +131,7 @@ export class FakeCgroupFs implements CgroupFs {
   }
 
   readdir(path: string): string[] {
-    if (!this.dirs.has(path)) throw new Error(`readdir ${path}: No such file or directory`);
+    if (!this.dirs.has(path)) throw new CgroupFsError("readdir", path, ENOENT);
     return [...this.dirs].filter((d) => parentOf(d) === path).map((d) => d.slice(path.length + 1));
   }
 

@@ -1,7 +1,12 @@
-/** Parsing sizes, CPU amounts and cpusets as Docker does, and the limits' validation. */
+/** Parsing sizes, CPU amounts and cpusets as Docker does. */
 import assert from "node:assert/strict";
-import { parseCpus, parseCpuset, parseMemorySize, sharesToWeight } from "../../src/util/units.ts";
-import { clampCpuShares, pidsMaxValue, validateResourceLimits } from "../../src/cgroups/limits.ts";
+import {
+  cpuListRanges,
+  cpusAvailable,
+  parseCpus,
+  parseCpuset,
+  parseMemorySize,
+} from "../../src/util/units.ts";
 import { UsageError } from "../../src/util/errors.ts";
 
 const KiB = 1024, MiB = 1024 ** 2, GiB = 1024 ** 3;
@@ -78,7 +83,7 @@ Deno.test("parseCpus turns --cpus into a CFS quota and period", () => {
 
 Deno.test("parseCpus refuses what Docker refuses, with Docker's range message", () => {
   const range = /range of CPUs is from 0\.01 to 2\.00, as there are only 2 CPUs available/;
-  for (const s of ["3", "2.01", "0", "0.0", "0.009"]) {
+  for (const s of ["3", "2.01", "0.009"]) {
     assert.throws(
       () => parseCpus(s, 2),
       (e: Error) => e instanceof UsageError && range.test(e.message),
@@ -93,6 +98,12 @@ Deno.test("parseCpus refuses what Docker refuses, with Docker's range message", 
   const n = navigator.hardwareConcurrency;
   assert.equal(parseCpus(String(n)).quotaUs, n * 100_000);
   assert.throws(() => parseCpus(String(n + 1)), new RegExp(`only ${n} CPUs`));
+});
+
+Deno.test("parseCpus: 0 means no CPU limit, as Docker's --cpus 0", () => {
+  for (const s of ["0", "0.0", ".0", "0.000000000"]) {
+    assert.deepEqual(parseCpus(s, 2), { quotaUs: 0, periodUs: 0 }, s);
+  }
 });
 
 Deno.test("parseCpuset accepts lists and ranges and refuses the rest", () => {
@@ -118,62 +129,14 @@ Deno.test("parseCpuset with a CPU count refuses CPUs the machine lacks", () => {
   assert.throws(() => parseCpuset("1", 1), /available: 0$/);
 });
 
-Deno.test("sharesToWeight converts as runc does", () => {
-  assert.equal(sharesToWeight(2), 1);
-  assert.equal(sharesToWeight(1024), 39);
-  assert.equal(sharesToWeight(512), 20);
-  assert.equal(sharesToWeight(262144), 10000);
-  assert.equal(sharesToWeight(0), 0);
-  assert.equal(sharesToWeight(1), 1, "clamped to 2 first");
-  assert.equal(sharesToWeight(1_000_000), 10000, "clamped to 262144 first");
-});
-
-Deno.test("validateResourceLimits accepts Docker's valid combinations", () => {
-  validateResourceLimits({});
-  validateResourceLimits({
-    memoryBytes: 64 * MiB,
-    memorySwapBytes: 128 * MiB,
-    cpuQuotaUs: 50_000,
-    cpuPeriodUs: 100_000,
-    cpuShares: 512,
-    cpusetCpus: "0-1",
-    pidsLimit: -1,
-  });
-  validateResourceLimits({ memoryBytes: 64 * MiB, memorySwapBytes: -1 });
-  validateResourceLimits({ memoryBytes: 64 * MiB, memorySwapBytes: 64 * MiB });
-  validateResourceLimits({ memoryBytes: 0, cpuShares: 0, pidsLimit: 0 });
-});
-
-Deno.test("validateResourceLimits refuses with Docker's messages", () => {
-  const cases: Array<[object, RegExp]> = [
-    [{ memoryBytes: 4 * MiB }, /Minimum memory limit allowed is 6MB/],
-    [{ memoryBytes: -5 }, /invalid memory limit/],
-    [{ memorySwapBytes: 128 * MiB }, /always set the Memory limit when using Memoryswap/],
-    [{ memoryBytes: 64 * MiB, memorySwapBytes: 32 * MiB }, /memoryswap limit should be larger/],
-    [{ cpuQuotaUs: 999 }, /CPU cfs quota can not be less than 1ms/],
-    [{ cpuPeriodUs: 999 }, /CPU cfs period can not be less than 1ms/],
-    [{ cpuPeriodUs: 1_000_001 }, /larger than 1s/],
-    [{ cpuShares: -1 }, /invalid CPU shares/],
-    [{ cpusetCpus: "1-0" }, /cpuset/],
-    [{ pidsLimit: 1.5 }, /pids limit: 1.5: not an integer/],
-    [{ memoryBytes: Number.NaN }, /not an integer/],
-  ];
-  for (const [limits, message] of cases) {
-    assert.throws(
-      () => validateResourceLimits(limits),
-      (e: unknown) => e instanceof UsageError && message.test(e.message),
-      JSON.stringify(limits),
-    );
-  }
-});
-
-Deno.test("clampCpuShares and pidsMaxValue spell values as the kernel takes them", () => {
-  assert.equal(clampCpuShares(1), 2);
-  assert.equal(clampCpuShares(512), 512);
-  assert.equal(clampCpuShares(300_000), 262_144);
-  assert.equal(pidsMaxValue(20), "20");
-  assert.equal(pidsMaxValue(0), "max");
-  assert.equal(pidsMaxValue(-1), "max");
+Deno.test("cpuListRanges reads a cpuset list; cpusAvailable compares ranges", () => {
+  assert.deepEqual(cpuListRanges("0-1, 3"), [[0, 1], [3, 3]]);
+  assert.equal(cpuListRanges("3-1"), undefined);
+  assert.equal(cpuListRanges(""), undefined);
+  assert.ok(cpusAvailable([[0, 2]], [[2, 3], [0, 1]]), "a request spanning two ranges");
+  assert.ok(cpusAvailable([[1, 1], [3, 3]], [[0, 3]]));
+  assert.ok(!cpusAvailable([[0, 4]], [[0, 1], [3, 4]]), "2 is missing");
+  assert.ok(!cpusAvailable([[0, 4294967295]], [[0, 1]]), "a huge range is not expanded");
 });
 
 Deno.test("UsageError is an Error named UsageError", () => {

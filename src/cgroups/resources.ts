@@ -1,0 +1,159 @@
+/**
+ * The one translation of a container's limits into cgroup files, v1 and v2 side by side
+ * (as crun's cgroup-resources.c: `write_memory`, `write_cpu`, ...). Pure: it says which
+ * file of which controller gets which value, in the order they must be written; the
+ * managers only find the directories and write.
+ *
+ * @module
+ */
+
+import type { ResourceLimits } from "../config/limits.ts";
+import { DEFAULT_CPU_PERIOD_US } from "../util/units.ts";
+
+/** Which file set to write: cgroup v1's per-controller files or v2's unified ones. */
+export type CgroupVersion = "v1" | "v2";
+
+/** One value for one cgroup file. */
+export interface LimitFile {
+  /** The controller whose directory holds the file (v1) or that provides it (v2). */
+  controller: string;
+  /** The file's name, e.g. `memory.max`. */
+  file: string;
+  /** What to write, as the kernel spells it. */
+  value: string;
+  /**
+   * The file may be absent without harm: the value asks for what the kernel does anyway
+   * (unlimited swap where swap accounting is off).
+   */
+  optional?: boolean;
+  /** Why the file may be absent although its controller is there, to say if it is. */
+  unsupported?: string;
+}
+
+/** The kernel's range for cgroup v1 `cpu.shares`; values outside are clamped to it. */
+export const CPU_SHARES_RANGE = { min: 2, max: 262_144 } as const;
+
+/**
+ * `cpu.shares` as the kernel will hold it: clamped to 2..262144, as v1 does silently; the
+ * v2 conversion needs the same range.
+ *
+ * @example
+ * ```ts
+ * clampCpuShares(1); // 2
+ * ```
+ */
+export function clampCpuShares(shares: number): number {
+  return Math.min(CPU_SHARES_RANGE.max, Math.max(CPU_SHARES_RANGE.min, Math.trunc(shares)));
+}
+
+/**
+ * Converts cgroup v1 `cpu.shares` to cgroup v2 `cpu.weight` as runc does:
+ * `1 + ((shares - 2) * 9999) / 262142` in integers, so 2 maps to 1 and 262144 to 10000.
+ * 0 (unset) stays 0; other values are first clamped to the kernel's 2..262144.
+ *
+ * @example
+ * ```ts
+ * sharesToWeight(1024); // 39
+ * ```
+ */
+export function sharesToWeight(shares: number): number {
+  if (shares === 0) return 0;
+  return 1 + Math.floor(((clampCpuShares(shares) - 2) * 9999) / 262142);
+}
+
+/**
+ * The `pids.max` value for a pids limit: the number, or `max` for 0 or less.
+ *
+ * @example
+ * ```ts
+ * pidsMaxValue(-1); // "max"
+ * ```
+ */
+export function pidsMaxValue(limit: number): string {
+  return limit > 0 ? String(limit) : "max";
+}
+
+const NO_SWAP_ACCOUNTING = (file: string) =>
+  `this kernel does not support memory swap limit (no ${file}: swap accounting is off; ` +
+  "boot with swapaccount=1)";
+
+/** Memory, then swap: on v1 the kernel keeps memsw >= memory at every write. */
+function memoryFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
+  const out: LimitFile[] = [];
+  const memory = l.memoryBytes ?? 0, swap = l.memorySwapBytes ?? 0;
+  if (memory > 0) {
+    const file = v === "v1" ? "memory.limit_in_bytes" : "memory.max";
+    out.push({ controller: "memory", file, value: String(memory) });
+  }
+  if (swap !== 0) {
+    // Docker's value counts memory plus swap, as v1's memsw; v2's swap.max is swap alone.
+    const file = v === "v1" ? "memory.memsw.limit_in_bytes" : "memory.swap.max";
+    const value = v === "v1"
+      ? String(swap)
+      : swap === -1
+      ? "max"
+      : String(Math.max(0, swap - memory));
+    out.push({
+      controller: "memory",
+      file,
+      value,
+      optional: swap === -1,
+      unsupported: NO_SWAP_ACCOUNTING(file),
+    });
+  }
+  return out;
+}
+
+/** The CFS period before the quota (v1): a quota is checked against the period in force. */
+function cpuFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
+  const out: LimitFile[] = [];
+  const quota = l.cpuQuotaUs ?? 0, period = l.cpuPeriodUs || DEFAULT_CPU_PERIOD_US;
+  if (quota !== 0 || (l.cpuPeriodUs ?? 0) !== 0) {
+    if (v === "v1") {
+      out.push({ controller: "cpu", file: "cpu.cfs_period_us", value: String(period) });
+      if (quota !== 0) {
+        out.push({
+          controller: "cpu",
+          file: "cpu.cfs_quota_us",
+          value: String(quota > 0 ? quota : -1),
+        });
+      }
+    } else {
+      out.push({
+        controller: "cpu",
+        file: "cpu.max",
+        value: `${quota > 0 ? quota : "max"} ${period}`,
+      });
+    }
+  }
+  if ((l.cpuShares ?? 0) > 0) {
+    out.push(
+      v === "v1"
+        ? { controller: "cpu", file: "cpu.shares", value: String(clampCpuShares(l.cpuShares!)) }
+        : { controller: "cpu", file: "cpu.weight", value: String(sharesToWeight(l.cpuShares!)) },
+    );
+  }
+  return out;
+}
+
+/**
+ * The files and values that apply `limits` on a cgroup of `version`, in the order they
+ * must be written. Unset and zero fields (Docker's defaults) give no file.
+ *
+ * @example
+ * ```ts
+ * limitFiles({ memoryBytes: 64 << 20, cpuShares: 1024 }, "v2");
+ * // [{ controller: "memory", file: "memory.max", value: "67108864" },
+ * //  { controller: "cpu", file: "cpu.weight", value: "39" }]
+ * ```
+ */
+export function limitFiles(limits: ResourceLimits, version: CgroupVersion): LimitFile[] {
+  const out = [...memoryFiles(limits, version), ...cpuFiles(limits, version)];
+  if (limits.cpusetCpus !== undefined) {
+    out.push({ controller: "cpuset", file: "cpuset.cpus", value: limits.cpusetCpus });
+  }
+  if (limits.pidsLimit !== undefined) {
+    out.push({ controller: "pids", file: "pids.max", value: pidsMaxValue(limits.pidsLimit) });
+  }
+  return out;
+}

@@ -1,0 +1,52 @@
+/**
+ * What the rest of m-docker sees of cgroups: the host's layout and one container's cgroup
+ * behind one interface, whichever version implements it. Types only, so that the managers
+ * and their factory import this downward and never each other.
+ *
+ * @module
+ */
+
+import type { ResourceLimits } from "../config/limits.ts";
+
+/** How the host's cgroups are mounted. */
+export type CgroupLayout = "v1" | "v2" | "hybrid";
+
+/** One container's cgroup, in every hierarchy it spans. */
+export interface CgroupManager {
+  /** The host's cgroup layout this manager was made for. */
+  readonly layout: CgroupLayout;
+  /**
+   * Absolute directories of this container's cgroup, keyed by hierarchy (v1: the mount's
+   * directory name such as `memory` or `cpu,cpuacct`; v2: `unified`). Persisted by the
+   * caller so that any later process can reopen it with `openCgroupManager`.
+   */
+  readonly paths: Record<string, string>;
+  /**
+   * Creates the cgroup (and missing parents) and writes the limits. On failure removes
+   * what it made and throws a `CgroupWriteError` naming the file, the value and errno, or a
+   * `CgroupUnsupportedError` for a limit this host cannot apply.
+   */
+  create(limits: ResourceLimits): void;
+  /** Moves a process (all its threads) into the cgroup, in every hierarchy. */
+  addProcess(pid: number): void;
+  /** True when the kernel's OOM killer killed a process in this cgroup. */
+  oomKilled(): boolean;
+  /** The processes in the cgroup and in cgroups nested in it. */
+  pids(): number[];
+  /**
+   * Sends `signal` to every process in the cgroup. With SIGKILL (the default) it also
+   * keeps killing, bounded, until the cgroup is empty, so that nothing forked meanwhile
+   * survives.
+   */
+  killAll(signal?: Deno.Signal): void;
+  /**
+   * Kills what is left and removes the container's directories (and cgroups nested in
+   * them). Missing directories are fine; shared parents are left in place.
+   */
+  destroy(): void;
+  /**
+   * Moves the calling thread (v1; on v2 the whole process, since v2 places processes, not
+   * threads) into the cgroup, so that what it spawns starts there. Returns how to go back.
+   */
+  enterCallingThread(): () => void;
+}
