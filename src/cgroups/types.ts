@@ -45,8 +45,9 @@ export interface CgroupManager {
    */
   destroy(): void;
   /**
-   * Moves the calling thread (v1; on v2 the whole process, since v2 places processes, not
-   * threads) into the cgroup, so that what it spawns starts there. Returns how to go back.
+   * Moves the caller into the cgroup so that what it spawns next starts there: on v1 the
+   * calling thread only, on v2 the whole process (v2 places processes, not threads, in
+   * domain cgroups). Returns how to go back.
    */
-  enterCallingThread(): () => void;
+  enterForSpawning(): () => void;
 }

@@ -135,7 +135,7 @@ export class CgroupV1Manager implements CgroupManager {
     for (const dir of Object.values(this.paths)) this.fs.write(`${dir}/cgroup.procs`, String(pid));
   }
 
-  enterCallingThread(): () => void {
+  enterForSpawning(): () => void {
     const tid = String(gettid());
     const own = parseProcCgroup(Deno.readTextFileSync("/proc/thread-self/cgroup"));
     const back: string[] = [];

@@ -111,7 +111,7 @@ export class CgroupV2Manager implements CgroupManager {
     this.fs.write(`${this.dir}/cgroup.procs`, String(pid));
   }
 
-  enterCallingThread(): () => void {
+  enterForSpawning(): () => void {
     const own = Deno.readTextFileSync("/proc/self/cgroup").match(/^0::(.*)$/m)?.[1] ?? "/";
     const back = `${this.root}${own === "/" ? "" : own}/cgroup.procs`;
     this.fs.write(`${this.dir}/cgroup.procs`, String(Deno.pid));

@@ -9,7 +9,7 @@ import { warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { execInContainer } from "../container/exec.ts";
 import { attach } from "../container/foreground.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
-import { reconcile } from "../container/reconcile.ts";
+import { resolveReconciled } from "../container/reconcile.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext } from "./context.ts";
 
@@ -58,7 +58,7 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
   // The cgroup join below waits a kernel grace period unless one was started earlier.
   const warm = warmUpCgroupMigration();
   const store = this.engine.containers;
-  const state = reconcile(store, store.resolve(ref));
+  const state = resolveReconciled(store, ref);
   await warm;
   const proc = execInContainer(state, {
     args,

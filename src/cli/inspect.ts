@@ -9,7 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 import type { ContainerState } from "../state/types.ts";
-import { type DeadContainer, isDead } from "../state/store.ts";
+import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
 import { action, type CliContext, reportError } from "./context.ts";
 
@@ -130,7 +130,9 @@ export const inspectCommand = buildCommand<Record<never, never>, string[], CliCo
     for (const ref of refs) {
       try {
         const c = store.resolveEntry(ref);
-        docs.push(isDead(c) ? inspectDeadDocument(c) : inspectDocument(reconcile(store, c)));
+        const current = isDead(c) ? c : reconcile(store, c);
+        if (!current) throw new NoSuchContainerError(ref); // an --rm container, removed now
+        docs.push(isDead(current) ? inspectDeadDocument(current) : inspectDocument(current));
       } catch (e) {
         status = reportError(this, e);
       }

@@ -7,7 +7,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { SIGNALS } from "../../ffi/libc.ts";
-import { reconcile } from "../container/reconcile.ts";
+import { reconcile, resolveReconciled } from "../container/reconcile.ts";
 import { removeContainer } from "../container/remove.ts";
 import { signalContainer, stopContainer, waitForExit } from "../container/signal.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";
@@ -56,7 +56,7 @@ export const killCommand = buildCommand<{ signal?: number }, string[], CliContex
   func: action(async function (this: CliContext, flags: { signal?: number }, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, (ref) => {
-      signalContainer(store, reconcile(store, store.resolve(ref)), flags.signal ?? SIGNALS.SIGKILL);
+      signalContainer(store, resolveReconciled(store, ref), flags.signal ?? SIGNALS.SIGKILL);
       return Promise.resolve();
     });
   }),
@@ -76,7 +76,8 @@ export const rmCommand = buildCommand<{ force?: boolean }, string[], CliContext>
     const store = this.engine.containers;
     return await eachContainer(this, names, async (ref) => {
       const c = store.resolveEntry(ref); // a dead container can be removed too
-      await removeContainer(store, isDead(c) ? c : reconcile(store, c), flags.force ?? false);
+      const current = isDead(c) ? c : reconcile(store, c);
+      if (current) await removeContainer(store, current, flags.force ?? false);
     });
   }),
   parameters: {

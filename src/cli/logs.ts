@@ -67,7 +67,8 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
     if (!flags.follow) return 0;
     for (;;) {
       const current = store.read(state.id);
-      const running = current !== null && isRunning(reconcile(store, current));
+      const now = current && reconcile(store, current);
+      const running = now !== null && isRunning(now);
       (await readAvailable()).forEach(out);
       if (!running) {
         (await readAvailable()).forEach(out);

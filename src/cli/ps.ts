@@ -37,7 +37,7 @@ async function ps(this: CliContext, flags: PsFlags) {
   const now = Date.now();
   // Dead containers (unusable state) are listed with -a, so that they can be seen and removed.
   const containers = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
-    .filter((c) => flags.all || c.status === "running")
+    .filter((c): c is ContainerEntry => c !== null && (flags.all || c.status === "running"))
     .reverse(); // newest first, as Docker
   const id = (c: ContainerEntry) => flags.noTrunc ? c.id : truncateId(c.id);
   const image = (c: ContainerEntry) => isDead(c) ? "" : c.spec.image;

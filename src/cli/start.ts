@@ -8,7 +8,7 @@
 import { buildCommand } from "@stricli/core";
 import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
-import { reconcile } from "../container/reconcile.ts";
+import { resolveReconciled } from "../container/reconcile.ts";
 import { prepareStart } from "../container/restart.ts";
 import { stopContainer } from "../container/signal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
@@ -22,7 +22,7 @@ import { eachContainer } from "./lifecycle.ts";
 /** Starts one container under a new shim; a running one is left as it is. */
 async function startInBackground(engine: Engine, ref: string): Promise<void> {
   const store = engine.containers;
-  const found = reconcile(store, store.resolve(ref));
+  const found = resolveReconciled(store, ref);
   // The shim boots while the container's cgroup is made again.
   const shim = spawnShim(store, found.spec.tty);
   let state;
@@ -54,7 +54,7 @@ export const startCommand = buildCommand<
     }
     const store = this.engine.containers;
     using signals = new SignalProxy();
-    const found = reconcile(store, store.resolve(names[0]));
+    const found = resolveReconciled(store, names[0]);
     const interactive = flags.interactive ?? false;
     const init = spawnInit(foregroundStdio({ tty: found.spec.tty, interactive }));
     const state = prepareStart(store, found.id, Deno.pid);
@@ -86,7 +86,7 @@ export const restartCommand = buildCommand<{ time?: number }, string[], CliConte
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, async (ref) => {
-      await stopContainer(store, reconcile(store, store.resolve(ref)), flags.time);
+      await stopContainer(store, resolveReconciled(store, ref), flags.time);
       await startInBackground(this.engine, ref);
     });
   }),

@@ -5,14 +5,14 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { reconcile } from "../container/reconcile.ts";
+import { resolveReconciled } from "../container/reconcile.ts";
 import { containerProcesses } from "../container/top.ts";
 import { formatTable } from "../util/table.ts";
 import { action, type CliContext, println } from "./context.ts";
 
 async function top(this: CliContext, _flags: Record<never, never>, ref: string) {
   const store = this.engine.containers;
-  const rows = containerProcesses(reconcile(store, store.resolve(ref))).map((p) => [
+  const rows = containerProcesses(resolveReconciled(store, ref)).map((p) => [
     String(p.uid),
     String(p.hostPid),
     String(p.hostPpid),

@@ -27,7 +27,8 @@ export async function attachToContainer(
   state: ContainerState,
   opts: { detachKeys: Uint8Array; stdin: boolean },
 ): Promise<AttachOutcome> {
-  if (!isRunning(reconcile(store, state))) {
+  const current = reconcile(store, state);
+  if (!current || !isRunning(current)) {
     throw new ExitCodeError("You cannot attach to a stopped container, start it first", 125);
   }
   let conn: Deno.UnixConn;

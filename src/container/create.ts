@@ -20,6 +20,7 @@ import { removeContainerFiles } from "./cleanup.ts";
 import { createMissingBindSources } from "./bind_sources.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 import { debug } from "../util/debug.ts";
+import { lstatOrNull } from "../util/fs.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -61,17 +62,10 @@ function writeEtcFiles(dir: string, hostname: string): void {
  * for init, which resolves it safely inside the root.
  */
 function prepareEtcMountpoints(rootfs: ContainerState["rootfs"]): void {
-  const lstat = (p: string) => {
-    try {
-      return Deno.lstatSync(p);
-    } catch {
-      return null;
-    }
-  };
-  const etcLayer = rootfs.lowerDirs.find((l) => lstat(`${l}/etc`) !== null);
-  if (etcLayer && !lstat(`${etcLayer}/etc`)!.isDirectory) return;
+  const etcLayer = rootfs.lowerDirs.find((l) => lstatOrNull(`${l}/etc`) !== null);
+  if (etcLayer && !lstatOrNull(`${etcLayer}/etc`)!.isDirectory) return;
   for (const name of ["hostname", "hosts", "resolv.conf"]) {
-    if (rootfs.lowerDirs.some((l) => lstat(`${l}/etc/${name}`) !== null)) continue;
+    if (rootfs.lowerDirs.some((l) => lstatOrNull(`${l}/etc/${name}`) !== null)) continue;
     Deno.mkdirSync(`${rootfs.upperDir}/etc`, { recursive: true, mode: 0o755 });
     Deno.writeFileSync(`${rootfs.upperDir}/etc/${name}`, new Uint8Array(), { mode: 0o644 });
   }

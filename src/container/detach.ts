@@ -8,12 +8,13 @@
  * @module
  */
 
-import { close, O, read, socketPair, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
+import { close, O, socketPair, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
 import { envList } from "../config/env.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordFailedStart } from "./exit.ts";
+import { readToEnd } from "./io.ts";
 import { ContainerStartError } from "./start.ts";
 
 /** What the shim tells the CLI over its socket: `{ok: true}` or the start error. */
@@ -58,15 +59,6 @@ export function abandonShim(shim: ShimProcess): void {
   waitSync(shim.pid);
 }
 
-function readAll(fd: number): string {
-  let text = "";
-  const buf = new Uint8Array(4096);
-  for (let n = read(fd, buf); n > 0; n = read(fd, buf)) {
-    text += new TextDecoder().decode(buf.subarray(0, n));
-  }
-  return text;
-}
-
 /**
  * Gives the created container to the shim and waits for its report. Resolves once the
  * container runs; throws the start error otherwise, with the container recorded as exited
@@ -80,7 +72,7 @@ export function startDetached(
   let text: string;
   try {
     writeAll(shim.socket, new TextEncoder().encode(JSON.stringify({ id: state.id }) + "\n"));
-    text = readAll(shim.socket);
+    text = readToEnd(shim.socket);
   } finally {
     close(shim.socket);
   }

@@ -101,7 +101,7 @@ export function execInContainer(
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.
-    leaveCgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths).enterCallingThread();
+    leaveCgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths).enterForSpawning();
     // setns into a mount namespace needs a filesystem context of this thread's own.
     sys.unshare(CLONE.FS);
     unshared = true;

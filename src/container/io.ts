@@ -62,3 +62,25 @@ export async function pump(
     onData(buf.slice(0, n));
   }
 }
+
+/**
+ * Reads `fd` to end of file on the calling thread and decodes it as UTF-8 once, so that a
+ * character split across reads is kept whole. For the short control messages of the init
+ * and shim sockets.
+ */
+export function readToEnd(fd: number): string {
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  const buf = new Uint8Array(4096);
+  for (let n = read(fd, buf); n > 0; n = read(fd, buf)) {
+    chunks.push(buf.slice(0, n));
+    size += n;
+  }
+  const all = new Uint8Array(size);
+  let off = 0;
+  for (const c of chunks) {
+    all.set(c, off);
+    off += c.length;
+  }
+  return new TextDecoder().decode(all);
+}

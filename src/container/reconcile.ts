@@ -2,14 +2,15 @@
  * Reconciling recorded state with the host, and writing the correction: a container
  * recorded as running whose process is gone, and whose monitor is gone too (kill -9 of the
  * shim or the CLI), is reported and recorded as exited with code 255, since nobody saw its
- * real exit status.
+ * real exit status; one started with `--rm` is removed then, as its monitor would have.
  *
  * @module
  */
 
 import { isProcessAlive } from "../state/proc.ts";
 import { ROLE } from "./reexec.ts";
-import type { StateStore } from "../state/store.ts";
+import { NoSuchContainerError, type StateStore } from "../state/store.ts";
+import { destroyContainer } from "./cleanup.ts";
 import type { ContainerState } from "../state/types.ts";
 
 /** The exit code recorded when a container died unobserved (Docker reports 255 too). */
@@ -39,9 +40,10 @@ function isStillInit(pid: number): boolean {
  * should have recorded them died: a command that started unrecorded is recorded running; a
  * container whose process is gone is recorded exited. Writes the correction (under the
  * container's lock, on its state as it is then), so every later command agrees, and
- * returns the state as it now stands.
+ * returns the state as it now stands; null when the container is gone: it was started with
+ * `--rm` and has now been removed, as its monitor would have done.
  */
-export function reconcile(store: StateStore, state: ContainerState): ContainerState {
+export function reconcile(store: StateStore, state: ContainerState): ContainerState | null {
   // The CLI or shim died between init's exec and recording it: the command runs.
   const startedUnrecorded = (s: ContainerState) =>
     s.status === "created" && s.pid !== undefined && !hasMonitor(s) &&
@@ -57,7 +59,7 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
     (s.status === "running" || (s.status === "created" && s.pid !== undefined)) &&
     !isProcessAlive(s.pid, s.pidStartTime) && !hasMonitor(s);
   if (!unobserved(state)) return state;
-  return store.update(state.id, (s) => {
+  const exited = store.update(state.id, (s) => {
     if (!unobserved(s)) return false;
     s.status = "exited";
     s.exitCode ??= UNKNOWN_EXIT_CODE;
@@ -65,4 +67,20 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
     delete s.pid;
     delete s.pidStartTime;
   }) ?? state;
+  if (exited.status === "exited" && exited.spec.autoRemove) {
+    store.writeTombstone(exited.id, exited.exitCode ?? UNKNOWN_EXIT_CODE);
+    destroyContainer(store, exited.id);
+    return null;
+  }
+  return exited;
+}
+
+/**
+ * Finds a container by reference and reconciles it; a `--rm` container that this removes is
+ * reported as no such container, since it is gone.
+ */
+export function resolveReconciled(store: StateStore, ref: string): ContainerState {
+  const found = reconcile(store, store.resolve(ref));
+  if (!found) throw new NoSuchContainerError(ref);
+  return found;
 }

@@ -29,7 +29,8 @@ export function prepareStart(
   opts: { restartCount?: number; byPolicy?: boolean } = {},
 ): ContainerState | null {
   const current = store.read(id);
-  if (!current || isRunning(reconcile(store, current))) return null;
+  const now = current && reconcile(store, current);
+  if (!now || isRunning(now)) return null;
   let refused = false;
   const started = store.update(id, (s) => {
     // Already running; or the restart policy stands down once the user stopped it.

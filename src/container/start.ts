@@ -20,6 +20,7 @@ import {
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { envList } from "../config/env.ts";
+import { readToEnd } from "./io.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
@@ -118,14 +119,6 @@ export function abandonInit(init: InitProcess): void {
     Deno.kill(init.pid, "SIGKILL");
   } catch { /* already gone */ }
   waitSync(init.pid);
-}
-
-/** Reads until EOF; returns the text (empty on a clean EOF). */
-function readToEnd(fd: number): string {
-  const chunks: number[] = [];
-  const buf = new Uint8Array(4096);
-  for (let n = read(fd, buf); n > 0; n = read(fd, buf)) chunks.push(...buf.subarray(0, n));
-  return new TextDecoder().decode(new Uint8Array(chunks));
 }
 
 function initConfig(state: ContainerState): InitConfig {

@@ -16,6 +16,7 @@
 import { lchown, lsetxattr, mknod } from "../../ffi/libc.ts";
 import { UsageError } from "../util/errors.ts";
 import { readTar, type TarEntry } from "./tar.ts";
+import { lstatOrNull } from "../util/fs.ts";
 
 /** An archive that tries to reach outside its layer. */
 export class HostileLayerError extends UsageError {
@@ -52,21 +53,12 @@ export function symlinkEscapes(linkComponents: string[], target: string): boolea
   return false;
 }
 
-function lstat(path: string): Deno.FileInfo | null {
-  try {
-    return Deno.lstatSync(path);
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-}
-
 /** Makes sure every parent of `parts` inside `root` is a real directory (never a symlink). */
 function ensureParents(root: string, parts: string[], name: string): string {
   let dir = root;
   for (const part of parts.slice(0, -1)) {
     dir = `${dir}/${part}`;
-    const info = lstat(dir);
+    const info = lstatOrNull(dir);
     if (info === null) Deno.mkdirSync(dir, { mode: 0o755 });
     else if (info.isSymlink) {
       throw new HostileLayerError(`entry "${name}" would be written through the symlink "${part}"`);
@@ -86,7 +78,7 @@ function existingInLayer(root: string, parts: string[]): string | null {
   let path = root;
   for (const [i, part] of parts.entries()) {
     path = `${path}/${part}`;
-    const info = lstat(path);
+    const info = lstatOrNull(path);
     if (info === null) return null;
     if (i < parts.length - 1 && !info.isDirectory) return null;
   }
@@ -95,7 +87,7 @@ function existingInLayer(root: string, parts: string[]): string | null {
 
 /** Removes whatever is at `path` (not following symlinks), unless it is a directory we keep. */
 function clear(path: string, keepDirectory: boolean): void {
-  const info = lstat(path);
+  const info = lstatOrNull(path);
   if (info === null || (keepDirectory && info.isDirectory)) return;
   Deno.removeSync(path, { recursive: info.isDirectory });
 }
@@ -153,7 +145,7 @@ export async function applyLayer(
     clear(path, entry.type === "directory");
     switch (entry.type) {
       case "directory":
-        if (lstat(path) === null) Deno.mkdirSync(path, { mode: 0o755 });
+        if (lstatOrNull(path) === null) Deno.mkdirSync(path, { mode: 0o755 });
         directoryTimes.push([path, entry.mtime]);
         break;
       case "file": {

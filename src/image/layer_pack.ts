@@ -9,6 +9,7 @@
 
 import { lgetxattr } from "../../ffi/libc.ts";
 import type { TarWriteEntry } from "./tar_writer.ts";
+import { lstatOrNull } from "../util/fs.ts";
 
 /** Linux's major/minor from a device number. */
 function devParts(rdev: number): { major: number; minor: number } {
@@ -45,13 +46,6 @@ export function packLayers(layers: string[], opts: PackOptions = {}): TarWriteEn
   const flat = layers.length > 1;
   const entries: TarWriteEntry[] = [];
   const seen = new Map<string, string>(); // dev:ino -> first path, for hard links
-  const lstat = (p: string) => {
-    try {
-      return Deno.lstatSync(p);
-    } catch {
-      return null;
-    }
-  };
   /** `dirs`: this directory in every layer that still shows through, top first. */
   const walk = (dirs: string[], rel: string) => {
     const names = new Set<string>();
@@ -60,7 +54,7 @@ export function packLayers(layers: string[], opts: PackOptions = {}): TarWriteEn
       const relative = rel ? `${rel}/${name}` : name;
       let found: { path: string; info: Deno.FileInfo; at: number } | undefined;
       for (const [at, d] of dirs.entries()) {
-        const info = lstat(`${d}/${name}`);
+        const info = lstatOrNull(`${d}/${name}`);
         if (info) {
           found = { path: `${d}/${name}`, info, at };
           break;
@@ -87,7 +81,7 @@ export function packLayers(layers: string[], opts: PackOptions = {}): TarWriteEn
         const below: string[] = [];
         for (const d of dirs.slice(found.at)) {
           const p = `${d}/${name}`;
-          const i = lstat(p);
+          const i = lstatOrNull(p);
           if (!i || !i.isDirectory) break;
           below.push(p);
           if (isOpaque(p)) break;

@@ -65,6 +65,30 @@ Deno.test({
   ]);
 });
 
+Deno.test({
+  name: "a --rm container whose CLI was killed is removed by the next command once it exits",
+  ...asRoot,
+}, async () => {
+  const cli = new Deno.Command(BIN, {
+    args: ["run", "--rm", "--name", "orphan", "busybox", "sleep", "1"],
+    env: sb.env(),
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  await eventually(() => running("orphan"), 10_000, "orphan to run");
+  cli.kill("SIGKILL"); // nobody supervises it now
+  await cli.status;
+  // Once its command has exited, the next command that looks finishes the --rm.
+  await eventually(
+    async () => (await sb.ok(["ps", "-aq"])).trim() === "",
+    15_000,
+    "orphan to be removed by ps",
+  );
+  assert.deepEqual(sb.leftoverCgroups(), []);
+  await sb.ok(["run", "--rm", "--name", "orphan", "busybox", "true"]);
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
