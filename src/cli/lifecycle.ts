@@ -22,7 +22,7 @@ import { isDead } from "../state/store.ts";
 export async function eachContainer(
   ctx: CliContext,
   names: string[],
-  fn: (ref: string) => Promise<void>,
+  fn: (ref: string) => void | Promise<void>,
 ): Promise<number> {
   let status = 0;
   for (const ref of names) {

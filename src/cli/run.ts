@@ -8,7 +8,7 @@
 import { buildCommand } from "@stricli/core";
 import { createContainer } from "../container/create.ts";
 import { destroyContainer } from "../container/cleanup.ts";
-import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
+import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, spawnInit } from "../container/start.ts";
@@ -222,7 +222,11 @@ async function createOrAbandon(
 }
 
 /** Runs `fn`; if it fails, removes the container: a failed run leaves nothing behind. */
-async function removeOnFailure<T>(store: StateStore, id: string, fn: () => Promise<T>): Promise<T> {
+async function removeOnFailure<T>(
+  store: StateStore,
+  id: string,
+  fn: () => T | Promise<T>,
+): Promise<T> {
   try {
     return await fn();
   } catch (e) {
@@ -246,7 +250,7 @@ async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun):
   // The shim boots, and spawns init, while the container is being created.
   const shim = spawnShim(store, request.tty);
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonShim(shim));
-  await removeOnFailure(store, state.id, () => startDetached(store, state, shim));
+  await removeOnFailure(store, state.id, () => handOverToShim(store, state, shim));
   println(ctx, state.id);
   return 0;
 }

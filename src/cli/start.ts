@@ -6,7 +6,7 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { abandonShim, spawnShim, startDetached } from "../container/detach.ts";
+import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { prepareStart } from "../container/restart.ts";
@@ -20,7 +20,7 @@ import { action, type CliContext } from "./context.ts";
 import { eachContainer } from "./lifecycle.ts";
 
 /** Starts one container under a new shim; a running one is left as it is. */
-async function startInBackground(engine: Engine, ref: string): Promise<void> {
+function startInBackground(engine: Engine, ref: string): void {
   const store = engine.containers;
   const found = resolveReconciled(store, ref);
   // The shim boots while the container's cgroup is made again.
@@ -36,7 +36,7 @@ async function startInBackground(engine: Engine, ref: string): Promise<void> {
     abandonShim(shim); // already running: nothing to do, as in Docker
     return;
   }
-  await startDetached(store, state, shim);
+  handOverToShim(store, state, shim);
 }
 
 /** `start [-a] [-i] CONTAINER...` */
@@ -87,7 +87,7 @@ export const restartCommand = buildCommand<{ time?: number }, string[], CliConte
     const store = this.engine.containers;
     return await eachContainer(this, names, async (ref) => {
       await stopContainer(store, resolveReconciled(store, ref), flags.time);
-      await startInBackground(this.engine, ref);
+      startInBackground(this.engine, ref);
     });
   }),
   parameters: {

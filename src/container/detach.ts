@@ -60,15 +60,12 @@ export function abandonShim(shim: ShimProcess): void {
 }
 
 /**
- * Gives the created container to the shim and waits for its report. Resolves once the
- * container runs; throws the start error otherwise, with the container recorded as exited
- * with that error (`run -d` then removes it; `start` keeps it, as Docker does).
+ * Gives the created container to the shim and waits for its report (blocking: the shim
+ * answers within its start-up). Returns once the container runs; throws the start error
+ * otherwise, with the container recorded as exited with that error (`run -d` then removes
+ * it; `start` keeps it, as Docker does).
  */
-export function startDetached(
-  store: StateStore,
-  state: ContainerState,
-  shim: ShimProcess,
-): Promise<void> {
+export function handOverToShim(store: StateStore, state: ContainerState, shim: ShimProcess): void {
   let text: string;
   try {
     writeAll(shim.socket, new TextEncoder().encode(JSON.stringify({ id: state.id }) + "\n"));
@@ -83,8 +80,7 @@ export function startDetached(
     // The shim died before it could report. Record that; whoever asked decides what stays.
     const message = "the container's shim exited before the container started";
     recordFailedStart(store, state.id, message, 125);
-    return Promise.reject(new ContainerStartError(message, 125));
+    throw new ContainerStartError(message, 125);
   }
-  if (!report.ok) return Promise.reject(new ContainerStartError(report.error, report.exitCode));
-  return Promise.resolve();
+  if (!report.ok) throw new ContainerStartError(report.error, report.exitCode);
 }

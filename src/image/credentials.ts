@@ -12,7 +12,7 @@ export function credentialsPath(root: string): string {
   return `${root}/auth.json`;
 }
 
-function readAll(root: string): Record<string, string> {
+function readCredentialFile(root: string): Record<string, string> {
   try {
     return JSON.parse(Deno.readTextFileSync(credentialsPath(root)));
   } catch {
@@ -33,14 +33,14 @@ export function saveCredentials(
   user: string,
   password: string,
 ): void {
-  const all = readAll(root);
+  const all = readCredentialFile(root);
   all[registry] = btoa(`${user}:${password}`);
   writeAll(root, all);
 }
 
 /** Forgets `registry`'s credentials; false if there were none. */
 export function removeCredentials(root: string, registry: string): boolean {
-  const all = readAll(root);
+  const all = readCredentialFile(root);
   if (!(registry in all)) return false;
   delete all[registry];
   writeAll(root, all);
@@ -49,6 +49,6 @@ export function removeCredentials(root: string, registry: string): boolean {
 
 /** `user:password` for `registry`, if stored. */
 export function loadCredentials(root: string, registry: string): string | undefined {
-  const entry = readAll(root)[registry];
+  const entry = readCredentialFile(root)[registry];
   return entry ? atob(entry) : undefined;
 }
