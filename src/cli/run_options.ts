@@ -7,6 +7,12 @@
  */
 
 import type { BindMount, RestartPolicy } from "../config/container.ts";
+import {
+  DEFAULT_NETWORK,
+  type ExtraHost,
+  type NetworkMode,
+  type PortMapping,
+} from "../config/network.ts";
 import { UsageError } from "../util/errors.ts";
 
 /**
@@ -136,4 +142,98 @@ export function parseRestartPolicy(s: string): RestartPolicy {
   throw new UsageError(
     `invalid restart policy "${s}": use no, always, or on-failure[:max-retries]`,
   );
+}
+
+function parsePortRange(s: string, what: string, spec: string): [number, number] {
+  const m = /^(\d+)(?:-(\d+))?$/.exec(s);
+  const first = m ? Number(m[1]) : NaN;
+  const last = m?.[2] !== undefined ? Number(m[2]) : first;
+  if (!m || first < 1 || last > 65535 || last < first) {
+    throw new UsageError(`invalid ${what} '${s}' in '${spec}'`);
+  }
+  return [first, last];
+}
+
+/**
+ * Parses `-p [IP:][HOSTPORT:]CONTAINERPORT[/tcp|udp]`, ranges included
+ * (`8080-8081:80-81`; a container range alone publishes each to a host port chosen at
+ * start). A missing host port is 0: chosen at start.
+ *
+ * @example
+ * ```ts
+ * parsePublish("127.0.0.1:8080:80/udp");
+ * // [{ hostIp: "127.0.0.1", hostPort: 8080, containerPort: 80, protocol: "udp" }]
+ * ```
+ */
+export function parsePublish(spec: string): PortMapping[] {
+  const slash = spec.lastIndexOf("/");
+  const proto = slash >= 0 ? spec.slice(slash + 1) : "tcp";
+  if (proto !== "tcp" && proto !== "udp") {
+    throw new UsageError(`invalid proto '${proto}' in '${spec}': use tcp or udp`);
+  }
+  const parts = (slash >= 0 ? spec.slice(0, slash) : spec).split(":");
+  if (parts.length > 3) throw new UsageError(`invalid port specification: '${spec}'`);
+  const [ip, host, container] = parts.length === 3
+    ? parts
+    : parts.length === 2
+    ? [undefined, parts[0], parts[1]]
+    : [undefined, "", parts[0]];
+  const [cFirst, cLast] = parsePortRange(container, "containerPort", spec);
+  const count = cLast - cFirst + 1;
+  let hFirst = 0;
+  if (host !== "" && host !== undefined) {
+    const [first, last] = parsePortRange(host, "hostPort", spec);
+    if (last - first + 1 !== count) {
+      throw new UsageError(
+        `invalid ranges specified for container and host ports in '${spec}': they must be as long`,
+      );
+    }
+    hFirst = first;
+  }
+  const hostIp = ip === undefined || ip === "" ? undefined : ip.replace(/^\[|\]$/g, "");
+  return Array.from({ length: count }, (_, i) => ({
+    ...(hostIp !== undefined ? { hostIp } : {}),
+    hostPort: hFirst === 0 ? 0 : hFirst + i,
+    containerPort: cFirst + i,
+    protocol: proto,
+  }));
+}
+
+/**
+ * Parses `--expose PORT[-PORT][/PROTO]` into `80/tcp`-style keys, as image configs name
+ * exposed ports.
+ */
+export function parseExpose(spec: string): string[] {
+  const [range, proto = "tcp"] = spec.split("/");
+  if (proto !== "tcp" && proto !== "udp") {
+    throw new UsageError(`invalid proto '${proto}' in '${spec}'`);
+  }
+  const [first, last] = parsePortRange(range, "port", spec);
+  return Array.from({ length: last - first + 1 }, (_, i) => `${first + i}/${proto}`);
+}
+
+/** Parses `--add-host NAME:IP` (IP may be `host-gateway`). */
+export function parseAddHost(spec: string): ExtraHost {
+  const i = spec.indexOf(":");
+  const name = spec.slice(0, i), address = spec.slice(i + 1);
+  if (i <= 0 || address === "") {
+    throw new UsageError(`bad format for add-host: "${spec}": use NAME:IP`);
+  }
+  return { name, address };
+}
+
+/**
+ * Parses `--network`: `bridge` (the default), `none`, `host`, `container:NAME|ID`, or the
+ * name of a user network.
+ */
+export function parseNetworkMode(s: string): NetworkMode {
+  if (s === "none") return { kind: "none" };
+  if (s === "host") return { kind: "host" };
+  if (s.startsWith("container:")) {
+    const container = s.slice("container:".length);
+    if (container === "") throw new UsageError(`invalid network mode: ${s}`);
+    return { kind: "container", container };
+  }
+  if (s === "") throw new UsageError("invalid network mode: empty");
+  return { kind: "bridge", network: s === "default" ? DEFAULT_NETWORK : s };
 }
