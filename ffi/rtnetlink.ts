@@ -642,7 +642,7 @@ export interface ErrorReply {
 export function parseError(m: Message): ErrorReply {
   const v = new DataView(m.payload.buffer, m.payload.byteOffset, m.payload.byteLength);
   if (m.payload.length < 20) throw new RangeError("truncated NLMSG_ERROR");
-  const errno = -v.getInt32(0, true);
+  const errno = 0 - v.getInt32(0, true); // 0 - 0 is 0; -0 would not equal 0 in deepEqual
   const origLen = v.getUint32(4, true);
   const seq = v.getUint32(12, true);
   const reply: ErrorReply = { errno, seq };
@@ -661,7 +661,7 @@ export function parseError(m: Message): ErrorReply {
 /** The status an NLMSG_DONE carries: 0, or the errno the dump failed with. */
 export function parseDone(m: Message): number {
   if (m.payload.length < 4) return 0;
-  return -new DataView(m.payload.buffer, m.payload.byteOffset, 4).getInt32(0, true);
+  return 0 - new DataView(m.payload.buffer, m.payload.byteOffset, 4).getInt32(0, true);
 }
 
 /** A link, as RTM_NEWLINK describes it. */
