@@ -67,9 +67,13 @@ const SYS = {
   ioctl: 16,
   dup: 32,
   socket: 41,
+  sendto: 44,
+  recvfrom: 45,
   sendmsg: 46,
   recvmsg: 47,
+  bind: 49,
   socketpair: 53,
+  setsockopt: 54,
   execve: 59,
   wait4: 61,
   kill: 62,
@@ -600,6 +604,66 @@ function msghdr(iov: BigUint64Array<ArrayBuffer>, control: Uint8Array<ArrayBuffe
   msg[4] = ptrValue(control);
   msg[5] = BigInt(control.length);
   return new Uint8Array(msg.buffer);
+}
+
+/** socket(2); `type` may include SOCK_CLOEXEC (O.CLOEXEC). Returns the descriptor. */
+export function socket(domain: number, type: number, protocol: number): number {
+  return check("socket", sys(SYS.socket, domain, type, protocol));
+}
+
+/** bind(2) to an address given as the raw bytes of its `struct sockaddr_*`. */
+export function bind(fd: number, addr: Uint8Array<ArrayBuffer>): void {
+  check("bind", sys(SYS.bind, fd, addr, addr.length));
+}
+
+/** setsockopt(2) with an `int` value. */
+export function setsockoptInt(fd: number, level: number, name: number, value: number): void {
+  check("setsockopt", sys(SYS.setsockopt, fd, level, name, new Int32Array([value]), 4));
+}
+
+/** setsockopt(2) with raw bytes, such as a `struct timeval`. */
+export function setsockopt(
+  fd: number,
+  level: number,
+  name: number,
+  value: Uint8Array<ArrayBuffer>,
+): void {
+  check("setsockopt", sys(SYS.setsockopt, fd, level, name, value, value.length));
+}
+
+/** sendto(2) of one datagram to `addr` (raw `struct sockaddr_*` bytes); retries on EINTR. */
+export function sendTo(
+  fd: number,
+  data: Uint8Array<ArrayBuffer>,
+  addr: Uint8Array<ArrayBuffer>,
+): number {
+  for (;;) {
+    const n = sys(SYS.sendto, fd, data, data.length, 0, addr, addr.length);
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== 4) throw new SyscallError("sendto", e);
+  }
+}
+
+/**
+ * recvfrom(2) of one datagram into `buf`, the sender's address into `from` (raw bytes).
+ * Retries on EINTR. Returns the byte count (with MSG_TRUNC in `flags`, the datagram's
+ * real length, which may exceed `buf`), or `-errno` for any other failure, so that a
+ * caller can word its own error (a timeout is `-EAGAIN`).
+ */
+export function recvFrom(
+  fd: number,
+  buf: Uint8Array<ArrayBuffer>,
+  flags: number,
+  from: Uint8Array<ArrayBuffer>,
+): number {
+  const fromLen = new Uint32Array([from.length]);
+  for (;;) {
+    const n = sys(SYS.recvfrom, fd, buf, buf.length, flags, from, fromLen);
+    if (n >= 0) return n;
+    const e = errno();
+    if (e !== 4) return -e;
+  }
 }
 
 /** Brings a network interface up (SIOCSIFFLAGS with IFF_UP), as `ip link set lo up`. */
