@@ -5,7 +5,8 @@
  *
  * Everything that changes when a network or a container comes and goes is an ELEMENT of a set
  * or map, never a rule: a network is a bridge name in `@bridges` (and `@internal`), a
- * `bridge . bridge` pair in `@same-bridge` and, unless internal, its subnet in `@nat-subnets`;
+ * `bridge . bridge` pair in `@same-bridge`, a `subnet . bridge` pair in `@subnet-bridge` and,
+ * unless internal, its subnet in `@nat-subnets`;
  * a published port is a `[host address .] host port : container address . container port`
  * element of one of four DNAT maps. So each change is one `nft -f -` batch of
  * `add`/`create`/`delete element` lines, atomic in the kernel, with no rule handles to look up,
@@ -164,11 +165,14 @@ function checkProtocol(p: string): Protocol {
  *   look up the DNAT target by `ip daddr . port` (for `-p IP:H:C`), then by port alone.
  * - `postrouting` (nat, 100): masquerade what leaves the networks' subnets for a non-bridge
  *   interface; masquerade DNATed traffic that goes back into the bridge it came from (hairpin:
- *   the reply must come back through the host to be un-DNATed); masquerade 127.0.0.0/8
+ *   the reply must come back through the host to be un-DNATed), told by `ip saddr . oifname`
+ *   since postrouting has no input interface (`iifname` there is always empty); masquerade 127.0.0.0/8
  *   sources sent into a bridge (the output DNAT of 127.0.0.1:PORT).
  * - `forward` (filter, 0): traffic staying on one bridge passes; internal networks' bridges
- *   forward nothing in or out; replies pass; DNATed traffic (published ports) passes from any
- *   network; anything else between two m-docker bridges is dropped.
+ *   forward nothing in or out; replies pass; DNATed traffic (published ports) passes, from
+ *   outside and from any network; anything else into a bridge is dropped: from another
+ *   network (isolation) and from outside straight to a container's address (a neighbour
+ *   routing the subnet through the host must not reach unpublished ports).
  */
 export function baseTableScript(): string {
   const maps: string[] = [];
@@ -183,6 +187,7 @@ export function baseTableScript(): string {
     `add set ${T} bridges { type ifname; }`,
     `add set ${T} internal { type ifname; }`,
     `add set ${T} same-bridge { type ifname . ifname; }`,
+    `add set ${T} subnet-bridge { type ipv4_addr . ifname; flags interval; }`,
     `add set ${T} nat-subnets { type ipv4_addr; flags interval; }`,
     ...maps,
     `add chain ${T} guard { type filter hook prerouting priority -150; policy accept; }`,
@@ -205,25 +210,27 @@ export function baseTableScript(): string {
     `add rule ${T} published dnat ip to ip daddr . udp dport map @udp-addr-port`,
     `add rule ${T} published dnat ip to udp dport map @udp-port`,
     `add rule ${T} postrouting ip saddr @nat-subnets oifname != @bridges masquerade`,
-    `add rule ${T} postrouting ct status dnat iifname . oifname @same-bridge masquerade`,
+    `add rule ${T} postrouting ct status dnat ip saddr . oifname @subnet-bridge masquerade`,
     `add rule ${T} postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade`,
     `add rule ${T} forward iifname . oifname @same-bridge accept`,
     `add rule ${T} forward iifname @internal drop`,
     `add rule ${T} forward oifname @internal drop`,
     `add rule ${T} forward ct state established,related accept`,
     `add rule ${T} forward ct status dnat accept`,
-    `add rule ${T} forward iifname @bridges oifname @bridges drop`,
+    `add rule ${T} forward oifname @bridges drop`,
   ].join("\n") + "\n";
 }
 
 function networkElements(net: NetworkRules): string[] {
   const b = JSON.stringify(checkBridge(net.bridge));
+  const subnet = normalizeSubnet(net.subnet);
   const lines = [
     `element ${T} bridges { ${b} }`,
     `element ${T} same-bridge { ${b} . ${b} }`,
+    `element ${T} subnet-bridge { ${subnet} . ${b} }`,
   ];
   if (net.internal) lines.push(`element ${T} internal { ${b} }`);
-  else lines.push(`element ${T} nat-subnets { ${normalizeSubnet(net.subnet)} }`);
+  else lines.push(`element ${T} nat-subnets { ${subnet} }`);
   return lines;
 }
 

@@ -22,6 +22,7 @@ const BASE = `add table ip m-docker
 add set ip m-docker bridges { type ifname; }
 add set ip m-docker internal { type ifname; }
 add set ip m-docker same-bridge { type ifname . ifname; }
+add set ip m-docker subnet-bridge { type ipv4_addr . ifname; flags interval; }
 add set ip m-docker nat-subnets { type ipv4_addr; flags interval; }
 add map ip m-docker tcp-addr-port { type ipv4_addr . inet_service : ipv4_addr . inet_service; }
 add map ip m-docker tcp-port { type inet_service : ipv4_addr . inet_service; }
@@ -47,14 +48,14 @@ add rule ip m-docker published dnat ip to tcp dport map @tcp-port
 add rule ip m-docker published dnat ip to ip daddr . udp dport map @udp-addr-port
 add rule ip m-docker published dnat ip to udp dport map @udp-port
 add rule ip m-docker postrouting ip saddr @nat-subnets oifname != @bridges masquerade
-add rule ip m-docker postrouting ct status dnat iifname . oifname @same-bridge masquerade
+add rule ip m-docker postrouting ct status dnat ip saddr . oifname @subnet-bridge masquerade
 add rule ip m-docker postrouting ip saddr 127.0.0.0/8 oifname @bridges masquerade
 add rule ip m-docker forward iifname . oifname @same-bridge accept
 add rule ip m-docker forward iifname @internal drop
 add rule ip m-docker forward oifname @internal drop
 add rule ip m-docker forward ct state established,related accept
 add rule ip m-docker forward ct status dnat accept
-add rule ip m-docker forward iifname @bridges oifname @bridges drop
+add rule ip m-docker forward oifname @bridges drop
 `;
 
 Deno.test("baseTableScript declares the table, flushes its chains and writes each rule once", () => {
@@ -66,6 +67,7 @@ Deno.test("a network is elements after the base table; an internal one has no NA
     addNetworkScript({ bridge: "md0", subnet: "10.213.0.1/24", internal: false }),
     BASE + `add element ip m-docker bridges { "md0" }
 add element ip m-docker same-bridge { "md0" . "md0" }
+add element ip m-docker subnet-bridge { 10.213.0.0/24 . "md0" }
 add element ip m-docker nat-subnets { 10.213.0.0/24 }
 `,
   );
@@ -73,6 +75,7 @@ add element ip m-docker nat-subnets { 10.213.0.0/24 }
     addNetworkScript({ bridge: "md-0123456789ab", subnet: "10.213.5.0/24", internal: true }),
     BASE + `add element ip m-docker bridges { "md-0123456789ab" }
 add element ip m-docker same-bridge { "md-0123456789ab" . "md-0123456789ab" }
+add element ip m-docker subnet-bridge { 10.213.5.0/24 . "md-0123456789ab" }
 add element ip m-docker internal { "md-0123456789ab" }
 `,
   );
@@ -85,6 +88,8 @@ Deno.test("removing a network adds then deletes each element, so it is idempoten
 delete element ip m-docker bridges { "md0" }
 add element ip m-docker same-bridge { "md0" . "md0" }
 delete element ip m-docker same-bridge { "md0" . "md0" }
+add element ip m-docker subnet-bridge { 10.213.0.0/24 . "md0" }
+delete element ip m-docker subnet-bridge { 10.213.0.0/24 . "md0" }
 add element ip m-docker nat-subnets { 10.213.0.0/24 }
 delete element ip m-docker nat-subnets { 10.213.0.0/24 }
 `,
