@@ -28,6 +28,17 @@ export const TABLE = "m-docker";
 
 const T = `ip ${TABLE}`;
 
+/**
+ * The version of the rules `baseTableScript()` writes; bump it whenever they change. The table
+ * holds an empty set `rules-v<N>` as a marker: element batches start with `flush set` of it,
+ * which costs nothing when it exists and fails (ENOENT) when the table is missing or older, and
+ * only then is the base table (re)written. Re-writing it every time would cost 8-16 ms a batch
+ * (the kernel commits updates of existing chains and sets slowly) against 2-3 ms for elements.
+ */
+export const RULES_VERSION = 1;
+
+const MARKER = `rules-v${RULES_VERSION}`;
+
 /** A transport protocol a port can be published for. */
 export type Protocol = "tcp" | "udp";
 
@@ -184,6 +195,7 @@ export function baseTableScript(): string {
   }
   return [
     `add table ${T}`,
+    `add set ${T} ${MARKER} { type ifname; }`,
     `add set ${T} bridges { type ifname; }`,
     `add set ${T} internal { type ifname; }`,
     `add set ${T} same-bridge { type ifname . ifname; }`,
@@ -234,13 +246,18 @@ function networkElements(net: NetworkRules): string[] {
   return lines;
 }
 
+/** The line that fails (ENOENT) unless the table and this version's rules are in place. */
+export function markerScript(): string {
+  return `flush set ${T} ${MARKER}\n`;
+}
+
 /**
- * A network's elements, after the base table (so the first network's creation sets the table
- * up, in the same batch). Adding an existing network again changes nothing; an overlapping
- * subnet is refused by nft.
+ * A network's elements. Adding an existing network again changes nothing; an overlapping
+ * subnet is refused by nft. {@link addNetwork} puts {@link markerScript} or
+ * {@link baseTableScript} before it.
  */
 export function addNetworkScript(net: NetworkRules): string {
-  return baseTableScript() + networkElements(net).map((e) => `add ${e}`).join("\n") + "\n";
+  return networkElements(net).map((e) => `add ${e}\n`).join("");
 }
 
 /**
@@ -329,14 +346,43 @@ export function nftErrorFrom(script: string, stderr: string, exitCode: number): 
     : new NftError(message, script, stderr, exitCode);
 }
 
-/** Sets up m-docker's table (idempotent; see {@link baseTableScript}). */
+/** Sets up m-docker's table, rules re-written (idempotent; see {@link baseTableScript}). */
 export async function ensureBaseTable(opts: NftOptions = {}): Promise<void> {
   await applyNftScript(baseTableScript(), opts);
 }
 
-/** Sets up the table if need be and adds a network to it, in one batch. */
+/**
+ * Applies `body` after {@link markerScript}; when that fails for a missing table or older
+ * rules, applies it again after {@link baseTableScript} instead. So the table is set up on
+ * first use (and after a reboot, `nft flush ruleset` or an upgrade) in the same batch as the
+ * change, and otherwise costs nothing. Lines in errors are numbered within `body`.
+ */
+async function applyOnBase(body: string, opts: NftOptions): Promise<void> {
+  try {
+    await applyNftScript(markerScript() + body, opts);
+    return;
+  } catch (e) {
+    if (!(e instanceof NftError) || !/No such file or directory/.test(e.stderr)) {
+      throw rebase(e, 1);
+    }
+  }
+  const base = baseTableScript();
+  try {
+    await applyNftScript(base + body, opts);
+  } catch (e) {
+    throw rebase(e, base.split("\n").length - 1);
+  }
+}
+
+function rebase(e: unknown, prefixLines: number): unknown {
+  if (!(e instanceof NftElementExistsError)) return e;
+  const lines = e.lines.map((l) => l - prefixLines);
+  return new NftElementExistsError(e.message, e.script, e.stderr, e.exitCode, lines);
+}
+
+/** Adds a network (and sets the table up if need be), in one batch. */
 export async function addNetwork(net: NetworkRules, opts: NftOptions = {}): Promise<void> {
-  await applyNftScript(addNetworkScript(net), opts);
+  await applyOnBase(addNetworkScript(net), opts);
 }
 
 /** Removes a network's elements; nothing to do when the table is gone. */
@@ -350,16 +396,19 @@ export async function removeNetwork(net: NetworkRules, opts: NftOptions = {}): P
 
 /**
  * Publishes a container's ports (one batch). A host port that m-docker has already published
- * throws {@link PortInUseError} naming it, and none of the ports is published.
+ * throws {@link PortInUseError} naming it, and none of the ports is published. With
+ * `network`, the same batch also adds the container's network and sets the table up if need
+ * be, so a container start is one nft run whatever state the table is in.
  */
 export async function publishPorts(
   containerIp: string,
   ports: PortMapping[],
-  opts: NftOptions = {},
+  opts: NftOptions & { network?: NetworkRules } = {},
 ): Promise<void> {
-  if (ports.length === 0) return;
+  const net = opts.network ? addNetworkScript(opts.network) : "";
+  if (ports.length === 0 && !net) return;
   try {
-    await applyNftScript(publishScript(containerIp, ports), opts);
+    await applyOnBase(publishScript(containerIp, ports) + net, opts);
   } catch (e) {
     throw portInUse(e, ports);
   }
@@ -390,7 +439,9 @@ export async function unpublishPorts(
 
 function portInUse(e: unknown, ports: PortMapping[], linesPerPort = 1): unknown {
   if (!(e instanceof NftElementExistsError)) return e;
+  // lines past the ports' (a network's elements) are not ports: they stay an NftElementExistsError
   const taken = e.lines.map((l) => ports[Math.floor((l - 1) / linesPerPort)]).filter(Boolean);
+  if (taken.length === 0) return e;
   const what = taken.map((p) => `${p.hostIp ?? "0.0.0.0"}:${p.hostPort}/${p.protocol}`);
   return new PortInUseError(
     `host port already published by m-docker: ${what.join(", ")}`,

@@ -15,6 +15,7 @@
 import assert from "node:assert/strict";
 import {
   addNetwork,
+  ensureBaseTable,
   type NetworkRules,
   type NftOptions,
   PortInUseError,
@@ -190,8 +191,9 @@ Deno.test({
     assert.equal(must("ip", "netns", "exec", H, "cat", "/proc/sys/net/ipv4/ip_forward"), "1\n");
     const localnet = "/proc/sys/net/ipv4/conf/md-t0/route_localnet";
     assert.equal(must("ip", "netns", "exec", H, "cat", localnet), "1\n");
-    await addNetwork(NET0, inH);
-    await addNetwork(NET0, inH); // idempotent: the base table is set up again, rules once
+    await addNetwork(NET0, inH); // the first use writes the base table in the same batch
+    await addNetwork(NET0, inH); // idempotent
+    await ensureBaseTable(inH); // rewrites the rules: still one copy of each
     await addNetwork(NET1, inH);
     await addNetwork(NET2, inH);
     const rules = must(
@@ -290,6 +292,13 @@ Deno.test({
       assert.equal(await tableExists(inH), false);
       assert.equal(must("ip", "netns", "exec", H, "nft", "list", "tables"), "");
       await removeNetwork(NET0, inH); // with no table: nothing to do
+    });
+    await t.step("a container start with its network re-creates a missing table", async () => {
+      await publishPorts("10.213.0.2", [WEB], { ...inH, network: NET0 });
+      assert.equal(fetchWho(OUT, "192.0.2.2:8080"), "c1 192.0.2.1");
+      assert.equal(fetchWho(C1, "192.0.2.1:80"), "out 192.0.2.2");
+      await removeAll(inH);
+      assert.equal(await tableExists(inH), false);
     });
   } finally {
     for (const s of servers) {

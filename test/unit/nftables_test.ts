@@ -1,9 +1,11 @@
 /** The nftables scripts, exactly as nft receives them, and how nft's failures are typed. */
 import assert from "node:assert/strict";
 import {
+  addNetwork,
   addNetworkScript,
   applyNftScript,
   baseTableScript,
+  markerScript,
   NftElementExistsError,
   NftError,
   nftErrorFrom,
@@ -19,6 +21,7 @@ import {
 import { enableContainerRouting, writeSysctl } from "../../src/network/sysctl.ts";
 
 const BASE = `add table ip m-docker
+add set ip m-docker rules-v1 { type ifname; }
 add set ip m-docker bridges { type ifname; }
 add set ip m-docker internal { type ifname; }
 add set ip m-docker same-bridge { type ifname . ifname; }
@@ -62,10 +65,10 @@ Deno.test("baseTableScript declares the table, flushes its chains and writes eac
   assert.equal(baseTableScript(), BASE);
 });
 
-Deno.test("a network is elements after the base table; an internal one has no NAT subnet", () => {
+Deno.test("a network is elements; an internal one has no NAT subnet", () => {
   assert.equal(
     addNetworkScript({ bridge: "md0", subnet: "10.213.0.1/24", internal: false }),
-    BASE + `add element ip m-docker bridges { "md0" }
+    `add element ip m-docker bridges { "md0" }
 add element ip m-docker same-bridge { "md0" . "md0" }
 add element ip m-docker subnet-bridge { 10.213.0.0/24 . "md0" }
 add element ip m-docker nat-subnets { 10.213.0.0/24 }
@@ -73,7 +76,7 @@ add element ip m-docker nat-subnets { 10.213.0.0/24 }
   );
   assert.equal(
     addNetworkScript({ bridge: "md-0123456789ab", subnet: "10.213.5.0/24", internal: true }),
-    BASE + `add element ip m-docker bridges { "md-0123456789ab" }
+    `add element ip m-docker bridges { "md-0123456789ab" }
 add element ip m-docker same-bridge { "md-0123456789ab" . "md-0123456789ab" }
 add element ip m-docker subnet-bridge { 10.213.5.0/24 . "md-0123456789ab" }
 add element ip m-docker internal { "md-0123456789ab" }
@@ -197,8 +200,9 @@ Deno.test("applyNftScript pipes the script to nft -f - and types nft's failure",
 });
 
 Deno.test("publishPorts names the taken port in a PortInUseError", async () => {
+  // publishPorts' batch starts with the marker line: nft's line 3 is ports[1]
   await assert.rejects(
-    () => publishPorts("10.213.0.2", PORTS, { command: fakeNft(EXISTS, 1) }),
+    () => publishPorts("10.213.0.2", PORTS, { command: fakeNft(EXISTS.replace(":2:", ":3:"), 1) }),
     (e: unknown) =>
       e instanceof PortInUseError && e.ports.length === 1 && e.ports[0] === PORTS[1] &&
       e.message === "host port already published by m-docker: 127.0.0.1:8443/tcp",
@@ -226,5 +230,61 @@ Deno.test("enableContainerRouting writes ip_forward and route_localnet only when
     assert.throws(() => enableContainerRouting(["../../x"], { procSys }), RangeError);
   } finally {
     Deno.removeSync(procSys, { recursive: true });
+  }
+});
+
+// nft 1.0.6's words for a batch whose table (or marker set) is missing (measured)
+const NO_TABLE = `/dev/stdin:1:14-21: Error: No such file or directory
+flush set ip m-docker rules-v1
+             ^^^^^^^^
+`;
+
+/** An `nft` stand-in that appends each script to `log` and fails like nft on the marker. */
+function fakeNftWithoutTable(log: string): string[] {
+  return [
+    "sh",
+    "-c",
+    `s=$(cat); printf '%s\\n---\\n' "$s" >>${log}; ` +
+    `case "$s" in "flush set"*) printf '%s' "$0" >&2; exit 1;; esac`,
+    NO_TABLE,
+  ];
+}
+
+Deno.test("element batches check the rules' marker and write the base table only without it", async () => {
+  assert.equal(markerScript(), "flush set ip m-docker rules-v1\n");
+  const dir = Deno.makeTempDirSync();
+  try {
+    const net = { bridge: "md0", subnet: "10.213.0.0/24", internal: false };
+    await addNetwork(net, { command: fakeNftWithoutTable(`${dir}/log`) });
+    const body = addNetworkScript(net);
+    assert.equal(
+      Deno.readTextFileSync(`${dir}/log`),
+      `${markerScript()}${body.trimEnd()}\n---\n${BASE}${body.trimEnd()}\n---\n`,
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test("publishPorts with a network: one batch of marker, ports, network", async () => {
+  const dir = Deno.makeTempDirSync();
+  try {
+    const network = { bridge: "md0", subnet: "10.213.0.0/24", internal: false };
+    await publishPorts("10.213.0.2", PORTS.slice(0, 1), {
+      command: fakeNft("", 0, `${dir}/in`),
+      network,
+    });
+    assert.equal(
+      Deno.readTextFileSync(`${dir}/in`),
+      markerScript() + publishScript("10.213.0.2", PORTS.slice(0, 1)) + addNetworkScript(network),
+    );
+    // nft numbers lines from the marker: line 3 is the second port
+    await assert.rejects(
+      () =>
+        publishPorts("10.213.0.2", PORTS, { command: fakeNft(EXISTS.replace(":2:", ":3:"), 1) }),
+      (e: unknown) => e instanceof PortInUseError && e.ports[0] === PORTS[1],
+    );
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
   }
 });
