@@ -8,6 +8,7 @@
  */
 
 import type { ResourceLimits } from "./limits.ts";
+import type { NetworkSpec } from "./network.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -58,4 +59,9 @@ export interface ContainerSpec {
   exposedPorts?: string[];
   /** `--restart`: what the shim does when the container exits on its own. */
   restart?: RestartPolicy;
+  /**
+   * How it is networked. Absent in containers created before networking existed: they had a
+   * namespace of their own with only `lo`, which is `--network none`.
+   */
+  network?: NetworkSpec;
 }

@@ -40,6 +40,11 @@ export interface InitConfig {
   tty: boolean;
   /** The terminal's initial size: set before the command runs, so its first look is right. */
   consoleSize?: { rows: number; columns: number };
+  /**
+   * Bring `lo` up: the container has a network namespace of its own (made by the parent at
+   * spawn, so that it can configure it while init boots), not the host's or another's.
+   */
+  loopbackUp: boolean;
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

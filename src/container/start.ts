@@ -68,10 +68,30 @@ function stdioActions(plan: StdioPlan): FdAction[] {
   return actions;
 }
 
+/**
+ * Where a container's network namespace comes from: a new one (made at spawn: `bridge` and
+ * `none`), the host's own (`--network host`), or another container's (`container:`).
+ */
+export type NetnsPlan = { kind: "new" } | { kind: "host" } | { kind: "join"; path: string };
+
+/** A NetnsPlan as one command-line word, for the shim's argv; `parseNetnsPlan` reads it. */
+export function formatNetnsPlan(p: NetnsPlan): string {
+  return p.kind === "join" ? `join:${p.path}` : p.kind;
+}
+
+/** Reads `formatNetnsPlan`'s word. */
+export function parseNetnsPlan(s: string | undefined): NetnsPlan {
+  if (s === "host") return { kind: "host" };
+  if (s?.startsWith("join:")) return { kind: "join", path: s.slice(5) };
+  return { kind: "new" };
+}
+
 /** An init process that has been spawned and waits for its config on `socket`. */
 export interface InitProcess {
   pid: number;
   socket: number;
+  /** The container's new network namespace (plan `new`), open, until the start is done. */
+  netns?: number;
   /** The background cgroup-migration warm-up (see `warmUpCgroupMigration`). */
   warmUp: Promise<void>;
 }
@@ -84,7 +104,11 @@ export interface InitProcess {
  * The namespace switch is per thread and lasts only for the spawn: no await may happen in
  * between (DESIGN.md). `sys` is the kernel unless a test passes a fake.
  */
-export function spawnInit(plan: StdioPlan, sys: Syscalls = realSyscalls): InitProcess {
+export function spawnInit(
+  plan: StdioPlan,
+  netns: NetnsPlan = { kind: "new" },
+  sys: Syscalls = realSyscalls,
+): InitProcess {
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
   const [parentSocket, childSocket] = socketPair();
@@ -93,16 +117,34 @@ export function spawnInit(plan: StdioPlan, sys: Syscalls = realSyscalls): InitPr
     const env = envList(Deno.env.toObject());
     const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
     const ownPidNs = sys.open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
+    const ownNetNs = netns.kind === "host"
+      ? -1
+      : sys.open("/proc/thread-self/ns/net", O.RDONLY | O.CLOEXEC);
     try {
-      sys.unshare(CLONE.NEWPID);
+      let pid: number;
       try {
-        const pid = sys.spawn({ path: self.path, args: self.args, env, fds });
-        return { pid, socket: parentSocket, warmUp };
+        if (netns.kind === "join") {
+          const target = sys.open(netns.path, O.RDONLY | O.CLOEXEC);
+          try {
+            sys.setns(target, CLONE.NEWNET, netns.path);
+          } finally {
+            sys.close(target);
+          }
+        }
+        sys.unshare(CLONE.NEWPID | (netns.kind === "new" ? CLONE.NEWNET : 0));
+        pid = sys.spawn({ path: self.path, args: self.args, env, fds });
       } finally {
         sys.setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
+        if (ownNetNs >= 0) sys.setns(ownNetNs, CLONE.NEWNET, "own network namespace");
       }
+      // The new namespace, held open so the parent can wire it while init boots.
+      const netnsFd = netns.kind === "new"
+        ? sys.open(`/proc/${pid}/ns/net`, O.RDONLY | O.CLOEXEC)
+        : undefined;
+      return { pid, socket: parentSocket, warmUp, netns: netnsFd };
     } finally {
       sys.close(ownPidNs);
+      if (ownNetNs >= 0) sys.close(ownNetNs);
     }
   } catch (e) {
     close(parentSocket);
@@ -115,13 +157,14 @@ export function spawnInit(plan: StdioPlan, sys: Syscalls = realSyscalls): InitPr
 /** Ends an init that will not be used: it sees EOF and exits; reap it. */
 export function abandonInit(init: InitProcess): void {
   close(init.socket);
+  if (init.netns !== undefined) close(init.netns);
   try {
     Deno.kill(init.pid, "SIGKILL");
   } catch { /* already gone */ }
   waitSync(init.pid);
 }
 
-function initConfig(state: ContainerState): InitConfig {
+function initConfig(state: ContainerState, init: InitProcess): InitConfig {
   const s = state.spec;
   return {
     rootfs: state.rootfs,
@@ -135,6 +178,7 @@ function initConfig(state: ContainerState): InitConfig {
     gid: s.gid,
     tty: s.tty,
     consoleSize: s.tty ? callerConsoleSize() : undefined,
+    loopbackUp: init.netns !== undefined,
   };
 }
 
@@ -176,7 +220,7 @@ export async function startContainer(
     if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
     await init.warmUp;
     cgroup.addProcess(pid);
-    writeAll(socket, new TextEncoder().encode(JSON.stringify(initConfig(state)) + "\n"));
+    writeAll(socket, new TextEncoder().encode(JSON.stringify(initConfig(state, init)) + "\n"));
     let ttyMaster: number | undefined;
     if (state.spec.tty) {
       const fd = recvFd(socket);
@@ -205,6 +249,7 @@ export async function startContainer(
     throw e;
   } finally {
     close(socket);
+    if (init.netns !== undefined) close(init.netns);
   }
 }
 

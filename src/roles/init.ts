@@ -79,8 +79,9 @@ function workingDirectory(sys: Syscalls, cwd: string): void {
 }
 
 function becomeContainer(sys: Syscalls, config: InitConfig): never {
-  sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWNET | CLONE.NEWCGROUP);
-  interfaceUp("lo");
+  // The network namespace was chosen at spawn (a new one, the host's, another container's).
+  sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP);
+  if (config.loopbackUp) interfaceUp("lo");
   const prepared = prepareRootfs(sys, config);
   sys.sethostname(config.hostname);
   if (prepared.ttyMaster !== undefined) {

@@ -39,6 +39,7 @@ function config(extra: Partial<InitConfig> = {}): InitConfig {
     uid: 0,
     gid: 0,
     tty: false,
+    loopbackUp: true,
     ...extra,
   };
 }
