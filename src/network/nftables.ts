@@ -21,6 +21,7 @@
  * @module
  */
 
+import { close, O, pipe, read, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
 import { debug } from "../util/debug.ts";
 
 /** The name of m-docker's own table (family `ip`). */
@@ -330,6 +331,60 @@ export async function applyNftScript(script: string, opts: NftOptions = {}): Pro
   const out = await child.output();
   if (out.code === 0) return;
   throw nftErrorFrom(script, new TextDecoder().decode(out.stderr), out.code);
+}
+
+/**
+ * `applyNftScript` without the event loop, for paths that are synchronous (a container's
+ * removal, its exit): the script goes in through a pipe filled before nft starts (scripts
+ * are far smaller than a pipe's buffer), stderr comes back through another.
+ */
+export function applyNftScriptSync(script: string, opts: NftOptions = {}): void {
+  const [cmd, ...args] = [...(opts.command ?? ["nft"]), "-f", "-"];
+  const path = cmd.startsWith("/") ? cmd : findInPath(cmd);
+  const input = pipe(), errors = pipe();
+  let pid: number;
+  try {
+    writeAll(input[1], new TextEncoder().encode(script));
+    close(input[1]);
+    input[1] = -1;
+    pid = spawn({
+      path,
+      args: [cmd, ...args],
+      env: Object.entries(Deno.env.toObject()).map(([k, v]) => `${k}=${v}`),
+      fds: [
+        { kind: "dup", from: input[0], to: 0 },
+        { kind: "open", fd: 1, path: "/dev/null", flags: O.WRONLY },
+        { kind: "dup", from: errors[1], to: 2 },
+      ],
+    });
+  } finally {
+    close(input[0]);
+    if (input[1] >= 0) close(input[1]);
+    close(errors[1]);
+  }
+  let stderr = "";
+  try {
+    const buf = new Uint8Array(4096);
+    for (let n = read(errors[0], buf); n > 0; n = read(errors[0], buf)) {
+      stderr += new TextDecoder().decode(buf.subarray(0, n));
+    }
+  } finally {
+    close(errors[0]);
+  }
+  const result = waitSync(pid);
+  if (result?.exitCode === 0) return;
+  throw nftErrorFrom(script, stderr, result?.exitCode ?? -1);
+}
+
+function findInPath(cmd: string): string {
+  // Root's sbin directories are not in every caller's PATH.
+  const path = `${Deno.env.get("PATH") ?? "/usr/bin:/bin"}:/usr/sbin:/sbin`;
+  for (const dir of path.split(":")) {
+    try {
+      if (Deno.statSync(`${dir}/${cmd}`).isFile) return `${dir}/${cmd}`;
+    } catch { /* not here */ }
+  }
+  throw new NftError(`cannot run ${cmd} (Debian package nftables): not found`, "", "", -1);
 }
 
 /**
