@@ -35,6 +35,7 @@ const T = `ip ${TABLE}`;
  * which costs nothing when it exists and fails (ENOENT) when the table is missing or older, and
  * only then is the base table (re)written. Re-writing it every time would cost 8-16 ms a batch
  * (the kernel commits updates of existing chains and sets slowly) against 2-3 ms for elements.
+ * `add` of an existing set with another type fails, so a changed set needs a new name too.
  */
 export const RULES_VERSION = 1;
 
@@ -178,8 +179,8 @@ function checkProtocol(p: string): Protocol {
  * - `postrouting` (nat, 100): masquerade what leaves the networks' subnets for a non-bridge
  *   interface; masquerade DNATed traffic that goes back into the bridge it came from (hairpin:
  *   the reply must come back through the host to be un-DNATed), told by `ip saddr . oifname`
- *   since postrouting has no input interface (`iifname` there is always empty); masquerade 127.0.0.0/8
- *   sources sent into a bridge (the output DNAT of 127.0.0.1:PORT).
+ *   since postrouting has no input interface (`iifname` there is always empty); masquerade
+ *   127.0.0.0/8 sources sent into a bridge (the output DNAT of 127.0.0.1:PORT).
  * - `forward` (filter, 0): traffic staying on one bridge passes; internal networks' bridges
  *   forward nothing in or out; replies pass; DNATed traffic (published ports) passes, from
  *   outside and from any network; anything else into a bridge is dropped: from another
