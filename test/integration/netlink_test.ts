@@ -41,6 +41,7 @@ const SPARE_HOST = "mdnlh1", SPARE_PEER = "mdnlp1";
 const BRIDGE_IP = "10.199.77.1", CONTAINER_IP = "10.199.77.2", EXTRA_IP = "10.199.77.3";
 const MAC = "02:42:0a:c7:4d:02";
 const MTU = 1400;
+const MANY = 40;
 
 function errorText(f: () => void): string {
   try {
@@ -92,11 +93,18 @@ function childSetup(bPid: number) {
     deleteRoute(b, { dst: "10.199.79.0/24", dev: "eth0" });
     const unreachable = errorText(() => addRoute(b, { dst: "default", gateway: "10.199.80.1" }));
 
+    // Enough links that the dump spans several datagrams (the kernel fills ~32 KiB each).
+    const many = Array.from({ length: MANY }, (_, i) => `mdnlx${i}`);
+    for (const name of many) createBridge(a, name);
+    const manyListed = listLinks(a).filter((l) => l.name.startsWith("mdnlx")).length;
+    for (const name of many) deleteLink(a, name);
+
     const routesB = listRoutes(b).filter((r) => r.table === RT_TABLE.MAIN);
     const defaultB = routesB.find((r) => r.dstLen === 0);
     return {
       duplicate,
       unreachable,
+      manyListed,
       bridge: getLink(a, BRIDGE),
       hostEnd: getLink(a, HOST_END),
       peerInA,
@@ -228,6 +236,7 @@ Deno.test({
       const s = await child(a.pid, "setup", b.pid);
 
       assert.equal(s.duplicate, `netlink RTM_NEWLINK ${BRIDGE}: File exists`);
+      assert.equal(s.manyListed, MANY, "a dump in several parts is read to its NLMSG_DONE");
       assert.match(s.unreachable, /^netlink RTM_NEWROUTE default via 10\.199\.80\.1: /);
       assert.equal(s.bridge.kind, "bridge");
       assert.equal(s.bridge.mtu, MTU);

@@ -5,7 +5,7 @@
  */
 
 import assert from "node:assert/strict";
-import { NetlinkError } from "../../ffi/netlink.ts";
+import { getLink as lookUpLink, listLinks, NetlinkError, openNetlink } from "../../ffi/netlink.ts";
 import {
   broadcastOf,
   decodeAddress,
@@ -18,6 +18,7 @@ import {
   dumpRoutes,
   encodeRequest,
   getLink,
+  ifinfomsg as encodeIfinfomsg,
   newAddress,
   newBridge,
   newRoute,
@@ -420,4 +421,27 @@ Deno.test("decoding an RTM_NEWADDR dump entry", () => {
     scope: 0,
     label: "md0",
   });
+});
+
+Deno.test("the socket, read-only in the test's own namespace: GET, ACK, dump, kernel errors", () => {
+  const nl = openNetlink();
+  try {
+    const lo = lookUpLink(nl, "lo"); // one RTM_NEWLINK, then the ACK
+    assert.equal(lo?.index, 1); // lo is 1 in every network namespace
+    assert.equal(lo?.type, 772); // ARPHRD_LOOPBACK
+    assert.equal(lookUpLink(nl, "mdnl-absent"), null); // ENODEV
+    assert.ok(listLinks(nl).some((l) => l.name === "lo")); // a dump, to NLMSG_DONE
+    // Neither an index nor a name: the kernel refuses with EINVAL.
+    const bare = { type: RTM.GETLINK, flags: 0x5, payload: encodeIfinfomsg(), what: "nothing" };
+    assert.throws(() => nl.request(bare), (e: unknown) => {
+      assert.ok(e instanceof NetlinkError);
+      assert.equal(e.errno, 22);
+      assert.match(e.message, /^netlink RTM_GETLINK nothing: Invalid argument/);
+      return true;
+    });
+    assert.equal(lookUpLink(nl, "lo")?.index, 1, "the socket is still in step after an error");
+  } finally {
+    nl.close();
+  }
+  assert.throws(() => lookUpLink(nl, "lo"), /closed/);
 });
