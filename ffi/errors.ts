@@ -152,6 +152,7 @@ export const ERRNO = {
   EAGAIN: 11,
   EACCES: 13,
   EEXIST: 17,
+  ENODEV: 19,
   ENOTDIR: 20,
   EINVAL: 22,
   ENOSYS: 38,

@@ -59,6 +59,7 @@ import {
   type RouteSpec,
   RTM,
   rtmName,
+  setHairpin as hairpinRequest,
   setLink as setLinkRequest,
   type VethPeer,
 } from "./rtnetlink.ts";
@@ -301,6 +302,11 @@ export function setMaster(sock: NetlinkSocket, link: LinkRef, bridge: LinkRef): 
 /** Moves a link into the network namespace behind `netnsFd` (`ip link set LINK netns N`). */
 export function moveToNetns(sock: NetlinkSocket, link: LinkRef, netnsFd: number): void {
   setLink(sock, link, { netnsFd });
+}
+
+/** Turns a bridge port's hairpin mode on or off (see rtnetlink's `setHairpin`). */
+export function setHairpin(sock: NetlinkSocket, link: LinkRef, on = true): void {
+  sock.request(hairpinRequest(linkIndex(sock, link), on));
 }
 
 /** Deletes a link; deleting one end of a veth pair deletes both. */

@@ -402,6 +402,31 @@ export function setLink(link: LinkRef, c: LinkChanges): Request {
   return request(RTM.SETLINK, NLM_F.ACK, [head, encodeAttrs(attrs)], ref.what);
 }
 
+const IFLA_PROTINFO = 12;
+const IFLA_BRPORT_MODE = 4;
+const AF_BRIDGE = 7;
+const NLA_F_NESTED = 0x8000;
+
+/**
+ * RTM_SETLINK of a bridge port's hairpin mode (`ip link set LINK type bridge_slave hairpin
+ * on`): frames may leave by the port they came in on. A container reaching its own
+ * published port through the host's address needs it when br_netfilter runs the bridged
+ * frame through the nat rules. The kernel reads IFLA_PROTINFO as nested port attributes only
+ * when it carries NLA_F_NESTED.
+ */
+export function setHairpin(index: number, on: boolean): Request {
+  const protinfo: Attr = {
+    type: IFLA_PROTINFO | NLA_F_NESTED,
+    data: [{ type: IFLA_BRPORT_MODE, data: new Uint8Array([on ? 1 : 0]) }],
+  };
+  return request(
+    RTM.SETLINK,
+    NLM_F.ACK,
+    [ifinfomsg({ family: AF_BRIDGE, index }), encodeAttrs([protinfo])],
+    `#${index} hairpin`,
+  );
+}
+
 /** RTM_DELLINK (`ip link del LINK`); deleting one end of a veth pair deletes both. */
 export function delLink(link: LinkRef): Request {
   const ref = linkRef(link);

@@ -20,7 +20,17 @@ import { parseInteger } from "./params.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import type { RestartPolicy } from "../config/container.ts";
-import { parseRestartPolicy, parseVolume, requestEnv } from "./run_options.ts";
+import {
+  parseAddHost,
+  parseExpose,
+  parseNetworkMode,
+  parsePublish,
+  parseRestartPolicy,
+  parseVolume,
+  requestEnv,
+} from "./run_options.ts";
+import { DEFAULT_NETWORK } from "../config/network.ts";
+import { netnsPlanForMode } from "../container/network.ts";
 
 interface RunFlags {
   detach?: boolean;
@@ -48,6 +58,16 @@ interface RunFlags {
   sigProxy: boolean;
   pull?: PullPolicy;
   user?: string;
+  network?: string;
+  publish?: string[];
+  publishAll?: boolean;
+  expose?: string[];
+  ip?: string;
+  dns?: string[];
+  dnsSearch?: string[];
+  dnsOption?: string[];
+  addHost?: string[];
+  networkAlias?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -138,6 +158,19 @@ export const runFlags = {
     optional: true,
     brief: "Restart policy: no, on-failure[:max-retries], always (with -d)",
   },
+  network: { ...str, brief: "Connect a container to a network (bridge, none, host, container:C)" },
+  publish: {
+    ...list,
+    brief: "Publish a container's port(s) to the host ([IP:][HOST:]PORT[/proto])",
+  },
+  publishAll: { ...bool, brief: "Publish all exposed ports to random ports" },
+  expose: { ...list, brief: "Expose a port or a range of ports" },
+  ip: { ...str, brief: "IPv4 address (e.g., 172.30.100.104)" },
+  dns: { ...list, brief: "Set custom DNS servers" },
+  dnsSearch: { ...list, brief: "Set custom DNS search domains" },
+  dnsOption: { ...list, brief: "Set DNS options" },
+  addHost: { ...list, brief: "Add a custom host-to-IP mapping (host:ip)" },
+  networkAlias: { ...list, brief: "Add network-scoped alias for the container" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -152,6 +185,8 @@ export const runAliases = {
   h: "hostname",
   m: "memory",
   c: "cpuShares",
+  p: "publish",
+  P: "publishAll",
 } as const;
 
 async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
@@ -183,6 +218,21 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
       pidsLimit: flags.pidsLimit,
     },
     cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
+    network: {
+      // M_DOCKER_DEFAULT_NETWORK=none is dockerd's `--bridge=none`: no default bridge.
+      mode: parseNetworkMode(
+        flags.network ?? (Deno.env.get("M_DOCKER_DEFAULT_NETWORK") || DEFAULT_NETWORK),
+      ),
+      ports: (flags.publish ?? []).flatMap(parsePublish),
+      ip: flags.ip,
+      aliases: flags.networkAlias ?? [],
+      dns: flags.dns ?? [],
+      dnsSearch: flags.dnsSearch ?? [],
+      dnsOptions: flags.dnsOption ?? [],
+      extraHosts: (flags.addHost ?? []).map(parseAddHost),
+    },
+    publishAll: flags.publishAll ?? false,
+    expose: (flags.expose ?? []).flatMap(parseExpose),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
@@ -240,7 +290,7 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
   // Signals from here on go to the container once it runs, not to this process.
   using signals = new SignalProxy(how.sigProxy ? PROXIED_SIGNALS : []);
   // Init boots (a Deno start) while the container is being created.
-  const init = spawnInit(foregroundStdio(request));
+  const init = spawnInit(foregroundStdio(request), netnsPlanForMode(store, request.network!.mode));
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonInit(init));
   return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
 }
@@ -248,7 +298,7 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
 async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun): Promise<number> {
   const store = ctx.engine.containers;
   // The shim boots, and spawns init, while the container is being created.
-  const shim = spawnShim(store, request.tty);
+  const shim = spawnShim(store, request.tty, netnsPlanForMode(store, request.network!.mode));
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonShim(shim));
   await removeOnFailure(store, state.id, () => handOverToShim(store, state, shim));
   println(ctx, state.id);

@@ -13,6 +13,7 @@ import { prepareStart } from "../container/restart.ts";
 import { stopContainer } from "../container/signal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
 import { spawnInit } from "../container/start.ts";
+import { netnsPlanFor } from "../container/network.ts";
 import type { Engine } from "../engine.ts";
 import { UsageError } from "../util/errors.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";
@@ -24,7 +25,7 @@ function startInBackground(engine: Engine, ref: string): void {
   const store = engine.containers;
   const found = resolveReconciled(store, ref);
   // The shim boots while the container's cgroup is made again.
-  const shim = spawnShim(store, found.spec.tty);
+  const shim = spawnShim(store, found.spec.tty, netnsPlanFor(store, found.spec));
   let state;
   try {
     state = prepareStart(store, found.id, shim.pid);
@@ -56,7 +57,10 @@ export const startCommand = buildCommand<
     using signals = new SignalProxy();
     const found = resolveReconciled(store, names[0]);
     const interactive = flags.interactive ?? false;
-    const init = spawnInit(foregroundStdio({ tty: found.spec.tty, interactive }));
+    const init = spawnInit(
+      foregroundStdio({ tty: found.spec.tty, interactive }),
+      netnsPlanFor(store, found.spec),
+    );
     const state = prepareStart(store, found.id, Deno.pid);
     if (!state) throw new UsageError(`container ${found.name} is already running`);
     return await runForeground(

@@ -53,3 +53,21 @@ export interface InitFailure {
   /** 125 for a setup failure, 126 when the command cannot be invoked, 127 when not found. */
   exitCode: number;
 }
+
+/**
+ * Where a container's network namespace comes from: a new one (made at spawn: `bridge` and
+ * `none`), the host's own (`--network host`), or another container's (`container:`).
+ */
+export type NetnsPlan = { kind: "new" } | { kind: "host" } | { kind: "join"; path: string };
+
+/** A NetnsPlan as one command-line word, for the shim's argv; `parseNetnsPlan` reads it. */
+export function formatNetnsPlan(p: NetnsPlan): string {
+  return p.kind === "join" ? `join:${p.path}` : p.kind;
+}
+
+/** Reads `formatNetnsPlan`'s word. */
+export function parseNetnsPlan(s: string | undefined): NetnsPlan {
+  if (s === "host") return { kind: "host" };
+  if (s?.startsWith("join:")) return { kind: "join", path: s.slice(5) };
+  return { kind: "new" };
+}

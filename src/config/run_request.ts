@@ -10,6 +10,7 @@
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
 import type { BindMount, RestartPolicy } from "./container.ts";
+import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
 
 /** What a caller asks for; the image's config fills in what is absent. */
@@ -42,6 +43,12 @@ export interface RunRequest {
   /** Run the command under a small init that reaps zombies and forwards signals. */
   init?: boolean;
   restart?: RestartPolicy;
+  /** Networking; absent: the default `bridge` network, nothing published. */
+  network?: NetworkSpec;
+  /** `-P`: publish every exposed port (the image's and `expose`) to a host port of its own. */
+  publishAll?: boolean;
+  /** `--expose`: more exposed ports, as `80/tcp`. */
+  expose?: string[];
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -97,6 +104,7 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
     }
   }
   validateLimits(r.limits, host);
+  if (r.network) validateNetworkSpec(r.network);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
   }

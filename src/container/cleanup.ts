@@ -12,6 +12,7 @@ import { openCgroupManager } from "../cgroups/manager.ts";
 import { type DeadContainer, isDead, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
+import { releaseContainer } from "./network.ts";
 
 /** What a container owns besides its state directory. */
 interface Owned {
@@ -26,6 +27,7 @@ interface Owned {
  * Call holding the container's lock.
  */
 export function removeContainerFiles(store: StateStore, state: ContainerState): void {
+  releaseContainer(state);
   removeOwned(store, {
     id: state.id,
     containerDir: state.containerDir,

@@ -9,7 +9,11 @@
 import { availableCpus } from "../cgroups/cpus.ts";
 import { newCgroupManager } from "../cgroups/manager.ts";
 import type { ImageRecord, ImageStore } from "../image/store.ts";
-import { containerDir, etcFiles, type Roots } from "../state/roots.ts";
+import { containerDir, etcFiles, networkDir, type Roots } from "../state/roots.ts";
+import type { ContainerSpec } from "../config/container.ts";
+import { InvalidConfigError } from "../config/errors.ts";
+import { NetworkStore, NoSuchNetworkError } from "../network/store.ts";
+import { writeNetworkEtcFiles } from "./network.ts";
 import type { StateStore } from "../state/store.ts";
 import { type ContainerState, STATE_VERSION } from "../state/types.ts";
 import { newContainerId, randomContainerName } from "../util/names.ts";
@@ -71,6 +75,20 @@ function prepareEtcMountpoints(rootfs: ContainerState["rootfs"]): void {
   }
 }
 
+/** A user network must exist when the container is created, as Docker checks. */
+function checkNetworkExists(roots: Roots, spec: ContainerSpec): void {
+  const mode = spec.network?.mode;
+  if (mode?.kind !== "bridge") return;
+  try {
+    NetworkStore.find(new NetworkStore(networkDir(roots)).read(), mode.network);
+  } catch (e) {
+    if (e instanceof NoSuchNetworkError) {
+      throw new InvalidConfigError("network.mode", `network ${mode.network} not found`);
+    }
+    throw e;
+  }
+}
+
 /** The host's init binary for `--init`, or null when it is not installed. */
 function hostInitBinary(): string | null {
   try {
@@ -108,9 +126,11 @@ export function createContainer(
     id,
     readImageFile: (path) => readImageFile(lowerDirs, path),
     initBinary: request.init ? hostInitBinary() : null,
+    hostHostname: Deno.hostname(),
   });
   createMissingBindSources(spec.mounts);
   const dir = containerDir(roots, id);
+  checkNetworkExists(roots, spec);
   // Only computes paths (a bad parent throws here, before anything exists): they go in the
   // first record, so that whatever is made after can be found and removed.
   const cgroup = newCgroupManager({ id, parent: spec.cgroupParent });
@@ -130,6 +150,7 @@ export function createContainer(
     containerDir: dir,
     logPath: `${dir}/${id}-json.log`,
     cgroup: { layout: cgroup.layout, paths: cgroup.paths },
+    networkDir: networkDir(roots),
   };
   // Claim the name under the store lock so two concurrent runs cannot both take it. The
   // container's own lock is held until it is complete, so that an `rm` racing this create
@@ -151,6 +172,7 @@ export function createContainer(
       Deno.mkdirSync(d, { recursive: true, mode: 0o755 });
     }
     writeEtcFiles(dir, spec.hostname);
+    writeNetworkEtcFiles(state);
     prepareEtcMountpoints(state.rootfs);
     cgroup.create(spec.limits);
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);

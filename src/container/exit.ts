@@ -11,6 +11,7 @@ import type { WaitResult } from "../../ffi/libc.ts";
 import { DeadContainerError, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { destroyCgroup, destroyContainer } from "./cleanup.ts";
+import { releaseContainer } from "./network.ts";
 
 function oomKilled(state: ContainerState): boolean {
   if (Object.keys(state.cgroup.paths).length === 0) return false;
@@ -47,6 +48,7 @@ export function recordExit(
       s.status = "exited";
       s.exitCode = result.exitCode;
       s.finishedAt = new Date().toISOString();
+      delete s.networking;
       delete s.pid;
       delete s.pidStartTime;
       delete s.monitorPid;
@@ -58,6 +60,8 @@ export function recordExit(
     throw e;
   }
   if (!state) return null;
+  // Its address and ports are free again; the veth went with its namespace.
+  releaseContainer(state);
   if (state.spec.autoRemove) {
     store.writeTombstone(id, result.exitCode);
     destroyContainer(store, id);
@@ -86,6 +90,7 @@ export function recordFailedStart(
         // rm retries; the failure itself is recorded.
       }
       s.status = "exited";
+      delete s.networking;
       s.error = error;
       s.exitCode = exitCode;
       s.finishedAt = new Date().toISOString();
@@ -94,6 +99,8 @@ export function recordFailedStart(
       delete s.monitorPid;
       delete s.monitorStartTime;
     });
+    const recorded = store.read(id);
+    if (recorded) releaseContainer(recorded);
   } catch (e) {
     if (!(e instanceof DeadContainerError)) throw e;
   }

@@ -11,6 +11,7 @@ import { isProcessAlive } from "../state/proc.ts";
 import { ROLE } from "./reexec.ts";
 import { NoSuchContainerError, type StateStore } from "../state/store.ts";
 import { destroyContainer } from "./cleanup.ts";
+import { releaseContainer } from "./network.ts";
 import type { ContainerState } from "../state/types.ts";
 
 /** The exit code recorded when a container died unobserved (Docker reports 255 too). */
@@ -66,7 +67,9 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
     s.finishedAt ??= new Date().toISOString();
     delete s.pid;
     delete s.pidStartTime;
+    delete s.networking;
   }) ?? state;
+  if (exited.status === "exited" && !hasMonitor(exited)) releaseContainer(exited);
   if (exited.status === "exited" && exited.spec.autoRemove) {
     store.writeTombstone(exited.id, exited.exitCode ?? UNKNOWN_EXIT_CODE);
     destroyContainer(store, exited.id);

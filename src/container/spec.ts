@@ -11,6 +11,7 @@ import { type ContainerSpec, DEFAULT_PATH, INIT_PATH } from "../config/container
 import { mergeEnv } from "../config/env.ts";
 import { InvalidConfigError } from "../config/errors.ts";
 import type { RunRequest } from "../config/run_request.ts";
+import { defaultNetworkSpec, type NetworkSpec, type PortMapping } from "../config/network.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 import { resolveUser } from "../rootfs/user.ts";
 
@@ -25,6 +26,8 @@ export interface SpecInputs {
   readImageFile: (path: string) => string;
   /** The host's init binary for `--init`, or null when the host has none. */
   initBinary: string | null;
+  /** The host's own hostname: a container on the host's network takes it, as Docker's. */
+  hostHostname?: string;
 }
 
 /** The image's StopSignal (`SIGQUIT`, `QUIT` or `3`), if it names one. */
@@ -71,7 +74,12 @@ export function buildSpec(
     mounts.push({ source: inputs.initBinary, destination: INIT_PATH, readonly: true });
     args = [INIT_PATH, "--", ...command];
   }
-  const hostname = request.hostname ?? inputs.id.slice(0, 12);
+  const network = request.network ?? defaultNetworkSpec();
+  const hostname = request.hostname ??
+    (network.mode.kind === "host" && inputs.hostHostname
+      ? inputs.hostHostname
+      : inputs.id.slice(0, 12));
+  const exposed = [...new Set([...Object.keys(cfg.ExposedPorts ?? {}), ...(request.expose ?? [])])];
   const cwd = request.workdir ?? (cfg.WorkingDir || "/");
   if (!cwd.startsWith("/")) {
     throw new InvalidConfigError(
@@ -112,6 +120,23 @@ export function buildSpec(
     stopTimeout: request.stopTimeout ?? 10,
     restart: request.restart,
     labels: cfg.Labels,
-    exposedPorts: cfg.ExposedPorts ? Object.keys(cfg.ExposedPorts) : undefined,
+    exposedPorts: exposed.length > 0 ? exposed : undefined,
+    network: request.publishAll ? withPublishedExposed(network, exposed) : network,
   };
+}
+
+/**
+ * `-P`: every exposed port (`80/tcp`) that `-p` does not already publish goes to a host port
+ * chosen at start.
+ */
+function withPublishedExposed(network: NetworkSpec, exposed: string[]): NetworkSpec {
+  const ports: PortMapping[] = [...network.ports];
+  for (const key of exposed) {
+    const [port, proto = "tcp"] = key.split("/");
+    const containerPort = Number(port);
+    if (!Number.isInteger(containerPort) || (proto !== "tcp" && proto !== "udp")) continue;
+    if (ports.some((p) => p.containerPort === containerPort && p.protocol === proto)) continue;
+    ports.push({ hostPort: 0, containerPort, protocol: proto });
+  }
+  return { ...network, ports };
 }

@@ -20,13 +20,14 @@ import {
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { envList } from "../config/env.ts";
+import { connectContainer, releaseContainer } from "./network.ts";
 import { readToEnd } from "./io.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
-import type { InitConfig, InitFailure } from "../config/init.ts";
+import type { InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
 import { debug } from "../util/debug.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
@@ -66,24 +67,6 @@ function stdioActions(plan: StdioPlan): FdAction[] {
     }
   }
   return actions;
-}
-
-/**
- * Where a container's network namespace comes from: a new one (made at spawn: `bridge` and
- * `none`), the host's own (`--network host`), or another container's (`container:`).
- */
-export type NetnsPlan = { kind: "new" } | { kind: "host" } | { kind: "join"; path: string };
-
-/** A NetnsPlan as one command-line word, for the shim's argv; `parseNetnsPlan` reads it. */
-export function formatNetnsPlan(p: NetnsPlan): string {
-  return p.kind === "join" ? `join:${p.path}` : p.kind;
-}
-
-/** Reads `formatNetnsPlan`'s word. */
-export function parseNetnsPlan(s: string | undefined): NetnsPlan {
-  if (s === "host") return { kind: "host" };
-  if (s?.startsWith("join:")) return { kind: "join", path: s.slice(5) };
-  return { kind: "new" };
 }
 
 /** An init process that has been spawned and waits for its config on `socket`. */
@@ -213,6 +196,11 @@ export async function startContainer(
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
+    // Wired while init boots: its address, veth, route and published ports.
+    if (init.netns !== undefined) {
+      const networking = await connectContainer(store, state, init.netns);
+      if (networking) record(store, state, { networking });
+    }
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     // Init says it has booted before it joins the cgroup, so that the runtime's own start-up
     // memory is not charged to the container's limit.
@@ -246,6 +234,7 @@ export async function startContainer(
       } catch { /* already gone */ }
       waitSync(pid);
     }
+    releaseContainer(state);
     throw e;
   } finally {
     close(socket);

@@ -33,6 +33,8 @@ export interface NetworkRecord {
 export interface Endpoint {
   networkId: string;
   containerId: string;
+  /** The container's state root: where to look whether it still runs. */
+  stateDir: string;
   /** The container's name when it joined, and its aliases: what other members resolve. */
   name: string;
   aliases: string[];
@@ -49,6 +51,8 @@ export interface PortBinding {
   hostIp: string;
   hostPort: number;
   containerId: string;
+  /** The container's state root: where to look whether it still runs. */
+  stateDir: string;
   containerIp: string;
   containerPort: number;
 }
@@ -116,11 +120,8 @@ function checkDb(v: unknown, path: string): NetworkDb {
 
 /** The network table under one root. */
 export class NetworkStore {
-  readonly dir: string;
-
-  constructor(root: string) {
-    this.dir = `${root}/network`;
-  }
+  /** `dir` is the table's own directory, `<root>/network`. */
+  constructor(readonly dir: string) {}
 
   private get file(): string {
     return `${this.dir}/networks.json`;

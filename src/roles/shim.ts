@@ -12,6 +12,8 @@ import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi
 import { attachSocketPath } from "../container/attach_protocol.ts";
 import { AttachServer } from "../container/attach_server.ts";
 import { recordExit, recordFailedStart } from "../container/exit.ts";
+import { netnsPlanFor } from "../container/network.ts";
+import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
 import { JsonLogWriter } from "../container/logs.ts";
@@ -52,13 +54,13 @@ function receiveId(): string | null {
 }
 
 /** Spawns init with the container's output going to pipes this shim reads (or a tty). */
-function launchInit(tty: boolean) {
+function launchInit(tty: boolean, netns: NetnsPlan) {
   const out = tty ? undefined : pipe();
   const err = tty ? undefined : pipe();
   const plan: StdioPlan = out && err
     ? { stdin: "null", stdout: out[1], stderr: err[1] }
     : { stdin: "null", stdout: "null", stderr: "null" };
-  const init = spawnInit(plan);
+  const init = spawnInit(plan, netns);
   // Only the container may hold the write ends, so that its exit is our end of file.
   if (out && err) {
     close(out[1]);
@@ -90,11 +92,11 @@ function pumpOutput(
 
 /** Entry point of the shim role: `shim STATE_DIR tty|notty`. */
 export async function runShim(args: string[]): Promise<never> {
-  const [stateDir, ttyArg] = args;
+  const [stateDir, ttyArg, netnsArg] = args;
   Deno.addSignalListener("SIGHUP", () => {});
   Deno.chdir("/"); // never keep the caller's working directory busy
   const tty = ttyArg === "tty";
-  let io = launchInit(tty);
+  let io = launchInit(tty, parseNetnsPlan(netnsArg));
   const id = receiveId();
   const store = new StateStore(stateDir);
   const state = id ? store.read(id) : null;
@@ -148,7 +150,15 @@ export async function runShim(args: string[]): Promise<never> {
     restarts++;
     const again = prepareStart(store, id, Deno.pid, { restartCount: restarts, byPolicy: true });
     if (!again) break;
-    io = launchInit(tty);
+    // A container: network may have a new PID 1 to join by now.
+    let netns: NetnsPlan;
+    try {
+      netns = netnsPlanFor(store, again.spec);
+    } catch (e) {
+      recordFailedStart(store, id, (e as Error).message, 125);
+      break;
+    }
+    io = launchInit(tty, netns);
     try {
       started = await startContainer(store, again, io.init);
     } catch (e) {

@@ -26,6 +26,11 @@ export function containerDir(roots: Roots, id: string): string {
   return `${roots.root}/containers/${id}`;
 }
 
+/** The network table's directory: networks, and the addresses and ports containers hold. */
+export function networkDir(roots: Roots): string {
+  return `${roots.root}/network`;
+}
+
 /** The generated /etc files of a container, by their place in its directory. */
 export function etcFiles(dir: string): { hostname: string; hosts: string; resolvConf: string } {
   return { hostname: `${dir}/hostname`, hosts: `${dir}/hosts`, resolvConf: `${dir}/resolv.conf` };

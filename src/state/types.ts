@@ -46,4 +46,38 @@ export interface ContainerState {
   containerDir: string;
   logPath: string;
   cgroup: { layout: CgroupLayout; paths: Record<string, string> };
+  /**
+   * The network table's directory (`<root>/network`), where its addresses and published
+   * ports are recorded while it runs: what to release when it stops, even after a crash.
+   */
+  networkDir?: string;
+  /** Its place on its networks while it runs (shown by `inspect` and `ps`). */
+  networking?: ContainerNetworking;
+}
+
+/** A running container's addresses and published ports. */
+export interface ContainerNetworking {
+  attachments: NetworkAttachment[];
+  ports: PublishedPort[];
+}
+
+/** A container's place on one network. */
+export interface NetworkAttachment {
+  networkId: string;
+  networkName: string;
+  bridge: string;
+  ip: string;
+  prefixLen: number;
+  gateway: string;
+  mac: string;
+  hostVeth: string;
+  aliases: string[];
+}
+
+/** A published port with the host port it got. */
+export interface PublishedPort {
+  protocol: "tcp" | "udp";
+  hostIp: string;
+  hostPort: number;
+  containerPort: number;
 }

@@ -49,6 +49,9 @@ export class Sandbox {
       M_DOCKER_ROOT: this.root,
       M_DOCKER_STATE: this.state,
       M_DOCKER_CGROUP_PARENT: this.cgroupParent,
+      // These tests run in the machine's own network namespace, which no test may change:
+      // no default bridge here (dockerd's --bridge=none). Network tests use NetSandbox.
+      M_DOCKER_DEFAULT_NETWORK: "none",
     };
   }
 

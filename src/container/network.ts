@@ -1,0 +1,555 @@
+/**
+ * Container networking as Docker has it, without a daemon: a starting container on a
+ * `bridge`-driver network gets an address from the network table, a veth pair whose far end
+ * is its `eth0` (created straight in the namespace its parent made at spawn), a default
+ * route through the bridge, and its published ports as elements of m-docker's nftables
+ * table, in one batch. Everything it took is recorded under the table's lock before it is
+ * wired, so that whoever finds it abandoned (its monitor killed mid-start) can release it.
+ *
+ * All netlink work here is synchronous on the calling thread (DESIGN.md: namespaces are per
+ * thread): a socket opened in the container's namespace keeps working there.
+ *
+ * @module
+ */
+
+import * as nl from "../../ffi/netlink.ts";
+import { ERRNO } from "../../ffi/errors.ts";
+import type { ContainerSpec } from "../config/container.ts";
+import { InvalidConfigError } from "../config/errors.ts";
+import type { NetnsPlan } from "../config/init.ts";
+import type { NetworkMode, NetworkSpec, PortMapping } from "../config/network.ts";
+import { EPHEMERAL_PORTS } from "../config/network.ts";
+import { type HostsEntry, renderHosts, renderResolvConf } from "../network/etc_files.ts";
+import {
+  allocateAddress,
+  DEFAULT_POOLS,
+  defaultGateway,
+  formatSubnet,
+  intToIp,
+  ipToInt,
+  macForAddress,
+  parsePools,
+  parseSubnet,
+  pickSubnet,
+  type Subnet,
+} from "../network/ipam.ts";
+import {
+  applyNftScriptSync,
+  type NetworkRules,
+  publishPorts,
+  unpublishScript,
+} from "../network/nftables.ts";
+import {
+  type Endpoint,
+  type NetworkDb,
+  type NetworkRecord,
+  NetworkStore,
+  type PortBinding,
+} from "../network/store.ts";
+import { enableContainerRouting } from "../network/sysctl.ts";
+import { isProcessAlive } from "../state/proc.ts";
+import { etcFiles } from "../state/roots.ts";
+import { StateStore } from "../state/store.ts";
+import type { ContainerNetworking, ContainerState, PublishedPort } from "../state/types.ts";
+import { debug } from "../util/debug.ts";
+
+/** The network spec of a container; containers from before networking had only `lo`. */
+export function networkSpecOf(spec: ContainerSpec): NetworkSpec {
+  return spec.network ?? {
+    mode: { kind: "none" },
+    ports: [],
+    aliases: [],
+    dns: [],
+    dnsSearch: [],
+    dnsOptions: [],
+    extraHosts: [],
+  };
+}
+
+/**
+ * Where the container's network namespace comes from, for `spawnInit`. `container:` needs
+ * the other container running: its namespace is joined through its PID 1.
+ */
+export function netnsPlanFor(store: StateStore, spec: ContainerSpec): NetnsPlan {
+  return netnsPlanForMode(store, networkSpecOf(spec).mode);
+}
+
+/** `netnsPlanFor` for a mode given before the container exists (`run`). */
+export function netnsPlanForMode(store: StateStore, mode: NetworkMode): NetnsPlan {
+  if (mode.kind === "host") return { kind: "host" };
+  if (mode.kind !== "container") return { kind: "new" };
+  const other = store.resolve(mode.container);
+  if (other.status !== "running" || !isProcessAlive(other.pid, other.pidStartTime)) {
+    throw new InvalidConfigError(
+      "network.mode",
+      `cannot join network namespace of a non running container: ${mode.container}`,
+    );
+  }
+  return { kind: "join", path: `/proc/${other.pid}/ns/net` };
+}
+
+/** The address pools new networks take subnets from (`M_DOCKER_DEFAULT_ADDRESS_POOLS`). */
+function addressPools() {
+  const text = Deno.env.get("M_DOCKER_DEFAULT_ADDRESS_POOLS");
+  return text ? parsePools(text) : DEFAULT_POOLS;
+}
+
+/** What the host's routing table says, read once per start. */
+interface HostRoutes {
+  /** Subnets the host already routes somewhere other than m-docker's bridges. */
+  taken: Subnet[];
+  /** The MTU of the device of the default route (1500 when there is none). */
+  mtu: number;
+}
+
+function readHostRoutes(sock: nl.NetlinkSocket): HostRoutes {
+  const links = new Map(nl.listLinks(sock).map((l) => [l.index, l]));
+  const isOurs = (oif?: number) => oif !== undefined && /^md/.test(links.get(oif)?.name ?? "");
+  const taken: Subnet[] = [];
+  let mtu = 1500;
+  for (const r of nl.listRoutes(sock)) {
+    if (r.table !== 254 || isOurs(r.oif)) continue;
+    if (r.dstLen === 0) {
+      mtu = r.mtu ?? links.get(r.oif ?? -1)?.mtu ?? mtu;
+      continue;
+    }
+    try {
+      const base = ipToInt(r.dst.split("/")[0]);
+      taken.push({ base, prefix: r.dstLen });
+    } catch { /* not IPv4 */ }
+  }
+  return { taken, mtu };
+}
+
+/** A bridge network's subnet and gateway, parsed. */
+function addressing(net: NetworkRecord): { subnet: Subnet; gateway: number } {
+  return { subnet: parseSubnet(net.subnet!), gateway: ipToInt(net.gateway!) };
+}
+
+/** Endpoints and ports whose container is gone, or stopped with no one to record it. */
+function isAbandoned(e: { containerId: string; stateDir: string }): boolean {
+  let state: ContainerState | null;
+  try {
+    state = new StateStore(e.stateDir).read(e.containerId);
+  } catch {
+    return true; // its state is unusable: `rm -f` removes it
+  }
+  if (!state) return true;
+  if (state.status === "running" && isProcessAlive(state.pid, state.pidStartTime)) return false;
+  return !isProcessAlive(state.monitorPid, state.monitorStartTime);
+}
+
+/** A host port taken by another program on the host (m-docker's DNAT would shadow it). */
+function hostPortBusy(hostIp: string, port: number, protocol: "tcp" | "udp"): boolean {
+  if (protocol !== "tcp") return false; // a UDP bind test needs unstable APIs; nft catches ours
+  try {
+    Deno.listen({ hostname: hostIp, port, transport: "tcp" }).close();
+    return false;
+  } catch (e) {
+    return e instanceof Deno.errors.AddrInUse;
+  }
+}
+
+function conflicts(a: { hostIp: string }, b: { hostIp: string }): boolean {
+  return a.hostIp === b.hostIp || a.hostIp === "0.0.0.0" || b.hostIp === "0.0.0.0";
+}
+
+/** Gives each port its host port (a free one from Docker's range for 0), or refuses. */
+function allocatePorts(
+  db: NetworkDb,
+  containerId: string,
+  stateDir: string,
+  ip: string,
+  ports: PortMapping[],
+): PortBinding[] {
+  const out: PortBinding[] = [];
+  const taken = (hostIp: string, port: number, protocol: string) =>
+    [...db.ports, ...out].some((p) =>
+      p.protocol === protocol && p.hostPort === port && conflicts(p, { hostIp })
+    );
+  for (const p of ports) {
+    const hostIp = p.hostIp ?? "0.0.0.0";
+    let hostPort = p.hostPort;
+    if (hostPort === 0) {
+      const span = EPHEMERAL_PORTS.last - EPHEMERAL_PORTS.first + 1;
+      const start = Math.floor(Math.random() * span);
+      for (let i = 0; i < span && hostPort === 0; i++) {
+        const candidate = EPHEMERAL_PORTS.first + (start + i) % span;
+        if (!taken(hostIp, candidate, p.protocol) && !hostPortBusy(hostIp, candidate, p.protocol)) {
+          hostPort = candidate;
+        }
+      }
+      if (hostPort === 0) throw new InvalidConfigError("network.ports", "no free host port left");
+    } else if (taken(hostIp, hostPort, p.protocol) || hostPortBusy(hostIp, hostPort, p.protocol)) {
+      throw new InvalidConfigError(
+        "network.ports",
+        `Bind for ${hostIp}:${hostPort} failed: port is already allocated`,
+      );
+    }
+    out.push({
+      protocol: p.protocol,
+      hostIp,
+      hostPort,
+      containerId,
+      containerIp: ip,
+      containerPort: p.containerPort,
+      stateDir,
+    });
+  }
+  return out;
+}
+
+/** The host end of a container's veth on its n-th network: `md` and 12 hex digits. */
+function hostVethName(containerId: string, n: number): string {
+  return `md${containerId.slice(0, 11)}${n.toString(16)}`;
+}
+
+/** What one network join reserved in the table, to be wired. */
+interface Reservation {
+  net: NetworkRecord;
+  endpoint: Endpoint;
+  ports: PortBinding[];
+  /** Abandoned endpoints and ports swept from the table, to unwire. */
+  swept: { endpoints: Endpoint[]; ports: PortBinding[] };
+}
+
+/** Reserves an address and host ports on `networkName` for a container, under the lock. */
+function reserve(
+  networks: NetworkStore,
+  store: StateStore,
+  state: ContainerState,
+  networkName: string,
+  n: number,
+  host: HostRoutes,
+): Reservation {
+  const spec = networkSpecOf(state.spec);
+  return networks.update((db) => {
+    const net = NetworkStore.find(db, networkName);
+    if (net.driver !== "bridge") {
+      throw new InvalidConfigError(
+        "network.mode",
+        `network ${networkName} is not a bridge network`,
+      );
+    }
+    // What a killed monitor left: released here, so its address and ports are free again.
+    const stale = (e: { containerId: string; stateDir: string }) =>
+      e.containerId !== state.id && isAbandoned(e);
+    const swept = {
+      endpoints: db.endpoints.filter(stale),
+      ports: db.ports.filter(stale),
+    };
+    db.endpoints = db.endpoints.filter((e) => !swept.endpoints.includes(e));
+    db.ports = db.ports.filter((p) => !swept.ports.includes(p));
+    // A restart (or a start racing the sweep of a crash) reuses nothing of its own.
+    const own = (e: { containerId: string; networkId?: string }) => e.containerId === state.id;
+    swept.endpoints.push(...db.endpoints.filter((e) => own(e) && e.networkId === net.id));
+    db.endpoints = db.endpoints.filter((e) => !(own(e) && e.networkId === net.id));
+    if (n === 0) {
+      swept.ports.push(...db.ports.filter(own));
+      db.ports = db.ports.filter((p) => !own(p));
+    }
+    if (!net.subnet) {
+      const others = db.networks.filter((o) => o.subnet).map((o) => parseSubnet(o.subnet!));
+      const subnet = pickSubnet(addressPools(), [...host.taken, ...others]);
+      if (!subnet) {
+        throw new InvalidConfigError(
+          "network",
+          "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",
+        );
+      }
+      net.subnet = formatSubnet(subnet);
+      net.gateway = intToIp(defaultGateway(subnet));
+    }
+    const { subnet, gateway } = addressing(net);
+    const used = new Set(
+      db.endpoints.filter((e) => e.networkId === net.id).map((e) => ipToInt(e.ip)),
+    );
+    let ip: number | null;
+    if (spec.ip !== undefined && n === 0) {
+      ip = ipToInt(spec.ip);
+      if (!(ip > subnet.base && ip < subnet.base + 2 ** (32 - subnet.prefix) - 1)) {
+        throw new InvalidConfigError(
+          "network.ip",
+          `no configured subnet contains IP address ${spec.ip}`,
+        );
+      }
+      if (used.has(ip) || ip === gateway) {
+        throw new InvalidConfigError("network.ip", `Address already in use: ${spec.ip}`);
+      }
+    } else {
+      ip = allocateAddress(subnet, gateway, used);
+      if (ip === null) {
+        throw new InvalidConfigError(
+          "network",
+          `no available IPv4 addresses on network ${net.name}`,
+        );
+      }
+    }
+    const endpoint: Endpoint = {
+      networkId: net.id,
+      containerId: state.id,
+      name: state.name,
+      aliases: [...spec.aliases],
+      ip: intToIp(ip),
+      mac: macForAddress(ip),
+      hostVeth: hostVethName(state.id, n),
+      stateDir: store.dir,
+    };
+    db.endpoints.push(endpoint);
+    const ports = n === 0 ? allocatePorts(db, state.id, store.dir, endpoint.ip, spec.ports) : [];
+    db.ports.push(...ports);
+    return { net: { ...net }, endpoint, ports, swept };
+  });
+}
+
+/** Creates the network's bridge if it is not there yet (first use, or after a reboot). */
+function ensureBridge(sock: nl.NetlinkSocket, net: NetworkRecord, mtu: number): number {
+  const { subnet } = addressing(net);
+  const existing = nl.getLink(sock, net.bridge!);
+  if (existing) return existing.index;
+  try {
+    nl.createBridge(sock, net.bridge!, { mtu });
+  } catch (e) {
+    // Another start made it at the same moment.
+    if (!(e instanceof nl.NetlinkError && e.errno === ERRNO.EEXIST)) throw e;
+  }
+  try {
+    nl.addAddress(sock, net.bridge!, `${net.gateway}/${subnet.prefix}`);
+  } catch (e) {
+    if (!(e instanceof nl.NetlinkError && e.errno === ERRNO.EEXIST)) throw e;
+  }
+  nl.setLinkUp(sock, net.bridge!);
+  return nl.linkIndex(sock, net.bridge!);
+}
+
+function rulesOf(net: NetworkRecord): NetworkRules {
+  return { bridge: net.bridge!, subnet: net.subnet!, internal: net.internal };
+}
+
+/** Deletes a host veth if it is still there; its pair goes with it. */
+function deleteVeth(sock: nl.NetlinkSocket, name: string): void {
+  try {
+    nl.deleteLink(sock, name);
+  } catch (e) {
+    if (!(e instanceof nl.NetlinkError && e.errno === ERRNO.ENODEV)) throw e;
+  }
+}
+
+/** Removes published ports from the firewall; ports already gone are fine. */
+function unpublish(ports: PortBinding[]): void {
+  const byIp = new Map<string, PortBinding[]>();
+  for (const p of ports) byIp.set(p.containerIp, [...(byIp.get(p.containerIp) ?? []), p]);
+  for (const [ip, list] of byIp) {
+    try {
+      applyNftScriptSync(unpublishScript(ip, list.map((p) => ({ ...p, hostIp: p.hostIp }))));
+    } catch (e) {
+      debug("network", () => `unpublish ${ip}: ${(e as Error).message}`);
+    }
+  }
+}
+
+/**
+ * Unwires what the table no longer holds. Only published ports need it: a veth pair goes
+ * with its container's namespace, which the kernel removes once the container's last
+ * process is gone (deleting it by hand costs about 15 ms, measured, and races that).
+ */
+function unwire(ports: PortBinding[]): void {
+  if (ports.length > 0) unpublish(ports);
+}
+
+/** Every member's /etc/hosts on a user network, rewritten in place (they are bind-mounted). */
+function refreshMemberHosts(db: NetworkDb, networkId: string): void {
+  for (const e of db.endpoints.filter((x) => x.networkId === networkId)) {
+    let state: ContainerState | null = null;
+    try {
+      state = new StateStore(e.stateDir).read(e.containerId);
+    } catch { /* unusable state: nothing to update */ }
+    if (state) writeHostsFile(state, db);
+  }
+}
+
+/** What a container's /etc/hosts says now, from the table. */
+function hostsFor(state: ContainerState, db: NetworkDb, gateway?: string): string {
+  const spec = networkSpecOf(state.spec);
+  const mine = db.endpoints.filter((e) => e.containerId === state.id);
+  const first = mine[0];
+  const userNetworks = new Set(
+    mine.map((e) => e.networkId).filter((id) =>
+      db.networks.find((n) => n.id === id)?.name !== "bridge"
+    ),
+  );
+  const members: HostsEntry[] = db.endpoints
+    .filter((e) => e.containerId !== state.id && userNetworks.has(e.networkId))
+    .map((e) => ({ ip: e.ip, names: [e.name, ...e.aliases, e.containerId.slice(0, 12)] }));
+  const gw = gateway ?? db.networks.find((n) => n.id === first?.networkId)?.gateway;
+  const extraHosts = spec.extraHosts.map((h) => ({
+    ip: h.address === "host-gateway" ? (gw ?? "127.0.0.1") : h.address,
+    names: [h.name],
+  }));
+  const onUserNetwork = first !== undefined && userNetworks.has(first.networkId);
+  return renderHosts({
+    hostname: state.spec.hostname,
+    ownIp: first?.ip,
+    ownNames: onUserNetwork ? [state.name, ...first.aliases] : [],
+    extraHosts,
+    members,
+  });
+}
+
+/** Rewrites a container's hosts file in place: the bind mount pins its inode. */
+function writeHostsFile(state: ContainerState, db: NetworkDb): void {
+  try {
+    Deno.writeTextFileSync(etcFiles(state.containerDir).hosts, hostsFor(state, db));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+}
+
+/**
+ * Writes a container's /etc/hosts and /etc/resolv.conf for its network mode before it
+ * starts: on the host's network the host's own, elsewhere Docker's generated ones.
+ */
+export function writeNetworkEtcFiles(state: ContainerState): void {
+  const spec = networkSpecOf(state.spec);
+  const files = etcFiles(state.containerDir);
+  let hostResolv = "";
+  try {
+    hostResolv = Deno.readTextFileSync("/etc/resolv.conf");
+  } catch { /* none on the host: the container's lists only what it was given */ }
+  if (spec.mode.kind === "container") return; // they share the other container's files
+  const hostMode = spec.mode.kind === "host";
+  Deno.writeTextFileSync(
+    files.resolvConf,
+    renderResolvConf(hostResolv, spec, { keepLoopback: hostMode }),
+  );
+  if (hostMode) {
+    let hosts = "";
+    try {
+      hosts = Deno.readTextFileSync("/etc/hosts");
+    } catch { /* none */ }
+    const extra = spec.extraHosts.map((h) =>
+      `${h.address === "host-gateway" ? "127.0.0.1" : h.address}\t${h.name}\n`
+    );
+    Deno.writeTextFileSync(files.hosts, hosts + extra.join(""));
+  }
+}
+
+/**
+ * Connects a starting container to its network: reserves its address and ports in the
+ * table, wires its namespace (`netnsFd`, made by the parent at spawn) to the bridge,
+ * publishes its ports, and writes its /etc/hosts. On failure everything it took is given
+ * back and the error thrown; the container must not start.
+ */
+export async function connectContainer(
+  store: StateStore,
+  state: ContainerState,
+  netnsFd: number,
+): Promise<ContainerNetworking | undefined> {
+  const spec = networkSpecOf(state.spec);
+  if (spec.mode.kind !== "bridge" || !state.networkDir) return undefined;
+  const networks = new NetworkStore(state.networkDir);
+  const sock = nl.openNetlink();
+  let reservation: Reservation | undefined;
+  try {
+    const host = readHostRoutes(sock);
+    reservation = reserve(networks, store, state, spec.mode.network, 0, host);
+    const { net, endpoint, ports, swept } = reservation;
+    unwire(swept.ports);
+    const { subnet } = addressing(net);
+    const bridgeIndex = ensureBridge(sock, net, host.mtu);
+    enableContainerRouting([net.bridge!]);
+    deleteVeth(sock, endpoint.hostVeth); // left by a crash of this very container
+    nl.createVeth(
+      sock,
+      endpoint.hostVeth,
+      { name: "eth0", netnsFd, mtu: host.mtu, address: endpoint.mac },
+      { mtu: host.mtu, master: bridgeIndex, up: true },
+    );
+    nl.setHairpin(sock, endpoint.hostVeth);
+    const inside = nl.openNetlinkIn(netnsFd);
+    try {
+      nl.addAddress(inside, "eth0", `${endpoint.ip}/${subnet.prefix}`);
+      nl.setLinkUp(inside, "eth0");
+      if (!net.internal) nl.addRoute(inside, { dst: "default", gateway: net.gateway! });
+    } finally {
+      inside.close();
+    }
+    await publishPorts(endpoint.ip, ports, { network: rulesOf(net) });
+    const db = networks.read();
+    writeHostsFile(state, db);
+    if (net.name !== "bridge") refreshMemberHosts(db, net.id);
+    debug("network", () => `${state.id}: ${endpoint.ip} on ${net.name} (${net.bridge})`);
+    return {
+      attachments: [{
+        networkId: net.id,
+        networkName: net.name,
+        bridge: net.bridge!,
+        ip: endpoint.ip,
+        prefixLen: subnet.prefix,
+        gateway: net.gateway!,
+        mac: endpoint.mac,
+        hostVeth: endpoint.hostVeth,
+        aliases: endpoint.aliases,
+      }],
+      ports: ports.map(publishedPort),
+    };
+  } catch (e) {
+    if (reservation) releaseContainer(state);
+    throw e;
+  } finally {
+    sock.close();
+  }
+}
+
+function publishedPort(p: PortBinding): PublishedPort {
+  return {
+    protocol: p.protocol,
+    hostIp: p.hostIp,
+    hostPort: p.hostPort,
+    containerPort: p.containerPort,
+  };
+}
+
+/**
+ * Gives back everything a container holds on networks: its addresses and ports in the table
+ * and its published ports in the firewall (its veth goes with its namespace); other members
+ * of its user networks stop listing it. Safe to call at any time, any number of times (exit, failed start,
+ * removal, after a crash).
+ */
+export function releaseContainer(state: ContainerState): void {
+  if (!state.networkDir) return;
+  let dbExists = true;
+  try {
+    Deno.statSync(`${state.networkDir}/networks.json`);
+  } catch {
+    dbExists = false;
+  }
+  if (!dbExists) return;
+  const networks = new NetworkStore(state.networkDir);
+  const released = networks.update((db) => {
+    const endpoints = db.endpoints.filter((e) => e.containerId === state.id);
+    const ports = db.ports.filter((p) => p.containerId === state.id);
+    if (endpoints.length === 0 && ports.length === 0) return null;
+    db.endpoints = db.endpoints.filter((e) => e.containerId !== state.id);
+    db.ports = db.ports.filter((p) => p.containerId !== state.id);
+    for (const id of new Set(endpoints.map((e) => e.networkId))) {
+      if (db.networks.find((n) => n.id === id)?.name !== "bridge") refreshMemberHosts(db, id);
+    }
+    return { endpoints, ports };
+  });
+  if (released) unwire(released.ports);
+}
+
+/** `Ports` as Docker's inspect shows them: `"80/tcp": [{HostIp, HostPort}]`. */
+export function portsDocument(
+  networking: ContainerNetworking | undefined,
+  exposed: string[] = [],
+): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
+  const out: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
+  for (const key of exposed) out[key] = null;
+  for (const p of networking?.ports ?? []) {
+    const key = `${p.containerPort}/${p.protocol}`;
+    (out[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
+  }
+  return out;
+}
