@@ -8,7 +8,9 @@
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
-import type { ContainerState } from "../state/types.ts";
+import type { ContainerState, NetworkAttachment } from "../state/types.ts";
+import type { NetworkMode, PortMapping } from "../config/network.ts";
+import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
 import { action, type CliContext, reportError } from "./context.ts";
@@ -19,6 +21,7 @@ const ZERO_TIME = "0001-01-01T00:00:00Z";
 export function inspectDocument(c: ContainerState): Record<string, unknown> {
   const s = c.spec;
   const l = s.limits;
+  const net = networkSpecOf(s);
   return {
     Id: c.id,
     Created: c.createdAt,
@@ -52,6 +55,13 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       CpusetCpus: l.cpusetCpus ?? "",
       PidsLimit: l.pidsLimit ?? null,
       CgroupParent: s.cgroupParent ?? "",
+      NetworkMode: networkModeName(net.mode),
+      PortBindings: portBindings(net.ports),
+      PublishAllPorts: false,
+      Dns: net.dns,
+      DnsSearch: net.dnsSearch,
+      DnsOptions: net.dnsOptions,
+      ExtraHosts: net.extraHosts.map((h) => `${h.name}:${h.address}`),
     },
     Config: {
       Hostname: s.hostname,
@@ -85,7 +95,71 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
         MergedDir: c.rootfs.mountPoint,
       },
     },
+    NetworkSettings: networkSettings(c),
     Cgroup: { Layout: c.cgroup.layout, Paths: c.cgroup.paths },
+  };
+}
+
+/** `--network` as Docker writes it in HostConfig.NetworkMode. */
+function networkModeName(mode: NetworkMode): string {
+  switch (mode.kind) {
+    case "bridge":
+      return mode.network;
+    case "container":
+      return `container:${mode.container}`;
+    default:
+      return mode.kind;
+  }
+}
+
+/** HostConfig.PortBindings: what was asked, `"80/tcp": [{HostIp: "", HostPort: "8080"}]`. */
+function portBindings(ports: PortMapping[]): Record<string, Array<Record<string, string>>> {
+  const out: Record<string, Array<Record<string, string>>> = {};
+  for (const p of ports) {
+    (out[`${p.containerPort}/${p.protocol}`] ??= []).push({
+      HostIp: p.hostIp ?? "",
+      HostPort: p.hostPort === 0 ? "" : String(p.hostPort),
+    });
+  }
+  return out;
+}
+
+/**
+ * NetworkSettings as Docker shows them: the address on the default `bridge` network at the
+ * top level (empty elsewhere), every network under Networks, and the published Ports.
+ */
+function networkSettings(c: ContainerState): Record<string, unknown> {
+  const net = networkSpecOf(c.spec);
+  const attachments = c.networking?.attachments ?? [];
+  const onBridge = attachments.find((a) => a.networkName === "bridge");
+  const networks: Record<string, unknown> = {};
+  const endpoint = (a?: NetworkAttachment) => ({
+    IPAMConfig: net.ip ? { IPv4Address: net.ip } : null,
+    Links: null,
+    Aliases: a?.aliases.length ? a.aliases : null,
+    NetworkID: a?.networkId ?? "",
+    EndpointID: "",
+    Gateway: a?.gateway ?? "",
+    IPAddress: a?.ip ?? "",
+    IPPrefixLen: a?.prefixLen ?? 0,
+    MacAddress: a?.mac ?? "",
+  });
+  if (net.mode.kind === "bridge") {
+    const a = attachments.find((x) => x.networkName === (net.mode as { network: string }).network);
+    networks[net.mode.network] = endpoint(a);
+  } else if (net.mode.kind !== "container") {
+    networks[net.mode.kind] = endpoint();
+  }
+  return {
+    Bridge: "",
+    SandboxID: "",
+    HairpinMode: false,
+    Ports: c.status === "running" ? portsDocument(c.networking, c.spec.exposedPorts) : {},
+    IPAddress: onBridge?.ip ?? "",
+    IPPrefixLen: onBridge?.prefixLen ?? 0,
+    Gateway: onBridge?.gateway ?? "",
+    MacAddress: onBridge?.mac ?? "",
+    Networks: networks,
   };
 }
 

@@ -33,6 +33,7 @@ import { psCommand } from "./ps.ts";
 import { pullCommand } from "./pull.ts";
 import { restartCommand, startCommand } from "./start.ts";
 import { topCommand } from "./top.ts";
+import { portCommand } from "./port.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 
 const routes = buildRouteMap({
@@ -50,6 +51,7 @@ const routes = buildRouteMap({
     inspect: inspectCommand,
     wait: waitCommand,
     top: topCommand,
+    port: portCommand,
     images: imagesCommand,
     pull: pullCommand,
     login: loginCommand,

@@ -11,6 +11,7 @@ import { createdAgo, statusText } from "../util/humanize.ts";
 import { formatCommand, formatTable, truncateId } from "../util/table.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext, println } from "./context.ts";
+import { portsColumn } from "./port.ts";
 
 interface PsFlags {
   all?: boolean;
@@ -57,7 +58,7 @@ async function ps(this: CliContext, flags: PsFlags) {
           ID: id(c),
           Image: image(c),
           Names: c.name,
-          Ports: "",
+          Ports: isDead(c) ? "" : portsColumn(c),
           RunningFor: createdAgo(now - Date.parse(c.createdAt)),
           State: c.status,
           Status: statusOf(c, now),
@@ -72,7 +73,7 @@ async function ps(this: CliContext, flags: PsFlags) {
     command(c),
     createdAgo(now - Date.parse(c.createdAt)),
     statusOf(c, now),
-    "",
+    isDead(c) ? "" : portsColumn(c),
     c.name,
   ]);
   this.process.stdout.write(
