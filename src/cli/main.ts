@@ -34,6 +34,7 @@ import { pullCommand } from "./pull.ts";
 import { restartCommand, startCommand } from "./start.ts";
 import { topCommand } from "./top.ts";
 import { portCommand } from "./port.ts";
+import { networkRoutes } from "./network.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 
 const routes = buildRouteMap({
@@ -52,6 +53,7 @@ const routes = buildRouteMap({
     wait: waitCommand,
     top: topCommand,
     port: portCommand,
+    network: networkRoutes,
     images: imagesCommand,
     pull: pullCommand,
     login: loginCommand,

@@ -48,6 +48,15 @@ export interface NetworkSpec {
   dnsSearch: string[];
   dnsOptions: string[];
   extraHosts: ExtraHost[];
+  /** More networks, joined with `network connect` (the first, `mode`, has the route). */
+  extraNetworks?: NetworkJoin[];
+}
+
+/** A further network a container is on, with its aliases and fixed address there. */
+export interface NetworkJoin {
+  network: string;
+  aliases: string[];
+  ip?: string;
 }
 
 /** Docker's ephemeral range for host ports picked at start. */

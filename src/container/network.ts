@@ -14,10 +14,11 @@
 
 import * as nl from "../../ffi/netlink.ts";
 import { ERRNO } from "../../ffi/errors.ts";
+import { close, O, open } from "../../ffi/libc.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import { InvalidConfigError } from "../config/errors.ts";
 import type { NetnsPlan } from "../config/init.ts";
-import type { NetworkMode, NetworkSpec, PortMapping } from "../config/network.ts";
+import type { NetworkJoin, NetworkMode, NetworkSpec, PortMapping } from "../config/network.ts";
 import { EPHEMERAL_PORTS } from "../config/network.ts";
 import { type HostsEntry, renderHosts, renderResolvConf } from "../network/etc_files.ts";
 import {
@@ -50,7 +51,12 @@ import { enableContainerRouting } from "../network/sysctl.ts";
 import { isProcessAlive } from "../state/proc.ts";
 import { etcFiles } from "../state/roots.ts";
 import { StateStore } from "../state/store.ts";
-import type { ContainerNetworking, ContainerState, PublishedPort } from "../state/types.ts";
+import type {
+  ContainerNetworking,
+  ContainerState,
+  NetworkAttachment,
+  PublishedPort,
+} from "../state/types.ts";
 import { debug } from "../util/debug.ts";
 
 /** The network spec of a container; containers from before networking had only `lo`. */
@@ -139,6 +145,40 @@ function isAbandoned(e: { containerId: string; stateDir: string }): boolean {
   return !isProcessAlive(state.monitorPid, state.monitorStartTime);
 }
 
+/**
+ * Releases, from the whole table, what containers that are gone or dead without a monitor
+ * still hold (their monitor was killed): `network rm` and `prune` must not see them as users.
+ */
+export function sweepAbandoned(networks: NetworkStore): void {
+  const swept = networks.update((db) => {
+    const ports = db.ports.filter(isAbandoned);
+    db.endpoints = db.endpoints.filter((e) => !isAbandoned(e));
+    db.ports = db.ports.filter((p) => !ports.includes(p));
+    return ports;
+  });
+  unwire(swept);
+}
+
+/** Reads the host's routes in the current network namespace (see `readHostRoutes`). */
+export function hostRoutes(): { taken: Subnet[]; mtu: number } {
+  const sock = nl.openNetlink();
+  try {
+    return readHostRoutes(sock);
+  } finally {
+    sock.close();
+  }
+}
+
+/** Deletes a network's bridge, if it is there. */
+export function deleteBridge(bridge: string): void {
+  const sock = nl.openNetlink();
+  try {
+    deleteVeth(sock, bridge);
+  } finally {
+    sock.close();
+  }
+}
+
 /** A host port taken by another program on the host (m-docker's DNAT would shadow it). */
 function hostPortBusy(hostIp: string, port: number, protocol: "tcp" | "udp"): boolean {
   if (protocol !== "tcp") return false; // a UDP bind test needs unstable APIs; nft catches ours
@@ -218,11 +258,12 @@ function reserve(
   networks: NetworkStore,
   store: StateStore,
   state: ContainerState,
-  networkName: string,
+  join: NetworkJoin,
   n: number,
   host: HostRoutes,
 ): Reservation {
   const spec = networkSpecOf(state.spec);
+  const networkName = join.network;
   return networks.update((db) => {
     const net = NetworkStore.find(db, networkName);
     if (net.driver !== "bridge") {
@@ -265,16 +306,16 @@ function reserve(
       db.endpoints.filter((e) => e.networkId === net.id).map((e) => ipToInt(e.ip)),
     );
     let ip: number | null;
-    if (spec.ip !== undefined && n === 0) {
-      ip = ipToInt(spec.ip);
+    if (join.ip !== undefined) {
+      ip = ipToInt(join.ip);
       if (!(ip > subnet.base && ip < subnet.base + 2 ** (32 - subnet.prefix) - 1)) {
         throw new InvalidConfigError(
           "network.ip",
-          `no configured subnet contains IP address ${spec.ip}`,
+          `no configured subnet contains IP address ${join.ip}`,
         );
       }
       if (used.has(ip) || ip === gateway) {
-        throw new InvalidConfigError("network.ip", `Address already in use: ${spec.ip}`);
+        throw new InvalidConfigError("network.ip", `Address already in use: ${join.ip}`);
       }
     } else {
       ip = allocateAddress(subnet, gateway, used);
@@ -289,7 +330,7 @@ function reserve(
       networkId: net.id,
       containerId: state.id,
       name: state.name,
-      aliases: [...spec.aliases],
+      aliases: [...join.aliases],
       ip: intToIp(ip),
       mac: macForAddress(ip),
       hostVeth: hostVethName(state.id, n),
@@ -434,68 +475,166 @@ export function writeNetworkEtcFiles(state: ContainerState): void {
   }
 }
 
+/** The networks a container joins, its primary (`--network`) first. */
+function joinsOf(spec: NetworkSpec): NetworkJoin[] {
+  if (spec.mode.kind !== "bridge") return [];
+  return [
+    { network: spec.mode.network, aliases: spec.aliases, ip: spec.ip },
+    ...(spec.extraNetworks ?? []),
+  ];
+}
+
 /**
- * Connects a starting container to its network: reserves its address and ports in the
- * table, wires its namespace (`netnsFd`, made by the parent at spawn) to the bridge,
- * publishes its ports, and writes its /etc/hosts. On failure everything it took is given
- * back and the error thrown; the container must not start.
+ * Joins one network: reserves an address (and, for the primary, the published ports) in the
+ * table, then wires `eth<n>` of the namespace behind `netnsFd` to the network's bridge; the
+ * primary network's gateway is the default route. Returns what it got; on failure, what it
+ * reserved is given back by the caller's `releaseContainer`.
+ */
+async function joinNetwork(
+  sock: nl.NetlinkSocket,
+  store: StateStore,
+  state: ContainerState,
+  netnsFd: number,
+  join: NetworkJoin,
+  n: number,
+  host: HostRoutes,
+): Promise<{ attachment: NetworkAttachment; ports: PortBinding[] }> {
+  const networks = new NetworkStore(state.networkDir!);
+  const { net, endpoint, ports, swept } = reserve(networks, store, state, join, n, host);
+  unwire(swept.ports);
+  const { subnet } = addressing(net);
+  const bridgeIndex = ensureBridge(sock, net, host.mtu);
+  enableContainerRouting([net.bridge!]);
+  deleteVeth(sock, endpoint.hostVeth); // left by a crash of this very container
+  const ifname = `eth${n}`;
+  nl.createVeth(
+    sock,
+    endpoint.hostVeth,
+    { name: ifname, netnsFd, mtu: host.mtu, address: endpoint.mac },
+    { mtu: host.mtu, master: bridgeIndex, up: true },
+  );
+  nl.setHairpin(sock, endpoint.hostVeth);
+  const inside = nl.openNetlinkIn(netnsFd);
+  try {
+    nl.addAddress(inside, ifname, `${endpoint.ip}/${subnet.prefix}`);
+    nl.setLinkUp(inside, ifname);
+    if (n === 0 && !net.internal) nl.addRoute(inside, { dst: "default", gateway: net.gateway! });
+  } finally {
+    inside.close();
+  }
+  await publishPorts(endpoint.ip, ports, { network: rulesOf(net) });
+  debug("network", () => `${state.id}: ${endpoint.ip} on ${net.name} (${net.bridge})`);
+  return {
+    attachment: {
+      networkId: net.id,
+      networkName: net.name,
+      bridge: net.bridge!,
+      ip: endpoint.ip,
+      prefixLen: subnet.prefix,
+      gateway: net.gateway!,
+      mac: endpoint.mac,
+      hostVeth: endpoint.hostVeth,
+      aliases: endpoint.aliases,
+    },
+    ports,
+  };
+}
+
+/** Rewrites the hosts file of the container and of every member of its user networks. */
+function refreshNames(state: ContainerState): void {
+  const db = new NetworkStore(state.networkDir!).read();
+  writeHostsFile(state, db);
+  const mine = new Set(
+    db.endpoints.filter((e) => e.containerId === state.id).map((e) => e.networkId),
+  );
+  for (const id of mine) {
+    if (db.networks.find((n) => n.id === id)?.name !== "bridge") refreshMemberHosts(db, id);
+  }
+}
+
+/**
+ * Connects a starting container to its networks (see `joinNetwork`), and writes its
+ * /etc/hosts and its neighbours'. On failure everything it took is given back and the error
+ * thrown; the container must not start.
  */
 export async function connectContainer(
   store: StateStore,
   state: ContainerState,
   netnsFd: number,
 ): Promise<ContainerNetworking | undefined> {
-  const spec = networkSpecOf(state.spec);
-  if (spec.mode.kind !== "bridge" || !state.networkDir) return undefined;
-  const networks = new NetworkStore(state.networkDir);
+  const joins = joinsOf(networkSpecOf(state.spec));
+  if (joins.length === 0 || !state.networkDir) return undefined;
   const sock = nl.openNetlink();
-  let reservation: Reservation | undefined;
+  const result: ContainerNetworking = { attachments: [], ports: [] };
   try {
     const host = readHostRoutes(sock);
-    reservation = reserve(networks, store, state, spec.mode.network, 0, host);
-    const { net, endpoint, ports, swept } = reservation;
-    unwire(swept.ports);
-    const { subnet } = addressing(net);
-    const bridgeIndex = ensureBridge(sock, net, host.mtu);
-    enableContainerRouting([net.bridge!]);
-    deleteVeth(sock, endpoint.hostVeth); // left by a crash of this very container
-    nl.createVeth(
-      sock,
-      endpoint.hostVeth,
-      { name: "eth0", netnsFd, mtu: host.mtu, address: endpoint.mac },
-      { mtu: host.mtu, master: bridgeIndex, up: true },
-    );
-    nl.setHairpin(sock, endpoint.hostVeth);
-    const inside = nl.openNetlinkIn(netnsFd);
-    try {
-      nl.addAddress(inside, "eth0", `${endpoint.ip}/${subnet.prefix}`);
-      nl.setLinkUp(inside, "eth0");
-      if (!net.internal) nl.addRoute(inside, { dst: "default", gateway: net.gateway! });
-    } finally {
-      inside.close();
+    for (const [n, join] of joins.entries()) {
+      const { attachment, ports } = await joinNetwork(sock, store, state, netnsFd, join, n, host);
+      result.attachments.push(attachment);
+      result.ports.push(...ports.map(publishedPort));
     }
-    await publishPorts(endpoint.ip, ports, { network: rulesOf(net) });
-    const db = networks.read();
-    writeHostsFile(state, db);
-    if (net.name !== "bridge") refreshMemberHosts(db, net.id);
-    debug("network", () => `${state.id}: ${endpoint.ip} on ${net.name} (${net.bridge})`);
-    return {
-      attachments: [{
-        networkId: net.id,
-        networkName: net.name,
-        bridge: net.bridge!,
-        ip: endpoint.ip,
-        prefixLen: subnet.prefix,
-        gateway: net.gateway!,
-        mac: endpoint.mac,
-        hostVeth: endpoint.hostVeth,
-        aliases: endpoint.aliases,
-      }],
-      ports: ports.map(publishedPort),
-    };
+    refreshNames(state);
+    return result;
   } catch (e) {
-    if (reservation) releaseContainer(state);
+    releaseContainer(state);
     throw e;
+  } finally {
+    sock.close();
+  }
+}
+
+/**
+ * `network connect`: joins a running container to one more network at once (its next
+ * `eth<n>`); the join is kept in its spec so that it is made again at every start.
+ */
+export async function connectRunning(
+  store: StateStore,
+  state: ContainerState,
+  join: NetworkJoin,
+): Promise<NetworkAttachment> {
+  const n = state.networking?.attachments.length ?? 0;
+  const netnsFd = open(`/proc/${state.pid}/ns/net`, O.RDONLY | O.CLOEXEC);
+  const sock = nl.openNetlink();
+  try {
+    const { attachment } = await joinNetwork(
+      sock,
+      store,
+      state,
+      netnsFd,
+      join,
+      n,
+      readHostRoutes(sock),
+    );
+    store.update(state.id, (s) => {
+      s.networking = {
+        attachments: [...(s.networking?.attachments ?? []), attachment],
+        ports: s.networking?.ports ?? [],
+      };
+    });
+    refreshNames(state);
+    return attachment;
+  } finally {
+    sock.close();
+    close(netnsFd);
+  }
+}
+
+/**
+ * `network disconnect`: takes a running container off one network: its address is free, its
+ * veth is deleted, its neighbours stop listing it.
+ */
+export function disconnectRunning(state: ContainerState, networkId: string): void {
+  const networks = new NetworkStore(state.networkDir!);
+  const endpoint = networks.update((db) => {
+    const e = db.endpoints.find((x) => x.containerId === state.id && x.networkId === networkId);
+    db.endpoints = db.endpoints.filter((x) => x !== e);
+    if (e) refreshMemberHosts(db, networkId);
+    return e;
+  });
+  if (!endpoint) return;
+  const sock = nl.openNetlink();
+  try {
+    deleteVeth(sock, endpoint.hostVeth);
   } finally {
     sock.close();
   }
