@@ -55,13 +55,19 @@ export class Sandbox {
     };
   }
 
+  /** The command line that runs m-docker with `args` (a NetSandbox runs it in its namespace). */
+  commandLine(args: string[]): string[] {
+    return [BIN, ...args];
+  }
+
   /** Runs m-docker with `args`, optionally feeding `stdin`. */
   async run(
     args: string[],
     opts: { stdin?: string; env?: Record<string, string> } = {},
   ): Promise<Run> {
-    const child = new Deno.Command(BIN, {
-      args,
+    const [program, ...argv] = this.commandLine(args);
+    const child = new Deno.Command(program, {
+      args: argv,
       env: { ...this.env(), ...opts.env },
       stdin: opts.stdin === undefined ? "null" : "piped",
       stdout: "piped",
@@ -363,3 +369,122 @@ export class WatchedChild {
 
 /** Skips a whole file unless running as root. */
 export const asRoot = { ignore: !isRoot, sanitizeOps: false, sanitizeResources: false };
+
+/** Runs a command to completion; fails the test when it fails. Returns stdout. */
+export function sh(cmd: string[], opts: { check?: boolean } = {}): string {
+  const out = new Deno.Command(cmd[0], { args: cmd.slice(1), stdout: "piped", stderr: "piped" })
+    .outputSync();
+  const text = new TextDecoder().decode(out.stdout);
+  if (opts.check !== false && out.code !== 0) {
+    assert.fail(`${cmd.join(" ")} exited ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  return text;
+}
+
+/**
+ * A sandbox whose "host" is a network namespace of its own (no test may change the
+ * machine's), joined by a veth pair to a second namespace that plays the outside world:
+ * the host is 192.0.2.2/24 with its default route to the outside at 192.0.2.1. m-docker
+ * runs in the host namespace with its default bridge, as a user's would.
+ */
+export class NetSandbox extends Sandbox {
+  readonly hostNs: string;
+  readonly outsideNs: string;
+  static readonly HOST_IP = "192.0.2.2";
+  static readonly OUTSIDE_IP = "192.0.2.1";
+  private readonly servers: Deno.ChildProcess[] = [];
+
+  constructor() {
+    super();
+    const tag = this.dir.slice(-6).replace(/[^a-zA-Z0-9]/g, "x");
+    this.hostNs = `mdt-h-${tag}`;
+    this.outsideNs = `mdt-o-${tag}`;
+    if (!isRoot) return;
+    sh(["ip", "netns", "add", this.hostNs]);
+    sh(["ip", "netns", "add", this.outsideNs]);
+    const inHost = ["ip", "-n", this.hostNs], inOut = ["ip", "-n", this.outsideNs];
+    sh([...inHost, "link", "add", "tst-up", "type", "veth", "peer", "name", "tst-world"]);
+    sh([...inHost, "link", "set", "tst-world", "netns", this.outsideNs]);
+    sh([...inHost, "addr", "add", `${NetSandbox.HOST_IP}/24`, "dev", "tst-up"]);
+    sh([...inOut, "addr", "add", `${NetSandbox.OUTSIDE_IP}/24`, "dev", "tst-world"]);
+    for (
+      const [ns, dev] of [[inHost, "tst-up"], [inOut, "tst-world"], [inHost, "lo"], [
+        inOut,
+        "lo",
+      ]] as const
+    ) sh([...ns, "link", "set", dev, "up"]);
+    sh([...inHost, "route", "add", "default", "via", NetSandbox.OUTSIDE_IP]);
+  }
+
+  override env(): Record<string, string> {
+    const { M_DOCKER_DEFAULT_NETWORK: _, ...rest } = super.env();
+    return rest;
+  }
+
+  override commandLine(args: string[]): string[] {
+    return ["nsenter", `--net=/run/netns/${this.hostNs}`, BIN, ...args];
+  }
+
+  /** Runs a command in the host namespace (`outside`: in the outside one). */
+  exec(cmd: string[], where: "host" | "outside" = "host", check = true): string {
+    const ns = where === "host" ? this.hostNs : this.outsideNs;
+    return sh(["ip", "netns", "exec", ns, ...cmd], { check });
+  }
+
+  /** Starts a long-running server in a namespace; it is killed at cleanup. */
+  serve(cmd: string[], where: "host" | "outside" = "outside"): Deno.ChildProcess {
+    const ns = where === "host" ? this.hostNs : this.outsideNs;
+    const child = new Deno.Command("ip", {
+      args: ["netns", "exec", ns, ...cmd],
+      stdin: "null",
+      stdout: "null",
+      stderr: "null",
+    }).spawn();
+    this.servers.push(child);
+    return child;
+  }
+
+  /** m-docker's interfaces (`md*`) still in the host namespace. */
+  leftoverInterfaces(): string[] {
+    return this.exec(["ip", "-o", "link"]).split("\n").map((l) => l.split(": ")[1] ?? "")
+      .map((n) => n.split("@")[0]).filter((n) => n.startsWith("md") && n !== "md0");
+  }
+
+  /** Published ports still in m-docker's firewall maps. */
+  leftoverPorts(): string[] {
+    const out = this.exec(["nft", "-j", "list", "table", "ip", "m-docker"], "host", false);
+    if (!out) return [];
+    // deno-lint-ignore no-explicit-any
+    const items = (JSON.parse(out).nftables as any[]).filter((i) => i.map?.elem?.length);
+    return items.map((i) => `${i.map.name}: ${JSON.stringify(i.map.elem)}`);
+  }
+
+  override async cleanup(): Promise<void> {
+    try {
+      const ids = this.containerIds();
+      if (ids.length > 0) await this.run(["rm", "-f", ...ids]);
+      await waitFor(() => this.leftoverInterfaces().length === 0, {
+        what: "containers' veths to go with their namespaces",
+        detail: () => this.leftoverInterfaces().join(" "),
+      });
+      assert.deepEqual(this.leftoverPorts(), [], "no published port left in the firewall");
+      const db = `${this.root}/network/networks.json`;
+      try {
+        const table = JSON.parse(Deno.readTextFileSync(db));
+        assert.deepEqual([table.endpoints, table.ports], [[], []], "no address or port left");
+      } catch (e) {
+        if (!(e instanceof Deno.errors.NotFound)) throw e;
+      }
+    } finally {
+      for (const s of this.servers) {
+        try {
+          s.kill("SIGKILL");
+        } catch { /* gone */ }
+        await s.status;
+      }
+      sh(["ip", "netns", "del", this.hostNs], { check: false });
+      sh(["ip", "netns", "del", this.outsideNs], { check: false });
+    }
+    await super.cleanup();
+  }
+}
