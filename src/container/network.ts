@@ -155,7 +155,7 @@ export function sweepAbandoned(networks: NetworkStore): void {
     db.endpoints = db.endpoints.filter((e) => !isAbandoned(e));
     db.ports = db.ports.filter((p) => !ports.includes(p));
     return ports;
-  });
+  }, { durable: false });
   unwire(swept);
 }
 
@@ -260,7 +260,7 @@ function reserve(
   state: ContainerState,
   join: NetworkJoin,
   n: number,
-  host: HostRoutes,
+  host: () => HostRoutes,
 ): Reservation {
   const spec = networkSpecOf(state.spec);
   const networkName = join.network;
@@ -289,9 +289,10 @@ function reserve(
       swept.ports.push(...db.ports.filter(own));
       db.ports = db.ports.filter((p) => !own(p));
     }
+    net.mtu ??= host().mtu;
     if (!net.subnet) {
       const others = db.networks.filter((o) => o.subnet).map((o) => parseSubnet(o.subnet!));
-      const subnet = pickSubnet(addressPools(), [...host.taken, ...others]);
+      const subnet = pickSubnet(addressPools(), [...host().taken, ...others]);
       if (!subnet) {
         throw new InvalidConfigError(
           "network",
@@ -340,7 +341,13 @@ function reserve(
     const ports = n === 0 ? allocatePorts(db, state.id, store.dir, endpoint.ip, spec.ports) : [];
     db.ports.push(...ports);
     return { net: { ...net }, endpoint, ports, swept };
-  });
+  }, { durable: false });
+}
+
+/** Where firewall elements installed now live: this boot, this network namespace. */
+function firewallKey(): string {
+  const boot = Deno.readTextFileSync("/proc/sys/kernel/random/boot_id").trim();
+  return `${boot}:${Deno.statSync("/proc/thread-self/ns/net").ino}`;
 }
 
 /** Creates the network's bridge if it is not there yet (first use, or after a reboot). */
@@ -497,22 +504,33 @@ async function joinNetwork(
   netnsFd: number,
   join: NetworkJoin,
   n: number,
-  host: HostRoutes,
+  host: () => HostRoutes,
 ): Promise<{ attachment: NetworkAttachment; ports: PortBinding[] }> {
   const networks = new NetworkStore(state.networkDir!);
   const { net, endpoint, ports, swept } = reserve(networks, store, state, join, n, host);
   unwire(swept.ports);
   const { subnet } = addressing(net);
-  const bridgeIndex = ensureBridge(sock, net, host.mtu);
-  enableContainerRouting([net.bridge!]);
-  deleteVeth(sock, endpoint.hostVeth); // left by a crash of this very container
+  const mtu = net.mtu ?? 1500;
+  const bridgeIndex = ensureBridge(sock, net, mtu);
+  const key = firewallKey();
+  // Sysctls hold per namespace until reboot: set with the firewall, once per boot and place.
+  if (net.firewallAt !== key) enableContainerRouting([net.bridge!]);
   const ifname = `eth${n}`;
-  nl.createVeth(
-    sock,
-    endpoint.hostVeth,
-    { name: ifname, netnsFd, mtu: host.mtu, address: endpoint.mac },
-    { mtu: host.mtu, master: bridgeIndex, up: true },
-  );
+  const create = () =>
+    nl.createVeth(
+      sock,
+      endpoint.hostVeth,
+      { name: ifname, netnsFd, mtu, address: endpoint.mac },
+      { mtu, master: bridgeIndex, up: true },
+    );
+  try {
+    create();
+  } catch (e) {
+    // Left by a crash of this very container (its namespace held open elsewhere): replace it.
+    if (!(e instanceof nl.NetlinkError && e.errno === ERRNO.EEXIST)) throw e;
+    deleteVeth(sock, endpoint.hostVeth);
+    create();
+  }
   nl.setHairpin(sock, endpoint.hostVeth);
   const inside = nl.openNetlinkIn(netnsFd);
   try {
@@ -522,7 +540,17 @@ async function joinNetwork(
   } finally {
     inside.close();
   }
-  await publishPorts(endpoint.ip, ports, { network: rulesOf(net) });
+  // One nft batch for the ports, which also installs the network's elements (and the table)
+  // where they are missing; with no ports and the elements known to be there, none at all.
+  if (ports.length > 0 || net.firewallAt !== key) {
+    await publishPorts(endpoint.ip, ports, { network: rulesOf(net) });
+    if (net.firewallAt !== key) {
+      networks.update((db) => {
+        const record = db.networks.find((x) => x.id === net.id);
+        if (record) record.firewallAt = key;
+      }, { durable: false });
+    }
+  }
   debug("network", () => `${state.id}: ${endpoint.ip} on ${net.name} (${net.bridge})`);
   return {
     attachment: {
@@ -567,7 +595,8 @@ export async function connectContainer(
   const sock = nl.openNetlink();
   const result: ContainerNetworking = { attachments: [], ports: [] };
   try {
-    const host = readHostRoutes(sock);
+    let routes: HostRoutes | undefined;
+    const host = () => routes ??= readHostRoutes(sock);
     for (const [n, join] of joins.entries()) {
       const { attachment, ports } = await joinNetwork(sock, store, state, netnsFd, join, n, host);
       result.attachments.push(attachment);
@@ -603,7 +632,7 @@ export async function connectRunning(
       netnsFd,
       join,
       n,
-      readHostRoutes(sock),
+      () => readHostRoutes(sock),
     );
     store.update(state.id, (s) => {
       s.networking = {
@@ -675,7 +704,7 @@ export function releaseContainer(state: ContainerState): void {
       if (db.networks.find((n) => n.id === id)?.name !== "bridge") refreshMemberHosts(db, id);
     }
     return { endpoints, ports };
-  });
+  }, { durable: false });
   if (released) unwire(released.ports);
 }
 
