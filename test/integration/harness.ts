@@ -93,7 +93,10 @@ export class Sandbox {
   }
 
   /** Runs m-docker and asserts it exits 0; returns stdout. */
-  async ok(args: string[], opts: { stdin?: string } = {}): Promise<string> {
+  async ok(
+    args: string[],
+    opts: { stdin?: string; env?: Record<string, string> } = {},
+  ): Promise<string> {
     const r = await this.run(args, opts);
     assert.equal(r.code, 0, `m-docker ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
     return r.stdout;

@@ -1,0 +1,80 @@
+/**
+ * Networking on a pure cgroup v2 kernel (Debian's 6.1, in the qemu guest): the default
+ * bridge with a published port (from the guest itself, on 127.0.0.1 and by hairpin) and a
+ * user network whose members find each other by name. The guest is a machine of its own, so
+ * its network namespace is the "host" here.
+ */
+import assert from "node:assert/strict";
+import { asRoot, Sandbox, waitFor } from "../integration/harness.ts";
+
+const sb = new Sandbox();
+const bridge = { env: { M_DOCKER_DEFAULT_NETWORK: "bridge" } };
+
+Deno.test({
+  name: "v2 network: bridge address, published port on 127.0.0.1 and by hairpin",
+  ...asRoot,
+}, async () => {
+  const addr = await sb.ok(
+    ["run", "--rm", "busybox", "ip", "-4", "-o", "addr", "show", "eth0"],
+    bridge,
+  );
+  assert.match(addr, /inet 172\.17\.0\.\d+\/16/);
+  const id = (await sb.ok([
+    "run",
+    "-d",
+    "-p",
+    "8080:80",
+    "busybox",
+    "sh",
+    "-c",
+    "mkdir -p /www && echo v2web > /www/index.html && exec httpd -f -p 80 -h /www",
+  ], bridge)).trim();
+  let body = "";
+  await waitFor(() => {
+    const out = new Deno.Command("busybox", {
+      args: ["wget", "-q", "-O", "-", "http://127.0.0.1:8080/"],
+      stdout: "piped",
+      stderr: "null",
+    }).outputSync();
+    body = new TextDecoder().decode(out.stdout);
+    return body === "v2web\n";
+  }, { what: "the published port on 127.0.0.1", timeoutMs: 60_000 });
+  assert.equal(
+    await sb.ok(
+      ["run", "--rm", "busybox", "wget", "-q", "-O", "-", "http://172.17.0.1:8080/"],
+      bridge,
+    ),
+    "v2web\n",
+  );
+  await sb.ok(["rm", "-f", id]);
+});
+
+Deno.test(
+  { name: "v2 network: members of a user network find each other by name", ...asRoot },
+  async () => {
+    await sb.ok(["network", "create", "v2net"]);
+    await sb.ok(["run", "-d", "--name", "peer", "--network", "v2net", "busybox", "sleep", "120"]);
+    const ping = await sb.run([
+      "run",
+      "--rm",
+      "--network",
+      "v2net",
+      "busybox",
+      "ping",
+      "-c1",
+      "-W5",
+      "peer",
+    ]);
+    assert.equal(ping.code, 0, ping.stdout + ping.stderr);
+    await sb.ok(["rm", "-f", "peer"]);
+    await sb.ok(["network", "rm", "v2net"]);
+  },
+);
+
+Deno.test({ name: "v2 network: cleanup, nothing left", ...asRoot }, async () => {
+  await sb.cleanup();
+  const links = new TextDecoder().decode(
+    new Deno.Command("ip", { args: ["-o", "link"], stdout: "piped" }).outputSync().stdout,
+  );
+  assert.doesNotMatch(links, /: md[0-9a-f-]{2,}/, "container veths left");
+});
