@@ -666,6 +666,55 @@ export function recvFrom(
   }
 }
 
+/** The bytes of a `struct sockaddr_in` for an IPv4 address and port. */
+export function sockaddrIn(ip: string, port: number): Uint8Array<ArrayBuffer> {
+  const b = new Uint8Array(16);
+  b[0] = 2; // AF_INET, little-endian u16
+  b[2] = port >> 8, b[3] = port & 0xff; // network byte order
+  b.set(ip.split(".").map(Number), 4);
+  return b;
+}
+
+/** The IPv4 address and port in a `struct sockaddr_in`. */
+export function fromSockaddrIn(b: Uint8Array): { ip: string; port: number } {
+  return { ip: [...b.subarray(4, 8)].join("."), port: (b[2] << 8) | b[3] };
+}
+
+/**
+ * A non-blocking UDP socket bound to `ip:port`, created in the network namespace behind
+ * `netnsFd` when one is given (the calling thread joins it for the socket() call and comes
+ * straight back, all in sync calls; the socket stays in that namespace).
+ */
+export function udpSocket(ip: string, port: number, netnsFd?: number): number {
+  const AF_INET = 2, SOCK_DGRAM = 2;
+  const make = () => {
+    const fd = check("socket", sys(SYS.socket, AF_INET, SOCK_DGRAM | SOCK_CLOEXEC | O.NONBLOCK, 0));
+    try {
+      bind(fd, sockaddrIn(ip, port));
+    } catch (e) {
+      close(fd);
+      throw e;
+    }
+    return fd;
+  };
+  if (netnsFd === undefined) return make();
+  const home = open("/proc/thread-self/ns/net", O.RDONLY | O.CLOEXEC);
+  try {
+    setns(netnsFd, CLONE.NEWNET, "container network namespace");
+    let fd = -1, failure: unknown;
+    try {
+      fd = make();
+    } catch (e) {
+      failure = e;
+    }
+    setns(home, CLONE.NEWNET, "own network namespace");
+    if (fd < 0) throw failure;
+    return fd;
+  } finally {
+    close(home);
+  }
+}
+
 /** Brings a network interface up (SIOCSIFFLAGS with IFF_UP), as `ip link set lo up`. */
 export function interfaceUp(name: string): void {
   const SIOCGIFFLAGS = 0x8913, SIOCSIFFLAGS = 0x8914, IFF_UP = 0x1, AF_INET = 2, SOCK_DGRAM = 2;

@@ -9,6 +9,7 @@ import { close, setWindowSize, waitAsync, type WaitResult, writeAll } from "../.
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit, recordFailedStart } from "./exit.ts";
+import { serveEmbeddedDns } from "./dns_server.ts";
 import type { SignalProxy } from "./signal_proxy.ts";
 import { pump, PumpCancel } from "./io.ts";
 import { ContainerStartError, type InitProcess, startContainer, type StdioPlan } from "./start.ts";
@@ -143,7 +144,9 @@ export async function runForeground(
     recordFailedStart(store, state.id, (e as Error).message, code);
     throw e;
   }
+  const dns = serveEmbeddedDns(started, state);
   const result = await attach(started, state.spec.interactive, signals);
+  await dns?.stop();
   const recorded = recordExit(store, state.id, result);
   return recorded?.exitCode ?? result.exitCode;
 }

@@ -48,6 +48,7 @@ import {
   type PortBinding,
 } from "../network/store.ts";
 import { enableContainerRouting } from "../network/sysctl.ts";
+import { EMBEDDED_DNS_IP, openEmbeddedDns } from "./dns_server.ts";
 import { isProcessAlive } from "../state/proc.ts";
 import { etcFiles } from "../state/roots.ts";
 import { StateStore } from "../state/store.ts";
@@ -468,7 +469,14 @@ export function writeNetworkEtcFiles(state: ContainerState): void {
   const hostMode = spec.mode.kind === "host";
   Deno.writeTextFileSync(
     files.resolvConf,
-    renderResolvConf(hostResolv, spec, { keepLoopback: hostMode }),
+    usesEmbeddedDns(spec)
+      // Docker's embedded resolver answers members' names and relays the rest.
+      ? renderResolvConf(hostResolv, {
+        dns: [EMBEDDED_DNS_IP],
+        dnsSearch: spec.dnsSearch,
+        dnsOptions: spec.dnsOptions.length ? spec.dnsOptions : ["ndots:0"],
+      })
+      : renderResolvConf(hostResolv, spec, { keepLoopback: hostMode }),
   );
   if (hostMode) {
     let hosts = "";
@@ -480,6 +488,11 @@ export function writeNetworkEtcFiles(state: ContainerState): void {
     );
     Deno.writeTextFileSync(files.hosts, hosts + extra.join(""));
   }
+}
+
+/** Containers on a user network resolve through the embedded DNS server, as Docker's. */
+export function usesEmbeddedDns(spec: NetworkSpec): boolean {
+  return spec.mode.kind === "bridge" && spec.mode.network !== "bridge";
 }
 
 /** The networks a container joins, its primary (`--network`) first. */
@@ -536,6 +549,8 @@ async function joinNetwork(
   try {
     nl.addAddress(inside, ifname, `${endpoint.ip}/${subnet.prefix}`);
     nl.setLinkUp(inside, ifname);
+    // lo too (init would bring it up later): the embedded DNS server binds 127.0.0.11 now.
+    if (n === 0) nl.setLinkUp(inside, "lo");
     if (n === 0 && !net.internal) nl.addRoute(inside, { dst: "default", gateway: net.gateway! });
   } finally {
     inside.close();
@@ -589,7 +604,7 @@ export async function connectContainer(
   store: StateStore,
   state: ContainerState,
   netnsFd: number,
-): Promise<ContainerNetworking | undefined> {
+): Promise<(ContainerNetworking & { dnsSocket?: number }) | undefined> {
   const joins = joinsOf(networkSpecOf(state.spec));
   if (joins.length === 0 || !state.networkDir) return undefined;
   const sock = nl.openNetlink();
@@ -603,6 +618,9 @@ export async function connectContainer(
       result.ports.push(...ports.map(publishedPort));
     }
     refreshNames(state);
+    if (usesEmbeddedDns(networkSpecOf(state.spec))) {
+      return { ...result, dnsSocket: openEmbeddedDns(netnsFd) };
+    }
     return result;
   } catch (e) {
     releaseContainer(state);

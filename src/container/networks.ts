@@ -77,6 +77,24 @@ export function createNetwork(networks: NetworkStore, r: NetworkCreateRequest): 
     if (db.networks.some((n) => n.name === r.name)) {
       throw new ExitCodeError(`network with name ${r.name} already exists`, 1);
     }
+    const pools = () => {
+      const text = Deno.env.get("M_DOCKER_DEFAULT_ADDRESS_POOLS");
+      return text ? parsePools(text) : DEFAULT_POOLS;
+    };
+    // The default bridge takes the first pool subnet, as it does in Docker (where it exists
+    // before any user network): give it its subnet now if no container has used it yet.
+    const defaultBridge = db.networks.find((n) => n.name === "bridge");
+    if (defaultBridge && !defaultBridge.subnet) {
+      const taken = [
+        ...host,
+        ...db.networks.filter((n) => n.subnet).map((n) => parseSubnet(n.subnet!)),
+      ];
+      const first = subnet ? null : pickSubnet(pools(), taken);
+      if (first) {
+        defaultBridge.subnet = formatSubnet(first);
+        defaultBridge.gateway = intToIp(defaultGateway(first));
+      }
+    }
     const others = db.networks.filter((n) => n.subnet).map((n) => parseSubnet(n.subnet!));
     let chosen = subnet;
     if (chosen) {
@@ -84,9 +102,7 @@ export function createNetwork(networks: NetworkStore, r: NetworkCreateRequest): 
         throw new ExitCodeError("Pool overlaps with other one on this address space", 1);
       }
     } else {
-      const text = Deno.env.get("M_DOCKER_DEFAULT_ADDRESS_POOLS");
-      chosen = pickSubnet(text ? parsePools(text) : DEFAULT_POOLS, [...host, ...others]) ??
-        undefined;
+      chosen = pickSubnet(pools(), [...host, ...others]) ?? undefined;
       if (!chosen) {
         throw new ExitCodeError(
           "could not find an available, non-overlapping IPv4 address pool among the defaults to assign to the network",

@@ -51,6 +51,8 @@ export interface StartedContainer {
   pid: number;
   /** The terminal's master side, when the container has a tty. */
   ttyMaster?: number;
+  /** The embedded DNS server's socket (a user network), for the monitor to serve. */
+  dnsSocket?: number;
 }
 
 function stdioActions(plan: StdioPlan): FdAction[] {
@@ -187,6 +189,7 @@ export async function startContainer(
   init: InitProcess,
 ): Promise<StartedContainer> {
   const { pid, socket } = init;
+  let dns: number | undefined;
   try {
     // Init keeps its process (and start time) when it execs the command: record it now,
     // so a container whose CLI dies mid-start can still be recognised.
@@ -198,8 +201,12 @@ export async function startContainer(
     });
     // Wired while init boots: its address, veth, route and published ports.
     if (init.netns !== undefined) {
-      const networking = await connectContainer(store, state, init.netns);
-      if (networking) record(store, state, { networking });
+      const connected = await connectContainer(store, state, init.netns);
+      if (connected) {
+        const { dnsSocket, ...networking } = connected;
+        dns = dnsSocket;
+        record(store, state, { networking });
+      }
     }
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     // Init says it has booted before it joins the cgroup, so that the runtime's own start-up
@@ -226,7 +233,7 @@ export async function startContainer(
       startedAt: new Date().toISOString(),
     });
     debug("start", () => `${state.id}: init ${pid} exec'd ${JSON.stringify(state.spec.args)}`);
-    return { pid, ttyMaster };
+    return { pid, ttyMaster, dnsSocket: dns };
   } catch (e) {
     if (!(e instanceof ContainerStartError)) {
       try {
@@ -235,6 +242,7 @@ export async function startContainer(
       waitSync(pid);
     }
     releaseContainer(state);
+    if (dns !== undefined) close(dns);
     throw e;
   } finally {
     close(socket);

@@ -13,6 +13,7 @@ import { attachSocketPath } from "../container/attach_protocol.ts";
 import { AttachServer } from "../container/attach_server.ts";
 import { recordExit, recordFailedStart } from "../container/exit.ts";
 import { netnsPlanFor } from "../container/network.ts";
+import { serveEmbeddedDns } from "../container/dns_server.ts";
 import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
@@ -132,7 +133,9 @@ export async function runShim(args: string[]): Promise<never> {
   let restarts = state.restartCount ?? 0;
   for (;;) {
     const pumps = pumpOutput(log, attach, started, io);
+    const dns = serveEmbeddedDns(started, store.read(id) ?? state);
     const result = await waitAsync(started.pid);
+    await dns?.stop();
     await pumps;
     await attach.disconnectAll();
     if (started.ttyMaster !== undefined) close(started.ttyMaster);

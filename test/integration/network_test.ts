@@ -234,9 +234,27 @@ Deno.test({
     "busybox",
     "sh",
     "-c",
-    "ping -c1 -W2 api >/dev/null && ping -c1 -W2 apisvc >/dev/null && wget -q -O - http://$(getent hosts api | cut -f1 -d' ' || true)/ 2>/dev/null; grep -w api /etc/hosts",
+    "ping -c1 -W2 api >/dev/null && ping -c1 -W2 apisvc >/dev/null && grep -w api /etc/hosts; cat /etc/resolv.conf; nslookup api; nslookup apisvc",
   ]);
-  assert.match(byName, new RegExp(`${apiIp.replaceAll(".", "\\.")}\\s+api apisvc`));
+  const ipRe = apiIp.replaceAll(".", "\\.");
+  assert.match(byName, new RegExp(`${ipRe}\\s+api apisvc`));
+  // The embedded DNS server (nslookup asks it, not /etc/hosts) knows names and aliases.
+  assert.match(byName, /nameserver 127\.0\.0\.11/);
+  assert.match(byName, new RegExp(`Name:\\s+api\\nAddress: ${ipRe}`));
+  assert.match(byName, new RegExp(`Name:\\s+apisvc\\nAddress: ${ipRe}`));
+  // Names it does not know it relays to --dns (here the outside's server).
+  const relayed = await sb.ok([
+    "run",
+    "--rm",
+    "--network",
+    "front",
+    "--dns",
+    OUT,
+    "busybox",
+    "nslookup",
+    "www.outside.test",
+  ]);
+  assert.match(relayed, new RegExp(`Address: ${OUT.replaceAll(".", "\\.")}`));
   // The default bridge has no names, and cannot reach front's containers.
   const other = await sb.run(["run", "--rm", "busybox", "ping", "-c1", "-W1", apiIp]);
   assert.notEqual(other.code, 0, "another network reaches api");
