@@ -120,7 +120,13 @@ function mkdirAll(path: string, mode = 0o755): void {
     libc.mkdir(path, mode);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    if (e.errno === ERRNO.EEXIST && fileKind(path, true) === "directory") return;
+    // EEXIST is fine unless something else than a directory is there. (A stat right after
+    // has been seen to say ENOENT on overlayfs under the 6.1 guest kernel: treat it as there;
+    // whatever is mounted on it next fails clearly if it is not.)
+    if (e.errno === ERRNO.EEXIST) {
+      const kind = fileKind(path, true);
+      if (kind === "directory" || kind === null) return;
+    }
     const parent = path.slice(0, path.lastIndexOf("/"));
     if (e.errno !== ERRNO.ENOENT || parent === "" || parent === path) throw e;
     mkdirAll(parent, mode);
