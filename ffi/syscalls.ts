@@ -116,16 +116,18 @@ function fileKind(path: string, follow = false): FileKind | null {
 }
 
 function mkdirAll(path: string, mode = 0o755): void {
+  // Looked at first: the common case (the image has the directory) costs one stat, and an
+  // EEXIST from mkdir is then taken as "there". (Under the 6.1 guest kernel's overlayfs a
+  // stat right after such an EEXIST was seen not to agree with it.)
+  if (fileKind(path, true) === "directory") return;
   try {
     libc.mkdir(path, mode);
   } catch (e) {
     if (!(e instanceof SyscallError)) throw e;
-    // EEXIST is fine unless something else than a directory is there. (A stat right after
-    // has been seen to say ENOENT on overlayfs under the 6.1 guest kernel: treat it as there;
-    // whatever is mounted on it next fails clearly if it is not.)
     if (e.errno === ERRNO.EEXIST) {
       const kind = fileKind(path, true);
       if (kind === "directory" || kind === null) return;
+      throw new SyscallError("mkdir", e.errno, `${path} (there is a ${kind})`);
     }
     const parent = path.slice(0, path.lastIndexOf("/"));
     if (e.errno !== ERRNO.ENOENT || parent === "" || parent === path) throw e;
