@@ -29,6 +29,10 @@ import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
 import type { InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
 import { debug } from "../util/debug.ts";
+import type { ContainerSpec } from "../config/container.ts";
+import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
+import { containerSeccompFilter } from "../seccomp/container.ts";
+import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
@@ -162,7 +166,14 @@ function initConfig(state: ContainerState, init: InitProcess): InitConfig {
     tty: s.tty,
     consoleSize: s.tty ? callerConsoleSize() : undefined,
     loopbackUp: init.netns !== undefined,
+    seccomp: seccompForInit(s.seccomp),
   };
+}
+
+/** The container's filter, compiled here at every start so that init loads no profile. */
+function seccompForInit(choice: ContainerSpec["seccomp"]): string | undefined {
+  const program = containerSeccompFilter(choice, DEFAULT_CAPABILITIES);
+  return program && programToBase64(program);
 }
 
 /** The size of the caller's terminal, if it has one (a shim has none). */

@@ -183,14 +183,17 @@ interface Run {
 }
 
 function outcomeOf(nr: number, rules: FlatRule[], defaultRet: SeccompReturn): Outcome {
-  const plain = rules.filter((r) => r.args.length === 0);
-  const rets = new Set(plain.map((r) => r.ret));
-  if (rets.size > 1) {
-    throw new Error(
-      `seccomp profile: ${rules[0].name} has unconditional rules with different actions`,
-    );
+  let fallback: SeccompReturn | undefined;
+  for (const r of rules) {
+    if (r.args.length > 0) continue;
+    if (fallback !== undefined && fallback !== r.ret) {
+      throw new Error(
+        `seccomp profile: ${r.name} has unconditional rules with different actions`,
+      );
+    }
+    fallback = r.ret;
   }
-  const fallback = plain.length ? plain[0].ret : defaultRet;
+  fallback ??= defaultRet;
   // Conditional rules that end where the fallback would have gone change nothing.
   const conditional = rules.filter((r) => r.args.length > 0 && r.ret !== fallback);
   if (conditional.length === 0) return { kind: "ret", ret: fallback };
@@ -213,8 +216,12 @@ function runsOf(filter: FlatFilter, maxSyscall: number): Run[] {
     ) return;
     runs.push({ start, outcome });
   };
-  for (let nr = 0; nr <= maxSyscall; nr++) {
-    add(nr, outcomeOf(nr, byNr.get(nr) ?? [], filter.defaultRet));
+  const unlisted: Outcome = { kind: "ret", ret: filter.defaultRet };
+  let next = 0;
+  for (const nr of [...byNr.keys()].sort((a, b) => a - b)) {
+    if (nr > next) add(next, unlisted);
+    add(nr, outcomeOf(nr, byNr.get(nr)!, filter.defaultRet));
+    next = nr + 1;
   }
   // runc adds no ENOSYS stub when the default already lets calls through.
   const permissive = filter.defaultRet === SECCOMP_RET.ALLOW ||
