@@ -35,6 +35,14 @@ export function containerSeccompFilter(
   return compileFilter(flat).bytes;
 }
 
+/** Throws a `SeccompProfileError` when `choice`'s profile cannot be compiled. */
+export function validateSeccompChoice(
+  choice: SeccompChoice | undefined,
+  capabilities: Iterable<number>,
+): void {
+  containerSeccompFilter(choice, capabilities);
+}
+
 /**
  * A rule that lets exactly `setns(fd, nstype)` through. `exec` needs it: the CLI's thread
  * carries the container's filter after it spawned the command, and must still go back to
