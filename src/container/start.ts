@@ -151,7 +151,11 @@ export function abandonInit(init: InitProcess): void {
   waitSync(init.pid);
 }
 
-function initConfig(state: ContainerState, init: InitProcess): InitConfig {
+function initConfig(
+  state: ContainerState,
+  init: InitProcess,
+  seccomp: string | undefined,
+): InitConfig {
   const s = state.spec;
   return {
     rootfs: state.rootfs,
@@ -166,11 +170,14 @@ function initConfig(state: ContainerState, init: InitProcess): InitConfig {
     tty: s.tty,
     consoleSize: s.tty ? callerConsoleSize() : undefined,
     loopbackUp: init.netns !== undefined,
-    seccomp: seccompForInit(s.seccomp),
+    seccomp,
   };
 }
 
-/** The container's filter, compiled here at every start so that init loads no profile. */
+/**
+ * The container's filter, compiled by the parent at every start (while init boots) so that
+ * init loads no profile, in base64.
+ */
 function seccompForInit(choice: ContainerSpec["seccomp"]): string | undefined {
   const program = containerSeccompFilter(choice, DEFAULT_CAPABILITIES);
   return program && programToBase64(program);
@@ -207,6 +214,7 @@ export async function startContainer(
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
+    const seccomp = seccompForInit(state.spec.seccomp);
     // Wired while init boots: its address, veth, route and published ports.
     if (init.netns !== undefined) {
       const networking = await connectContainer(store, state, init.netns);
@@ -219,7 +227,10 @@ export async function startContainer(
     if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
     await init.warmUp;
     cgroup.addProcess(pid);
-    writeAll(socket, new TextEncoder().encode(JSON.stringify(initConfig(state, init)) + "\n"));
+    writeAll(
+      socket,
+      new TextEncoder().encode(JSON.stringify(initConfig(state, init, seccomp)) + "\n"),
+    );
     let ttyMaster: number | undefined;
     if (state.spec.tty) {
       const fd = recvFd(socket);
