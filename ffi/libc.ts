@@ -113,7 +113,7 @@ if (Deno.build.arch !== "x86_64") {
 }
 
 /** An argument for a raw syscall: a number, a buffer (passed by address), or null. */
-type Arg = number | bigint | ArrayBufferView | null;
+export type Arg = number | bigint | ArrayBufferView | null;
 
 function argValue(a: Arg): bigint {
   if (a === null) return 0n;
@@ -132,6 +132,14 @@ function sys(nr: number, ...args: Arg[]): number {
 async function sysAsync(nr: number, ...args: Arg[]): Promise<number> {
   const a = [...args.map(argValue), 0n, 0n, 0n, 0n, 0n, 0n];
   return Number(await libc().syscallAsync(BigInt(nr), a[0], a[1], a[2], a[3], a[4], a[5]));
+}
+
+/**
+ * A raw system call by number for the other FFI modules (ffi/seccomp.ts), on the calling
+ * thread: returns the result, or throws a SyscallError named `name`.
+ */
+export function syscallChecked(name: string, nr: number, ...args: Arg[]): number {
+  return check(name, sys(nr, ...args));
 }
 
 /** Reads errno. Only meaningful right after a failed sync call on the same thread. */

@@ -11,6 +11,7 @@
 
 import { ERRNO, SyscallError } from "./errors.ts";
 import * as libc from "./libc.ts";
+import { loadSeccompFilter } from "./seccomp.ts";
 
 /** What is at a path: only the distinctions the rootfs plan needs. */
 export type FileKind = "directory" | "file" | "symlink" | "other";
@@ -68,6 +69,8 @@ export interface Syscalls {
   ): void;
   /** Gives the calling thread back the root credentials `setCredentials` saved. */
   restoreRootCredentials(): void;
+  /** Installs a seccomp filter (struct sock_filter[] bytes) on the calling thread, for good. */
+  loadSeccompFilter(program: Uint8Array<ArrayBuffer>): void;
   /** A new pseudo-terminal from the devpts instance behind `ptmxPath`. */
   openPty(ptmxPath: string): { master: number; ptsNumber: number };
   /** TIOCSWINSZ. */
@@ -161,6 +164,7 @@ export const realSyscalls: Syscalls = {
   dropBoundingCapability: libc.dropBoundingCapability,
   setCredentials: libc.setCredentials,
   restoreRootCredentials: libc.restoreRootCredentials,
+  loadSeccompFilter: (program) => loadSeccompFilter(program),
   openPty: libc.openPty,
   setWindowSize: libc.setWindowSize,
   spawn: libc.spawn,

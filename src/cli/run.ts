@@ -19,7 +19,10 @@ import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { parseInteger } from "./params.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
-import type { RestartPolicy } from "../config/container.ts";
+import type { RestartPolicy, SeccompChoice } from "../config/container.ts";
+import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
+import { validateSeccompChoice } from "../seccomp/container.ts";
+import { UsageError } from "../util/errors.ts";
 import {
   parseAddHost,
   parseExpose,
@@ -68,6 +71,7 @@ interface RunFlags {
   dnsOption?: string[];
   addHost?: string[];
   networkAlias?: string[];
+  securityOpt?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -171,6 +175,10 @@ export const runFlags = {
   dnsOption: { ...list, brief: "Set DNS options" },
   addHost: { ...list, brief: "Add a custom host-to-IP mapping (host:ip)" },
   networkAlias: { ...list, brief: "Add network-scoped alias for the container" },
+  securityOpt: {
+    ...list,
+    brief: "Security options: seccomp=unconfined, seccomp=PROFILE.json (Docker's format)",
+  },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -233,11 +241,45 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     },
     publishAll: flags.publishAll ?? false,
     expose: (flags.expose ?? []).flatMap(parseExpose),
+    seccomp: parseSecurityOpts(flags.securityOpt ?? []),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
     ? await runDetached(this, request, how)
     : await runAttached(this, request, how);
+}
+
+/**
+ * `--security-opt`: only seccomp so far. A profile file is read (and checked) now, and its
+ * text kept in the container, as Docker does. `seccomp:` is Docker's old spelling.
+ */
+function parseSecurityOpts(opts: string[]): SeccompChoice | undefined {
+  let choice: SeccompChoice | undefined;
+  for (const opt of opts) {
+    const m = /^seccomp[=:](.*)$/s.exec(opt);
+    if (!m) {
+      throw new UsageError(
+        `invalid --security-opt: ${JSON.stringify(opt)} (only seccomp= is supported)`,
+      );
+    }
+    if (m[1] === "unconfined") {
+      choice = "unconfined";
+      continue;
+    }
+    let text: string;
+    try {
+      text = Deno.readTextFileSync(m[1]);
+    } catch (e) {
+      throw new UsageError(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
+    }
+    choice = { profileJson: text };
+    try {
+      validateSeccompChoice(choice, DEFAULT_CAPABILITIES);
+    } catch (e) {
+      throw new UsageError(`invalid seccomp profile ${m[1]}: ${(e as Error).message}`);
+    }
+  }
+  return choice;
 }
 
 /** What the CLI does around the container: pull policy, signal proxying. */

@@ -31,6 +31,13 @@ export type RestartPolicy =
   | { name: "on-failure"; maxRetries?: number }
   | { name: "always" };
 
+/**
+ * `--security-opt seccomp=`: no filter at all (`unconfined`), or a profile of the user's in
+ * Docker's JSON format, its text as read at create (Docker keeps the text too, so a later
+ * change to the file does not change the container). Docker's default profile when absent.
+ */
+export type SeccompChoice = "unconfined" | { profileJson: string };
+
 /** What a container was created with. Validated once, at the edge, then trusted. */
 export interface ContainerSpec {
   /** The image reference as the user typed it (shown by `ps`). */
@@ -64,4 +71,6 @@ export interface ContainerSpec {
    * namespace of their own with only `lo`, which is `--network none`.
    */
   network?: NetworkSpec;
+  /** The seccomp filter; absent: Docker's default profile (also for older containers). */
+  seccomp?: SeccompChoice;
 }

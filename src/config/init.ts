@@ -45,6 +45,12 @@ export interface InitConfig {
    * spawn, so that it can configure it while init boots), not the host's or another's.
    */
   loopbackUp: boolean;
+  /**
+   * The seccomp filter init loads just before it takes the user's identity and execs: the
+   * bytes of a struct sock_filter[] in base64, compiled by the parent for this container.
+   * Absent: no filter (`--security-opt seccomp=unconfined`).
+   */
+  seccomp?: string;
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

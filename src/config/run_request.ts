@@ -9,7 +9,7 @@
 
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
-import type { BindMount, RestartPolicy } from "./container.ts";
+import type { BindMount, RestartPolicy, SeccompChoice } from "./container.ts";
 import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
 
@@ -49,6 +49,8 @@ export interface RunRequest {
   publishAll?: boolean;
   /** `--expose`: more exposed ports, as `80/tcp`. */
   expose?: string[];
+  /** `--security-opt seccomp=`; absent: Docker's default profile. */
+  seccomp?: SeccompChoice;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */

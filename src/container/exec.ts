@@ -5,7 +5,11 @@
  * Deno process is started; all of it is sync FFI on the main thread (DESIGN.md).
  *
  * Dropping capabilities from the bounding set cannot be undone, so the calling thread
- * keeps the container's reduced set afterwards: the CLI process spawns nothing else.
+ * keeps the container's reduced set afterwards: the CLI process spawns nothing else. The
+ * same holds for the container's seccomp filter, which the thread installs just before the
+ * spawn (the command inherits it) and keeps: what the thread does afterwards (setresuid,
+ * setns back through the descriptors it holds, fchdir, close, the relay of the command's
+ * I/O) must pass it, so the filter lets exactly those setns calls through as well.
  *
  * @module
  */
@@ -15,7 +19,8 @@ import { errorReason } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
-import { dropCapabilities } from "../rootfs/capabilities.ts";
+import { DEFAULT_CAPABILITIES, dropCapabilities } from "../rootfs/capabilities.ts";
+import { allowSetns, containerSeccompFilter } from "../seccomp/container.ts";
 import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
@@ -98,6 +103,13 @@ export function execInContainer(
       own.set(name, openNs(sys, "thread-self", name));
       theirs.set(name, openNs(sys, target, name));
     }
+    const filter = containerSeccompFilter(
+      spec.seccomp,
+      DEFAULT_CAPABILITIES,
+      [...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
+        allowSetns(own.get(name)!, flag)
+      ),
+    );
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.
@@ -133,6 +145,8 @@ export function execInContainer(
     dropCapabilities(sys);
     sys.setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
     try {
+      // Loading needs CAP_SYS_ADMIN, which the user's identity would take away.
+      if (filter) sys.loadSeccompFilter(filter);
       sys.setCredentials(user.uid, user.gid, user.groups, { uid: 0, gid: 0 });
       try {
         const pid = sys.spawn({

@@ -122,6 +122,7 @@ export function buildSpec(
     labels: cfg.Labels,
     exposedPorts: exposed.length > 0 ? exposed : undefined,
     network: request.publishAll ? withPublishedExposed(network, exposed) : network,
+    seccomp: request.seccomp,
   };
 }
 

@@ -29,6 +29,10 @@ import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
 import type { InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
 import { debug } from "../util/debug.ts";
+import type { ContainerSpec } from "../config/container.ts";
+import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
+import { containerSeccompFilter } from "../seccomp/container.ts";
+import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
@@ -149,7 +153,11 @@ export function abandonInit(init: InitProcess): void {
   waitSync(init.pid);
 }
 
-function initConfig(state: ContainerState, init: InitProcess): InitConfig {
+function initConfig(
+  state: ContainerState,
+  init: InitProcess,
+  seccomp: string | undefined,
+): InitConfig {
   const s = state.spec;
   return {
     rootfs: state.rootfs,
@@ -164,7 +172,17 @@ function initConfig(state: ContainerState, init: InitProcess): InitConfig {
     tty: s.tty,
     consoleSize: s.tty ? callerConsoleSize() : undefined,
     loopbackUp: init.netns !== undefined,
+    seccomp,
   };
+}
+
+/**
+ * The container's filter, compiled by the parent at every start (while init boots) so that
+ * init loads no profile, in base64.
+ */
+function seccompForInit(choice: ContainerSpec["seccomp"]): string | undefined {
+  const program = containerSeccompFilter(choice, DEFAULT_CAPABILITIES);
+  return program && programToBase64(program);
 }
 
 /** The size of the caller's terminal, if it has one (a shim has none). */
@@ -199,6 +217,7 @@ export async function startContainer(
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
+    const seccomp = seccompForInit(state.spec.seccomp);
     // Wired while init boots: its address, veth, route and published ports.
     if (init.netns !== undefined) {
       const connected = await connectContainer(store, state, init.netns);
@@ -215,7 +234,10 @@ export async function startContainer(
     if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
     await init.warmUp;
     cgroup.addProcess(pid);
-    writeAll(socket, new TextEncoder().encode(JSON.stringify(initConfig(state, init)) + "\n"));
+    writeAll(
+      socket,
+      new TextEncoder().encode(JSON.stringify(initConfig(state, init, seccomp)) + "\n"),
+    );
     let ttyMaster: number | undefined;
     if (state.spec.tty) {
       const fd = recvFd(socket);

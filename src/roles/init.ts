@@ -31,6 +31,7 @@ import type { InitConfig, InitFailure } from "../config/init.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";
+import { programFromBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
 /** The descriptor the parent puts the init socket on. */
@@ -92,6 +93,9 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
   workingDirectory(sys, config.cwd);
   const path = resolveCommand(config.args[0], config.env);
   dropCapabilities(sys);
+  // The filter goes on last but for what the profile must allow anyway (setresuid, close_range,
+  // rt_sigaction, execve), and before the user's identity: loading it needs CAP_SYS_ADMIN.
+  if (config.seccomp) sys.loadSeccompFilter(programFromBase64(config.seccomp));
   sys.setCredentials(config.uid, config.gid, [config.gid]);
   cloexecFrom(INIT_SOCKET_FD);
   resetSignals();

@@ -441,6 +441,10 @@ export class FakeSyscalls implements Syscalls {
     this.record("restoreRootCredentials", []);
   }
 
+  loadSeccompFilter(program: Uint8Array<ArrayBuffer>): void {
+    this.record("loadSeccompFilter", [program.length / 8]);
+  }
+
   openPty(ptmxPath: string): { master: number; ptsNumber: number } {
     this.record("openPty", [ptmxPath], ptmxPath);
     const ptmx = this.resolve(ptmxPath);
