@@ -33,16 +33,19 @@ export function reportError(ctx: CliContext, e: unknown): number {
 
 /**
  * Wraps a command body: its return value is the exit code, and anything it throws is
- * reported with the right code instead of reaching stricli.
+ * reported with the right code instead of reaching stricli. `errorExitCode` fixes the code
+ * of every failure (Docker's commands other than `run` and `create` exit 1).
  */
 export function action<F, A extends unknown[]>(
   body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
+  opts: { errorExitCode?: number } = {},
 ) {
   return async function (this: CliContext, flags: F, ...args: A): Promise<void> {
     try {
       this.process.exitCode = (await body.call(this, flags, ...args)) ?? 0;
     } catch (e) {
-      this.process.exitCode = reportError(this, e);
+      const code = reportError(this, e);
+      this.process.exitCode = opts.errorExitCode ?? code;
     }
   };
 }

@@ -19,20 +19,13 @@ import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { formatTable } from "../util/table.ts";
-import { type CliContext, println, reportError } from "./context.ts";
+import { action, type CliContext, println, reportError } from "./context.ts";
 
 /** Like `action`, but every failure exits 1, as Docker's network commands do. */
 function networkAction<F, A extends unknown[]>(
   body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
 ) {
-  return async function (this: CliContext, flags: F, ...args: A): Promise<void> {
-    try {
-      this.process.exitCode = (await body.call(this, flags, ...args)) ?? 0;
-    } catch (e) {
-      reportError(this, e);
-      this.process.exitCode = 1;
-    }
-  };
+  return action(body, { errorExitCode: 1 });
 }
 
 function store(ctx: CliContext): NetworkStore {
