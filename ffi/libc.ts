@@ -874,6 +874,11 @@ export function dropBoundingCapability(cap: number): void {
   check("prctl(PR_CAPBSET_DROP)", sys(SYS.prctl, PR_CAPBSET_DROP, cap, 0, 0, 0));
 }
 
+/** Sets no_new_privs on the calling thread, for good (prctl PR_SET_NO_NEW_PRIVS). */
+export function setNoNewPrivs(): void {
+  check("prctl(PR_SET_NO_NEW_PRIVS)", sys(SYS.prctl, 38, 1, 0, 0, 0));
+}
+
 // ---------------------------------------------------------------------------------------
 // posix_spawn: the only way to create processes with full control of fds and sessions.
 

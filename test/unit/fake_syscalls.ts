@@ -428,6 +428,10 @@ export class FakeSyscalls implements Syscalls {
     this.record("dropBoundingCapability", [cap]);
   }
 
+  setNoNewPrivs(): void {
+    this.record("setNoNewPrivs", []);
+  }
+
   setCredentials(
     uid: number,
     gid: number,
