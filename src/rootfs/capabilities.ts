@@ -35,7 +35,8 @@ export function containerCapabilities(names: readonly string[] | undefined): Set
  * Drops every capability outside `keep` from the calling thread's bounding set, so that
  * whatever it execs holds at most `keep`: as root, exactly those (execve gives root the
  * bounding set); as another user, none effective or permitted (the change of identity
- * empties them, as Docker wants), the bounding set still `keep`. Irreversible for the
+ * empties them, as Docker wants), the bounding set still `keep`; none inheritable or
+ * ambient. Irreversible for the
  * thread. Reads the highest capability number from /proc, which must still be the host's
  * or the container's own procfs.
  */
@@ -48,4 +49,6 @@ export function dropCapabilities(
   for (let cap = 0; cap <= last; cap++) {
     if (!keep.has(cap)) sys.dropBoundingCapability(cap);
   }
+  // Docker gives no inheritable (nor ambient) capabilities; neither may the caller's leak in.
+  sys.clearInheritableCapabilities();
 }

@@ -34,6 +34,33 @@ Deno.test({ name: "a default container holds Docker's set, as root", ...asRoot }
   assert.equal(s.NoNewPrivs, "0");
 });
 
+Deno.test(
+  { name: "capabilities the caller left inheritable do not leak in", ...asRoot },
+  async () => {
+    // setpriv (util-linux) runs m-docker with SYS_ADMIN and SYS_MODULE inheritable: root's
+    // execve would add them to the command's permitted set if init kept them.
+    const setpriv = ["setpriv", "--inh-caps", "+sys_admin,+sys_module", "--"];
+    const run = async (args: string[]) => {
+      const out = await new Deno.Command(setpriv[0], {
+        args: [...setpriv.slice(1), ...sb.commandLine(args)],
+        env: sb.env(),
+        stdin: "null",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+      return text;
+    };
+    const own = await run(["run", "--rm", "busybox", "cat", "/proc/self/status"]);
+    assert.match(own, /^CapInh:\s+0000000000000000$/m);
+    assert.match(own, /^CapEff:\s+00000000a80425fb$/m);
+    await sb.ok(["run", "-d", "--name", "inh", "busybox", "sleep", "600"]);
+    const exec = await run(["exec", "inh", "cat", "/proc/self/status"]);
+    assert.match(exec, /^CapInh:\s+0000000000000000$/m);
+    assert.match(exec, /^CapEff:\s+00000000a80425fb$/m);
+    await sb.ok(["rm", "-f", "inh"]);
+  },
+);
+
 Deno.test({ name: "--cap-drop NET_RAW: ping is refused", ...asRoot }, async () => {
   await sb.ok(["run", "--rm", "busybox", "ping", "-c", "1", "127.0.0.1"]);
   const r = await sb.run([
