@@ -106,6 +106,8 @@ const SYS = {
   readlinkat: 267,
   close_range: 436,
   mount_setattr: 442,
+  capget: 125,
+  capset: 126,
 } as const;
 
 if (Deno.build.arch !== "x86_64") {
@@ -872,6 +874,25 @@ export function resetSignals(): void {
 /** Drops one capability from the bounding set (prctl PR_CAPBSET_DROP). */
 export function dropBoundingCapability(cap: number): void {
   check("prctl(PR_CAPBSET_DROP)", sys(SYS.prctl, PR_CAPBSET_DROP, cap, 0, 0, 0));
+}
+
+/**
+ * Empties the calling thread's inheritable set (and so its ambient set), keeping its
+ * effective and permitted sets: what it execs as root then gets exactly its bounding set,
+ * whatever the caller of m-docker left inheritable (capget/capset, version 3).
+ */
+export function clearInheritableCapabilities(): void {
+  const header = new Uint32Array([0x20080522, 0]);
+  // struct __user_cap_data_struct[2] { effective, permitted, inheritable }
+  const data = new Uint32Array(6);
+  check("capget", sys(SYS.capget, header, data));
+  data[2] = data[5] = 0;
+  check("capset", sys(SYS.capset, header, data));
+}
+
+/** Sets no_new_privs on the calling thread, for good (prctl PR_SET_NO_NEW_PRIVS). */
+export function setNoNewPrivs(): void {
+  check("prctl(PR_SET_NO_NEW_PRIVS)", sys(SYS.prctl, 38, 1, 0, 0, 0));
 }
 
 // ---------------------------------------------------------------------------------------

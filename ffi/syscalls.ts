@@ -60,6 +60,10 @@ export interface Syscalls {
   sethostname(name: string): void;
   /** Drops one capability from the calling thread's bounding set. */
   dropBoundingCapability(cap: number): void;
+  /** Empties the calling thread's inheritable and ambient capability sets. */
+  clearInheritableCapabilities(): void;
+  /** Sets PR_SET_NO_NEW_PRIVS on the calling thread (`--security-opt no-new-privileges`). */
+  setNoNewPrivs(): void;
   /** Sets the calling thread's uid, gid and groups (see `libc.setCredentials`). */
   setCredentials(
     uid: number,
@@ -162,6 +166,8 @@ export const realSyscalls: Syscalls = {
   umask: libc.umask,
   sethostname: libc.sethostname,
   dropBoundingCapability: libc.dropBoundingCapability,
+  setNoNewPrivs: libc.setNoNewPrivs,
+  clearInheritableCapabilities: libc.clearInheritableCapabilities,
   setCredentials: libc.setCredentials,
   restoreRootCredentials: libc.restoreRootCredentials,
   loadSeccompFilter: (program) => loadSeccompFilter(program),

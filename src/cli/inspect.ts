@@ -62,6 +62,11 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       DnsSearch: net.dnsSearch,
       DnsOptions: net.dnsOptions,
       ExtraHosts: net.extraHosts.map((h) => `${h.name}:${h.address}`),
+      // Docker's null when not given; the flags as typed.
+      CapAdd: s.capAdd ?? null,
+      CapDrop: s.capDrop ?? null,
+      Privileged: s.privileged ?? false,
+      SecurityOpt: s.securityOpt ?? null,
     },
     Config: {
       Hostname: s.hostname,

@@ -72,6 +72,9 @@ interface RunFlags {
   addHost?: string[];
   networkAlias?: string[];
   securityOpt?: string[];
+  capAdd?: string[];
+  capDrop?: string[];
+  privileged?: boolean;
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -177,8 +180,12 @@ export const runFlags = {
   networkAlias: { ...list, brief: "Add network-scoped alias for the container" },
   securityOpt: {
     ...list,
-    brief: "Security options: seccomp=unconfined, seccomp=PROFILE.json (Docker's format)",
+    brief:
+      "Security options: seccomp=unconfined, seccomp=PROFILE.json (Docker's format), no-new-privileges",
   },
+  capAdd: { ...list, brief: "Add Linux capabilities (NET_ADMIN, CAP_SYS_ADMIN, ALL)" },
+  capDrop: { ...list, brief: "Drop Linux capabilities (NET_RAW, ALL)" },
+  privileged: { ...bool, brief: "Give extended privileges to this container" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -241,7 +248,11 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     },
     publishAll: flags.publishAll ?? false,
     expose: (flags.expose ?? []).flatMap(parseExpose),
-    seccomp: parseSecurityOpts(flags.securityOpt ?? []),
+    ...parseSecurityOpts(flags.securityOpt ?? []),
+    securityOpt: flags.securityOpt,
+    capAdd: flags.capAdd,
+    capDrop: flags.capDrop,
+    privileged: flags.privileged ?? false,
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
@@ -250,16 +261,36 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
 }
 
 /**
- * `--security-opt`: only seccomp so far. A profile file is read (and checked) now, and its
- * text kept in the container, as Docker does. `seccomp:` is Docker's old spelling.
+ * `--security-opt`: seccomp and no-new-privileges. A profile file is read (and checked) now,
+ * and its text kept in the container, as Docker does. `seccomp:` is Docker's old spelling.
  */
-function parseSecurityOpts(opts: string[]): SeccompChoice | undefined {
+function parseSecurityOpts(
+  opts: string[],
+): { seccomp?: SeccompChoice; noNewPrivileges?: boolean } {
   let choice: SeccompChoice | undefined;
+  let noNewPrivileges: boolean | undefined;
   for (const opt of opts) {
+    const nnp = /^no-new-privileges(?:[=:](.*))?$/s.exec(opt);
+    if (nnp) {
+      if (nnp[1] !== undefined && nnp[1] !== "true" && nnp[1] !== "false") {
+        throw new UsageError(`invalid --security-opt 2: ${JSON.stringify(opt)}`);
+      }
+      noNewPrivileges = nnp[1] !== "false";
+      continue;
+    }
+    const lsm = /^(apparmor|label)[=:]/.exec(opt);
+    if (lsm) {
+      const name = lsm[1] === "apparmor" ? "AppArmor" : "SELinux";
+      throw new UsageError(
+        `invalid --security-opt: ${JSON.stringify(opt)}: ${name} is not enabled on this host ` +
+          "(m-docker supports neither AppArmor nor SELinux)",
+      );
+    }
     const m = /^seccomp[=:](.*)$/s.exec(opt);
     if (!m) {
       throw new UsageError(
-        `invalid --security-opt: ${JSON.stringify(opt)} (only seccomp= is supported)`,
+        `invalid --security-opt: ${JSON.stringify(opt)} ` +
+          "(supported: seccomp=, no-new-privileges)",
       );
     }
     if (m[1] === "unconfined") {
@@ -279,7 +310,7 @@ function parseSecurityOpts(opts: string[]): SeccompChoice | undefined {
       throw new UsageError(`invalid seccomp profile ${m[1]}: ${(e as Error).message}`);
     }
   }
-  return choice;
+  return { seccomp: choice, noNewPrivileges };
 }
 
 /** What the CLI does around the container: pull policy, signal proxying. */

@@ -73,4 +73,17 @@ export interface ContainerSpec {
   network?: NetworkSpec;
   /** The seccomp filter; absent: Docker's default profile (also for older containers). */
   seccomp?: SeccompChoice;
+  /**
+   * The capabilities of its processes (names, `CAP_CHOWN`), computed at create from the
+   * defaults, `--cap-add`, `--cap-drop` and `--privileged`. Absent: Docker's default set.
+   */
+  capabilities?: string[];
+  /** What `inspect` shows in HostConfig: the flags as given. */
+  capAdd?: string[];
+  capDrop?: string[];
+  securityOpt?: string[];
+  /** `--privileged`: no seccomp filter, no masked or read-only kernel paths, /sys writable. */
+  privileged?: boolean;
+  /** `--security-opt no-new-privileges`. */
+  noNewPrivileges?: boolean;
 }

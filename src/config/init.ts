@@ -51,6 +51,16 @@ export interface InitConfig {
    * Absent: no filter (`--security-opt seccomp=unconfined`).
    */
   seccomp?: string;
+  /**
+   * The capabilities the command keeps, by number: all others leave the bounding set (a
+   * non-root user's effective and permitted sets are emptied by the change of identity).
+   * Absent: Docker's default set.
+   */
+  capabilities?: number[];
+  /** Leave /proc and /sys unmasked and writable (`--privileged`). */
+  privileged?: boolean;
+  /** Set PR_SET_NO_NEW_PRIVS before exec. */
+  noNewPrivileges?: boolean;
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

@@ -12,6 +12,7 @@ import { isValidContainerName } from "../util/names.ts";
 import type { BindMount, RestartPolicy, SeccompChoice } from "./container.ts";
 import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
+import { normalizeCapabilities } from "./capabilities.ts";
 
 /** What a caller asks for; the image's config fills in what is absent. */
 export interface RunRequest {
@@ -51,6 +52,15 @@ export interface RunRequest {
   expose?: string[];
   /** `--security-opt seccomp=`; absent: Docker's default profile. */
   seccomp?: SeccompChoice;
+  /** `--cap-add` and `--cap-drop`, as typed (`NET_RAW`, `cap_sys_admin`, `ALL`). */
+  capAdd?: string[];
+  capDrop?: string[];
+  /** `--privileged`: every capability, no seccomp, no masked or read-only kernel paths. */
+  privileged?: boolean;
+  /** `--security-opt no-new-privileges`: PR_SET_NO_NEW_PRIVS before the command runs. */
+  noNewPrivileges?: boolean;
+  /** `--security-opt` as typed, for `inspect`. */
+  securityOpt?: string[];
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -106,6 +116,8 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
     }
   }
   validateLimits(r.limits, host);
+  normalizeCapabilities(r.capAdd ?? [], "capAdd");
+  normalizeCapabilities(r.capDrop ?? [], "capDrop");
   if (r.network) validateNetworkSpec(r.network);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);

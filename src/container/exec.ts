@@ -19,7 +19,7 @@ import { errorReason } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
-import { DEFAULT_CAPABILITIES, dropCapabilities } from "../rootfs/capabilities.ts";
+import { containerCapabilities, dropCapabilities } from "../rootfs/capabilities.ts";
 import { allowSetns, containerSeccompFilter } from "../seccomp/container.ts";
 import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -103,9 +103,10 @@ export function execInContainer(
       own.set(name, openNs(sys, "thread-self", name));
       theirs.set(name, openNs(sys, target, name));
     }
-    const filter = containerSeccompFilter(
+    const capabilities = containerCapabilities(spec.capabilities);
+    const filter = spec.privileged ? undefined : containerSeccompFilter(
       spec.seccomp,
-      DEFAULT_CAPABILITIES,
+      capabilities,
       [...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
         allowSetns(own.get(name)!, flag)
       ),
@@ -142,12 +143,14 @@ export function execInContainer(
       if (size) sys.setWindowSize(master, size.rows, size.columns);
       tty = { master, slave: `/dev/pts/${ptsNumber}` };
     }
-    dropCapabilities(sys);
+    dropCapabilities(sys, capabilities);
     sys.setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
     try {
       // Loading needs CAP_SYS_ADMIN, which the user's identity would take away.
       if (filter) sys.loadSeccompFilter(filter);
       sys.setCredentials(user.uid, user.gid, user.groups, { uid: 0, gid: 0 });
+      // For good, like the filter: this thread spawns nothing else.
+      if (spec.noNewPrivileges) sys.setNoNewPrivs();
       try {
         const pid = sys.spawn({
           path,

@@ -10,6 +10,7 @@ import type { ImageRecord } from "../image/store.ts";
 import { type ContainerSpec, DEFAULT_PATH, INIT_PATH } from "../config/container.ts";
 import { mergeEnv } from "../config/env.ts";
 import { InvalidConfigError } from "../config/errors.ts";
+import { tweakCapabilities } from "../config/capabilities.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import { defaultNetworkSpec, type NetworkSpec, type PortMapping } from "../config/network.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
@@ -123,6 +124,16 @@ export function buildSpec(
     exposedPorts: exposed.length > 0 ? exposed : undefined,
     network: request.publishAll ? withPublishedExposed(network, exposed) : network,
     seccomp: request.seccomp,
+    capabilities: tweakCapabilities(
+      request.capAdd ?? [],
+      request.capDrop ?? [],
+      request.privileged ?? false,
+    ),
+    capAdd: request.capAdd?.length ? request.capAdd : undefined,
+    capDrop: request.capDrop?.length ? request.capDrop : undefined,
+    securityOpt: request.securityOpt?.length ? request.securityOpt : undefined,
+    privileged: request.privileged || undefined,
+    noNewPrivileges: request.noNewPrivileges || undefined,
   };
 }
 

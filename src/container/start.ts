@@ -30,7 +30,7 @@ import { etcFiles } from "../state/roots.ts";
 import type { InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
 import { debug } from "../util/debug.ts";
 import type { ContainerSpec } from "../config/container.ts";
-import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
+import { containerCapabilities } from "../rootfs/capabilities.ts";
 import { containerSeccompFilter } from "../seccomp/container.ts";
 import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
@@ -173,6 +173,9 @@ function initConfig(
     consoleSize: s.tty ? callerConsoleSize() : undefined,
     loopbackUp: init.netns !== undefined,
     seccomp,
+    capabilities: [...containerCapabilities(s.capabilities)],
+    privileged: s.privileged,
+    noNewPrivileges: s.noNewPrivileges,
   };
 }
 
@@ -180,8 +183,10 @@ function initConfig(
  * The container's filter, compiled by the parent at every start (while init boots) so that
  * init loads no profile, in base64.
  */
-function seccompForInit(choice: ContainerSpec["seccomp"]): string | undefined {
-  const program = containerSeccompFilter(choice, DEFAULT_CAPABILITIES);
+function seccompForInit(spec: ContainerSpec): string | undefined {
+  // Docker's --privileged runs without a filter, whatever the profile.
+  if (spec.privileged) return undefined;
+  const program = containerSeccompFilter(spec.seccomp, containerCapabilities(spec.capabilities));
   return program && programToBase64(program);
 }
 
@@ -217,7 +222,7 @@ export async function startContainer(
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
-    const seccomp = seccompForInit(state.spec.seccomp);
+    const seccomp = seccompForInit(state.spec);
     // Wired while init boots: its address, veth, route and published ports.
     if (init.netns !== undefined) {
       const connected = await connectContainer(store, state, init.netns);

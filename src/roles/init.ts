@@ -92,11 +92,12 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
   }
   workingDirectory(sys, config.cwd);
   const path = resolveCommand(config.args[0], config.env);
-  dropCapabilities(sys);
+  dropCapabilities(sys, config.capabilities && new Set(config.capabilities));
   // The filter goes on last but for what the profile must allow anyway (setresuid, close_range,
   // rt_sigaction, execve), and before the user's identity: loading it needs CAP_SYS_ADMIN.
   if (config.seccomp) sys.loadSeccompFilter(programFromBase64(config.seccomp));
   sys.setCredentials(config.uid, config.gid, [config.gid]);
+  if (config.noNewPrivileges) sys.setNoNewPrivs();
   cloexecFrom(INIT_SOCKET_FD);
   resetSignals();
   try {

@@ -79,11 +79,12 @@ function mountProc(sys: Syscalls, root: string): void {
   sys.mount("proc", target, "proc", MS.NOSUID | MS.NODEV | MS.NOEXEC);
 }
 
-/** /sys read-only; it shows the container's own network namespace. */
-function mountSys(sys: Syscalls, root: string): void {
+/** /sys read-only (writable when privileged); it shows the container's own network namespace. */
+function mountSys(sys: Syscalls, root: string, privileged = false): void {
   const target = join(sys, root, "/sys");
   sys.mkdirAll(target);
-  sys.mount("sysfs", target, "sysfs", MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY);
+  const rdonly = privileged ? 0 : MS.RDONLY;
+  sys.mount("sysfs", target, "sysfs", MS.NOSUID | MS.NODEV | MS.NOEXEC | rdonly);
 }
 
 /**
@@ -229,7 +230,7 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
   mountOverlay(sys, config.rootfs);
   const root = config.rootfs.mountPoint;
   mountProc(sys, root);
-  mountSys(sys, root);
+  mountSys(sys, root, config.privileged);
   const pts = mountDev(sys, root);
   bindMount(sys, root, {
     source: config.etcFiles.hostname,
@@ -254,7 +255,8 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
     prepared.ttySlavePath = t.slavePath;
   }
   enterRoot(sys, root);
-  maskKernelPaths(sys);
+  // Docker's --privileged: nothing of the kernel's is hidden or read-only.
+  if (!config.privileged) maskKernelPaths(sys);
   return prepared;
 }
 

@@ -428,6 +428,14 @@ export class FakeSyscalls implements Syscalls {
     this.record("dropBoundingCapability", [cap]);
   }
 
+  clearInheritableCapabilities(): void {
+    this.record("clearInheritableCapabilities", []);
+  }
+
+  setNoNewPrivs(): void {
+    this.record("setNoNewPrivs", []);
+  }
+
   setCredentials(
     uid: number,
     gid: number,

@@ -159,3 +159,27 @@ Deno.test("buildSpec resolves -u names in the image's own /etc/passwd", () => {
     InvalidConfigError,
   );
 });
+
+Deno.test("the capability set and the security flags go into the spec", () => {
+  const plain = buildSpec(req(), image, id);
+  assert.equal(plain.capabilities?.length, 14);
+  assert.equal(plain.privileged, undefined);
+  const s = buildSpec(
+    req({
+      capAdd: ["sys_admin"],
+      capDrop: ["ALL"],
+      noNewPrivileges: true,
+      securityOpt: ["no-new-privileges"],
+    }),
+    image,
+    id,
+  );
+  assert.deepEqual(s.capabilities, ["CAP_SYS_ADMIN"]);
+  assert.deepEqual([s.capAdd, s.capDrop], [["sys_admin"], ["ALL"]]);
+  assert.equal(s.noNewPrivileges, true);
+  assert.deepEqual(s.securityOpt, ["no-new-privileges"]);
+  const p = buildSpec(req({ privileged: true, capDrop: ["ALL"] }), image, id);
+  assert.equal(p.privileged, true);
+  assert.equal(p.capabilities?.length, 41);
+  assert.throws(() => buildSpec(req({ capAdd: ["WIZARD"] }), image, id), InvalidConfigError);
+});
