@@ -33,6 +33,7 @@ import {
   requestEnv,
 } from "./run_options.ts";
 import { DEFAULT_NETWORK } from "../config/network.ts";
+import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
 import { netnsPlanForMode } from "../container/network.ts";
 
 interface RunFlags {
@@ -72,6 +73,12 @@ interface RunFlags {
   addHost?: string[];
   networkAlias?: string[];
   securityOpt?: string[];
+  readOnly?: boolean;
+  tmpfs?: string[];
+  shmSize?: number;
+  ulimit?: string[];
+  oomScoreAdj?: number;
+  sysctl?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -179,6 +186,22 @@ export const runFlags = {
     ...list,
     brief: "Security options: seccomp=unconfined, seccomp=PROFILE.json (Docker's format)",
   },
+  readOnly: { ...bool, brief: "Mount the container's root filesystem as read only" },
+  tmpfs: { ...list, brief: "Mount a tmpfs directory (PATH[:OPTIONS])" },
+  shmSize: {
+    kind: "parsed",
+    parse: parseMemorySize,
+    optional: true,
+    brief: "Size of /dev/shm (default 64m)",
+  },
+  ulimit: { ...list, brief: "Ulimit options (NAME=SOFT[:HARD], -1 for unlimited)" },
+  oomScoreAdj: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "Tune host's OOM preferences (-1000 to 1000)",
+  },
+  sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -242,6 +265,12 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     publishAll: flags.publishAll ?? false,
     expose: (flags.expose ?? []).flatMap(parseExpose),
     seccomp: parseSecurityOpts(flags.securityOpt ?? []),
+    readonlyRootfs: flags.readOnly ?? false,
+    tmpfs: (flags.tmpfs ?? []).map(parseTmpfs),
+    shmSizeBytes: flags.shmSize,
+    ulimits: (flags.ulimit ?? []).map(parseUlimit),
+    oomScoreAdj: flags.oomScoreAdj,
+    sysctls: Object.fromEntries((flags.sysctl ?? []).map(parseSysctl)),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach

@@ -123,6 +123,14 @@ export function buildSpec(
     exposedPorts: exposed.length > 0 ? exposed : undefined,
     network: request.publishAll ? withPublishedExposed(network, exposed) : network,
     seccomp: request.seccomp,
+    readonlyRootfs: request.readonlyRootfs || undefined,
+    tmpfs: request.tmpfs?.length ? request.tmpfs : undefined,
+    shmSizeBytes: request.shmSizeBytes,
+    ulimits: request.ulimits?.length ? request.ulimits : undefined,
+    oomScoreAdj: request.oomScoreAdj,
+    sysctls: request.sysctls && Object.keys(request.sysctls).length > 0
+      ? request.sysctls
+      : undefined,
   };
 }
 
