@@ -166,6 +166,44 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "the data root: 0710, containers/ and layers 0700, logs 0640", ...asRoot },
+  async () => {
+    const id = (await sb.ok(["run", "-d", "busybox", "echo", "hi"])).trim();
+    const mode = (p: string) => Deno.statSync(p).mode! & 0o7777;
+    try {
+      assert.equal(mode(sb.root), 0o710);
+      assert.equal(mode(`${sb.root}/containers`), 0o700);
+      assert.equal(mode(`${sb.root}/image/layers`), 0o700);
+      assert.equal(mode(`${sb.root}/containers/${id}/${id}-json.log`), 0o640);
+    } finally {
+      await sb.run(["rm", "-f", id]);
+    }
+  },
+);
+
+Deno.test(
+  { name: "a data root its group or others can write is refused", ...asRoot },
+  async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-test-" });
+    try {
+      Deno.chmodSync(dir, 0o777);
+      const r = await sb.run(["ps", "-a"], { env: { M_DOCKER_ROOT: dir } });
+      assert.equal(r.code, 125);
+      assert.match(r.stderr, /data root .* is writable by its group or others \(mode 0777\)/);
+      Deno.chmodSync(dir, 0o775);
+      assert.equal((await sb.run(["ps", "-a"], { env: { M_DOCKER_ROOT: dir } })).code, 125);
+      Deno.chmodSync(dir, 0o755);
+      await sb.ok(["ps", "-a"], { env: { M_DOCKER_ROOT: dir } });
+      // An existing root keeps its mode; containers/ is made 0700.
+      assert.equal(Deno.statSync(dir).mode! & 0o7777, 0o755);
+      assert.equal(Deno.statSync(`${dir}/containers`).mode! & 0o7777, 0o700);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
