@@ -314,8 +314,17 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
     destination: "/etc/resolv.conf",
     readonly: false,
   });
-  for (const m of config.tmpfs ?? []) mountTmpfs(sys, root, m);
-  for (const m of config.mounts) bindMount(sys, root, m);
+  // Volumes and tmpfs together, shallower destinations first (Docker sorts them so), so
+  // that `--tmpfs /data/cache` lands on `-v /x:/data` and not under it.
+  const depth = (p: string) => p.split("/").filter((c) => c !== "").length;
+  const mounts = [
+    ...config.mounts.map((m) => ({ at: m.destination, mount: () => bindMount(sys, root, m) })),
+    ...(config.tmpfs ?? []).map((m) => ({
+      at: m.destination,
+      mount: () => mountTmpfs(sys, root, m),
+    })),
+  ].sort((a, b) => depth(a.at) - depth(b.at));
+  for (const m of mounts) m.mount();
   const prepared: PreparedRootfs = {};
   if (config.tty) {
     const t = allocateTerminal(sys, root, pts, config.consoleSize);

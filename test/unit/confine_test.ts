@@ -232,3 +232,23 @@ Deno.test("--oom-score-adj: -1000..1000", () => {
     /Invalid value 1001, range for oom score adj is \[-1000, 1000\]/,
   );
 });
+
+Deno.test("volumes and tmpfs are mounted shallowest destination first", () => {
+  const fake = host();
+  fake.addDir("/srv/data", "/srv/deep");
+  prepareRootfs(
+    fake,
+    config({
+      mounts: [
+        { source: "/srv/deep", destination: "/a/b/c", readonly: false },
+        { source: "/srv/data", destination: "/data", readonly: false },
+      ],
+      tmpfs: [parseTmpfs("/data/cache"), parseTmpfs("/a")],
+    }),
+  );
+  const order = fake.trace("mount").map((c) => c[2] as string).filter((t) =>
+    ["/a", "/a/b/c", "/data", "/data/cache"].some((p) => t === `${M}${p}`)
+  );
+  assert.deepEqual(order, ["/data", "/a", "/data/cache", "/a/b/c"].map((p) => `${M}${p}`));
+  assert.equal(fake.mountAt(`${M}/data/cache`)?.fstype, "tmpfs");
+});
