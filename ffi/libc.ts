@@ -98,6 +98,7 @@ const SYS = {
   mknodat: 259,
   unshare: 272,
   dup3: 292,
+  prlimit64: 302,
   pipe2: 293,
   setns: 308,
   mkdirat: 258,
@@ -368,6 +369,36 @@ export function pivotRoot(newRoot: string, putOld: string): void {
 export function sethostname(name: string): void {
   const b = cString(name);
   check("sethostname", sys(SYS.sethostname, b, b.length - 1), name);
+}
+
+/** The resource numbers of setrlimit(2) on Linux, by the names `--ulimit` uses. */
+export const RLIMIT: Record<string, number> = {
+  cpu: 0,
+  fsize: 1,
+  data: 2,
+  stack: 3,
+  core: 4,
+  rss: 5,
+  nproc: 6,
+  nofile: 7,
+  memlock: 8,
+  as: 9,
+  locks: 10,
+  sigpending: 11,
+  msgqueue: 12,
+  nice: 13,
+  rtprio: 14,
+  rttime: 15,
+};
+
+/**
+ * prlimit64(2) on the calling process: sets `resource`'s soft and hard limits; -1 is
+ * RLIM_INFINITY. Limits are per process, and the exec'd command keeps them.
+ */
+export function setRlimit(resource: number, soft: number, hard: number): void {
+  const v = (n: number) => n < 0 ? 0xffffffffffffffffn : BigInt(n);
+  const limits = new BigUint64Array([v(soft), v(hard)]);
+  check("prlimit64", sys(SYS.prlimit64, 0, resource, limits, null), `resource ${resource}`);
 }
 
 /** chdir(2) on the calling thread's filesystem context (Deno.chdir may not be). */

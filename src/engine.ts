@@ -12,7 +12,7 @@ import {
   normalizeReference,
   NoSuchImageError,
 } from "./image/store.ts";
-import type { Roots } from "./state/roots.ts";
+import { ensureDataRoot, type Roots } from "./state/roots.ts";
 import { loadCredentials } from "./image/credentials.ts";
 import { parseReference } from "./image/reference.ts";
 import { StateStore } from "./state/store.ts";
@@ -25,10 +25,14 @@ export interface Engine {
   images: ImageStore;
 }
 
-/** Opens the stores under `roots` (made absolute, since the shim runs from `/`). */
+/**
+ * Opens the stores under `roots` (made absolute, since the shim runs from `/`), making the
+ * data root if it is missing and refusing one that others could write (`ensureDataRoot`).
+ */
 export function openEngine(roots: Roots): Engine {
   const abs = (p: string) => p.startsWith("/") ? p : `${Deno.cwd()}/${p}`;
   const r = { root: abs(roots.root), state: abs(roots.state) };
+  ensureDataRoot(r.root);
   return { roots: r, containers: new StateStore(r.state), images: new ImageStore(r.root) };
 }
 

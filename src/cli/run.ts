@@ -33,6 +33,7 @@ import {
   requestEnv,
 } from "./run_options.ts";
 import { DEFAULT_NETWORK } from "../config/network.ts";
+import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
 import { netnsPlanForMode } from "../container/network.ts";
 
 interface RunFlags {
@@ -75,6 +76,12 @@ interface RunFlags {
   capAdd?: string[];
   capDrop?: string[];
   privileged?: boolean;
+  readOnly?: boolean;
+  tmpfs?: string[];
+  shmSize?: number;
+  ulimit?: string[];
+  oomScoreAdj?: number;
+  sysctl?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -186,6 +193,22 @@ export const runFlags = {
   capAdd: { ...list, brief: "Add Linux capabilities (NET_ADMIN, CAP_SYS_ADMIN, ALL)" },
   capDrop: { ...list, brief: "Drop Linux capabilities (NET_RAW, ALL)" },
   privileged: { ...bool, brief: "Give extended privileges to this container" },
+  readOnly: { ...bool, brief: "Mount the container's root filesystem as read only" },
+  tmpfs: { ...list, brief: "Mount a tmpfs directory (PATH[:OPTIONS])" },
+  shmSize: {
+    kind: "parsed",
+    parse: parseMemorySize,
+    optional: true,
+    brief: "Size of /dev/shm (default 64m)",
+  },
+  ulimit: { ...list, brief: "Ulimit options (NAME=SOFT[:HARD], -1 for unlimited)" },
+  oomScoreAdj: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "Tune host's OOM preferences (-1000 to 1000)",
+  },
+  sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -253,6 +276,12 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
     privileged: flags.privileged ?? false,
+    readonlyRootfs: flags.readOnly ?? false,
+    tmpfs: (flags.tmpfs ?? []).map(parseTmpfs),
+    shmSizeBytes: flags.shmSize,
+    ulimits: (flags.ulimit ?? []).map(parseUlimit),
+    oomScoreAdj: flags.oomScoreAdj,
+    sysctls: Object.fromEntries((flags.sysctl ?? []).map(parseSysctl)),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach

@@ -25,6 +25,42 @@ export interface BindMount {
   readonly: boolean;
 }
 
+/** A tmpfs inside the container (`--tmpfs PATH[:OPTS]`). */
+export interface TmpfsMount {
+  /** Absolute path inside the container, never `/`. */
+  destination: string;
+  /** mount(8)-style options (`rw`, `noexec`, `size=64m`, `mode=1777`), later ones winning. */
+  options: string[];
+}
+
+/** A resource limit (`--ulimit nofile=1024:2048`); -1 is unlimited. */
+export interface Ulimit {
+  /** The name Docker uses: `nofile`, `nproc`, `core`, ... (see `ULIMIT_NAMES`). */
+  name: string;
+  soft: number;
+  hard: number;
+}
+
+/** The resource names `--ulimit` takes, as Docker's (its `ulimitNameMapping`). */
+export const ULIMIT_NAMES = [
+  "as",
+  "core",
+  "cpu",
+  "data",
+  "fsize",
+  "locks",
+  "memlock",
+  "msgqueue",
+  "nice",
+  "nofile",
+  "nproc",
+  "rss",
+  "rtprio",
+  "rttime",
+  "sigpending",
+  "stack",
+] as const;
+
 /** Docker's restart policies: no, on-failure[:max retries], always. */
 export type RestartPolicy =
   | { name: "no" }
@@ -86,4 +122,16 @@ export interface ContainerSpec {
   privileged?: boolean;
   /** `--security-opt no-new-privileges`. */
   noNewPrivileges?: boolean;
+  /** `--read-only`: the root filesystem is mounted read-only. */
+  readonlyRootfs?: boolean;
+  /** `--tmpfs` mounts. */
+  tmpfs?: TmpfsMount[];
+  /** `--shm-size` in bytes; absent: 64 MiB. */
+  shmSizeBytes?: number;
+  /** `--ulimit`s. */
+  ulimits?: Ulimit[];
+  /** `--oom-score-adj`. */
+  oomScoreAdj?: number;
+  /** `--sysctl`s. */
+  sysctls?: Record<string, string>;
 }

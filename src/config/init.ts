@@ -7,7 +7,7 @@
  * @module
  */
 
-import type { BindMount } from "./container.ts";
+import type { BindMount, TmpfsMount, Ulimit } from "./container.ts";
 
 /** The overlay root of one container: image layers top first, then its own upper and work. */
 export interface RootfsLayout {
@@ -23,6 +23,16 @@ export interface EtcFiles {
   hosts: string;
   resolvConf: string;
 }
+
+/**
+ * What init mounts at /sys/fs/cgroup, read-only, from inside its cgroup namespace (so each
+ * hierarchy shows the container's own cgroup as its root): the unified hierarchy (`v2`), or
+ * a tmpfs holding each v1 hierarchy the host has, by its directory name (`memory`,
+ * `cpu,cpuacct`, `systemd`) and its mount options (`memory`, `cpu,cpuacct`, `name=systemd`).
+ */
+export type CgroupFsPlan =
+  | { version: 2 }
+  | { version: 1; hierarchies: Array<{ dir: string; options: string }> };
 
 /** Everything init needs to turn itself into the container's first process. */
 export interface InitConfig {
@@ -61,6 +71,20 @@ export interface InitConfig {
   privileged?: boolean;
   /** Set PR_SET_NO_NEW_PRIVS before exec. */
   noNewPrivileges?: boolean;
+  /** /sys/fs/cgroup; absent: none is mounted (sysfs's empty directory shows). */
+  cgroupFs?: CgroupFsPlan;
+  /** `--read-only`: the root is remounted read-only once everything is mounted on it. */
+  readonlyRootfs?: boolean;
+  /** `--tmpfs`: tmpfs mounts, their options already merged with Docker's defaults. */
+  tmpfs?: TmpfsMount[];
+  /** `--shm-size` in bytes; absent: 64 MiB. */
+  shmSizeBytes?: number;
+  /** `--ulimit`: resource limits set just before exec. */
+  ulimits?: Ulimit[];
+  /** `--oom-score-adj`: written to /proc/self/oom_score_adj. */
+  oomScoreAdj?: number;
+  /** `--sysctl`: namespaced kernel parameters, validated at create, written by init. */
+  sysctls?: Record<string, string>;
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

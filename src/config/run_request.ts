@@ -9,7 +9,8 @@
 
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
-import type { BindMount, RestartPolicy, SeccompChoice } from "./container.ts";
+import type { BindMount, RestartPolicy, SeccompChoice, TmpfsMount, Ulimit } from "./container.ts";
+import { validateConfinement } from "./confine.ts";
 import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
 import { normalizeCapabilities } from "./capabilities.ts";
@@ -61,6 +62,18 @@ export interface RunRequest {
   noNewPrivileges?: boolean;
   /** `--security-opt` as typed, for `inspect`. */
   securityOpt?: string[];
+  /** `--read-only`: the root filesystem read-only. */
+  readonlyRootfs?: boolean;
+  /** `--tmpfs` mounts (see `parseTmpfs`). */
+  tmpfs?: TmpfsMount[];
+  /** `--shm-size` in bytes; absent: 64 MiB. */
+  shmSizeBytes?: number;
+  /** `--ulimit`s (see `parseUlimit`). */
+  ulimits?: Ulimit[];
+  /** `--oom-score-adj`, -1000..1000. */
+  oomScoreAdj?: number;
+  /** `--sysctl`s (see `parseSysctl`): namespaced ones only. */
+  sysctls?: Record<string, string>;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -118,6 +131,23 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
   validateLimits(r.limits, host);
   normalizeCapabilities(r.capAdd ?? [], "capAdd");
   normalizeCapabilities(r.capDrop ?? [], "capDrop");
+  const netMode = r.network?.mode.kind;
+  validateConfinement({
+    sysctls: r.sysctls,
+    oomScoreAdj: r.oomScoreAdj,
+    network: netMode === "host" ? "host" : netMode === "container" ? "joined" : "own",
+  });
+  for (const [i, m] of (r.tmpfs ?? []).entries()) {
+    if (!isMountDestination(m.destination)) {
+      throw new InvalidConfigError(
+        `tmpfs[${i}].destination`,
+        `invalid mount destination: '${m.destination}': it must be absolute and not '/'`,
+      );
+    }
+  }
+  if (r.shmSizeBytes !== undefined && r.shmSizeBytes <= 0) {
+    throw new InvalidConfigError("shmSizeBytes", "invalid --shm-size: it must be more than 0");
+  }
   if (r.network) validateNetworkSpec(r.network);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);

@@ -134,6 +134,14 @@ export function buildSpec(
     securityOpt: request.securityOpt?.length ? request.securityOpt : undefined,
     privileged: request.privileged || undefined,
     noNewPrivileges: request.noNewPrivileges || undefined,
+    readonlyRootfs: request.readonlyRootfs || undefined,
+    tmpfs: request.tmpfs?.length ? request.tmpfs : undefined,
+    shmSizeBytes: request.shmSizeBytes,
+    ulimits: request.ulimits?.length ? request.ulimits : undefined,
+    oomScoreAdj: request.oomScoreAdj,
+    sysctls: request.sysctls && Object.keys(request.sysctls).length > 0
+      ? request.sysctls
+      : undefined,
   };
 }
 

@@ -27,7 +27,8 @@ import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
-import type { InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
+import type { CgroupFsPlan, InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
+import { detectCgroupLayout, parseCgroupMounts, v1Mounts } from "../cgroups/detect.ts";
 import { debug } from "../util/debug.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import { containerCapabilities } from "../rootfs/capabilities.ts";
@@ -153,6 +154,36 @@ export function abandonInit(init: InitProcess): void {
   waitSync(init.pid);
 }
 
+/**
+ * What the container gets at /sys/fs/cgroup, from the host's mount table: cgroup2 on a v2
+ * host; on v1 and hybrid hosts each v1 hierarchy under `cgroupRoot` (the hybrid's empty
+ * `unified` is left out, as Docker does), with only the options that name its controllers.
+ */
+export function cgroupFsPlan(
+  mountinfo: string,
+  cgroupRoot = "/sys/fs/cgroup",
+): CgroupFsPlan | undefined {
+  let layout;
+  try {
+    layout = detectCgroupLayout(cgroupRoot, mountinfo);
+  } catch {
+    return undefined; // no cgroups mounted: nothing to show either
+  }
+  if (layout === "v2") return { version: 2 };
+  const hierarchies = v1Mounts(cgroupRoot, parseCgroupMounts(mountinfo)).map((m) => ({
+    dir: m.mountPoint.slice(cgroupRoot.length + 1),
+    // Not rw, xattr or release_agent=: the superblock's own settings, not the container's.
+    options: m.options.filter((o) =>
+      /^[a-z_]+$/.test(o) && !NOT_CONTROLLERS.has(o) ||
+      o.startsWith("name=")
+    ).join(","),
+  }));
+  return { version: 1, hierarchies };
+}
+
+/** Superblock options of a v1 hierarchy that name no controller. */
+const NOT_CONTROLLERS = new Set(["rw", "ro", "xattr", "noprefix", "clone_children", "none"]);
+
 function initConfig(
   state: ContainerState,
   init: InitProcess,
@@ -176,6 +207,13 @@ function initConfig(
     capabilities: [...containerCapabilities(s.capabilities)],
     privileged: s.privileged,
     noNewPrivileges: s.noNewPrivileges,
+    cgroupFs: cgroupFsPlan(Deno.readTextFileSync("/proc/self/mountinfo")),
+    readonlyRootfs: s.readonlyRootfs,
+    tmpfs: s.tmpfs,
+    shmSizeBytes: s.shmSizeBytes,
+    ulimits: s.ulimits,
+    oomScoreAdj: s.oomScoreAdj,
+    sysctls: s.sysctls,
   };
 }
 

@@ -122,7 +122,8 @@ export class ImageStore {
    */
   async addLayer(digest: string, fill: (dir: string) => void | Promise<void>): Promise<void> {
     if (this.hasLayer(digest)) return;
-    Deno.mkdirSync(`${this.dir}/layers`, { recursive: true });
+    // Only root reads layers: an image's files keep their owners and setuid bits (Docker's 0700).
+    Deno.mkdirSync(`${this.dir}/layers`, { recursive: true, mode: 0o700 });
     const tmp = Deno.makeTempDirSync({ dir: `${this.dir}/layers`, prefix: ".tmp-" });
     try {
       Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });

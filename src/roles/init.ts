@@ -20,8 +20,10 @@ import {
   O,
   read,
   resetSignals,
+  RLIMIT,
   sendFd,
   setControllingTerminal,
+  setRlimit,
   setsid,
   writeAll,
 } from "../../ffi/libc.ts";
@@ -79,10 +81,54 @@ function workingDirectory(sys: Syscalls, cwd: string): void {
   }
 }
 
+/**
+ * `--sysctl`s, written while the host's /proc is still in view: /proc/sys/net, kernel.shm*,
+ * kernel.msg*, kernel.sem and fs.mqueue.* show the writer's own network and IPC namespaces,
+ * which are the container's by now (validated at create: only namespaced keys, net.* only
+ * with a network namespace of the container's own).
+ */
+function writeSysctls(sysctls: Record<string, string>, ownNetns: boolean): void {
+  for (const [key, value] of Object.entries(sysctls)) {
+    if (key.startsWith("net.") && !ownNetns) {
+      throw new ExitCodeError(`sysctl "${key}" not allowed in a shared network namespace`, 125);
+    }
+    try {
+      Deno.writeTextFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
+    } catch (e) {
+      throw new ExitCodeError(`cannot set sysctl ${key}=${value}: ${(e as Error).message}`, 125);
+    }
+  }
+}
+
+/** `--ulimit`s and `--oom-score-adj`, which the exec'd command inherits. */
+function processLimits(config: InitConfig): void {
+  for (const u of config.ulimits ?? []) {
+    try {
+      setRlimit(RLIMIT[u.name], u.soft, u.hard);
+    } catch (e) {
+      throw new ExitCodeError(
+        `cannot set ulimit ${u.name}=${u.soft}:${u.hard}: ${errorReason(e)}`,
+        125,
+      );
+    }
+  }
+  if (config.oomScoreAdj !== undefined) {
+    try {
+      Deno.writeTextFileSync("/proc/self/oom_score_adj", String(config.oomScoreAdj));
+    } catch (e) {
+      throw new ExitCodeError(
+        `cannot set oom_score_adj to ${config.oomScoreAdj}: ${(e as Error).message}`,
+        125,
+      );
+    }
+  }
+}
+
 function becomeContainer(sys: Syscalls, config: InitConfig): never {
   // The network namespace was chosen at spawn (a new one, the host's, another container's).
   sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP);
   if (config.loopbackUp) interfaceUp("lo");
+  if (config.sysctls) writeSysctls(config.sysctls, config.loopbackUp);
   const prepared = prepareRootfs(sys, config);
   sys.sethostname(config.hostname);
   if (prepared.ttyMaster !== undefined) {
@@ -92,6 +138,7 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
   }
   workingDirectory(sys, config.cwd);
   const path = resolveCommand(config.args[0], config.env);
+  processLimits(config);
   dropCapabilities(sys, config.capabilities && new Set(config.capabilities));
   // The filter goes on last but for what the profile must allow anyway (setresuid, close_range,
   // rt_sigaction, execve), and before the user's identity: loading it needs CAP_SYS_ADMIN.

@@ -10,8 +10,8 @@
 import { ERRNO, SyscallError } from "../../ffi/errors.ts";
 import { AT, MOUNT_ATTR, MS, O } from "../../ffi/libc.ts";
 import type { Syscalls } from "../../ffi/syscalls.ts";
-import type { BindMount } from "../config/container.ts";
-import type { InitConfig } from "../config/init.ts";
+import type { BindMount, TmpfsMount } from "../config/container.ts";
+import type { CgroupFsPlan, InitConfig } from "../config/init.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "./mountinfo.ts";
 import { secureJoin } from "./secure_join.ts";
 
@@ -88,10 +88,77 @@ function mountSys(sys: Syscalls, root: string, privileged = false): void {
 }
 
 /**
+ * /sys/fs/cgroup, read-only, showing only the container's own cgroup: init is in its cgroup
+ * namespace by now, so a cgroup filesystem mounted from here has the container's cgroup as
+ * its root (as Docker's). On v1 a read-only tmpfs holds one mount per hierarchy, and a
+ * co-mounted hierarchy (`cpu,cpuacct`) gets a link for each controller (`cpu`), as runc's.
+ */
+function mountCgroupFs(sys: Syscalls, root: string, plan: CgroupFsPlan): void {
+  const target = join(sys, root, "/sys/fs/cgroup");
+  const flags = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY;
+  if (plan.version === 2) {
+    sys.mount("cgroup2", target, "cgroup2", flags);
+    return;
+  }
+  sys.mount("tmpfs", target, "tmpfs", MS.NOSUID | MS.NODEV | MS.NOEXEC, "mode=755");
+  const dirs = new Set(plan.hierarchies.map((h) => h.dir));
+  for (const h of plan.hierarchies) {
+    sys.mkdirAll(`${target}/${h.dir}`);
+    sys.mount("cgroup", `${target}/${h.dir}`, "cgroup", flags, h.options);
+    if (!h.dir.includes(",")) continue;
+    for (const c of h.dir.split(",")) if (!dirs.has(c)) sys.symlink(h.dir, `${target}/${c}`);
+  }
+  sys.mount(null, target, null, MS.BIND | MS.REMOUNT | flags);
+}
+
+/** mount(8) flag words and the MS_ bits they set (`true`) or clear (`false`). */
+const MOUNT_FLAG_WORDS: Record<string, [number, boolean]> = {
+  ro: [MS.RDONLY, true],
+  rw: [MS.RDONLY, false],
+  nosuid: [MS.NOSUID, true],
+  suid: [MS.NOSUID, false],
+  nodev: [MS.NODEV, true],
+  dev: [MS.NODEV, false],
+  noexec: [MS.NOEXEC, true],
+  exec: [MS.NOEXEC, false],
+  noatime: [MS.NOATIME, true],
+  atime: [MS.NOATIME, false],
+  nodiratime: [MS.NODIRATIME, true],
+  diratime: [MS.NODIRATIME, false],
+  relatime: [MS.RELATIME, true],
+  norelatime: [MS.RELATIME, false],
+  strictatime: [MS.STRICTATIME, true],
+};
+
+/**
+ * A tmpfs's options as mount(2) flags and data: flag words set or clear their bit (the
+ * later word wins), everything else (`size=`, `mode=`) is passed to tmpfs, the later value
+ * of a key winning, as Docker merges them.
+ */
+export function tmpfsMountArgs(options: readonly string[]): { flags: number; data: string } {
+  let flags = 0;
+  const data = new Map<string, string>();
+  for (const o of options) {
+    const word = MOUNT_FLAG_WORDS[o];
+    if (word) flags = word[1] ? flags | word[0] : flags & ~word[0];
+    else data.set(o.split("=")[0], o);
+  }
+  return { flags, data: [...data.values()].join(",") };
+}
+
+/** A tmpfs inside the container (`--tmpfs`). */
+function mountTmpfs(sys: Syscalls, root: string, m: TmpfsMount): void {
+  const target = join(sys, root, m.destination);
+  sys.mkdirAll(target);
+  const { flags, data } = tmpfsMountArgs(m.options);
+  sys.mount("tmpfs", target, "tmpfs", flags, data || null);
+}
+
+/**
  * /dev as a small tmpfs holding only the standard nodes, a private devpts instance, shm
  * and mqueue. Returns the devpts directory (for the terminal).
  */
-function mountDev(sys: Syscalls, root: string): string {
+function mountDev(sys: Syscalls, root: string, shmSizeBytes?: number): string {
   const dev = join(sys, root, "/dev");
   sys.mkdirAll(dev);
   sys.mount("tmpfs", dev, "tmpfs", MS.NOSUID | MS.NOEXEC, "mode=755,size=65536k");
@@ -123,7 +190,7 @@ function mountDev(sys: Syscalls, root: string): string {
     `${dev}/shm`,
     "tmpfs",
     MS.NOSUID | MS.NODEV | MS.NOEXEC,
-    "mode=1777,size=65536k",
+    `mode=1777,size=${shmSizeBytes ?? "65536k"}`,
   );
   sys.mkdirAll(`${dev}/mqueue`);
   sys.mount("mqueue", `${dev}/mqueue`, "mqueue", MS.NOSUID | MS.NODEV | MS.NOEXEC);
@@ -231,7 +298,8 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
   const root = config.rootfs.mountPoint;
   mountProc(sys, root);
   mountSys(sys, root, config.privileged);
-  const pts = mountDev(sys, root);
+  if (config.cgroupFs) mountCgroupFs(sys, root, config.cgroupFs);
+  const pts = mountDev(sys, root, config.shmSizeBytes);
   bindMount(sys, root, {
     source: config.etcFiles.hostname,
     destination: "/etc/hostname",
@@ -247,13 +315,26 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
     destination: "/etc/resolv.conf",
     readonly: false,
   });
-  for (const m of config.mounts) bindMount(sys, root, m);
+  // Volumes and tmpfs together, shallower destinations first (Docker sorts them so), so
+  // that `--tmpfs /data/cache` lands on `-v /x:/data` and not under it.
+  const depth = (p: string) => p.split("/").filter((c) => c !== "").length;
+  const mounts = [
+    ...config.mounts.map((m) => ({ at: m.destination, mount: () => bindMount(sys, root, m) })),
+    ...(config.tmpfs ?? []).map((m) => ({
+      at: m.destination,
+      mount: () => mountTmpfs(sys, root, m),
+    })),
+  ].sort((a, b) => depth(a.at) - depth(b.at));
+  for (const m of mounts) m.mount();
   const prepared: PreparedRootfs = {};
   if (config.tty) {
     const t = allocateTerminal(sys, root, pts, config.consoleSize);
     prepared.ttyMaster = t.master;
     prepared.ttySlavePath = t.slavePath;
   }
+  // Only the root's own mount: /dev, /proc, the /etc files, tmpfs and volumes on it keep
+  // their own modes, as Docker's --read-only leaves them.
+  if (config.readonlyRootfs) sys.mount(null, root, null, MS.BIND | MS.REMOUNT | MS.RDONLY);
   enterRoot(sys, root);
   // Docker's --privileged: nothing of the kernel's is hidden or read-only.
   if (!config.privileged) maskKernelPaths(sys);

@@ -63,7 +63,7 @@ export const DEFAULT_KERNEL_TREES: Record<string, Record<string, string>> = {
     "sysrq-trigger": "",
     "self/": "",
   },
-  sysfs: { "firmware/": "", "class/": "" },
+  sysfs: { "firmware/": "", "class/": "", "fs/": "", "fs/cgroup/": "" },
   devpts: { "ptmx": "" },
 };
 
