@@ -67,6 +67,14 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       CapDrop: s.capDrop ?? null,
       Privileged: s.privileged ?? false,
       SecurityOpt: s.securityOpt ?? null,
+      ReadonlyRootfs: s.readonlyRootfs ?? false,
+      Tmpfs: s.tmpfs
+        ? Object.fromEntries(s.tmpfs.map((t) => [t.destination, t.options.join(",")]))
+        : null,
+      ShmSize: s.shmSizeBytes ?? 64 * 1024 * 1024,
+      Ulimits: s.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) ?? null,
+      OomScoreAdj: s.oomScoreAdj ?? 0,
+      Sysctls: s.sysctls ?? null,
     },
     Config: {
       Hostname: s.hostname,

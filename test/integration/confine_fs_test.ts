@@ -204,6 +204,35 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "inspect shows the confinement flags in HostConfig, as Docker does", ...asRoot },
+  async () => {
+    const id = (await sb.ok([
+      "run",
+      "-d",
+      "--read-only",
+      "--tmpfs",
+      "/tmp:size=8m",
+      "--shm-size",
+      "32m",
+      "--ulimit",
+      "nofile=100:200",
+      "--oom-score-adj",
+      "100",
+      "busybox",
+      "sleep",
+      "30",
+    ])).trim();
+    const h = (await sb.inspect(id)).HostConfig;
+    assert.equal(h.ReadonlyRootfs, true);
+    assert.match(h.Tmpfs["/tmp"], /size=8m/);
+    assert.equal(h.ShmSize, 32 * 1024 * 1024);
+    assert.deepEqual(h.Ulimits, [{ Name: "nofile", Soft: 100, Hard: 200 }]);
+    assert.equal(h.OomScoreAdj, 100);
+    await sb.ok(["rm", "-f", id]);
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
