@@ -67,6 +67,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       CapDrop: s.capDrop ?? null,
       Privileged: s.privileged ?? false,
       SecurityOpt: s.securityOpt ?? null,
+      GroupAdd: s.groupAdd ?? null,
       ReadonlyRootfs: s.readonlyRootfs ?? false,
       Tmpfs: s.tmpfs
         ? Object.fromEntries(s.tmpfs.map((t) => [t.destination, t.options.join(",")]))

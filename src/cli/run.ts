@@ -72,6 +72,7 @@ interface RunFlags {
   dnsOption?: string[];
   addHost?: string[];
   networkAlias?: string[];
+  groupAdd?: string[];
   securityOpt?: string[];
   capAdd?: string[];
   capDrop?: string[];
@@ -185,6 +186,7 @@ export const runFlags = {
   dnsOption: { ...list, brief: "Set DNS options" },
   addHost: { ...list, brief: "Add a custom host-to-IP mapping (host:ip)" },
   networkAlias: { ...list, brief: "Add network-scoped alias for the container" },
+  groupAdd: { ...list, brief: "Add additional groups to join" },
   securityOpt: {
     ...list,
     brief:
@@ -269,6 +271,7 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
       dnsOptions: flags.dnsOption ?? [],
       extraHosts: (flags.addHost ?? []).map(parseAddHost),
     },
+    groupAdd: flags.groupAdd,
     publishAll: flags.publishAll ?? false,
     expose: (flags.expose ?? []).flatMap(parseExpose),
     ...parseSecurityOpts(flags.securityOpt ?? []),

@@ -87,6 +87,10 @@ export interface ContainerSpec {
   hostname: string;
   uid: number;
   gid: number;
+  /** Supplementary groups, the primary group first; absent: the primary group alone. */
+  groups?: number[];
+  /** `--group-add` as typed, for `inspect`. */
+  groupAdd?: string[];
   tty: boolean;
   interactive: boolean;
   detach: boolean;

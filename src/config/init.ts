@@ -46,6 +46,8 @@ export interface InitConfig {
   cwd: string;
   uid: number;
   gid: number;
+  /** Supplementary groups (the primary first); absent: the primary group alone. */
+  groups?: number[];
   /** Allocate a pseudo-terminal in the container's devpts and send its master back. */
   tty: boolean;
   /** The terminal's initial size: set before the command runs, so its first look is right. */

@@ -45,6 +45,8 @@ export interface RunRequest {
   /** Run the command under a small init that reaps zombies and forwards signals. */
   init?: boolean;
   restart?: RestartPolicy;
+  /** `--group-add`: more supplementary groups, names in the image's /etc/group or numbers. */
+  groupAdd?: string[];
   /** Networking; absent: the default `bridge` network, nothing published. */
   network?: NetworkSpec;
   /** `-P`: publish every exposed port (the image's and `expose`) to a host port of its own. */

@@ -14,7 +14,7 @@ import { tweakCapabilities } from "../config/capabilities.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import { defaultNetworkSpec, type NetworkSpec, type PortMapping } from "../config/network.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
-import { resolveUser } from "../rootfs/user.ts";
+import { resolveGroups, resolveUser } from "../rootfs/user.ts";
 
 /** The host's static tini, which `--init` runs as PID 1 (Docker's docker-init is tini). */
 export const HOST_INIT_BINARY = "/usr/bin/tini-static";
@@ -93,14 +93,19 @@ export function buildSpec(
   const env = mergeEnv(base, cfg.Env ?? [], request.env);
   if (!env.some((e) => e.startsWith("HOME="))) env.push("HOME=/root");
   const userSpec = request.user ?? (cfg.User || "");
-  let user = { uid: 0, gid: 0 };
-  if (userSpec !== "") {
-    try {
-      user = resolveUser(userSpec, inputs.readImageFile);
-    } catch (e) {
-      throw new InvalidConfigError("user", (e as Error).message);
-    }
+  let user = { uid: 0, gid: 0, groups: [0] };
+  let added: number[] = [];
+  try {
+    if (userSpec !== "") user = resolveUser(userSpec, inputs.readImageFile);
+    added = resolveGroups(request.groupAdd ?? [], inputs.readImageFile);
+  } catch (e) {
+    throw new InvalidConfigError(
+      request.groupAdd?.length ? "groupAdd" : "user",
+      (e as Error).message,
+    );
   }
+  // Supplementary groups: the user's from the image's /etc/group, then --group-add's.
+  const groups = [...new Set([user.gid, ...user.groups, ...added])];
   return {
     image: request.image,
     imageId: image.id,
@@ -110,6 +115,8 @@ export function buildSpec(
     hostname,
     uid: user.uid,
     gid: user.gid,
+    groups: groups.length > 1 ? groups : undefined,
+    groupAdd: request.groupAdd?.length ? request.groupAdd : undefined,
     tty: request.tty,
     interactive: request.interactive,
     detach: request.detach,

@@ -200,6 +200,7 @@ function initConfig(
     cwd: s.cwd,
     uid: s.uid,
     gid: s.gid,
+    groups: s.groups,
     tty: s.tty,
     consoleSize: s.tty ? callerConsoleSize() : undefined,
     loopbackUp: init.netns !== undefined,

@@ -143,7 +143,7 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
   // The filter goes on last but for what the profile must allow anyway (setresuid, close_range,
   // rt_sigaction, execve), and before the user's identity: loading it needs CAP_SYS_ADMIN.
   if (config.seccomp) sys.loadSeccompFilter(programFromBase64(config.seccomp));
-  sys.setCredentials(config.uid, config.gid, [config.gid]);
+  sys.setCredentials(config.uid, config.gid, config.groups ?? [config.gid]);
   if (config.noNewPrivileges) sys.setNoNewPrivs();
   cloexecFrom(INIT_SOCKET_FD);
   resetSignals();

@@ -25,6 +25,27 @@ function readOrEmpty(read: (path: string) => string, path: string): string[][] {
 }
 
 /**
+ * Resolves `--group-add` entries (group names in the container's /etc/group, or numbers)
+ * to group IDs, as Docker does; an unknown name is an error.
+ *
+ * @example
+ * ```ts
+ * resolveGroups(["audio", "1234"], (p) => Deno.readTextFileSync(p)); // [29, 1234]
+ * ```
+ */
+export function resolveGroups(names: string[], read: (path: string) => string): number[] {
+  const groupFile = readOrEmpty(read, "/etc/group");
+  return names.map((n) => {
+    if (/^\d+$/.test(n)) return Number(n);
+    const g = groupFile.find((l) => l[0] === n);
+    if (!g) {
+      throw new ExitCodeError(`Unable to find group ${n}: no matching entries in group file`, 125);
+    }
+    return Number(g[2]);
+  });
+}
+
+/**
  * Resolves `spec` against the passwd and group files that `read` returns (paths inside the
  * container). Unknown names are an error; unknown numbers are fine.
  *
