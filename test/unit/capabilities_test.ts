@@ -10,6 +10,7 @@ import {
 import { InvalidConfigError } from "../../src/config/errors.ts";
 import { DEFAULT_CAPABILITIES, dropCapabilities } from "../../src/rootfs/capabilities.ts";
 import { validateRunRequest } from "../../src/config/run_request.ts";
+import { runRequest } from "./fixtures.ts";
 import { FakeSyscalls } from "./fake_syscalls.ts";
 
 const sorted = (a: readonly string[]) => [...a].sort();
@@ -84,17 +85,4 @@ Deno.test("dropCapabilities keeps exactly the set it is given", () => {
   assert.deepEqual(dropped, [...Array(41).keys()].filter((c) => c !== 21));
 });
 
-function baseRequest(extra: Record<string, unknown>) {
-  return {
-    image: "busybox",
-    command: [],
-    env: [],
-    mounts: [],
-    tty: false,
-    interactive: false,
-    detach: false,
-    autoRemove: false,
-    limits: {},
-    ...extra,
-  };
-}
+const baseRequest = runRequest;

@@ -16,6 +16,7 @@ import { InvalidConfigError } from "../../src/config/errors.ts";
 import { cgroupFsPlan } from "../../src/container/start.ts";
 import { prepareRootfs, tmpfsMountArgs } from "../../src/rootfs/setup.ts";
 import { FakeSyscalls } from "./fake_syscalls.ts";
+import { initConfig } from "./fixtures.ts";
 
 const C = "/var/lib/md/containers/c1";
 const M = `${C}/merged`;
@@ -23,24 +24,7 @@ const ETC = "/run/md/c1";
 const RO_CG = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY;
 
 function config(extra: Partial<InitConfig> = {}): InitConfig {
-  return {
-    rootfs: { lowerDirs: ["/l/A"], upperDir: `${C}/upper`, workDir: `${C}/work`, mountPoint: M },
-    etcFiles: {
-      hostname: `${ETC}/hostname`,
-      hosts: `${ETC}/hosts`,
-      resolvConf: `${ETC}/resolv.conf`,
-    },
-    mounts: [],
-    hostname: "c1",
-    args: ["sh"],
-    env: [],
-    cwd: "/",
-    uid: 0,
-    gid: 0,
-    tty: false,
-    loopbackUp: true,
-    ...extra,
-  };
+  return initConfig(["/l/A"], C, ETC, extra);
 }
 
 function host(): FakeSyscalls {

@@ -10,6 +10,7 @@ import { dropCapabilities } from "../../src/rootfs/capabilities.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "../../src/rootfs/mountinfo.ts";
 import { makeReadonlyRecursive, prepareRootfs } from "../../src/rootfs/setup.ts";
 import { FakeSyscalls } from "./fake_syscalls.ts";
+import { initConfig } from "./fixtures.ts";
 
 const LAYERS = "/var/lib/md/layers/l";
 const C = "/var/lib/md/containers/c1";
@@ -19,29 +20,7 @@ const NOSUID_NODEV_NOEXEC = MS.NOSUID | MS.NODEV | MS.NOEXEC;
 const RECURSIVE_RO = ["mountSetattr", AT.RECURSIVE | AT.SYMLINK_NOFOLLOW, MOUNT_ATTR.RDONLY, 0];
 
 function config(extra: Partial<InitConfig> = {}): InitConfig {
-  return {
-    rootfs: {
-      lowerDirs: [`${LAYERS}/A`, `${LAYERS}/B`],
-      upperDir: `${C}/upper`,
-      workDir: `${C}/work`,
-      mountPoint: M,
-    },
-    etcFiles: {
-      hostname: `${ETC}/hostname`,
-      hosts: `${ETC}/hosts`,
-      resolvConf: `${ETC}/resolv.conf`,
-    },
-    mounts: [],
-    hostname: "c1",
-    args: ["sh"],
-    env: [],
-    cwd: "/",
-    uid: 0,
-    gid: 0,
-    tty: false,
-    loopbackUp: true,
-    ...extra,
-  };
+  return initConfig([`${LAYERS}/A`, `${LAYERS}/B`], C, ETC, extra);
 }
 
 /** A host with the image layers, the container's directories and its /etc files. */

@@ -4,6 +4,7 @@ import { mergeEnv } from "../../src/config/env.ts";
 import { InvalidConfigError } from "../../src/config/errors.ts";
 import { type RunRequest, validateRunRequest } from "../../src/config/run_request.ts";
 import type { ImageRecord } from "../../src/image/store.ts";
+import { runRequest } from "./fixtures.ts";
 
 const image: ImageRecord = {
   id: "sha256:abc",
@@ -19,20 +20,7 @@ const image: ImageRecord = {
 };
 const id = "0123456789abcdef".repeat(4);
 
-function req(over: Partial<RunRequest> = {}): RunRequest {
-  return {
-    image: "busybox",
-    command: [],
-    env: [],
-    mounts: [],
-    tty: false,
-    interactive: false,
-    detach: false,
-    autoRemove: false,
-    limits: {},
-    ...over,
-  };
-}
+const req = runRequest;
 
 /** Validates at the edge, then builds, as createContainer does. */
 function buildSpec(
