@@ -7,6 +7,7 @@
  */
 
 import type { ResourceLimits } from "../config/limits.ts";
+import type { DeviceRule } from "../config/devices.ts";
 
 /** How the host's cgroups are mounted. */
 export type CgroupLayout = "v1" | "v2" | "hybrid";
@@ -24,9 +25,10 @@ export interface CgroupManager {
   /**
    * Creates the cgroup (and missing parents) and writes the limits. On failure removes
    * what it made and throws a `CgroupWriteError` naming the file, the value and errno, or a
-   * `CgroupUnsupportedError` for a limit this host cannot apply.
+   * `CgroupUnsupportedError` for a limit this host cannot apply. `devices` is the whole
+   * allow-list (everything else is denied); it defaults to Docker's standard nodes.
    */
-  create(limits: ResourceLimits): void;
+  create(limits: ResourceLimits, devices?: readonly DeviceRule[]): void;
   /** Moves a process (all its threads) into the cgroup, in every hierarchy. */
   addProcess(pid: number): void;
   /** True when the kernel's OOM killer killed a process in this cgroup. */

@@ -11,6 +11,7 @@ import type { ResourceLimits } from "../config/limits.ts";
 import { gettid } from "../../ffi/libc.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import { limitFiles } from "./resources.ts";
+import { DEFAULT_DEVICE_RULES, type DeviceRule, formatDeviceRule } from "../config/devices.ts";
 import {
   type Freezer,
   killUntilEmpty,
@@ -26,24 +27,6 @@ import {
   sleepSync,
   writeLimitFiles,
 } from "./common.ts";
-
-/**
- * The devices a container may use, as runc's default list: mknod of any device (using one
- * still needs an allow rule), then the standard nodes of /dev and the pseudo-terminals.
- */
-export const ALLOWED_DEVICES: readonly string[] = [
-  "c *:* m",
-  "b *:* m",
-  "c 1:3 rwm", // null
-  "c 1:5 rwm", // zero
-  "c 1:7 rwm", // full
-  "c 1:8 rwm", // random
-  "c 1:9 rwm", // urandom
-  "c 5:0 rwm", // tty
-  "c 5:1 rwm", // console
-  "c 5:2 rwm", // ptmx
-  "c 136:* rwm", // pts
-];
 
 /** Which hierarchy's directory holds a controller's files: `cpu` may be in `cpu,cpuacct`. */
 function dirFor(paths: Record<string, string>, controller: string): string | undefined {
@@ -71,11 +54,15 @@ export class CgroupV1Manager implements CgroupManager {
     return this.mountPoints[name] ?? dir.slice(0, dir.indexOf(`/${name}/`) + name.length + 1);
   }
 
-  create(limits: ResourceLimits): void {
-    retryIfParentsVanish(this.fs, Object.values(this.paths), () => this.tryCreate(limits));
+  create(limits: ResourceLimits, devices: readonly DeviceRule[] = DEFAULT_DEVICE_RULES): void {
+    retryIfParentsVanish(
+      this.fs,
+      Object.values(this.paths),
+      () => this.tryCreate(limits, devices),
+    );
   }
 
-  private tryCreate(limits: ResourceLimits): void {
+  private tryCreate(limits: ResourceLimits, devices: readonly DeviceRule[]): void {
     const created: string[] = [];
     try {
       for (const [name, dir] of Object.entries(this.paths)) {
@@ -85,7 +72,7 @@ export class CgroupV1Manager implements CgroupManager {
           if (isCpuset) this.inheritCpuset(d, mount);
         }));
       }
-      this.restrictDevices();
+      this.restrictDevices(devices);
       this.writeLimits(limits);
     } catch (e) {
       removeQuietly(this.fs, created);
@@ -111,12 +98,12 @@ export class CgroupV1Manager implements CgroupManager {
     }
   }
 
-  /** Denies every device, then allows the standard ones: the kernel checks opens and mknods. */
-  private restrictDevices(): void {
+  /** Denies every device, then allows the listed ones: the kernel checks opens and mknods. */
+  private restrictDevices(devices: readonly DeviceRule[]): void {
     const dir = dirFor(this.paths, "devices");
     if (!dir) return;
     this.fs.write(`${dir}/devices.deny`, "a");
-    for (const rule of ALLOWED_DEVICES) this.fs.write(`${dir}/devices.allow`, rule);
+    for (const rule of devices) this.fs.write(`${dir}/devices.allow`, formatDeviceRule(rule));
   }
 
   private writeLimits(limits: ResourceLimits): void {

@@ -8,6 +8,7 @@
 
 import type { CgroupManager } from "./types.ts";
 import type { ResourceLimits } from "../config/limits.ts";
+import type { DeviceRule } from "../config/devices.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import { CgroupWriteError } from "./errors.ts";
 import { limitFiles } from "./resources.ts";
@@ -45,7 +46,7 @@ export class CgroupV2Manager implements CgroupManager {
     this.dir = paths.unified;
   }
 
-  create(limits: ResourceLimits): void {
+  create(limits: ResourceLimits, _devices?: readonly DeviceRule[]): void {
     retryIfParentsVanish(this.fs, [this.dir], () => this.tryCreate(limits));
   }
 

@@ -12,7 +12,8 @@ import {
   validateCgroupParent,
 } from "../../src/cgroups/manager.ts";
 import { ownCgroupDir, parseCgroupMounts, parseProcCgroup } from "../../src/cgroups/detect.ts";
-import { ALLOWED_DEVICES } from "../../src/cgroups/v1.ts";
+import { DEFAULT_DEVICE_RULES, formatDeviceRule } from "../../src/config/devices.ts";
+const ALLOWED_DEVICES = DEFAULT_DEVICE_RULES.map(formatDeviceRule);
 import { InvalidConfigError } from "../../src/config/errors.ts";
 import { CgroupUnsupportedError, CgroupWriteError } from "../../src/cgroups/errors.ts";
 import { FakeCgroupFs } from "./fake_cgroupfs.ts";
