@@ -391,14 +391,24 @@ export const RLIMIT: Record<string, number> = {
   rttime: 15,
 };
 
+/** A soft and a hard resource limit; -1 is RLIM_INFINITY. */
+export interface Rlimit {
+  soft: number;
+  hard: number;
+}
+
 /**
- * prlimit64(2) on the calling process: sets `resource`'s soft and hard limits; -1 is
- * RLIM_INFINITY. Limits are per process, and the exec'd command keeps them.
+ * prlimit64(2) on the calling process: sets `resource`'s soft and hard limits and returns
+ * the ones it replaced. Limits are per process, and spawned or exec'd commands keep them.
  */
-export function setRlimit(resource: number, soft: number, hard: number): void {
-  const v = (n: number) => n < 0 ? 0xffffffffffffffffn : BigInt(n);
+export function setRlimit(resource: number, soft: number, hard: number): Rlimit {
+  const INFINITY = 0xffffffffffffffffn;
+  const v = (n: number) => n < 0 ? INFINITY : BigInt(n);
   const limits = new BigUint64Array([v(soft), v(hard)]);
-  check("prlimit64", sys(SYS.prlimit64, 0, resource, limits, null), `resource ${resource}`);
+  const old = new BigUint64Array(2);
+  check("prlimit64", sys(SYS.prlimit64, 0, resource, limits, old), `resource ${resource}`);
+  const n = (b: bigint) => b === INFINITY ? -1 : Number(b);
+  return { soft: n(old[0]), hard: n(old[1]) };
 }
 
 /** chdir(2) on the calling thread's filesystem context (Deno.chdir may not be). */

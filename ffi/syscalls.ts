@@ -46,6 +46,8 @@ export interface Syscalls {
   open(path: string, flags: number, mode?: number): number;
   /** close(2). */
   close(fd: number): void;
+  /** lchown(2): the owner of the path itself. */
+  lchown(path: string, uid: number, gid: number): void;
   /** mknod(2) of a device node or fifo. */
   mknod(
     path: string,
@@ -96,6 +98,10 @@ export interface Syscalls {
   readLink(path: string): string;
   /** A whole small file as text, such as /proc/self/mountinfo. */
   readTextFile(path: string): string;
+  /** Writes a small file such as /proc/self/oom_score_adj (no create, no truncate needed). */
+  writeTextFile(path: string, text: string): void;
+  /** prlimit64(2) on this process (-1 is unlimited); returns the limits it replaced. */
+  setRlimit(resource: number, soft: number, hard: number): libc.Rlimit;
 }
 
 function kindOf(mode: number): FileKind {
@@ -163,6 +169,7 @@ export const realSyscalls: Syscalls = {
   open: libc.open,
   close: libc.close,
   mknod: libc.mknod,
+  lchown: libc.lchown,
   umask: libc.umask,
   sethostname: libc.sethostname,
   dropBoundingCapability: libc.dropBoundingCapability,
@@ -180,4 +187,6 @@ export const realSyscalls: Syscalls = {
   fileKind,
   readLink: libc.readlink,
   readTextFile: (path) => Deno.readTextFileSync(path),
+  writeTextFile: (path, text) => Deno.writeTextFileSync(path, text),
+  setRlimit: libc.setRlimit,
 };

@@ -101,6 +101,15 @@ function memoryFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
       unsupported: NO_SWAP_ACCOUNTING(file),
     });
   }
+  const reservation = l.memoryReservationBytes ?? 0;
+  if (reservation > 0) {
+    // v2's memory.low protects that much from reclaim, which is what Docker maps it to.
+    const file = v === "v1" ? "memory.soft_limit_in_bytes" : "memory.low";
+    out.push({ controller: "memory", file, value: String(reservation) });
+  }
+  if (l.oomKillDisable && v === "v1") {
+    out.push({ controller: "memory", file: "memory.oom_control", value: "1" });
+  }
   return out;
 }
 

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { formatDeviceRule } from "../config/devices.ts";
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
@@ -48,6 +49,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       AutoRemove: s.autoRemove,
       Memory: l.memoryBytes ?? 0,
       MemorySwap: l.memorySwapBytes ?? 0,
+      MemoryReservation: l.memoryReservationBytes ?? 0,
+      OomKillDisable: l.oomKillDisable ?? false,
       NanoCpus: l.cpuQuotaUs && l.cpuPeriodUs
         ? Math.round((l.cpuQuotaUs / l.cpuPeriodUs) * 1e9)
         : 0,
@@ -76,6 +79,12 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       Ulimits: s.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
       Sysctls: s.sysctls ?? null,
+      Devices: s.devices?.map((d) => ({
+        PathOnHost: d.hostPath,
+        PathInContainer: d.path,
+        CgroupPermissions: d.access,
+      })) ?? [],
+      DeviceCgroupRules: s.deviceCgroupRules?.map(formatDeviceRule) ?? null,
     },
     Config: {
       Hostname: s.hostname,

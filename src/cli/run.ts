@@ -25,6 +25,7 @@ import { validateSeccompChoice } from "../seccomp/container.ts";
 import { UsageError } from "../util/errors.ts";
 import {
   parseAddHost,
+  parseDevice,
   parseExpose,
   parseNetworkMode,
   parsePublish,
@@ -35,6 +36,7 @@ import {
 import { DEFAULT_NETWORK } from "../config/network.ts";
 import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
 import { netnsPlanForMode } from "../container/network.ts";
+import { parseDeviceRule } from "../config/devices.ts";
 
 interface RunFlags {
   detach?: boolean;
@@ -50,6 +52,8 @@ interface RunFlags {
   entrypoint?: string;
   memory?: number;
   memorySwap?: number;
+  memoryReservation?: number;
+  oomKillDisable?: boolean;
   cpus?: { quotaUs: number; periodUs: number };
   cpuShares?: number;
   cpusetCpus?: string;
@@ -83,6 +87,8 @@ interface RunFlags {
   ulimit?: string[];
   oomScoreAdj?: number;
   sysctl?: string[];
+  device?: string[];
+  deviceCgroupRule?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -115,6 +121,13 @@ export const runFlags = {
     optional: true,
     brief: "Memory plus swap limit; -1 for unlimited swap",
   },
+  memoryReservation: {
+    kind: "parsed",
+    parse: parseMemorySize,
+    optional: true,
+    brief: "Memory soft limit",
+  },
+  oomKillDisable: { ...bool, brief: "Disable OOM Killer (cgroup v1)" },
   cpus: {
     kind: "parsed",
     parse: (s: string) => parseCpus(s),
@@ -211,6 +224,8 @@ export const runFlags = {
     brief: "Tune host's OOM preferences (-1000 to 1000)",
   },
   sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
+  device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
+  deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -251,6 +266,8 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     limits: {
       memoryBytes: flags.memory,
       memorySwapBytes: flags.memorySwap,
+      memoryReservationBytes: flags.memoryReservation,
+      oomKillDisable: flags.oomKillDisable,
       cpuQuotaUs: flags.cpus?.quotaUs,
       cpuPeriodUs: flags.cpus?.periodUs,
       cpuShares: flags.cpuShares,
@@ -285,6 +302,8 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     ulimits: (flags.ulimit ?? []).map(parseUlimit),
     oomScoreAdj: flags.oomScoreAdj,
     sysctls: Object.fromEntries((flags.sysctl ?? []).map(parseSysctl)),
+    devices: (flags.device ?? []).map(parseDevice),
+    deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
@@ -369,11 +388,31 @@ async function createOrAbandon(
       pull,
       (line) => ctx.process.stderr.write(`${line}\n`),
     );
-    return createContainer(roots, containers, images, img, request);
+    const state = createContainer(roots, containers, images, img, request);
+    for (const w of limitWarnings(request, state.cgroup.layout)) {
+      ctx.process.stderr.write(`WARNING: ${w}\n`);
+    }
+    return state;
   } catch (e) {
     abandon();
     throw e;
   }
+}
+
+/** Docker's warnings for limits that are accepted but may not do what was meant. */
+function limitWarnings(request: RunRequest, layout: string): string[] {
+  const l = request.limits;
+  if (!l.oomKillDisable) return [];
+  // v2 has no switch for it; with no limit the OOM killer that acts is the host's.
+  if (layout === "v2") {
+    return ["Your kernel does not support OomKillDisable. OomKillDisable discarded."];
+  }
+  if (!l.memoryBytes) {
+    return [
+      "Disabling the OOM killer on containers without setting a '-m/--memory' limit may be dangerous.",
+    ];
+  }
+  return [];
 }
 
 /** Runs `fn`; if it fails, removes the container: a failed run leaves nothing behind. */

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { type DeviceRequest, isDeviceAccess } from "../config/devices.ts";
 import type { BindMount, RestartPolicy } from "../config/container.ts";
 import {
   DEFAULT_NETWORK,
@@ -236,4 +237,27 @@ export function parseNetworkMode(s: string): NetworkMode {
   }
   if (s === "") throw new UsageError("invalid network mode: empty");
   return { kind: "bridge", network: s === "default" ? DEFAULT_NETWORK : s };
+}
+
+/**
+ * `--device HOST[:CONTAINER][:PERMISSIONS]`, as Docker splits it: a second field made only
+ * of `rwm` letters is the permissions, anything else the container path.
+ */
+export function parseDevice(spec: string): DeviceRequest {
+  const parts = spec.split(":");
+  if (parts.length > 3 || parts[0] === "") {
+    throw new UsageError(`invalid device specification: ${spec}`);
+  }
+  let containerPath = "", access = "rwm";
+  if (parts.length === 3) {
+    containerPath = parts[1];
+    access = parts[2];
+    if (!isDeviceAccess(access)) throw new UsageError(`invalid device mode: ${access}`);
+  } else if (parts.length === 2) {
+    if (isDeviceAccess(parts[1])) access = parts[1];
+    else containerPath = parts[1];
+  }
+  containerPath ||= parts[0];
+  if (!containerPath.startsWith("/")) throw new UsageError(`bad format for path: ${containerPath}`);
+  return { hostPath: parts[0], containerPath, access };
 }

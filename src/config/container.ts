@@ -9,6 +9,7 @@
 
 import type { ResourceLimits } from "./limits.ts";
 import type { NetworkSpec } from "./network.ts";
+import type { DeviceNode, DeviceRule } from "./devices.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -138,4 +139,8 @@ export interface ContainerSpec {
   oomScoreAdj?: number;
   /** `--sysctl`s. */
   sysctls?: Record<string, string>;
+  /** `--device`s, resolved at create to the host's nodes. */
+  devices?: DeviceNode[];
+  /** `--device-cgroup-rule`s. */
+  deviceCgroupRules?: DeviceRule[];
 }

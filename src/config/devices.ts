@@ -22,8 +22,20 @@ export interface DeviceRule {
   access: string;
 }
 
-/** A device node to create in the container's /dev, with the rule that allows it. */
+/** `--device HOST[:CONTAINER][:PERMISSIONS]` as asked for, before the host is looked at. */
+export interface DeviceRequest {
+  /** The host's node, or a directory of nodes (all of them, recursively). */
+  hostPath: string;
+  /** Absolute path inside the container; the host path when not given. */
+  containerPath: string;
+  /** A subset of `rwm`; `rwm` when not given. */
+  access: string;
+}
+
+/** A device node to create in the container, with the rule that allows it. */
 export interface DeviceNode {
+  /** The host's node it copies (shown by `inspect`). */
+  hostPath: string;
   /** Absolute path inside the container. */
   path: string;
   type: "b" | "c";
@@ -68,7 +80,7 @@ const RULE_PATTERN = /^([abc]) (\*|\d+):(\*|\d+) ([rwm]{1,3})$/;
 export function parseDeviceRule(text: string, field = "device-cgroup-rule"): DeviceRule {
   const m = RULE_PATTERN.exec(text.trim().replace(/\s+/g, " "));
   const access = m?.[4] ?? "";
-  if (!m || new Set(access).size !== access.length) {
+  if (!m || !isDeviceAccess(access)) {
     throw new InvalidConfigError(
       field,
       `invalid device cgroup rule "${text}": want TYPE MAJOR:MINOR ACCESS, as in "c 1:3 rwm"`,
@@ -87,4 +99,26 @@ export function formatDeviceRule(rule: DeviceRule): string {
 /** The rule that lets the container use a node `--device` created. */
 export function ruleForNode(node: DeviceNode): DeviceRule {
   return { type: node.type, major: node.major, minor: node.minor, access: node.access };
+}
+
+/** True for Docker's device modes: a non-empty subset of `rwm`, each letter at most once. */
+export function isDeviceAccess(s: string): boolean {
+  return /^[rwm]{1,3}$/.test(s) && new Set(s).size === s.length;
+}
+
+/**
+ * The whole allow-list of a container's device cgroup: everything under `--privileged`,
+ * else Docker's standard nodes, then each `--device`'s node, then `--device-cgroup-rule`s.
+ */
+export function deviceRulesFor(c: {
+  privileged?: boolean;
+  devices?: readonly DeviceNode[];
+  deviceCgroupRules?: readonly DeviceRule[];
+}): DeviceRule[] {
+  if (c.privileged) return [ALL_DEVICES_RULE];
+  return [
+    ...DEFAULT_DEVICE_RULES,
+    ...(c.devices ?? []).map(ruleForNode),
+    ...(c.deviceCgroupRules ?? []),
+  ];
 }

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { DeviceNode } from "./devices.ts";
 import type { BindMount, TmpfsMount, Ulimit } from "./container.ts";
 
 /** The overlay root of one container: image layers top first, then its own upper and work. */
@@ -87,6 +88,8 @@ export interface InitConfig {
   oomScoreAdj?: number;
   /** `--sysctl`: namespaced kernel parameters, validated at create, written by init. */
   sysctls?: Record<string, string>;
+  /** Device nodes to make in the container (`--device`, and the host's under --privileged). */
+  devices?: DeviceNode[];
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

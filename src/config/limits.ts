@@ -24,6 +24,13 @@ export interface ResourceLimits {
   memoryBytes?: number;
   /** Docker's `MemorySwap`: memory plus swap in bytes (0: unset), -1 for unlimited swap. */
   memorySwapBytes?: number;
+  /** Docker's `MemoryReservation`: the soft limit reclaim aims for under pressure (0: none). */
+  memoryReservationBytes?: number;
+  /**
+   * Docker's `OomKillDisable`: the kernel pauses the container at its memory limit instead
+   * of killing a process (cgroup v1 only: v2 has no such switch).
+   */
+  oomKillDisable?: boolean;
   /** Docker's `CpuQuota`: CFS quota in microseconds per period (0: unset, -1: unlimited). */
   cpuQuotaUs?: number;
   /** Docker's `CpuPeriod`: CFS period in microseconds (0: unset, the kernel's 100000). */
@@ -51,6 +58,7 @@ export const MIN_MEMORY_BYTES = 6 * 1024 * 1024;
 const INTEGER_FIELDS: ReadonlyArray<[keyof ResourceLimits, string]> = [
   ["memoryBytes", "memory limit"],
   ["memorySwapBytes", "memory+swap limit"],
+  ["memoryReservationBytes", "memory reservation"],
   ["cpuQuotaUs", "CPU quota"],
   ["cpuPeriodUs", "CPU period"],
   ["cpuShares", "CPU shares"],
@@ -95,6 +103,25 @@ export function validateLimits(l: ResourceLimits, host: HostResources = {}): voi
     throw new InvalidConfigError(
       "limits.memorySwapBytes",
       "Minimum memoryswap limit should be larger than memory limit, see usage",
+    );
+  }
+  const reservation = l.memoryReservationBytes ?? 0;
+  if (reservation < 0) {
+    throw new InvalidConfigError(
+      "limits.memoryReservationBytes",
+      `invalid memory reservation: ${reservation}`,
+    );
+  }
+  if (reservation > 0 && reservation < MIN_MEMORY_BYTES) {
+    throw new InvalidConfigError(
+      "limits.memoryReservationBytes",
+      "Minimum memory reservation allowed is 6MB",
+    );
+  }
+  if (memory > 0 && reservation > memory) {
+    throw new InvalidConfigError(
+      "limits.memoryReservationBytes",
+      "Minimum memory limit can not be less than memory reservation limit, see usage",
     );
   }
   // The kernel refuses a quota or period under 1 ms and a period over 1 s.

@@ -14,6 +14,7 @@ import { validateConfinement } from "./confine.ts";
 import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
 import { normalizeCapabilities } from "./capabilities.ts";
+import { type DeviceRequest, type DeviceRule, isDeviceAccess } from "./devices.ts";
 
 /** What a caller asks for; the image's config fills in what is absent. */
 export interface RunRequest {
@@ -76,6 +77,10 @@ export interface RunRequest {
   oomScoreAdj?: number;
   /** `--sysctl`s (see `parseSysctl`): namespaced ones only. */
   sysctls?: Record<string, string>;
+  /** `--device`s; create looks the host's nodes up. */
+  devices?: DeviceRequest[];
+  /** `--device-cgroup-rule`s (see `parseDeviceRule`). */
+  deviceCgroupRules?: DeviceRule[];
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -139,6 +144,17 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
     oomScoreAdj: r.oomScoreAdj,
     network: netMode === "host" ? "host" : netMode === "container" ? "joined" : "own",
   });
+  for (const [i, d] of (r.devices ?? []).entries()) {
+    if (!isMountDestination(d.containerPath)) {
+      throw new InvalidConfigError(
+        `devices[${i}].containerPath`,
+        `bad format for path: ${d.containerPath}`,
+      );
+    }
+    if (!isDeviceAccess(d.access)) {
+      throw new InvalidConfigError(`devices[${i}].access`, `invalid device mode: ${d.access}`);
+    }
+  }
   for (const [i, m] of (r.tmpfs ?? []).entries()) {
     if (!isMountDestination(m.destination)) {
       throw new InvalidConfigError(

@@ -6,6 +6,8 @@
  * @module
  */
 
+import { resolveDevices } from "./devices.ts";
+import { deviceRulesFor } from "../config/devices.ts";
 import { availableCpus } from "../cgroups/cpus.ts";
 import { newCgroupManager } from "../cgroups/manager.ts";
 import type { ImageRecord, ImageStore } from "../image/store.ts";
@@ -128,6 +130,7 @@ export function createContainer(
     initBinary: request.init ? hostInitBinary() : null,
     hostHostname: Deno.hostname(),
   });
+  if (request.devices?.length) spec.devices = resolveDevices(request.devices);
   createMissingBindSources(spec.mounts);
   const dir = containerDir(roots, id);
   checkNetworkExists(roots, spec);
@@ -174,7 +177,7 @@ export function createContainer(
     writeEtcFiles(dir, spec.hostname);
     writeNetworkEtcFiles(state);
     prepareEtcMountpoints(state.rootfs);
-    cgroup.create(spec.limits);
+    cgroup.create(spec.limits, deviceRulesFor(spec));
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
     return state;
   } catch (e) {

@@ -20,6 +20,7 @@ import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { containerCapabilities, dropCapabilities } from "../rootfs/capabilities.ts";
+import { applyProcessLimits, type RestoreLimits } from "../rootfs/process_limits.ts";
 import { allowSetns, containerSeccompFilter } from "../seccomp/container.ts";
 import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -97,6 +98,7 @@ export function execInContainer(
   const own = new Map<string, number>();
   const theirs = new Map<string, number>();
   let rootFd = -1, cwdFd = -1, leaveCgroup: (() => void) | undefined;
+  let restoreLimits: RestoreLimits | undefined;
   let unshared = false;
   try {
     for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
@@ -115,6 +117,9 @@ export function execInContainer(
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.
     leaveCgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths).enterForSpawning();
+    // While our own /proc is still the one mounted (the container's does not show us) and
+    // before the capabilities go: a hard limit above ours needs CAP_SYS_RESOURCE.
+    restoreLimits = applyProcessLimits(sys, spec.ulimits, spec.oomScoreAdj, 126);
     // setns into a mount namespace needs a filesystem context of this thread's own.
     sys.unshare(CLONE.FS);
     unshared = true;
@@ -177,6 +182,7 @@ export function execInContainer(
       }
       sys.fchdir(cwdFd);
     }
+    restoreLimits?.();
     leaveCgroup?.();
     for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd]) {
       if (fd >= 0) sys.close(fd);

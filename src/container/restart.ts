@@ -6,6 +6,7 @@
  * @module
  */
 
+import { deviceRulesFor } from "../config/devices.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -49,7 +50,10 @@ export function prepareStart(
       throw new ExitCodeError(`container ${id} has no cgroup record and cannot be started`, 125);
     }
     createMissingBindSources(s.spec.mounts);
-    openCgroupManager(s.cgroup.layout, s.cgroup.paths).create(s.spec.limits);
+    openCgroupManager(s.cgroup.layout, s.cgroup.paths).create(
+      s.spec.limits,
+      deviceRulesFor(s.spec),
+    );
     s.status = "created";
     for (
       const k of ["pid", "pidStartTime", "exitCode", "oomKilled", "finishedAt", "error"] as const

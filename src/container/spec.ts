@@ -149,6 +149,7 @@ export function buildSpec(
     sysctls: request.sysctls && Object.keys(request.sysctls).length > 0
       ? request.sysctls
       : undefined,
+    deviceCgroupRules: request.deviceCgroupRules?.length ? request.deviceCgroupRules : undefined,
   };
 }
 

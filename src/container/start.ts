@@ -6,6 +6,7 @@
  * @module
  */
 
+import { hostDevices } from "./devices.ts";
 import {
   CLONE,
   close,
@@ -215,6 +216,7 @@ function initConfig(
     ulimits: s.ulimits,
     oomScoreAdj: s.oomScoreAdj,
     sysctls: s.sysctls,
+    devices: s.privileged ? [...hostDevices(), ...(s.devices ?? [])] : s.devices,
   };
 }
 

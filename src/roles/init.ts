@@ -20,10 +20,8 @@ import {
   O,
   read,
   resetSignals,
-  RLIMIT,
   sendFd,
   setControllingTerminal,
-  setRlimit,
   setsid,
   writeAll,
 } from "../../ffi/libc.ts";
@@ -33,6 +31,7 @@ import type { InitConfig, InitFailure } from "../config/init.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";
+import { applyProcessLimits } from "../rootfs/process_limits.ts";
 import { programFromBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
@@ -100,30 +99,6 @@ function writeSysctls(sysctls: Record<string, string>, ownNetns: boolean): void 
   }
 }
 
-/** `--ulimit`s and `--oom-score-adj`, which the exec'd command inherits. */
-function processLimits(config: InitConfig): void {
-  for (const u of config.ulimits ?? []) {
-    try {
-      setRlimit(RLIMIT[u.name], u.soft, u.hard);
-    } catch (e) {
-      throw new ExitCodeError(
-        `cannot set ulimit ${u.name}=${u.soft}:${u.hard}: ${errorReason(e)}`,
-        125,
-      );
-    }
-  }
-  if (config.oomScoreAdj !== undefined) {
-    try {
-      Deno.writeTextFileSync("/proc/self/oom_score_adj", String(config.oomScoreAdj));
-    } catch (e) {
-      throw new ExitCodeError(
-        `cannot set oom_score_adj to ${config.oomScoreAdj}: ${(e as Error).message}`,
-        125,
-      );
-    }
-  }
-}
-
 function becomeContainer(sys: Syscalls, config: InitConfig): never {
   // The network namespace was chosen at spawn (a new one, the host's, another container's).
   sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP);
@@ -138,7 +113,7 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
   }
   workingDirectory(sys, config.cwd);
   const path = resolveCommand(config.args[0], config.env);
-  processLimits(config);
+  applyProcessLimits(sys, config.ulimits, config.oomScoreAdj, 125);
   dropCapabilities(sys, config.capabilities && new Set(config.capabilities));
   // The filter goes on last but for what the profile must allow anyway (setresuid, close_range,
   // rt_sigaction, execve), and before the user's identity: loading it needs CAP_SYS_ADMIN.

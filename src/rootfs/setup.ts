@@ -12,6 +12,7 @@ import { AT, MOUNT_ATTR, MS, O } from "../../ffi/libc.ts";
 import type { Syscalls } from "../../ffi/syscalls.ts";
 import type { BindMount, TmpfsMount } from "../config/container.ts";
 import type { CgroupFsPlan, InitConfig } from "../config/init.ts";
+import type { DeviceNode } from "../config/devices.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "./mountinfo.ts";
 import { secureJoin } from "./secure_join.ts";
 
@@ -152,6 +153,24 @@ function mountTmpfs(sys: Syscalls, root: string, m: TmpfsMount): void {
   sys.mkdirAll(target);
   const { flags, data } = tmpfsMountArgs(m.options);
   sys.mount("tmpfs", target, "tmpfs", flags, data || null);
+}
+
+/**
+ * `--device` nodes (and the host's, under --privileged) with the host node's mode and owner.
+ * The device cgroup decides what may be opened; this only makes the names.
+ */
+function makeDevices(sys: Syscalls, root: string, devices: readonly DeviceNode[]): void {
+  const old = sys.umask(0);
+  try {
+    for (const d of devices) {
+      const path = join(sys, root, d.path);
+      sys.mkdirAll(path.slice(0, path.lastIndexOf("/")) || "/");
+      sys.mknod(path, d.type === "b" ? "block" : "char", d.mode & 0o777, d.major, d.minor);
+      sys.lchown(path, d.uid, d.gid);
+    }
+  } finally {
+    sys.umask(old);
+  }
 }
 
 /**
@@ -300,6 +319,7 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
   mountSys(sys, root, config.privileged);
   if (config.cgroupFs) mountCgroupFs(sys, root, config.cgroupFs);
   const pts = mountDev(sys, root, config.shmSizeBytes);
+  if (config.devices) makeDevices(sys, root, config.devices);
   bindMount(sys, root, {
     source: config.etcFiles.hostname,
     destination: "/etc/hostname",

@@ -109,6 +109,8 @@ Deno.test(
         cpuShares: 512,
         cpusetCpus: "0",
         pidsLimit: 20,
+        memoryReservationBytes: 32 * MiB,
+        oomKillDisable: true,
       });
       for (const dir of Object.values(m.paths)) assert.ok(exists(dir), dir);
       if (m.layout === "v2") {
@@ -118,6 +120,7 @@ Deno.test(
         assert.equal(read(`${dir}/cpu.weight`), "20");
         assert.equal(read(`${dir}/cpuset.cpus`), "0");
         assert.equal(read(`${dir}/pids.max`), "20");
+        assert.equal(read(`${dir}/memory.low`), String(32 * MiB));
       } else {
         assert.equal(read(`${dirOf(m, "memory")}/memory.limit_in_bytes`), String(64 * MiB));
         assert.equal(read(`${dirOf(m, "cpu")}/cpu.cfs_quota_us`), "50000");
@@ -126,6 +129,9 @@ Deno.test(
         assert.equal(read(`${dirOf(m, "cpuset")}/cpuset.cpus`), "0");
         assert.notEqual(read(`${dirOf(m, "cpuset")}/cpuset.mems`), "", "mems copied from parent");
         assert.equal(read(`${dirOf(m, "pids")}/pids.max`), "20");
+        const memory = dirOf(m, "memory");
+        assert.equal(read(`${memory}/memory.soft_limit_in_bytes`), String(32 * MiB));
+        assert.match(read(`${memory}/memory.oom_control`), /^oom_kill_disable 1$/m);
         if (m.paths.devices) {
           const list = read(`${m.paths.devices}/devices.list`).split("\n");
           assert.ok(list.includes("c 1:3 rwm") && list.includes("c 136:* rwm"), list.join("|"));

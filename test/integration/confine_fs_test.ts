@@ -128,6 +128,93 @@ Deno.test({ name: "--oom-score-adj is written before exec", ...asRoot }, async (
 });
 
 Deno.test(
+  { name: "exec'd processes get the container's ulimits and oom_score_adj", ...asRoot },
+  async () => {
+    const id = (await sb.ok([
+      "run",
+      "-d",
+      "--ulimit",
+      "nofile=300:400",
+      "--oom-score-adj",
+      "321",
+      "busybox",
+      "sleep",
+      "60",
+    ])).trim();
+    try {
+      const out = await sb.ok([
+        "exec",
+        id,
+        "sh",
+        "-c",
+        "ulimit -n; ulimit -Hn; cat /proc/self/oom_score_adj",
+      ]);
+      assert.equal(out, "300\n400\n321\n");
+    } finally {
+      await sb.ok(["rm", "-f", id]);
+    }
+  },
+);
+
+Deno.test(
+  { name: "--memory-reservation and --oom-kill-disable: checked, shown, warned", ...asRoot },
+  async () => {
+    const r = await sb.run([
+      "run",
+      "-d",
+      "-m",
+      "64m",
+      "--memory-reservation",
+      "32m",
+      "--oom-kill-disable",
+      "busybox",
+      "sleep",
+      "60",
+    ]);
+    assert.equal(r.code, 0, r.stderr);
+    const id = r.stdout.trim();
+    try {
+      const h = (await sb.inspect(id)).HostConfig;
+      assert.equal(h.MemoryReservation, 32 * 1024 * 1024);
+      assert.equal(h.OomKillDisable, true);
+      if (hybrid) {
+        assert.equal(r.stderr, "");
+        const out = await sb.ok([
+          "exec",
+          id,
+          "cat",
+          "/sys/fs/cgroup/memory/memory.soft_limit_in_bytes",
+          "/sys/fs/cgroup/memory/memory.oom_control",
+        ]);
+        assert.match(out, /^33554432\noom_kill_disable 1\n/);
+      }
+    } finally {
+      await sb.ok(["rm", "-f", id]);
+    }
+    const noLimit = await sb.run(["run", "--rm", "--oom-kill-disable", "busybox", "true"]);
+    assert.equal(noLimit.code, 0);
+    assert.match(
+      noLimit.stderr,
+      /^WARNING: Disabling the OOM killer on containers without setting a '-m\/--memory' limit may be dangerous\.\n$/,
+    );
+    for (
+      const [flags, message] of [
+        [
+          ["-m", "16m", "--memory-reservation", "32m"],
+          /Minimum memory limit can not be less than memory reservation limit/,
+        ],
+        [["--memory-reservation", "1m"], /Minimum memory reservation allowed is 6MB/],
+        [["--memory-reservation", "12xb"], /invalid/i],
+      ] as Array<[string[], RegExp]>
+    ) {
+      const bad = await sb.run(["run", "--rm", ...flags, "busybox", "true"]);
+      assert.equal(bad.code, 125, flags.join(" "));
+      assert.match(bad.stderr, message);
+    }
+  },
+);
+
+Deno.test(
   { name: "--sysctl: namespaced keys in the container's namespaces only", ...asRoot },
   async () => {
     const hostMsgmax = Deno.readTextFileSync("/proc/sys/kernel/msgmax").trim();

@@ -103,6 +103,76 @@ Deno.test({
   assert.match(status, /^NoNewPrivs:\s*0$/m);
 });
 
+/** A static program that PTRACE_ATTACHes to the pid it is given and prints ok or the errno. */
+const PTRACE_C = `#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ptrace.h>
+#include <sys/wait.h>
+int main(int argc, char **argv) {
+  pid_t pid = atoi(argv[1]);
+  if (ptrace(PTRACE_ATTACH, pid, 0, 0) != 0) { printf("%s\\n", strerror(errno)); return 1; }
+  waitpid(pid, 0, 0);
+  ptrace(PTRACE_DETACH, pid, 0, 0);
+  printf("attached\\n");
+  return 0;
+}
+`;
+
+const haveCompiler = (() => {
+  try {
+    return new Deno.Command("gcc", { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "escape battery: ptrace reaches the container's own processes, never the host's",
+  ...asRoot,
+  ignore: asRoot.ignore || !haveCompiler,
+}, async () => {
+  const dir = Deno.makeTempDirSync({ prefix: "mdt-ptrace-" });
+  try {
+    Deno.writeTextFileSync(`${dir}/ptrace.c`, PTRACE_C);
+    const cc = new Deno.Command("gcc", {
+      args: ["-static", "-O", "-o", `${dir}/ptrace`, `${dir}/ptrace.c`],
+    }).outputSync();
+    assert.ok(cc.success, new TextDecoder().decode(cc.stderr));
+    // A host process the test owns, at a pid the container's namespace does not have.
+    const host = new Deno.Command("sleep", { args: ["30"] }).spawn();
+    try {
+      const script = `sleep 30 & /ptrace $!; kill $!; /ptrace ${host.pid}; true`;
+      for (const flags of [[], ["--privileged"]]) {
+        const out = await sb.ok([
+          "run",
+          "--rm",
+          ...flags,
+          "-v",
+          `${dir}/ptrace:/ptrace:ro`,
+          "busybox",
+          "sh",
+          "-c",
+          script,
+        ]);
+        assert.equal(out, "attached\nNo such process\n", flags.join(" "));
+      }
+      // Still the host's own, untraced.
+      assert.match(
+        Deno.readTextFileSync(`/proc/${host.pid}/status`),
+        /^TracerPid:\s*0$/m,
+      );
+    } finally {
+      host.kill("SIGKILL");
+      await host.status;
+    }
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

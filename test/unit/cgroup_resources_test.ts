@@ -139,3 +139,17 @@ Deno.test("limitFiles: cpuset and pids are spelled alike on both versions", () =
     assert.deepEqual(spelled(limitFiles({ pidsLimit: -1 }, v)), ["pids/pids.max=max"]);
   }
 });
+
+Deno.test("limitFiles: memory reservation and the OOM killer switch (v1 only)", () => {
+  const l = { memoryBytes: 64 * MiB, memoryReservationBytes: 32 * MiB, oomKillDisable: true };
+  assert.deepEqual(spelled(limitFiles(l, "v1")), [
+    `memory/memory.limit_in_bytes=${64 * MiB}`,
+    `memory/memory.soft_limit_in_bytes=${32 * MiB}`,
+    "memory/memory.oom_control=1",
+  ]);
+  // v2 has no switch: the CLI warns that it is discarded.
+  assert.deepEqual(spelled(limitFiles(l, "v2")), [
+    `memory/memory.max=${64 * MiB}`,
+    `memory/memory.low=${32 * MiB}`,
+  ]);
+});

@@ -21,6 +21,8 @@ export interface Call {
 /** A file in the fake tree. */
 export interface FakeNode {
   kind: FileKind | "char";
+  uid?: number;
+  gid?: number;
   mode: number;
   /** A symlink's text. */
   target?: string;
@@ -405,12 +407,20 @@ export class FakeSyscalls implements Syscalls {
 
   mknod(path: string, kind: "char" | "block" | "fifo", mode: number, major: number, minor: number) {
     this.record("mknod", [path, kind, mode, major, minor], path);
-    if (kind !== "char") this.fail("mknod", EPERM, path);
+    if (kind === "fifo") this.fail("mknod", EPERM, path);
     this.create("mknod", this.resolve(path), {
       kind: "char",
       mode: mode & ~this.umaskValue,
       device: [major, minor],
     });
+  }
+
+  lchown(path: string, uid: number, gid: number): void {
+    this.record("lchown", [path, uid, gid], path);
+    const n = this.nodes.get(this.resolve(path));
+    if (!n) this.fail("lchown", ENOENT, path);
+    n.uid = uid;
+    n.gid = gid;
   }
 
   umask(mask: number): number {
@@ -518,5 +528,22 @@ export class FakeSyscalls implements Syscalls {
     const n = this.nodes.get(this.follow(this.resolve(path)));
     if (n?.kind !== "file") this.fail("read", ENOENT, path);
     return n.content ?? "";
+  }
+
+  /** What writeTextFile wrote, by path. */
+  readonly written = new Map<string, string>();
+  /** The process's limits as setRlimit left them, by resource number. */
+  readonly rlimits = new Map<number, { soft: number; hard: number }>();
+
+  writeTextFile(path: string, text: string): void {
+    this.record("writeTextFile", [path, text], path);
+    this.written.set(path, text);
+  }
+
+  setRlimit(resource: number, soft: number, hard: number): { soft: number; hard: number } {
+    this.record("setRlimit", [resource, soft, hard], String(resource));
+    const old = this.rlimits.get(resource) ?? { soft: -1, hard: -1 };
+    this.rlimits.set(resource, { soft, hard });
+    return old;
   }
 }

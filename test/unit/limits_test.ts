@@ -165,3 +165,25 @@ Deno.test("validateLimits: a cpuset must fit the host's CPUs, with Docker's mess
   validateLimits({ cpusetCpus: "99" });
   validateLimits({ cpusetCpus: "99" }, { cpus: "garbage" });
 });
+
+Deno.test("validateLimits: a memory reservation is at least 6MB and at most the limit", () => {
+  const MiB = 1024 * 1024;
+  validateLimits({ memoryBytes: 64 * MiB, memoryReservationBytes: 64 * MiB });
+  validateLimits({ memoryReservationBytes: 32 * MiB });
+  for (
+    const [l, message] of [
+      [{ memoryReservationBytes: MiB }, /Minimum memory reservation allowed is 6MB/],
+      [{ memoryReservationBytes: -1 }, /invalid memory reservation: -1/],
+      [{ memoryReservationBytes: 1.5 }, /not an integer/],
+      [
+        { memoryBytes: 16 * MiB, memoryReservationBytes: 32 * MiB },
+        /Minimum memory limit can not be less than memory reservation limit/,
+      ],
+    ] as Array<[ResourceLimits, RegExp]>
+  ) {
+    assert.throws(
+      () => validateLimits(l),
+      (e: Error) => e instanceof InvalidConfigError && message.test(e.message),
+    );
+  }
+});
