@@ -56,7 +56,9 @@ export class BpfLoadError extends SyscallError {
   override name = "BpfLoadError";
   constructor(errno: number, readonly log: string, target?: string) {
     super("bpf(BPF_PROG_LOAD)", errno, target);
-    const tail = log.trim().split("\n").filter((l) => l.trim() !== "").slice(-3);
+    // The last lines say why; the statistics line the verifier ends with does not.
+    const tail = log.split("\n").filter((l) => l.trim() !== "" && !/^processed \d+ insns/.test(l))
+      .slice(-2);
     if (tail.length > 0) this.message += `: verifier: ${tail.join(" | ")}`;
   }
 }

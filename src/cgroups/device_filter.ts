@@ -148,7 +148,11 @@ export function deviceFilterInsns(rules: readonly DeviceRule[]): EbpfInsn[] {
     // The block is the checks then "w0 = 1; return": the next rule starts right after.
     const next = out.length + checks.length + allow.length;
     // Each check jumps there on a mismatch: the offset counts from the instruction after it.
-    for (const c of checks) out.push({ ...c, off: next - (out.length + 1) });
+    // Only the jumps get an offset: the verifier refuses any other instruction with one.
+    for (const c of checks) {
+      const isJump = c.code === EBPF.JNE_K || c.code === EBPF.JNE_X;
+      out.push(isJump ? { ...c, off: next - (out.length + 1) } : c);
+    }
     out.push(...allow);
   }
   out.push(insn(EBPF.ALU32_MOV_K, R0, 0, 0, 0), insn(EBPF.EXIT, 0, 0, 0, 0)); // return 0

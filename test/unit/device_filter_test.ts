@@ -40,6 +40,18 @@ function run(program: Uint8Array, ctx: [number, number, number]): number {
   for (let pc = 0, steps = 0; steps < 10_000; steps++) {
     if (pc < 0 || pc >= insns.length) throw new Error(`pc ${pc} is outside the program`);
     const x = insns[pc];
+    // As the verifier: fields an opcode does not use must be zero ("uses reserved fields").
+    const reserved = (fields: Array<keyof EbpfInsn>) => {
+      for (const f of fields) {
+        if (x[f] !== 0) throw new Error(`${f} ${x[f]} of 0x${x.code.toString(16)} at ${pc}`);
+      }
+    };
+    if (x.code === EBPF.LDX_MEM_W) reserved(["imm"]);
+    else if (x.code === EBPF.ALU32_MOV_X) reserved(["off", "imm"]);
+    else if (x.code === EBPF.JNE_X) reserved(["imm"]);
+    else if (x.code === EBPF.JNE_K) reserved(["src"]);
+    else if (x.code === EBPF.EXIT) reserved(["dst", "src", "off", "imm"]);
+    else reserved(["src", "off"]);
     const jump = (taken: boolean) => {
       if (x.off < 0) throw new Error(`backward jump at ${pc}`);
       pc += 1 + (taken ? x.off : 0);
@@ -264,5 +276,9 @@ Deno.test("device filter: the interpreter refuses what the verifier would", () =
   assert.throws(
     () => run(bad([{ code: EBPF.JNE_K, dst: 1, src: 0, off: 0, imm: 0 }, exit]), [0, 0, 0]),
     /r1 is ctx/,
+  );
+  assert.throws(
+    () => run(bad([{ code: EBPF.ALU32_MOV_X, dst: 1, src: 3, off: 2, imm: 0 }, exit]), [0, 0, 0]),
+    /off 2 of 0xbc at 0/,
   );
 });
