@@ -155,6 +155,7 @@ export const ERRNO = {
   ENODEV: 19,
   ENOTDIR: 20,
   EINVAL: 22,
+  ENOSPC: 28,
   ENOSYS: 38,
 } as const;
 

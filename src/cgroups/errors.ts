@@ -101,3 +101,34 @@ export class CgroupUnsupportedError extends Error {
     super(message);
   }
 }
+
+/**
+ * The device allow-list could not be put on a cgroup v2 directory (its BPF program was
+ * refused, or this kernel has no BPF cgroup device support): `cannot restrict device
+ * access: bpf(BPF_PROG_ATTACH) /sys/fs/cgroup/x: Invalid argument (...)`. `errno`
+ * is the failed call's, when there was one.
+ *
+ * @example
+ * ```ts
+ * throw new CgroupDeviceFilterError("/sys/fs/cgroup/x", new Error("no bpf"));
+ * ```
+ */
+export class CgroupDeviceFilterError extends Error {
+  override name = "CgroupDeviceFilterError";
+  readonly errno: number | undefined;
+  constructor(readonly dir: string, cause: unknown) {
+    const errno = (cause as { errno?: unknown })?.errno;
+    const n = typeof errno === "number" ? errno : undefined;
+    // The errnos that mean "this kernel or this process cannot", rather than a bad program.
+    const hint = n === 38 || (n === 22 && !/PROG_LOAD/.test(String(cause)))
+      ? " (the kernel lacks BPF cgroup device programs: CONFIG_CGROUP_BPF)"
+      : n === 1
+      ? " (loading BPF programs needs CAP_SYS_ADMIN or CAP_BPF)"
+      : "";
+    super(
+      `cannot restrict device access: ${(cause as Error)?.message ?? cause}${hint}`,
+      { cause },
+    );
+    this.errno = n;
+  }
+}

@@ -25,7 +25,7 @@ import {
   v1Mounts,
 } from "./detect.ts";
 import { CgroupV1Manager } from "./v1.ts";
-import { CgroupV2Manager } from "./v2.ts";
+import { CgroupV2Manager, type DeviceFilterLoader } from "./v2.ts";
 
 export { type CgroupLayout, type CgroupManager, detectCgroupLayout, parseProcCgroup };
 
@@ -93,6 +93,8 @@ export interface NewCgroupOptions {
   layout?: CgroupLayout;
   /** File access (a fake in tests). */
   fs?: CgroupFs;
+  /** v2: how the device program is attached; bpf(2) with the real `fs` (a fake in tests). */
+  deviceFilter?: DeviceFilterLoader;
 }
 
 /**
@@ -128,7 +130,8 @@ export function newCgroupManager(opts: NewCgroupOptions): CgroupManager {
   if (layout === "v2") {
     const mount = mounts.find((m) => m.mountPoint === root && m.fsType === "cgroup2") ??
       { mountPoint: root, root: "/", fsType: "cgroup2", options: [] };
-    return new CgroupV2Manager({ unified: place(mount, own.get("") ?? "/") }, fs, root);
+    const paths = { unified: place(mount, own.get("") ?? "/") };
+    return new CgroupV2Manager(paths, fs, root, opts.deviceFilter);
   }
   const paths: Record<string, string> = {};
   const mountPoints: Record<string, string> = {};
@@ -158,8 +161,11 @@ export function openCgroupManager(
   layout: CgroupLayout,
   paths: Record<string, string>,
   fs: CgroupFs = realCgroupFs,
+  deviceFilter?: DeviceFilterLoader,
 ): CgroupManager {
-  return layout === "v2" ? new CgroupV2Manager(paths, fs) : new CgroupV1Manager(paths, fs, layout);
+  return layout === "v2"
+    ? new CgroupV2Manager(paths, fs, undefined, deviceFilter)
+    : new CgroupV1Manager(paths, fs, layout);
 }
 
 /**

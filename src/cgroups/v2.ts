@@ -8,9 +8,11 @@
 
 import type { CgroupManager } from "./types.ts";
 import type { ResourceLimits } from "../config/limits.ts";
-import type { DeviceRule } from "../config/devices.ts";
+import { DEFAULT_DEVICE_RULES, type DeviceRule } from "../config/devices.ts";
+import { attachCgroupDeviceProgram } from "../../ffi/bpf.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
-import { CgroupWriteError } from "./errors.ts";
+import { CgroupDeviceFilterError, CgroupWriteError } from "./errors.ts";
+import { compileDeviceFilter, DEVICE_FILTER_LICENSE } from "./device_filter.ts";
 import { limitFiles } from "./resources.ts";
 import {
   type Freezer,
@@ -30,6 +32,30 @@ import {
 /** The controllers a container's limits and accounting use, when the kernel has them. */
 export const V2_CONTROLLERS: readonly string[] = ["cpu", "cpuset", "memory", "pids"];
 
+/**
+ * How a v2 manager puts its device program on a cgroup: bpf(2) for real, a recorder in
+ * unit tests (which must never call bpf()).
+ */
+export interface DeviceFilterLoader {
+  /**
+   * Attaches `program` (a BPF_PROG_TYPE_CGROUP_DEVICE program, see device_filter.ts) to
+   * the cgroup directory `dir`, replacing the device program attached there before.
+   */
+  attach(dir: string, program: Uint8Array<ArrayBuffer>): void;
+}
+
+/** The kernel's: bpf(BPF_PROG_LOAD), then BPF_PROG_ATTACH, then the old ones detached. */
+export const bpfDeviceFilterLoader: DeviceFilterLoader = {
+  attach: (dir, program) => attachCgroupDeviceProgram(dir, program, DEVICE_FILTER_LICENSE),
+};
+
+/** What a manager over any other CgroupFs gets by default: a clear failure, never bpf(). */
+const noDeviceFilterLoader: DeviceFilterLoader = {
+  attach: () => {
+    throw new Error("no device filter loader was given for this cgroup filesystem");
+  },
+};
+
 const words = (s: string) => s.trim().split(/\s+/).filter((w) => w !== "");
 
 /** A container's cgroup on a pure cgroup v2 host. */
@@ -37,20 +63,31 @@ export class CgroupV2Manager implements CgroupManager {
   readonly layout = "v2" as const;
   private readonly dir: string;
 
-  /** `paths.unified` is the container's directory; `root` the cgroup2 mount point. */
+  private readonly devices: DeviceFilterLoader;
+
+  /**
+   * `paths.unified` is the container's directory; `root` the cgroup2 mount point.
+   * `devices` attaches the device program; it defaults to bpf(2) with the real cgroupfs
+   * and to a loader that refuses with any other, so that a fake filesystem never reaches
+   * the kernel.
+   */
   constructor(
     readonly paths: Record<string, string>,
     private readonly fs: CgroupFs = realCgroupFs,
     private readonly root = "/sys/fs/cgroup",
+    devices?: DeviceFilterLoader,
   ) {
     this.dir = paths.unified;
+    this.devices = devices ?? (fs === realCgroupFs ? bpfDeviceFilterLoader : noDeviceFilterLoader);
   }
 
-  create(limits: ResourceLimits, _devices?: readonly DeviceRule[]): void {
-    retryIfParentsVanish(this.fs, [this.dir], () => this.tryCreate(limits));
+  create(limits: ResourceLimits, devices: readonly DeviceRule[] = DEFAULT_DEVICE_RULES): void {
+    // Compiled first: a malformed rule fails before anything exists.
+    const program = compileDeviceFilter(devices);
+    retryIfParentsVanish(this.fs, [this.dir], () => this.tryCreate(limits, program));
   }
 
-  private tryCreate(limits: ResourceLimits): void {
+  private tryCreate(limits: ResourceLimits, program: Uint8Array<ArrayBuffer>): void {
     const parent = parentDir(this.dir);
     const created = mkdirLevels(this.fs, this.root, parent);
     try {
@@ -58,6 +95,13 @@ export class CgroupV2Manager implements CgroupManager {
       if (!this.fs.exists(this.dir)) {
         this.fs.mkdir(this.dir);
         created.push(this.dir);
+      }
+      // Before the limits and before any process joins: nothing in the cgroup ever runs
+      // without the allow-list. On an existing cgroup (restart) it replaces the old one.
+      try {
+        this.devices.attach(this.dir, program);
+      } catch (e) {
+        throw new CgroupDeviceFilterError(this.dir, e);
       }
       this.writeLimits(limits);
     } catch (e) {

@@ -15,8 +15,13 @@ import { ownCgroupDir, parseCgroupMounts, parseProcCgroup } from "../../src/cgro
 import { DEFAULT_DEVICE_RULES, formatDeviceRule } from "../../src/config/devices.ts";
 const ALLOWED_DEVICES = DEFAULT_DEVICE_RULES.map(formatDeviceRule);
 import { InvalidConfigError } from "../../src/config/errors.ts";
-import { CgroupUnsupportedError, CgroupWriteError } from "../../src/cgroups/errors.ts";
-import { FakeCgroupFs } from "./fake_cgroupfs.ts";
+import {
+  CgroupDeviceFilterError,
+  CgroupUnsupportedError,
+  CgroupWriteError,
+} from "../../src/cgroups/errors.ts";
+import { compileDeviceFilter } from "../../src/cgroups/device_filter.ts";
+import { FakeCgroupFs, FakeDeviceFilterLoader } from "./fake_cgroupfs.ts";
 
 const ID = "f".repeat(64);
 const OWN_MEMORY = "/process_api/5ed3de7d3c41d5aa282905e67febd46e";
@@ -514,13 +519,19 @@ function v2Fs(own = "/"): FakeCgroupFs {
   return fs;
 }
 
-function v2Manager(fs: FakeCgroupFs, parent?: string, own = "/") {
+function v2Manager(
+  fs: FakeCgroupFs,
+  parent?: string,
+  own = "/",
+  deviceFilter = new FakeDeviceFilterLoader(fs),
+) {
   return newCgroupManager({
     id: ID,
     parent,
     mountinfo: V2_MOUNTINFO,
     procSelfCgroup: `0::${own}\n`,
     fs,
+    deviceFilter,
   });
 }
 
@@ -626,6 +637,61 @@ Deno.test("v2: destroy uses cgroup.kill, removes nested cgroups and the emptied 
   assert.ok(fs.writes.some(([p, d]) => p === `${m.paths.unified}/cgroup.kill` && d === "1"));
   assert.deepEqual(fs.dirsMatching(ID), []);
   assert.ok(!fs.dirs.has("/sys/fs/cgroup/p"));
+});
+
+Deno.test("v2: create attaches the device program after mkdir, before any limit", () => {
+  const fs = v2Fs();
+  const loader = new FakeDeviceFilterLoader(fs);
+  const m = v2Manager(fs, "/p", "/", loader);
+  m.create({ memoryBytes: 1 << 26, pidsLimit: 9 });
+  assert.equal(loader.attached.length, 1);
+  const [first] = loader.attached;
+  assert.equal(first.dir, m.paths.unified);
+  assert.deepEqual(first.program, compileDeviceFilter(DEFAULT_DEVICE_RULES), "the defaults");
+  const limitWrites = fs.writes.slice(first.writesBefore).map(([p]) => p.split("/").pop());
+  assert.deepEqual(limitWrites, ["memory.max", "pids.max"], "every limit is written after");
+});
+
+Deno.test("v2: the given allow-list is compiled; a second create replaces the program", () => {
+  const fs = v2Fs();
+  const loader = new FakeDeviceFilterLoader(fs);
+  const m = v2Manager(fs, "/p", "/", loader);
+  const custom = [{ type: "c" as const, major: 10, minor: 200, access: "rwm" }];
+  m.create({}, custom);
+  assert.deepEqual(loader.current(m.paths.unified), compileDeviceFilter(custom));
+  // A restart calls create again on the existing cgroup.
+  openCgroupManager("v2", m.paths, fs, loader).create({});
+  assert.equal(loader.attached.length, 2);
+  assert.deepEqual(loader.current(m.paths.unified), compileDeviceFilter(DEFAULT_DEVICE_RULES));
+  m.destroy();
+  assert.equal(loader.current(m.paths.unified), undefined);
+});
+
+Deno.test("v2: a refused device program removes what create made, in one clear error", () => {
+  const fs = v2Fs();
+  const loader = new FakeDeviceFilterLoader(fs);
+  loader.failWith = 22; // EINVAL: this kernel has no cgroup device programs
+  const m = v2Manager(fs, "/m-docker/web", "/", loader);
+  assert.throws(
+    () => m.create({ memoryBytes: 1 << 26 }),
+    (e: unknown) =>
+      e instanceof CgroupDeviceFilterError && e.errno === 22 &&
+      e.message === `cannot restrict device access: bpf(BPF_PROG_ATTACH) ${m.paths.unified}: ` +
+          "Invalid argument (the kernel lacks BPF cgroup device programs: CONFIG_CGROUP_BPF)",
+  );
+  assert.deepEqual(fs.dirsMatching("m-docker"), [], "the cgroup and its parents are gone");
+  assert.ok(!fs.writes.some(([p]) => p.endsWith("memory.max")), "no limit was written");
+  // A malformed rule fails before anything is made.
+  loader.failWith = undefined;
+  assert.throws(() => m.create({}, [{ type: "c", major: 1, minor: 3, access: "q" }]), /"q"/);
+  assert.deepEqual(fs.dirsMatching("m-docker"), []);
+});
+
+Deno.test("v2: with a fake cgroupfs and no loader, create refuses rather than call bpf()", () => {
+  const fs = v2Fs();
+  const m = openCgroupManager("v2", { unified: `/sys/fs/cgroup/p/m-docker-${ID}` }, fs);
+  assert.throws(() => m.create({}), /no device filter loader was given/);
+  assert.deepEqual(fs.dirsMatching(ID), []);
 });
 
 Deno.test("openCgroupManager reopens a v2 cgroup", () => {

@@ -7,7 +7,9 @@
  * `CgroupFsError`s (`CgroupWriteError` for writes) that carry errno.
  */
 import type { CgroupFs } from "../../src/cgroups/fs.ts";
+import type { DeviceFilterLoader } from "../../src/cgroups/v2.ts";
 import { CgroupFsError, CgroupWriteError } from "../../src/cgroups/errors.ts";
+import { SyscallError } from "../../ffi/errors.ts";
 
 const ENOENT = 2, EEXIST = 17, EBUSY = 16;
 
@@ -138,5 +140,40 @@ export class FakeCgroupFs implements CgroupFs {
   /** The directories whose path contains `text`. */
   dirsMatching(text: string): string[] {
     return [...this.dirs].filter((d) => d.includes(text));
+  }
+}
+
+/** One program a FakeDeviceFilterLoader attached. */
+export interface AttachedProgram {
+  dir: string;
+  program: Uint8Array;
+  /** How many writes the fake cgroupfs had seen when it was attached. */
+  writesBefore: number;
+}
+
+/**
+ * Stands in for bpf(2) in v2 managers: records each program with the cgroup it went on,
+ * keeps one program per cgroup as the real loader does (a new one replaces the old), drops
+ * it when the directory goes, and fails on demand with the kernel's errno.
+ */
+export class FakeDeviceFilterLoader implements DeviceFilterLoader {
+  attached: AttachedProgram[] = [];
+  /** Makes the next attaches fail with this errno (as BPF_PROG_ATTACH would). */
+  failWith?: number;
+
+  constructor(private readonly fs: FakeCgroupFs) {}
+
+  attach(dir: string, program: Uint8Array<ArrayBuffer>): void {
+    if (!this.fs.dirs.has(dir)) throw new SyscallError("open", ENOENT, dir);
+    if (this.failWith !== undefined) {
+      throw new SyscallError("bpf(BPF_PROG_ATTACH)", this.failWith, dir);
+    }
+    this.attached.push({ dir, program, writesBefore: this.fs.writes.length });
+  }
+
+  /** The program in force on `dir`: the last one attached while the directory exists. */
+  current(dir: string): Uint8Array | undefined {
+    if (!this.fs.dirs.has(dir)) return undefined;
+    return this.attached.findLast((a) => a.dir === dir)?.program;
   }
 }

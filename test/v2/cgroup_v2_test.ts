@@ -4,6 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { asRoot, eventually, Sandbox } from "../integration/harness.ts";
+import { cgroupDeviceProgramIds } from "../../ffi/bpf.ts";
 
 function isPureV2(): boolean {
   try {
@@ -165,6 +166,86 @@ Deno.test({ name: "v2: kill -9 of the shim, then ps and rm -f clean up", ...opts
   assert.match(await sb.ok(["ps"]), /Up .* orphan/);
   await sb.ok(["rm", "-f", "orphan"]);
   assert.deepEqual(sb.containerIds(), []);
+});
+
+/** A block device of the guest (`loop0` once guest-init loads `loop`): name, major, minor. */
+function guestBlockDevice(): [string, number, number] {
+  for (const e of Deno.readDirSync("/sys/block")) {
+    const [major, minor] = read(`/sys/block/${e.name}/dev`).split(":").map(Number);
+    return [e.name, major, minor];
+  }
+  throw new Error("the guest has no block device in /sys/block (is the loop module loaded?)");
+}
+
+/** Runs shell snippets in one default container; returns name -> "ok" or the error text. */
+async function tryInContainer(tries: Record<string, string>): Promise<Record<string, string>> {
+  const script = Object.entries(tries).map(([name, cmd]) =>
+    `if out=$( (${cmd}) 2>&1); then echo "${name}=ok"; else echo "${name}=$out"; fi`
+  ).join("\n");
+  const out = await sb.ok(["run", "--rm", "busybox", "sh", "-c", script]);
+  return Object.fromEntries(
+    out.trim().split("\n").map((l) => [l.slice(0, l.indexOf("=")), l.slice(l.indexOf("=") + 1)]),
+  );
+}
+
+Deno.test(
+  { name: "v2: the device allow-list is enforced by the BPF program", ...opts },
+  async () => {
+    const [blk, major, minor] = guestBlockDevice();
+    const r = await tryInContainer({
+      kmsg: "mknod /tmp/kmsg c 1 11 && head -c1 /tmp/kmsg",
+      // A read of kmsg is refused without CAP_SYSLOG anyway (Debian's dmesg_restrict); a
+      // write-only open skips that check, so only the device program can refuse it.
+      "kmsg write": "mknod /tmp/kmsgw c 1 11 && echo m-docker-device-test > /tmp/kmsgw",
+      null: "echo x > /dev/null && cat /dev/null",
+      zero: "[ $(head -c 4 /dev/zero | wc -c) = 4 ]",
+      block: `mknod /tmp/blk b ${major} ${minor} && head -c1 /tmp/blk`,
+      "block write": `mknod /tmp/blkw b ${major} ${minor} && echo x > /tmp/blkw`,
+    });
+    assert.match(r.kmsg, /Operation not permitted/, `kmsg: ${r.kmsg}`);
+    assert.match(r["kmsg write"], /Operation not permitted/, `kmsg write: ${r["kmsg write"]}`);
+    assert.equal(r.null, "ok");
+    assert.equal(r.zero, "ok");
+    assert.match(r.block, /Operation not permitted/, `${blk} (${major}:${minor}): ${r.block}`);
+    assert.match(r["block write"], /Operation not permitted/, r["block write"]);
+    // In the guest itself the same nodes open: the denials above are the container's program.
+    Deno.openSync(`/dev/${blk}`, { read: true }).close();
+    Deno.openSync("/dev/kmsg", { write: true }).close();
+  },
+);
+
+Deno.test({
+  name: "v2: one device program per container, replaced on restart, gone with the cgroup",
+  ...opts,
+}, async () => {
+  await sb.ok(["run", "-d", "--name", "devs", "busybox", "sleep", "60"]);
+  const c = await inspect("devs");
+  const dir = c.Cgroup.Paths.unified;
+  const first = cgroupDeviceProgramIds(dir);
+  assert.equal(first.length, 1, `programs on ${dir}: ${first}`);
+  // No process of ours keeps a program fd open: the attachment alone holds the program.
+  const state = JSON.parse(Deno.readTextFileSync(`${sb.state}/${c.Id}/state.json`));
+  const bpfFds = (pid: number) =>
+    [...Deno.readDirSync(`/proc/${pid}/fd`)].filter((e) => {
+      try {
+        return Deno.readLinkSync(`/proc/${pid}/fd/${e.name}`).includes("bpf");
+      } catch {
+        return false;
+      }
+    }).length;
+  assert.equal(bpfFds(state.monitorPid), 0, "the shim holds no bpf fd");
+  await sb.ok(["restart", "-t", "0", "devs"]);
+  const again = (await inspect("devs")).Cgroup.Paths.unified;
+  const second = cgroupDeviceProgramIds(again);
+  assert.equal(second.length, 1, `programs after restart: ${second}`);
+  assert.notDeepEqual(second, first, "a new program on the new cgroup");
+  await sb.ok(["rm", "-f", "devs"]);
+  assert.throws(() => Deno.statSync(again), Deno.errors.NotFound);
+  // A foreground container's cgroup goes as soon as it exits, program and all.
+  await sb.ok(["run", "--name", "once", "busybox", "true"]);
+  const once = (await inspect("once")).Cgroup.Paths.unified;
+  assert.throws(() => Deno.statSync(once), Deno.errors.NotFound, "no leaked attachment keeps it");
+  await sb.ok(["rm", "once"]);
 });
 
 Deno.test({ name: "v2: cleanup: no cgroup, state, mount or process left", ...opts }, async () => {
