@@ -120,8 +120,9 @@ export async function runShim(args: string[]): Promise<never> {
     report({ ok: false, error: (e as Error).message, exitCode });
     Deno.exit(exitCode);
   }
-  report({ ok: true });
+  // Opened before `run -d` returns, so that `logs` right after it finds the file.
   const log = new JsonLogWriter(state.logPath);
+  report({ ok: true });
   const attach = new AttachServer(attachSocketPath(stateDir, id), {
     input: (bytes) => {
       if (started.ttyMaster !== undefined) writeAll(started.ttyMaster, bytes.slice());
