@@ -156,6 +156,7 @@ export const ERRNO = {
   ENOTDIR: 20,
   EINVAL: 22,
   ENOSYS: 38,
+  EPIPE: 32,
 } as const;
 
 /** The symbolic name of an errno value, such as `ENOENT`. */
