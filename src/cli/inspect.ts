@@ -76,6 +76,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       Ulimits: s.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
       Sysctls: s.sysctls ?? null,
+      // Docker's "" unless --userns was given; m-docker's remapping shows as "remap".
+      UsernsMode: s.usernsMode ?? "",
     },
     Config: {
       Hostname: s.hostname,

@@ -9,6 +9,7 @@
 
 import type { ResourceLimits } from "./limits.ts";
 import type { NetworkSpec } from "./network.ts";
+import type { UsernsMode, UsernsRemap } from "./userns.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -138,4 +139,8 @@ export interface ContainerSpec {
   oomScoreAdj?: number;
   /** `--sysctl`s. */
   sysctls?: Record<string, string>;
+  /** `--userns` (HostConfig.UsernsMode): absent when neither the flag nor a default chose. */
+  usernsMode?: UsernsMode;
+  /** Remapped: the container's root is `userns.uid.hostStart` on the host (see config/userns.ts). */
+  userns?: UsernsRemap;
 }

@@ -34,6 +34,25 @@ export type CgroupFsPlan =
   | { version: 2 }
   | { version: 1; hierarchies: Array<{ dir: string; options: string }> };
 
+/**
+ * A remapped container's mounts, which init (root of a user namespace only) may not make from
+ * host paths: the parent made them, detached, and sent their descriptors with the config.
+ * Each number is an index into those descriptors until init replaces it with its own fd.
+ */
+export interface UsernsMounts {
+  /**
+   * The mount point (O_PATH): init changes into it before it unshares its mount namespace,
+   * which carries the working directory over, so that it can mount on it there.
+   */
+  mountPoint: number;
+  /** The overlay root, made by the parent from idmapped image layers. */
+  rootfs: number;
+  /** Bind mounts of the generated /etc files. */
+  etc: { hostname: number; hosts: number; resolvConf: number };
+  /** Recursive bind mounts of `mounts`' sources, in the same order, and whether each is a directory. */
+  mounts: Array<{ fd: number; directory: boolean }>;
+}
+
 /** Everything init needs to turn itself into the container's first process. */
 export interface InitConfig {
   rootfs: RootfsLayout;
@@ -87,6 +106,8 @@ export interface InitConfig {
   oomScoreAdj?: number;
   /** `--sysctl`: namespaced kernel parameters, validated at create, written by init. */
   sysctls?: Record<string, string>;
+  /** Remapped (`--userns=remap`): init is root of its own user namespace only. */
+  userns?: UsernsMounts;
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

@@ -13,9 +13,9 @@ import {
   O,
   read,
   recvFd,
+  sendWithFds,
   socketPair,
   waitSync,
-  writeAll,
 } from "../../ffi/libc.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
@@ -27,7 +27,15 @@ import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { etcFiles } from "../state/roots.ts";
-import type { CgroupFsPlan, InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
+import type {
+  CgroupFsPlan,
+  InitConfig,
+  InitFailure,
+  NetnsPlan,
+  UsernsMounts,
+} from "../config/init.ts";
+import { idMapLine, type UsernsRemap } from "../config/userns.ts";
+import { openDetachedMounts } from "../rootfs/detached.ts";
 import { detectCgroupLayout, parseCgroupMounts, v1Mounts } from "../cgroups/detect.ts";
 import { debug } from "../util/debug.ts";
 import type { ContainerSpec } from "../config/container.ts";
@@ -84,6 +92,8 @@ export interface InitProcess {
   netns?: number;
   /** The background cgroup-migration warm-up (see `warmUpCgroupMigration`). */
   warmUp: Promise<void>;
+  /** Remapped: init is root of a user namespace of its own, with these host ids. */
+  userns?: UsernsRemap;
 }
 
 /**
@@ -93,11 +103,16 @@ export interface InitProcess {
  *
  * The namespace switch is per thread and lasts only for the spawn: no await may happen in
  * between (DESIGN.md). `sys` is the kernel unless a test passes a fake.
+ *
+ * With `userns` (remapped), init is cloned into a new user namespace with its PID (and
+ * network) namespace, so that the user namespace owns them and init, root there, can mount
+ * /proc and /sys; the parent maps the ids before init execs (see ffi/nsclone.ts).
  */
 export function spawnInit(
   plan: StdioPlan,
   netns: NetnsPlan = { kind: "new" },
   sys: Syscalls = realSyscalls,
+  userns?: UsernsRemap,
 ): InitProcess {
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
@@ -121,8 +136,23 @@ export function spawnInit(
             sys.close(target);
           }
         }
-        sys.unshare(CLONE.NEWPID | (netns.kind === "new" ? CLONE.NEWNET : 0));
-        pid = sys.spawn({ path: self.path, args: self.args, env, fds });
+        const newNet = netns.kind === "new" ? CLONE.NEWNET : 0;
+        if (userns) {
+          pid = sys.spawnInNamespaces({
+            path: self.path,
+            args: self.args,
+            env,
+            fds,
+            namespaces: CLONE.NEWUSER | CLONE.NEWPID | newNet,
+            ids: { uid: 0, gid: 0, groups: [] },
+          }, (child) => {
+            Deno.writeTextFileSync(`/proc/${child}/uid_map`, idMapLine(userns.uid));
+            Deno.writeTextFileSync(`/proc/${child}/gid_map`, idMapLine(userns.gid));
+          });
+        } else {
+          sys.unshare(CLONE.NEWPID | newNet);
+          pid = sys.spawn({ path: self.path, args: self.args, env, fds });
+        }
       } finally {
         sys.setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
         if (ownNetNs >= 0) sys.setns(ownNetNs, CLONE.NEWNET, "own network namespace");
@@ -131,7 +161,7 @@ export function spawnInit(
       const netnsFd = netns.kind === "new"
         ? sys.open(`/proc/${pid}/ns/net`, O.RDONLY | O.CLOEXEC)
         : undefined;
-      return { pid, socket: parentSocket, warmUp, netns: netnsFd };
+      return { pid, socket: parentSocket, warmUp, netns: netnsFd, userns };
     } finally {
       sys.close(ownPidNs);
       if (ownNetNs >= 0) sys.close(ownNetNs);
@@ -188,6 +218,7 @@ function initConfig(
   state: ContainerState,
   init: InitProcess,
   seccomp: string | undefined,
+  userns?: UsernsMounts,
 ): InitConfig {
   const s = state.spec;
   return {
@@ -215,7 +246,24 @@ function initConfig(
     ulimits: s.ulimits,
     oomScoreAdj: s.oomScoreAdj,
     sysctls: s.sysctls,
+    userns,
   };
+}
+
+/** A remapped container's mounts, made for init (see src/rootfs/detached.ts). */
+function detachedMountsFor(state: ContainerState, pid: number) {
+  const usernsFd = realSyscalls.open(`/proc/${pid}/ns/user`, O.RDONLY | O.CLOEXEC);
+  try {
+    return openDetachedMounts(
+      realSyscalls,
+      usernsFd,
+      state.rootfs,
+      etcFiles(state.containerDir),
+      state.spec.mounts,
+    );
+  } finally {
+    close(usernsFd);
+  }
 }
 
 /**
@@ -278,10 +326,18 @@ export async function startContainer(
     if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
     await init.warmUp;
     cgroup.addProcess(pid);
-    writeAll(
-      socket,
-      new TextEncoder().encode(JSON.stringify(initConfig(state, init, seccomp)) + "\n"),
-    );
+    const detached = init.userns ? detachedMountsFor(state, pid) : undefined;
+    try {
+      const config = initConfig(state, init, seccomp, detached?.plan);
+      sendWithFds(
+        socket,
+        new TextEncoder().encode(JSON.stringify(config) + "\n"),
+        detached?.fds ?? [],
+      );
+    } finally {
+      // Init holds its own copies now (or will never need them).
+      for (const fd of detached?.fds ?? []) close(fd);
+    }
     let ttyMaster: number | undefined;
     if (state.spec.tty) {
       const fd = recvFd(socket);
