@@ -11,7 +11,7 @@ import { destroyContainer } from "../container/cleanup.ts";
 import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
-import { abandonInit, spawnInit } from "../container/start.ts";
+import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
@@ -419,7 +419,7 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
     foregroundStdio(request),
     netnsPlanForMode(store, request.network!.mode),
     undefined,
-    request.userns,
+    remappedInit(ctx.engine.roots.root, request.userns),
   );
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonInit(init));
   return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
@@ -432,7 +432,7 @@ async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun):
     store,
     request.tty,
     netnsPlanForMode(store, request.network!.mode),
-    request.userns,
+    remappedInit(ctx.engine.roots.root, request.userns),
   );
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonShim(shim));
   await removeOnFailure(store, state.id, () => handOverToShim(store, state, shim));

@@ -12,7 +12,7 @@ import { resolveReconciled } from "../container/reconcile.ts";
 import { prepareStart } from "../container/restart.ts";
 import { stopContainer } from "../container/signal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
-import { spawnInit } from "../container/start.ts";
+import { remappedInit, spawnInit } from "../container/start.ts";
 import { netnsPlanFor } from "../container/network.ts";
 import type { Engine } from "../engine.ts";
 import { UsageError } from "../util/errors.ts";
@@ -29,7 +29,7 @@ function startInBackground(engine: Engine, ref: string): void {
     store,
     found.spec.tty,
     netnsPlanFor(store, found.spec),
-    found.spec.userns,
+    remappedInit(engine.roots.root, found.spec.userns),
   );
   let state;
   try {
@@ -66,7 +66,7 @@ export const startCommand = buildCommand<
       foregroundStdio({ tty: found.spec.tty, interactive }),
       netnsPlanFor(store, found.spec),
       undefined,
-      found.spec.userns,
+      remappedInit(this.engine.roots.root, found.spec.userns),
     );
     const state = prepareStart(store, found.id, Deno.pid);
     if (!state) throw new UsageError(`container ${found.name} is already running`);

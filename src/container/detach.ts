@@ -11,7 +11,8 @@
 import { close, O, socketPair, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
 import { envList } from "../config/env.ts";
 import { formatNetnsPlan, type NetnsPlan } from "../config/init.ts";
-import { formatUsernsWord, type UsernsRemap } from "../config/userns.ts";
+import { formatUsernsWord } from "../config/userns.ts";
+import type { RemappedInit } from "./start.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -33,7 +34,7 @@ export function spawnShim(
   store: StateStore,
   tty: boolean,
   netns: NetnsPlan,
-  userns?: UsernsRemap,
+  userns?: RemappedInit,
 ): ShimProcess {
   const [socket, shimEnd] = socketPair();
   try {
@@ -41,7 +42,8 @@ export function spawnShim(
       store.dir,
       tty ? "tty" : "notty",
       formatNetnsPlan(netns),
-      formatUsernsWord(userns),
+      formatUsernsWord(userns?.remap),
+      userns?.cacheDir ?? "",
     ]);
     const pid = spawn({
       path: self.path,

@@ -112,7 +112,7 @@ export function spawnInit(
   plan: StdioPlan,
   netns: NetnsPlan = { kind: "new" },
   sys: Syscalls = realSyscalls,
-  userns?: UsernsRemap,
+  userns?: RemappedInit,
 ): InitProcess {
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
@@ -121,6 +121,9 @@ export function spawnInit(
     const self = selfCommand(ROLE.init);
     const env = envList(Deno.env.toObject());
     const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
+    // Deno's caches (the V8 code cache halves init's boot) are in the caller's home, which
+    // the remapped root cannot read: it has a directory of its own.
+    if (userns) env.push(`DENO_DIR=${userns.cacheDir}`);
     const ownPidNs = sys.open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
     const ownNetNs = netns.kind === "host"
       ? -1
@@ -146,8 +149,8 @@ export function spawnInit(
             namespaces: CLONE.NEWUSER | CLONE.NEWPID | newNet,
             ids: { uid: 0, gid: 0, groups: [] },
           }, (child) => {
-            Deno.writeTextFileSync(`/proc/${child}/uid_map`, idMapLine(userns.uid));
-            Deno.writeTextFileSync(`/proc/${child}/gid_map`, idMapLine(userns.gid));
+            Deno.writeTextFileSync(`/proc/${child}/uid_map`, idMapLine(userns.remap.uid));
+            Deno.writeTextFileSync(`/proc/${child}/gid_map`, idMapLine(userns.remap.gid));
           });
         } else {
           sys.unshare(CLONE.NEWPID | newNet);
@@ -161,7 +164,7 @@ export function spawnInit(
       const netnsFd = netns.kind === "new"
         ? sys.open(`/proc/${pid}/ns/net`, O.RDONLY | O.CLOEXEC)
         : undefined;
-      return { pid, socket: parentSocket, warmUp, netns: netnsFd, userns };
+      return { pid, socket: parentSocket, warmUp, netns: netnsFd, userns: userns?.remap };
     } finally {
       sys.close(ownPidNs);
       if (ownNetNs >= 0) sys.close(ownNetNs);
@@ -172,6 +175,33 @@ export function spawnInit(
   } finally {
     close(childSocket);
   }
+}
+
+/** What `spawnInit` needs for a remapped container. */
+export interface RemappedInit {
+  remap: UsernsRemap;
+  /** A directory the remapped root owns, for Deno's caches. */
+  cacheDir: string;
+}
+
+/**
+ * A remapped init's spawn plan: the ranges, and `DATA_ROOT/UID.GID` (Docker's name for a
+ * remapped root's directory), owned by the remapped root, 0700, for Deno's caches. As
+ * Docker does, the data root's group becomes the remapped root's (the mode stays 0710), so
+ * that it can reach that directory; where the data root's own parents are not searchable
+ * (a private temporary root), Deno falls back to caches in memory, only slower.
+ */
+export function remappedInit(
+  dataRoot: string,
+  remap: UsernsRemap | undefined,
+): RemappedInit | undefined {
+  if (!remap) return undefined;
+  const uid = remap.uid.hostStart, gid = remap.gid.hostStart;
+  const cacheDir = `${dataRoot}/${uid}.${gid}`;
+  Deno.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  Deno.chownSync(cacheDir, uid, gid);
+  Deno.chownSync(dataRoot, null, gid);
+  return { remap, cacheDir };
 }
 
 /** Ends an init that will not be used: it sees EOF and exits; reap it. */

@@ -22,6 +22,7 @@ import { JsonLogWriter } from "../container/logs.ts";
 import {
   abandonInit,
   ContainerStartError,
+  type RemappedInit,
   spawnInit,
   startContainer,
   type StartedContainer,
@@ -56,7 +57,7 @@ function receiveId(): string | null {
 }
 
 /** Spawns init with the container's output going to pipes this shim reads (or a tty). */
-function launchInit(tty: boolean, netns: NetnsPlan, userns: UsernsRemap | undefined) {
+function launchInit(tty: boolean, netns: NetnsPlan, userns: RemappedInit | undefined) {
   const out = tty ? undefined : pipe();
   const err = tty ? undefined : pipe();
   const plan: StdioPlan = out && err
@@ -92,13 +93,14 @@ function pumpOutput(
   ]);
 }
 
-/** Entry point of the shim role: `shim STATE_DIR tty|notty NETNS USERNS`. */
+/** Entry point of the shim role: `shim STATE_DIR tty|notty NETNS USERNS CACHE_DIR`. */
 export async function runShim(args: string[]): Promise<never> {
-  const [stateDir, ttyArg, netnsArg, usernsArg] = args;
+  const [stateDir, ttyArg, netnsArg, usernsArg, cacheDir] = args;
+  const remapped = (r: UsernsRemap | undefined) => r && { remap: r, cacheDir };
   Deno.addSignalListener("SIGHUP", () => {});
   Deno.chdir("/"); // never keep the caller's working directory busy
   const tty = ttyArg === "tty";
-  let io = launchInit(tty, parseNetnsPlan(netnsArg), parseUsernsWord(usernsArg));
+  let io = launchInit(tty, parseNetnsPlan(netnsArg), remapped(parseUsernsWord(usernsArg)));
   const id = receiveId();
   const store = new StateStore(stateDir);
   const state = id ? store.read(id) : null;
@@ -162,7 +164,7 @@ export async function runShim(args: string[]): Promise<never> {
       recordFailedStart(store, id, (e as Error).message, 125);
       break;
     }
-    io = launchInit(tty, netns, again.spec.userns);
+    io = launchInit(tty, netns, remapped(again.spec.userns));
     try {
       started = await startContainer(store, again, io.init);
     } catch (e) {
