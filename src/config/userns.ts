@@ -88,6 +88,26 @@ export function hostId(range: IdRange, id: number): number {
   return range.hostStart + id;
 }
 
+/** The overflow id: what an id outside the range shows as inside the container. */
+export const OVERFLOW_ID = 65534;
+
+/** The container's id for a host id (what a remapped container's process sees). */
+export function containerId(range: IdRange, host: number): number {
+  const id = host - range.hostStart;
+  return id >= 0 && id < range.size ? id : OVERFLOW_ID;
+}
+
+/**
+ * Owners of a remapped container's own files (its upper layer, stored as host ids) as the
+ * container sees them, for `commit` and `export`; undefined when not remapped.
+ */
+export function containerOwners(
+  remap: UsernsRemap | undefined,
+): ((uid: number, gid: number) => { uid: number; gid: number }) | undefined {
+  return remap &&
+    ((uid, gid) => ({ uid: containerId(remap.uid, uid), gid: containerId(remap.gid, gid) }));
+}
+
 /** `UsernsRemap` as one command-line word, for the shim's argv; `parseUsernsWord` reads it. */
 export function formatUsernsWord(remap: UsernsRemap | undefined): string {
   return remap

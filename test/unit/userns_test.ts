@@ -5,7 +5,9 @@
 import assert from "node:assert/strict";
 import { SyscallError } from "../../ffi/errors.ts";
 import { MS } from "../../ffi/libc.ts";
+import { packLayers } from "../../src/image/layer_pack.ts";
 import {
+  containerOwners,
   formatUsernsWord,
   idMapLine,
   parseSubIdFile,
@@ -235,4 +237,50 @@ Deno.test("the remapped plan on a network namespace it does not own binds the ho
   assert.ok(i >= 0, "the host's /sys is bound");
   assert.equal(trace[i][4], MS.BIND | MS.REC);
   assert.equal(trace[i + 1][0], "mountSetattr", "and made read-only");
+});
+
+Deno.test("commit and export: a remapped upper layer's host owners become the container's", () => {
+  const remap = {
+    uid: { hostStart: 100000, size: 65536 },
+    gid: { hostStart: 200000, size: 65536 },
+  };
+  const owners = containerOwners(remap)!;
+  assert.deepEqual(owners(100000, 200000), { uid: 0, gid: 0 });
+  assert.deepEqual(owners(101000, 200050), { uid: 1000, gid: 50 });
+  // Outside the range: the overflow id, as the container itself sees such a file.
+  assert.deepEqual(owners(0, 265536), { uid: 65534, gid: 65534 });
+  assert.equal(containerOwners(undefined), undefined);
+});
+
+Deno.test({
+  name: "packLayers: topOwners changes the top layer's entries only, also below lower dirs",
+  ignore: Deno.uid() !== 0,
+  fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-pack-" });
+    try {
+      Deno.mkdirSync(`${dir}/upper/etc`, { recursive: true });
+      Deno.mkdirSync(`${dir}/lower/bin`, { recursive: true });
+      Deno.mkdirSync(`${dir}/lower/etc`, { recursive: true });
+      Deno.writeTextFileSync(`${dir}/upper/etc/new`, "n");
+      Deno.writeTextFileSync(`${dir}/lower/bin/tool`, "t");
+      Deno.chownSync(`${dir}/upper/etc`, 100000, 100000);
+      Deno.chownSync(`${dir}/upper/etc/new`, 101000, 100050);
+      const entries = packLayers([`${dir}/upper`, `${dir}/lower`], {
+        topOwners: containerOwners({
+          uid: { hostStart: 100000, size: 65536 },
+          gid: { hostStart: 100000, size: 65536 },
+        }),
+      });
+      const owner = (name: string) => {
+        const e = entries.find((x) => x.name === name)!;
+        return `${e.uid}:${e.gid}`;
+      };
+      assert.equal(owner("etc"), "0:0");
+      assert.equal(owner("etc/new"), "1000:50");
+      assert.equal(owner("bin"), "0:0");
+      assert.equal(owner("bin/tool"), "0:0");
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
 });
