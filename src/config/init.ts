@@ -9,6 +9,9 @@
 
 import type { BindMount, TmpfsMount, Ulimit } from "./container.ts";
 
+/** The variable naming the descriptor a remapped init's real stderr waits on while it boots. */
+export const INIT_STDERR_ENV = "M_DOCKER_INIT_STDERR_FD";
+
 /** The overlay root of one container: image layers top first, then its own upper and work. */
 export interface RootfsLayout {
   lowerDirs: string[];

@@ -26,13 +26,14 @@ import { ROLE, selfCommand } from "./reexec.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { etcFiles } from "../state/roots.ts";
-import type {
-  CgroupFsPlan,
-  InitConfig,
-  InitFailure,
-  NetnsPlan,
-  UsernsMounts,
+import { ensureDataRoot, etcFiles } from "../state/roots.ts";
+import {
+  type CgroupFsPlan,
+  INIT_STDERR_ENV,
+  type InitConfig,
+  type InitFailure,
+  type NetnsPlan,
+  type UsernsMounts,
 } from "../config/init.ts";
 import { idMapLine, type UsernsRemap } from "../config/userns.ts";
 import { openDetachedMounts } from "../rootfs/detached.ts";
@@ -121,9 +122,19 @@ export function spawnInit(
     const self = selfCommand(ROLE.init);
     const env = envList(Deno.env.toObject());
     const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
-    // Deno's caches (the V8 code cache halves init's boot) are in the caller's home, which
-    // the remapped root cannot read: it has a directory of its own.
-    if (userns) env.push(`DENO_DIR=${userns.cacheDir}`);
+    if (userns) {
+      // Deno's caches (the V8 code cache halves init's boot) are in the caller's home, which
+      // the remapped root cannot read: it has a directory of its own. Where even that is out
+      // of its reach, Deno says so on stderr as it boots, which would be the container's:
+      // init boots with stderr on /dev/null and takes the real one back from fd 4.
+      env.push(`DENO_DIR=${userns.cacheDir}`);
+      if (plan.stderr !== "null") {
+        const stderr = plan.stderr === "inherit" ? 2 : plan.stderr;
+        fds.unshift({ kind: "dup", from: stderr, to: INIT_STDERR_FD });
+        fds.push({ kind: "open", fd: 2, path: "/dev/null", flags: O.WRONLY });
+        env.push(`${INIT_STDERR_ENV}=${INIT_STDERR_FD}`);
+      }
+    }
     const ownPidNs = sys.open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
     const ownNetNs = netns.kind === "host"
       ? -1
@@ -177,6 +188,9 @@ export function spawnInit(
   }
 }
 
+/** Where a remapped init finds its real stderr while it boots (see `spawnInit`). */
+const INIT_STDERR_FD = 4;
+
 /** What `spawnInit` needs for a remapped container. */
 export interface RemappedInit {
   remap: UsernsRemap;
@@ -198,7 +212,12 @@ export function remappedInit(
   if (!remap) return undefined;
   const uid = remap.uid.hostStart, gid = remap.gid.hostStart;
   const cacheDir = `${dataRoot}/${uid}.${gid}`;
-  Deno.mkdirSync(cacheDir, { recursive: true, mode: 0o700 });
+  ensureDataRoot(dataRoot); // first: 0710, and refused if others can write it
+  try {
+    Deno.mkdirSync(cacheDir, { mode: 0o700 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
   Deno.chownSync(cacheDir, uid, gid);
   Deno.chownSync(dataRoot, null, gid);
   return { remap, cacheDir };

@@ -14,6 +14,7 @@
 import {
   cloexecFrom,
   CLONE,
+  close as closeFd,
   dup2,
   execve,
   interfaceUp,
@@ -28,6 +29,7 @@ import {
   writeAll,
 } from "../../ffi/libc.ts";
 import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
+import { INIT_STDERR_ENV } from "../config/init.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
@@ -185,6 +187,12 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
 
 /** Entry point of the init role. Never returns. */
 export function runInit(): never {
+  // A remapped init booted with stderr on /dev/null (see spawnInit): the real one back.
+  const stderr = Deno.env.get(INIT_STDERR_ENV);
+  if (stderr) {
+    dup2(Number(stderr), 2);
+    closeFd(Number(stderr));
+  }
   let failure: InitFailure;
   try {
     // Tell the parent we have booted: it moves us into the container's cgroup now.

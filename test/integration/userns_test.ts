@@ -6,7 +6,7 @@
  * nothing outside its user namespace, even with --privileged.
  */
 import assert from "node:assert/strict";
-import { asRoot, Sandbox, sh, waitFor } from "./harness.ts";
+import { asRoot, BIN, Sandbox, sh, waitFor, WatchedChild } from "./harness.ts";
 
 const sb = new Sandbox();
 const BASE = 100000;
@@ -183,6 +183,40 @@ Deno.test(
     await sb.ok(["rm", "-f", id]);
   },
 );
+
+/** Runs m-docker with `args` under a pty made by `script`, `input` typed ahead. */
+async function underTerminal(args: string[], input: string) {
+  const line = [BIN, ...args].map((a) => `'${a.replaceAll("'", "'\\''")}'`).join(" ");
+  const t = new WatchedChild("script", ["-qefc", line, "/dev/null"], {
+    env: { ...sb.env(), ...REMAP_ENV },
+    stdin: true,
+  });
+  try {
+    await t.send(input);
+    const { code } = await t.exited({ timeoutMs: 30_000 });
+    return { code, output: t.stdout };
+  } finally {
+    await t.close();
+  }
+}
+
+Deno.test({ name: "run -it and exec -it in a remapped container", ...asRoot }, async () => {
+  const r = await underTerminal(
+    ["run", "--rm", "-it", "--userns=remap", "busybox", "sh"],
+    "tty; cat /proc/self/uid_map; id -u\nexit 7\n",
+  );
+  assert.equal(r.code, 7, r.output);
+  assert.match(r.output, /\/dev\/pts\/0\r*\n/);
+  assert.match(r.output, new RegExp(`0\\s+${BASE}\\s+65536`));
+  // Init's own boot prints nothing on the terminal (Deno's cache warnings, say).
+  assert.doesNotMatch(r.output, /Failed to open|cache/);
+  await remappedOk(["run", "-d", "--userns=remap", "--name", "tbox", "busybox", "sleep", "60"]);
+  const e = await underTerminal(["exec", "-it", "tbox", "sh"], "tty; id -u\nexit 5\n");
+  assert.equal(e.code, 5, e.output);
+  assert.match(e.output, /\/dev\/pts\/\d+\r*\n/);
+  assert.doesNotMatch(e.output, /job control turned off/);
+  await sb.ok(["rm", "-f", "tbox"]);
+});
 
 Deno.test(
   {
