@@ -157,6 +157,7 @@ export const ERRNO = {
   EINVAL: 22,
   ENOSPC: 28,
   ENOSYS: 38,
+  EPIPE: 32,
 } as const;
 
 /** The symbolic name of an errno value, such as `ENOENT`. */

@@ -107,6 +107,11 @@ const SYS = {
   readlinkat: 267,
   close_range: 436,
   mount_setattr: 442,
+  open_tree: 428,
+  move_mount: 429,
+  fsopen: 430,
+  fsconfig: 431,
+  fsmount: 432,
   capget: 125,
   capset: 126,
 } as const;
@@ -352,6 +357,63 @@ export function mountSetattr(
     "mount_setattr",
     sys(SYS.mount_setattr, AT_FDCWD, cString(path), flags, new Uint8Array(attr.buffer), 32),
     path,
+  );
+}
+
+/**
+ * A detached copy of the mount tree at `path` (open_tree(2) with OPEN_TREE_CLONE, Linux 5.2),
+ * with every mount below it when `recursive`: a bind mount that is not attached anywhere yet,
+ * for `moveMount` to place, even in another mount namespace.
+ */
+export function openTreeClone(path: string, recursive: boolean): number {
+  const OPEN_TREE_CLONE = 1;
+  const flags = OPEN_TREE_CLONE | O.CLOEXEC | (recursive ? AT.RECURSIVE : 0);
+  return check("open_tree", sys(SYS.open_tree, AT_FDCWD, cString(path), flags), path);
+}
+
+/**
+ * Makes the detached mount `fd` an idmapped mount (mount_setattr(2) MOUNT_ATTR_IDMAP, Linux
+ * 5.12): its files' owners are seen through the id maps of the user namespace `usernsFd`.
+ */
+export function idmapMount(fd: number, usernsFd: number, what: string): void {
+  const MOUNT_ATTR_IDMAP = 0x00100000, AT_EMPTY_PATH = 0x1000;
+  const attr = new BigUint64Array([BigInt(MOUNT_ATTR_IDMAP), 0n, 0n, BigInt(usernsFd)]);
+  check(
+    "mount_setattr(MOUNT_ATTR_IDMAP)",
+    sys(SYS.mount_setattr, fd, cString(""), AT_EMPTY_PATH, new Uint8Array(attr.buffer), 32),
+    what,
+  );
+}
+
+/**
+ * A new, detached filesystem mount (fsopen, fsconfig, fsmount: Linux 5.2) of `fstype` with
+ * string options; returns the mount's descriptor for `moveMount`.
+ */
+export function fsmountDetached(fstype: string, options: ReadonlyArray<[string, string]>): number {
+  const FSCONFIG_SET_STRING = 1, FSCONFIG_CMD_CREATE = 6, FSOPEN_CLOEXEC = 1, FSMOUNT_CLOEXEC = 1;
+  const fs = check("fsopen", sys(SYS.fsopen, cString(fstype), FSOPEN_CLOEXEC), fstype);
+  try {
+    for (const [key, value] of options) {
+      check(
+        "fsconfig",
+        sys(SYS.fsconfig, fs, FSCONFIG_SET_STRING, cString(key), cString(value), 0),
+        `${fstype} ${key}=${value}`,
+      );
+    }
+    check("fsconfig", sys(SYS.fsconfig, fs, FSCONFIG_CMD_CREATE, null, null, 0), fstype);
+    return check("fsmount", sys(SYS.fsmount, fs, FSMOUNT_CLOEXEC, 0), fstype);
+  } finally {
+    sys(SYS.close, fs);
+  }
+}
+
+/** move_mount(2) (Linux 5.2): attaches the detached mount `fd` at `target`. */
+export function moveMount(fd: number, target: string): void {
+  const MOVE_MOUNT_F_EMPTY_PATH = 4;
+  check(
+    "move_mount",
+    sys(SYS.move_mount, fd, cString(""), AT_FDCWD, cString(target), MOVE_MOUNT_F_EMPTY_PATH),
+    target,
   );
 }
 
@@ -641,6 +703,53 @@ export function recvFd(socket: number): number {
     const cv = new DataView(controlBytes.buffer);
     if (cv.getInt32(8, true) !== SOL_SOCKET || cv.getInt32(12, true) !== SCM_RIGHTS) return -1;
     return cv.getInt32(16, true);
+  }
+}
+
+/**
+ * Sends `data` with descriptors attached (SCM_RIGHTS) to its first byte, in one sendmsg
+ * (at most 253 descriptors, the kernel's limit), then any rest of `data`.
+ */
+export function sendWithFds(socket: number, data: Uint8Array<ArrayBuffer>, fds: readonly number[]) {
+  if (fds.length === 0 || data.length === 0) return writeAll(socket, data);
+  const iov = new BigUint64Array([ptrValue(data), BigInt(data.length)]);
+  const len = 16 + 4 * fds.length;
+  const control = new Uint8Array((len + 7) & ~7);
+  const cv = new DataView(control.buffer);
+  cv.setBigUint64(0, BigInt(len), true);
+  cv.setInt32(8, SOL_SOCKET, true);
+  cv.setInt32(12, SCM_RIGHTS, true);
+  fds.forEach((fd, i) => cv.setInt32(16 + 4 * i, fd, true));
+  const n = check("sendmsg", sys(SYS.sendmsg, socket, msghdr(iov, control), 0));
+  if (n < data.length) writeAll(socket, data.subarray(n));
+}
+
+/**
+ * read(2) that also takes the descriptors sent with the bytes (`sendWithFds`), close-on-exec,
+ * appending them to `fds`. Returns the byte count, 0 at EOF.
+ */
+export function readWithFds(socket: number, buf: Uint8Array<ArrayBuffer>, fds: number[]): number {
+  const iov = new BigUint64Array([ptrValue(buf), BigInt(buf.length)]);
+  const control = new Uint8Array(16 + 4 * 253);
+  const msg = msghdr(iov, control);
+  for (;;) {
+    const n = sys(SYS.recvmsg, socket, msg, O.CLOEXEC /* MSG_CMSG_CLOEXEC */);
+    if (n < 0) {
+      const e = errno();
+      if (e === 4) continue;
+      throw new SyscallError("recvmsg", e);
+    }
+    // msg_controllen, as the kernel left it: one SCM_RIGHTS message or nothing.
+    const controlLen = Number(new BigUint64Array(msg.buffer)[5]);
+    const cv = new DataView(control.buffer);
+    if (
+      controlLen >= 16 && cv.getInt32(8, true) === SOL_SOCKET &&
+      cv.getInt32(12, true) === SCM_RIGHTS
+    ) {
+      const count = (Number(cv.getBigUint64(0, true)) - 16) / 4;
+      for (let i = 0; i < count; i++) fds.push(cv.getInt32(16 + 4 * i, true));
+    }
+    return n;
   }
 }
 

@@ -12,6 +12,7 @@
 import { ERRNO, SyscallError } from "./errors.ts";
 import * as libc from "./libc.ts";
 import { loadSeccompFilter } from "./seccomp.ts";
+import { type NamespacedSpawnOptions, spawnInNamespaces } from "./nsclone.ts";
 
 /** What is at a path: only the distinctions the rootfs plan needs. */
 export type FileKind = "directory" | "file" | "symlink" | "other";
@@ -83,6 +84,16 @@ export interface Syscalls {
   setWindowSize(fd: number, rows: number, columns: number): void;
   /** posix_spawn(3); returns the child's pid. */
   spawn(opts: libc.SpawnOptions): number;
+  /** A child cloned into new namespaces, a user namespace too (see ffi/nsclone.ts). */
+  spawnInNamespaces(opts: NamespacedSpawnOptions, prepare?: (pid: number) => void): number;
+  /** open_tree(2) OPEN_TREE_CLONE: a detached bind mount of `path` (recursive: with submounts). */
+  openTreeClone(path: string, recursive: boolean): number;
+  /** Makes the detached mount `fd` idmapped through the user namespace `usernsFd`. */
+  idmapMount(fd: number, usernsFd: number, what: string): void;
+  /** A detached new mount of `fstype` with string options (fsopen, fsconfig, fsmount). */
+  fsmountDetached(fstype: string, options: ReadonlyArray<[string, string]>): number;
+  /** move_mount(2): attaches the detached mount `fd` at `target`. */
+  moveMount(fd: number, target: string): void;
   /** mkdir -p: makes `path` and its missing parents; an existing directory is fine. */
   mkdirAll(path: string, mode?: number): void;
   /** symlink(2): `path` becomes a link to `target`. */
@@ -181,6 +192,11 @@ export const realSyscalls: Syscalls = {
   openPty: libc.openPty,
   setWindowSize: libc.setWindowSize,
   spawn: libc.spawn,
+  spawnInNamespaces,
+  openTreeClone: libc.openTreeClone,
+  idmapMount: libc.idmapMount,
+  fsmountDetached: libc.fsmountDetached,
+  moveMount: libc.moveMount,
   mkdirAll,
   symlink: libc.symlink,
   createFile,

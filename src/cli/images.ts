@@ -4,6 +4,7 @@
  * @module
  */
 
+import { containerOwners } from "../config/userns.ts";
 import { buildCommand } from "@stricli/core";
 import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
@@ -275,6 +276,7 @@ export const exportCommand = buildCommand<{ output?: string }, [string], CliCont
     const placed = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
     const entries = packLayers([state.rootfs.upperDir, ...state.rootfs.lowerDirs], {
       exclude: (rel, info) => placed.has(rel) && info.isFile && info.size === 0,
+      topOwners: containerOwners(state.spec.userns),
     });
     Deno.writeFileSync(flags.output, writeTar(entries));
     return 0;

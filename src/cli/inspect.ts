@@ -85,6 +85,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
         CgroupPermissions: d.access,
       })) ?? [],
       DeviceCgroupRules: s.deviceCgroupRules?.map(formatDeviceRule) ?? null,
+      // Docker's "" unless --userns was given; m-docker's remapping shows as "remap".
+      UsernsMode: s.usernsMode ?? "",
     },
     Config: {
       Hostname: s.hostname,

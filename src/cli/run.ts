@@ -11,7 +11,7 @@ import { destroyContainer } from "../container/cleanup.ts";
 import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
 import { foregroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
-import { abandonInit, spawnInit } from "../container/start.ts";
+import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
@@ -37,6 +37,8 @@ import { DEFAULT_NETWORK } from "../config/network.ts";
 import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
 import { netnsPlanForMode } from "../container/network.ts";
 import { parseDeviceRule } from "../config/devices.ts";
+import { parseUsernsMode } from "../config/userns.ts";
+import { remapRanges } from "../container/userns.ts";
 
 interface RunFlags {
   detach?: boolean;
@@ -66,6 +68,7 @@ interface RunFlags {
   sigProxy: boolean;
   pull?: PullPolicy;
   user?: string;
+  userns?: string;
   network?: string;
   publish?: string[];
   publishAll?: boolean;
@@ -108,6 +111,11 @@ export const runFlags = {
   workdir: { ...str, brief: "Working directory inside the container" },
   user: { ...str, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
   hostname: { ...str, brief: "Container host name" },
+  userns: {
+    ...str,
+    brief:
+      "User namespace: host, or remap (m-docker's: root is the dockremap range of /etc/subuid; M_DOCKER_USERNS_REMAP=default makes it the default)",
+  },
   entrypoint: { ...str, brief: "Overwrite the default ENTRYPOINT of the image" },
   memory: {
     kind: "parsed",
@@ -304,11 +312,23 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     sysctls: Object.fromEntries((flags.sysctl ?? []).map(parseSysctl)),
     devices: (flags.device ?? []).map(parseDevice),
     deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
+    ...usernsRequest(flags.userns),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
     ? await runDetached(this, request, how)
     : await runAttached(this, request, how);
+}
+
+/**
+ * `--userns` (or the environment's default): the mode as `inspect` shows it, and for remap
+ * the host ranges, read now so that a missing range fails before anything is started.
+ */
+function usernsRequest(flag: string | undefined): Pick<RunRequest, "usernsMode" | "userns"> {
+  const env = Deno.env.toObject();
+  const { mode, explicit } = parseUsernsMode(flag, env.M_DOCKER_USERNS_REMAP);
+  if (mode === "host") return { usernsMode: explicit ? "host" : undefined };
+  return { usernsMode: "remap", userns: remapRanges(env) };
 }
 
 /**
@@ -434,7 +454,12 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
   // Signals from here on go to the container once it runs, not to this process.
   using signals = new SignalProxy(how.sigProxy ? PROXIED_SIGNALS : []);
   // Init boots (a Deno start) while the container is being created.
-  const init = spawnInit(foregroundStdio(request), netnsPlanForMode(store, request.network!.mode));
+  const init = spawnInit(
+    foregroundStdio(request),
+    netnsPlanForMode(store, request.network!.mode),
+    undefined,
+    remappedInit(ctx.engine.roots.root, request.userns),
+  );
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonInit(init));
   return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
 }
@@ -442,7 +467,12 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
 async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun): Promise<number> {
   const store = ctx.engine.containers;
   // The shim boots, and spawns init, while the container is being created.
-  const shim = spawnShim(store, request.tty, netnsPlanForMode(store, request.network!.mode));
+  const shim = spawnShim(
+    store,
+    request.tty,
+    netnsPlanForMode(store, request.network!.mode),
+    remappedInit(ctx.engine.roots.root, request.userns),
+  );
   const state = await createOrAbandon(ctx, request, how.pull, () => abandonShim(shim));
   await removeOnFailure(store, state.id, () => handOverToShim(store, state, shim));
   println(ctx, state.id);

@@ -12,7 +12,7 @@ import { resolveReconciled } from "../container/reconcile.ts";
 import { prepareStart } from "../container/restart.ts";
 import { stopContainer } from "../container/signal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
-import { spawnInit } from "../container/start.ts";
+import { remappedInit, spawnInit } from "../container/start.ts";
 import { netnsPlanFor } from "../container/network.ts";
 import type { Engine } from "../engine.ts";
 import { UsageError } from "../util/errors.ts";
@@ -25,7 +25,12 @@ function startInBackground(engine: Engine, ref: string): void {
   const store = engine.containers;
   const found = resolveReconciled(store, ref);
   // The shim boots while the container's cgroup is made again.
-  const shim = spawnShim(store, found.spec.tty, netnsPlanFor(store, found.spec));
+  const shim = spawnShim(
+    store,
+    found.spec.tty,
+    netnsPlanFor(store, found.spec),
+    remappedInit(engine.roots.root, found.spec.userns),
+  );
   let state;
   try {
     state = prepareStart(store, found.id, shim.pid);
@@ -60,6 +65,8 @@ export const startCommand = buildCommand<
     const init = spawnInit(
       foregroundStdio({ tty: found.spec.tty, interactive }),
       netnsPlanFor(store, found.spec),
+      undefined,
+      remappedInit(this.engine.roots.root, found.spec.userns),
     );
     const state = prepareStart(store, found.id, Deno.pid);
     if (!state) throw new UsageError(`container ${found.name} is already running`);

@@ -10,6 +10,7 @@
 import type { ResourceLimits } from "./limits.ts";
 import type { NetworkSpec } from "./network.ts";
 import type { DeviceNode, DeviceRule } from "./devices.ts";
+import type { UsernsMode, UsernsRemap } from "./userns.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -143,4 +144,8 @@ export interface ContainerSpec {
   devices?: DeviceNode[];
   /** `--device-cgroup-rule`s. */
   deviceCgroupRules?: DeviceRule[];
+  /** `--userns` (HostConfig.UsernsMode): absent when neither the flag nor a default chose. */
+  usernsMode?: UsernsMode;
+  /** Remapped: the container's root is `userns.uid.hostStart` on the host (see config/userns.ts). */
+  userns?: UsernsRemap;
 }

@@ -10,6 +10,9 @@
 import type { DeviceNode } from "./devices.ts";
 import type { BindMount, TmpfsMount, Ulimit } from "./container.ts";
 
+/** The variable naming the descriptor a remapped init's real stderr waits on while it boots. */
+export const INIT_STDERR_ENV = "M_DOCKER_INIT_STDERR_FD";
+
 /** The overlay root of one container: image layers top first, then its own upper and work. */
 export interface RootfsLayout {
   lowerDirs: string[];
@@ -34,6 +37,25 @@ export interface EtcFiles {
 export type CgroupFsPlan =
   | { version: 2 }
   | { version: 1; hierarchies: Array<{ dir: string; options: string }> };
+
+/**
+ * A remapped container's mounts, which init (root of a user namespace only) may not make from
+ * host paths: the parent made them, detached, and sent their descriptors with the config.
+ * Each number is an index into those descriptors until init replaces it with its own fd.
+ */
+export interface UsernsMounts {
+  /**
+   * The mount point (O_PATH): init changes into it before it unshares its mount namespace,
+   * which carries the working directory over, so that it can mount on it there.
+   */
+  mountPoint: number;
+  /** The overlay root, made by the parent from idmapped image layers. */
+  rootfs: number;
+  /** Bind mounts of the generated /etc files. */
+  etc: { hostname: number; hosts: number; resolvConf: number };
+  /** Recursive bind mounts of `mounts`' sources, in the same order, and whether each is a directory. */
+  mounts: Array<{ fd: number; directory: boolean }>;
+}
 
 /** Everything init needs to turn itself into the container's first process. */
 export interface InitConfig {
@@ -90,6 +112,8 @@ export interface InitConfig {
   sysctls?: Record<string, string>;
   /** Device nodes to make in the container (`--device`, and the host's under --privileged). */
   devices?: DeviceNode[];
+  /** Remapped (`--userns=remap`): init is root of its own user namespace only. */
+  userns?: UsernsMounts;
 }
 
 /** The one line init writes back when it fails; success is EOF (the socket closes on exec). */

@@ -7,6 +7,7 @@
  * @module
  */
 
+import type { UsernsMode, UsernsRemap } from "./userns.ts";
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
 import type { BindMount, RestartPolicy, SeccompChoice, TmpfsMount, Ulimit } from "./container.ts";
@@ -81,6 +82,10 @@ export interface RunRequest {
   devices?: DeviceRequest[];
   /** `--device-cgroup-rule`s (see `parseDeviceRule`). */
   deviceCgroupRules?: DeviceRule[];
+  /** `--userns` as `inspect` shows it: absent when neither the flag nor a default chose. */
+  usernsMode?: UsernsMode;
+  /** Remapped: the host ranges of the container's ids (read from the subuid files). */
+  userns?: UsernsRemap;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */

@@ -12,6 +12,7 @@ import { availableCpus } from "../cgroups/cpus.ts";
 import { newCgroupManager } from "../cgroups/manager.ts";
 import type { ImageRecord, ImageStore } from "../image/store.ts";
 import { containerDir, etcFiles, networkDir, type Roots } from "../state/roots.ts";
+import { hostId, type UsernsRemap } from "../config/userns.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import { InvalidConfigError } from "../config/errors.ts";
 import { NetworkStore, NoSuchNetworkError } from "../network/store.ts";
@@ -75,6 +76,24 @@ function prepareEtcMountpoints(rootfs: ContainerState["rootfs"]): void {
     Deno.mkdirSync(`${rootfs.upperDir}/etc`, { recursive: true, mode: 0o755 });
     Deno.writeFileSync(`${rootfs.upperDir}/etc/${name}`, new Uint8Array(), { mode: 0o644 });
   }
+}
+
+/**
+ * A remapped container's own files belong to its root, as Docker chowns them: the upper and
+ * work directories (the overlay's root directory and what create put in it take the upper
+ * dir's owners) and the /etc files it may write. The image's layers stay as they are: they
+ * are seen through idmapped mounts.
+ */
+function chownForRemap(state: ContainerState, remap: UsernsRemap): void {
+  const uid = hostId(remap.uid, 0), gid = hostId(remap.gid, 0);
+  const tree = (path: string) => {
+    Deno.chownSync(path, uid, gid);
+    if (!Deno.lstatSync(path).isDirectory) return;
+    for (const e of Deno.readDirSync(path)) tree(`${path}/${e.name}`);
+  };
+  tree(state.rootfs.upperDir);
+  Deno.chownSync(state.rootfs.workDir, uid, gid);
+  for (const f of Object.values(etcFiles(state.containerDir))) Deno.chownSync(f, uid, gid);
 }
 
 /** A user network must exist when the container is created, as Docker checks. */
@@ -178,6 +197,8 @@ export function createContainer(
     writeNetworkEtcFiles(state);
     prepareEtcMountpoints(state.rootfs);
     cgroup.create(spec.limits, deviceRulesFor(spec));
+    if (spec.userns) chownForRemap(state, spec.userns);
+    cgroup.create(spec.limits);
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
     return state;
   } catch (e) {

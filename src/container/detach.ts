@@ -11,6 +11,8 @@
 import { close, O, socketPair, spawn, waitSync, writeAll } from "../../ffi/libc.ts";
 import { envList } from "../config/env.ts";
 import { formatNetnsPlan, type NetnsPlan } from "../config/init.ts";
+import { formatUsernsWord } from "../config/userns.ts";
+import type { RemappedInit } from "./start.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -28,13 +30,20 @@ export interface ShimProcess {
 }
 
 /** Spawns a shim for a container that is about to be created. */
-export function spawnShim(store: StateStore, tty: boolean, netns: NetnsPlan): ShimProcess {
+export function spawnShim(
+  store: StateStore,
+  tty: boolean,
+  netns: NetnsPlan,
+  userns?: RemappedInit,
+): ShimProcess {
   const [socket, shimEnd] = socketPair();
   try {
     const self = selfCommand(ROLE.shim, [
       store.dir,
       tty ? "tty" : "notty",
       formatNetnsPlan(netns),
+      formatUsernsWord(userns?.remap),
+      userns?.cacheDir ?? "",
     ]);
     const pid = spawn({
       path: self.path,

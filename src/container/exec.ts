@@ -81,6 +81,44 @@ function stdioFor(req: ExecRequest, slave?: string): FdAction[] {
 }
 
 /**
+ * The command of an `exec` into a remapped container: a child cloned by this thread (so in
+ * the container's PID namespace and the others this thread has joined) that joins the
+ * container's user namespace itself, drops `drop` from its bounding set and takes the
+ * user's ids there, then execs (ffi/nsclone.ts). The ids are the container's own.
+ */
+function spawnRemapped(
+  sys: Syscalls,
+  req: ExecRequest,
+  c: {
+    path: string;
+    env: string[];
+    user: { uid: number; gid: number; groups: readonly number[] };
+    usernsFd: number;
+    tty?: { master: number; slave: string };
+    drop: number[];
+  },
+): ExecProcess {
+  try {
+    const pid = sys.spawnInNamespaces({
+      path: c.path,
+      args: req.args,
+      env: c.env,
+      fds: stdioFor(req, c.tty?.slave),
+      namespaces: 0,
+      joinUserns: c.usernsFd,
+      dropCapabilities: c.drop,
+      ids: c.user,
+      newSession: req.tty || req.detach,
+      controllingTerminal: c.tty ? 0 : undefined,
+    });
+    return { pid, ttyMaster: c.tty?.master };
+  } catch (e) {
+    if (c.tty) sys.close(c.tty.master);
+    throw new ExitCodeError(`exec: "${req.args[0]}": ${(e as Error).message}`, 126);
+  }
+}
+
+/**
  * Starts `req` in the running container `state`. Throws an `ExitCodeError`: 125 when the
  * container is not running, 126/127 when the command cannot be run. `sys` is the kernel
  * unless a test passes a fake.
@@ -100,18 +138,26 @@ export function execInContainer(
   let rootFd = -1, cwdFd = -1, leaveCgroup: (() => void) | undefined;
   let restoreLimits: RestoreLimits | undefined;
   let unshared = false;
+  // Remapped: the command must join the container's user namespace too, which only a
+  // process without threads can (see spawnRemapped).
+  const remapped = spec.userns !== undefined;
+  let usernsFd = -1;
   try {
     for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
       own.set(name, openNs(sys, "thread-self", name));
       theirs.set(name, openNs(sys, target, name));
     }
+    if (remapped) usernsFd = openNs(sys, target, "user");
     const capabilities = containerCapabilities(spec.capabilities);
     const filter = spec.privileged ? undefined : containerSeccompFilter(
       spec.seccomp,
       capabilities,
-      [...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
-        allowSetns(own.get(name)!, flag)
-      ),
+      [
+        ...[...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
+          allowSetns(own.get(name)!, flag)
+        ),
+        ...(remapped ? [allowSetns(usernsFd, CLONE.NEWUSER)] : []),
+      ],
     );
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
@@ -148,8 +194,26 @@ export function execInContainer(
       if (size) sys.setWindowSize(master, size.rows, size.columns);
       tty = { master, slave: `/dev/pts/${ptsNumber}` };
     }
-    dropCapabilities(sys, capabilities);
+    const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
+    dropCapabilities(sys, capabilities, lastCap);
     sys.setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
+    if (remapped) {
+      try {
+        if (filter) sys.loadSeccompFilter(filter);
+        if (spec.noNewPrivileges) sys.setNoNewPrivs();
+        return spawnRemapped(sys, req, {
+          path,
+          env,
+          user,
+          usernsFd,
+          tty,
+          // Joining a user namespace gives a full bounding set again: the child drops it.
+          drop: [...Array(lastCap + 1).keys()].filter((c) => !capabilities.has(c)),
+        });
+      } finally {
+        sys.setns(own.get("pid")!, CLONE.NEWPID, "own pid namespace");
+      }
+    }
     try {
       // Loading needs CAP_SYS_ADMIN, which the user's identity would take away.
       if (filter) sys.loadSeccompFilter(filter);
@@ -184,7 +248,7 @@ export function execInContainer(
     }
     restoreLimits?.();
     leaveCgroup?.();
-    for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd]) {
+    for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd, usernsFd]) {
       if (fd >= 0) sys.close(fd);
     }
   }

@@ -142,6 +142,8 @@ export function buildSpec(
     privileged: request.privileged || undefined,
     noNewPrivileges: request.noNewPrivileges || undefined,
     readonlyRootfs: request.readonlyRootfs || undefined,
+    usernsMode: request.usernsMode,
+    userns: request.userns,
     tmpfs: request.tmpfs?.length ? request.tmpfs : undefined,
     shmSizeBytes: request.shmSizeBytes,
     ulimits: request.ulimits?.length ? request.ulimits : undefined,

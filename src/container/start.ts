@@ -14,9 +14,9 @@ import {
   O,
   read,
   recvFd,
+  sendWithFds,
   socketPair,
   waitSync,
-  writeAll,
 } from "../../ffi/libc.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
@@ -27,8 +27,17 @@ import { ROLE, selfCommand } from "./reexec.ts";
 import { processStartTime } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { etcFiles } from "../state/roots.ts";
-import type { CgroupFsPlan, InitConfig, InitFailure, NetnsPlan } from "../config/init.ts";
+import { ensureDataRoot, etcFiles } from "../state/roots.ts";
+import {
+  type CgroupFsPlan,
+  INIT_STDERR_ENV,
+  type InitConfig,
+  type InitFailure,
+  type NetnsPlan,
+  type UsernsMounts,
+} from "../config/init.ts";
+import { idMapLine, type UsernsRemap } from "../config/userns.ts";
+import { openDetachedMounts } from "../rootfs/detached.ts";
 import { detectCgroupLayout, parseCgroupMounts, v1Mounts } from "../cgroups/detect.ts";
 import { debug } from "../util/debug.ts";
 import type { ContainerSpec } from "../config/container.ts";
@@ -85,6 +94,8 @@ export interface InitProcess {
   netns?: number;
   /** The background cgroup-migration warm-up (see `warmUpCgroupMigration`). */
   warmUp: Promise<void>;
+  /** Remapped: init is root of a user namespace of its own, with these host ids. */
+  userns?: UsernsRemap;
 }
 
 /**
@@ -94,11 +105,16 @@ export interface InitProcess {
  *
  * The namespace switch is per thread and lasts only for the spawn: no await may happen in
  * between (DESIGN.md). `sys` is the kernel unless a test passes a fake.
+ *
+ * With `userns` (remapped), init is cloned into a new user namespace with its PID (and
+ * network) namespace, so that the user namespace owns them and init, root there, can mount
+ * /proc and /sys; the parent maps the ids before init execs (see ffi/nsclone.ts).
  */
 export function spawnInit(
   plan: StdioPlan,
   netns: NetnsPlan = { kind: "new" },
   sys: Syscalls = realSyscalls,
+  userns?: RemappedInit,
 ): InitProcess {
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
@@ -107,6 +123,19 @@ export function spawnInit(
     const self = selfCommand(ROLE.init);
     const env = envList(Deno.env.toObject());
     const fds: FdAction[] = [...stdioActions(plan), { kind: "dup", from: childSocket, to: 3 }];
+    if (userns) {
+      // Deno's caches (the V8 code cache halves init's boot) are in the caller's home, which
+      // the remapped root cannot read: it has a directory of its own. Where even that is out
+      // of its reach, Deno says so on stderr as it boots, which would be the container's:
+      // init boots with stderr on /dev/null and takes the real one back from fd 4.
+      env.push(`DENO_DIR=${userns.cacheDir}`);
+      if (plan.stderr !== "null") {
+        const stderr = plan.stderr === "inherit" ? 2 : plan.stderr;
+        fds.unshift({ kind: "dup", from: stderr, to: INIT_STDERR_FD });
+        fds.push({ kind: "open", fd: 2, path: "/dev/null", flags: O.WRONLY });
+        env.push(`${INIT_STDERR_ENV}=${INIT_STDERR_FD}`);
+      }
+    }
     const ownPidNs = sys.open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
     const ownNetNs = netns.kind === "host"
       ? -1
@@ -122,8 +151,23 @@ export function spawnInit(
             sys.close(target);
           }
         }
-        sys.unshare(CLONE.NEWPID | (netns.kind === "new" ? CLONE.NEWNET : 0));
-        pid = sys.spawn({ path: self.path, args: self.args, env, fds });
+        const newNet = netns.kind === "new" ? CLONE.NEWNET : 0;
+        if (userns) {
+          pid = sys.spawnInNamespaces({
+            path: self.path,
+            args: self.args,
+            env,
+            fds,
+            namespaces: CLONE.NEWUSER | CLONE.NEWPID | newNet,
+            ids: { uid: 0, gid: 0, groups: [] },
+          }, (child) => {
+            Deno.writeTextFileSync(`/proc/${child}/uid_map`, idMapLine(userns.remap.uid));
+            Deno.writeTextFileSync(`/proc/${child}/gid_map`, idMapLine(userns.remap.gid));
+          });
+        } else {
+          sys.unshare(CLONE.NEWPID | newNet);
+          pid = sys.spawn({ path: self.path, args: self.args, env, fds });
+        }
       } finally {
         sys.setns(ownPidNs, CLONE.NEWPID, "own pid namespace");
         if (ownNetNs >= 0) sys.setns(ownNetNs, CLONE.NEWNET, "own network namespace");
@@ -132,7 +176,7 @@ export function spawnInit(
       const netnsFd = netns.kind === "new"
         ? sys.open(`/proc/${pid}/ns/net`, O.RDONLY | O.CLOEXEC)
         : undefined;
-      return { pid, socket: parentSocket, warmUp, netns: netnsFd };
+      return { pid, socket: parentSocket, warmUp, netns: netnsFd, userns: userns?.remap };
     } finally {
       sys.close(ownPidNs);
       if (ownNetNs >= 0) sys.close(ownNetNs);
@@ -143,6 +187,41 @@ export function spawnInit(
   } finally {
     close(childSocket);
   }
+}
+
+/** Where a remapped init finds its real stderr while it boots (see `spawnInit`). */
+const INIT_STDERR_FD = 4;
+
+/** What `spawnInit` needs for a remapped container. */
+export interface RemappedInit {
+  remap: UsernsRemap;
+  /** A directory the remapped root owns, for Deno's caches. */
+  cacheDir: string;
+}
+
+/**
+ * A remapped init's spawn plan: the ranges, and `DATA_ROOT/UID.GID` (Docker's name for a
+ * remapped root's directory), owned by the remapped root, 0700, for Deno's caches. As
+ * Docker does, the data root's group becomes the remapped root's (the mode stays 0710), so
+ * that it can reach that directory; where the data root's own parents are not searchable
+ * (a private temporary root), Deno falls back to caches in memory, only slower.
+ */
+export function remappedInit(
+  dataRoot: string,
+  remap: UsernsRemap | undefined,
+): RemappedInit | undefined {
+  if (!remap) return undefined;
+  const uid = remap.uid.hostStart, gid = remap.gid.hostStart;
+  const cacheDir = `${dataRoot}/${uid}.${gid}`;
+  ensureDataRoot(dataRoot); // first: 0710, and refused if others can write it
+  try {
+    Deno.mkdirSync(cacheDir, { mode: 0o700 });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.AlreadyExists)) throw e;
+  }
+  Deno.chownSync(cacheDir, uid, gid);
+  Deno.chownSync(dataRoot, null, gid);
+  return { remap, cacheDir };
 }
 
 /** Ends an init that will not be used: it sees EOF and exits; reap it. */
@@ -189,6 +268,7 @@ function initConfig(
   state: ContainerState,
   init: InitProcess,
   seccomp: string | undefined,
+  userns?: UsernsMounts,
 ): InitConfig {
   const s = state.spec;
   return {
@@ -217,7 +297,24 @@ function initConfig(
     oomScoreAdj: s.oomScoreAdj,
     sysctls: s.sysctls,
     devices: s.privileged ? [...hostDevices(), ...(s.devices ?? [])] : s.devices,
+    userns,
   };
+}
+
+/** A remapped container's mounts, made for init (see src/rootfs/detached.ts). */
+function detachedMountsFor(state: ContainerState, pid: number) {
+  const usernsFd = realSyscalls.open(`/proc/${pid}/ns/user`, O.RDONLY | O.CLOEXEC);
+  try {
+    return openDetachedMounts(
+      realSyscalls,
+      usernsFd,
+      state.rootfs,
+      etcFiles(state.containerDir),
+      state.spec.mounts,
+    );
+  } finally {
+    close(usernsFd);
+  }
 }
 
 /**
@@ -280,10 +377,18 @@ export async function startContainer(
     if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
     await init.warmUp;
     cgroup.addProcess(pid);
-    writeAll(
-      socket,
-      new TextEncoder().encode(JSON.stringify(initConfig(state, init, seccomp)) + "\n"),
-    );
+    const detached = init.userns ? detachedMountsFor(state, pid) : undefined;
+    try {
+      const config = initConfig(state, init, seccomp, detached?.plan);
+      sendWithFds(
+        socket,
+        new TextEncoder().encode(JSON.stringify(config) + "\n"),
+        detached?.fds ?? [],
+      );
+    } finally {
+      // Init holds its own copies now (or will never need them).
+      for (const fd of detached?.fds ?? []) close(fd);
+    }
     let ttyMaster: number | undefined;
     if (state.spec.tty) {
       const fd = recvFd(socket);

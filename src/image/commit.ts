@@ -9,6 +9,7 @@ import type { ContainerState } from "../state/types.ts";
 import { UsageError } from "../util/errors.ts";
 import { applyLayer } from "./layer_apply.ts";
 import { packDirectory } from "./layer_pack.ts";
+import { containerOwners } from "../config/userns.ts";
 import { type ImageRecord, type ImageRunConfig, type ImageStore, sha256 } from "./store.ts";
 import { writeTar } from "./tar_writer.ts";
 
@@ -28,6 +29,7 @@ export async function commitContainer(
   if (!base) throw new UsageError(`the image of container ${state.name} is gone: cannot commit`);
   const tar = writeTar(packDirectory(state.rootfs.upperDir, {
     exclude: (rel, info) => PLACED.has(rel) && info.isFile && info.size === 0,
+    topOwners: containerOwners(state.spec.userns),
   }));
   const diffId = await sha256(tar);
   await images.addLayer(diffId, async (dir) => {

@@ -24,6 +24,11 @@ function devParts(rdev: number): { major: number; minor: number } {
 export interface PackOptions {
   /** Relative paths to leave out (files m-docker itself placed, such as mountpoints). */
   exclude?: (relative: string, info: Deno.FileInfo) => boolean;
+  /**
+   * Owners of the top layer's files as the tarball records them: a remapped container's
+   * upper layer holds host ids (see config/userns.ts `containerOwners`).
+   */
+  topOwners?: (uid: number, gid: number) => { uid: number; gid: number };
 }
 
 /** The entries of a layer tarball for the contents of `root`, parents before children. */
@@ -63,11 +68,15 @@ export function packLayers(layers: string[], opts: PackOptions = {}): TarWriteEn
       if (!found) continue;
       const { path, info } = found;
       if (opts.exclude?.(relative, info)) continue;
+      // `dirs` starts below the top layer where the top lacks a directory: check the path.
+      const owners = opts.topOwners && path.startsWith(`${layers[0]}/`)
+        ? opts.topOwners(info.uid ?? 0, info.gid ?? 0)
+        : { uid: info.uid ?? 0, gid: info.gid ?? 0 };
       const base: TarWriteEntry = {
         name: relative,
         mode: (info.mode ?? 0o644) & 0o7777,
-        uid: info.uid ?? 0,
-        gid: info.gid ?? 0,
+        uid: owners.uid,
+        gid: owners.gid,
         mtime: Math.floor((info.mtime?.getTime() ?? 0) / 1000),
       };
       if (info.isCharDevice && info.rdev === 0) {

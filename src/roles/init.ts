@@ -14,11 +14,12 @@
 import {
   cloexecFrom,
   CLONE,
+  close as closeFd,
   dup2,
   execve,
   interfaceUp,
   O,
-  read,
+  readWithFds,
   resetSignals,
   sendFd,
   setControllingTerminal,
@@ -26,6 +27,7 @@ import {
   writeAll,
 } from "../../ffi/libc.ts";
 import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
+import { INIT_STDERR_ENV } from "../config/init.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
@@ -38,12 +40,17 @@ import { ExitCodeError } from "../util/errors.ts";
 /** The descriptor the parent puts the init socket on. */
 export const INIT_SOCKET_FD = 3;
 
-/** Reads the config: one JSON line. EOF before it means the parent gave up. */
+/**
+ * Reads the config: one JSON line, with the descriptors of a remapped container's mounts
+ * attached (their indices in `config.userns` become the descriptors). EOF before it means
+ * the parent gave up.
+ */
 function readConfig(fd: number): InitConfig {
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(65536);
+  const fds: number[] = [];
   for (;;) {
-    const n = read(fd, buf);
+    const n = readWithFds(fd, buf, fds);
     if (n === 0) throw new ExitCodeError("init: the parent closed the init socket", 125);
     chunks.push(buf.slice(0, n));
     if (buf[n - 1] === 0x0a) break;
@@ -51,7 +58,25 @@ function readConfig(fd: number): InitConfig {
   const text = new TextDecoder().decode(
     chunks.length === 1 ? chunks[0] : new Uint8Array(chunks.flatMap((c) => [...c])),
   );
-  return JSON.parse(text) as InitConfig;
+  const config = JSON.parse(text) as InitConfig;
+  const u = config.userns;
+  if (u) {
+    const fdAt = (i: number) => {
+      if (fds[i] === undefined) {
+        throw new ExitCodeError("init: a mount's descriptor is missing", 125);
+      }
+      return fds[i];
+    };
+    u.mountPoint = fdAt(u.mountPoint);
+    u.rootfs = fdAt(u.rootfs);
+    u.etc = {
+      hostname: fdAt(u.etc.hostname),
+      hosts: fdAt(u.etc.hosts),
+      resolvConf: fdAt(u.etc.resolvConf),
+    };
+    u.mounts = u.mounts.map((m) => ({ fd: fdAt(m.fd), directory: m.directory }));
+  }
+  return config;
 }
 
 /** Makes the terminal slave the process's stdio and controlling terminal. */
@@ -100,6 +125,9 @@ function writeSysctls(sysctls: Record<string, string>, ownNetns: boolean): void 
 }
 
 function becomeContainer(sys: Syscalls, config: InitConfig): never {
+  // The new mount namespace keeps the working directory: the mount point, for a remapped
+  // container, which init could not look up from there by its host path.
+  if (config.userns) sys.fchdir(config.userns.mountPoint);
   // The network namespace was chosen at spawn (a new one, the host's, another container's).
   sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWCGROUP);
   if (config.loopbackUp) interfaceUp("lo");
@@ -134,6 +162,12 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
 
 /** Entry point of the init role. Never returns. */
 export function runInit(): never {
+  // A remapped init booted with stderr on /dev/null (see spawnInit): the real one back.
+  const stderr = Deno.env.get(INIT_STDERR_ENV);
+  if (stderr) {
+    dup2(Number(stderr), 2);
+    closeFd(Number(stderr));
+  }
   let failure: InitFailure;
   try {
     // Tell the parent we have booted: it moves us into the container's cgroup now.

@@ -15,12 +15,14 @@ import { recordExit, recordFailedStart } from "../container/exit.ts";
 import { netnsPlanFor } from "../container/network.ts";
 import { serveEmbeddedDns } from "../container/dns_server.ts";
 import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
+import { parseUsernsWord, type UsernsRemap } from "../config/userns.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
 import { JsonLogWriter } from "../container/logs.ts";
 import {
   abandonInit,
   ContainerStartError,
+  type RemappedInit,
   spawnInit,
   startContainer,
   type StartedContainer,
@@ -55,13 +57,13 @@ function receiveId(): string | null {
 }
 
 /** Spawns init with the container's output going to pipes this shim reads (or a tty). */
-function launchInit(tty: boolean, netns: NetnsPlan) {
+function launchInit(tty: boolean, netns: NetnsPlan, userns: RemappedInit | undefined) {
   const out = tty ? undefined : pipe();
   const err = tty ? undefined : pipe();
   const plan: StdioPlan = out && err
     ? { stdin: "null", stdout: out[1], stderr: err[1] }
     : { stdin: "null", stdout: "null", stderr: "null" };
-  const init = spawnInit(plan, netns);
+  const init = spawnInit(plan, netns, undefined, userns);
   // Only the container may hold the write ends, so that its exit is our end of file.
   if (out && err) {
     close(out[1]);
@@ -91,13 +93,14 @@ function pumpOutput(
   ]);
 }
 
-/** Entry point of the shim role: `shim STATE_DIR tty|notty`. */
+/** Entry point of the shim role: `shim STATE_DIR tty|notty NETNS USERNS CACHE_DIR`. */
 export async function runShim(args: string[]): Promise<never> {
-  const [stateDir, ttyArg, netnsArg] = args;
+  const [stateDir, ttyArg, netnsArg, usernsArg, cacheDir] = args;
+  const remapped = (r: UsernsRemap | undefined) => r && { remap: r, cacheDir };
   Deno.addSignalListener("SIGHUP", () => {});
   Deno.chdir("/"); // never keep the caller's working directory busy
   const tty = ttyArg === "tty";
-  let io = launchInit(tty, parseNetnsPlan(netnsArg));
+  let io = launchInit(tty, parseNetnsPlan(netnsArg), remapped(parseUsernsWord(usernsArg)));
   const id = receiveId();
   const store = new StateStore(stateDir);
   const state = id ? store.read(id) : null;
@@ -162,7 +165,7 @@ export async function runShim(args: string[]): Promise<never> {
       recordFailedStart(store, id, (e as Error).message, 125);
       break;
     }
-    io = launchInit(tty, netns);
+    io = launchInit(tty, netns, remapped(again.spec.userns));
     try {
       started = await startContainer(store, again, io.init);
     } catch (e) {

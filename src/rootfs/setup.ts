@@ -81,9 +81,16 @@ function mountProc(sys: Syscalls, root: string): void {
 }
 
 /** /sys read-only (writable when privileged); it shows the container's own network namespace. */
-function mountSys(sys: Syscalls, root: string, privileged = false): void {
+function mountSys(sys: Syscalls, root: string, privileged = false, bindHost = false): void {
   const target = join(sys, root, "/sys");
   sys.mkdirAll(target);
+  if (bindHost) {
+    // A user namespace may mount sysfs only for a network namespace it owns; on the host's
+    // or another container's network, the host's /sys is bound instead (as rootless runc).
+    sys.mount("/sys", target, null, MS.BIND | MS.REC);
+    if (!privileged) makeReadonlyRecursive(sys, target);
+    return;
+  }
   const rdonly = privileged ? 0 : MS.RDONLY;
   sys.mount("sysfs", target, "sysfs", MS.NOSUID | MS.NODEV | MS.NOEXEC | rdonly);
 }
@@ -157,14 +164,25 @@ function mountTmpfs(sys: Syscalls, root: string, m: TmpfsMount): void {
 
 /**
  * `--device` nodes (and the host's, under --privileged) with the host node's mode and owner.
- * The device cgroup decides what may be opened; this only makes the names.
+ * The device cgroup decides what may be opened; this only makes the names. In a user
+ * namespace mknod is refused, so the host's node is bound instead (as rootless runc does).
  */
-function makeDevices(sys: Syscalls, root: string, devices: readonly DeviceNode[]): void {
+function makeDevices(
+  sys: Syscalls,
+  root: string,
+  devices: readonly DeviceNode[],
+  bindNodes: boolean,
+): void {
   const old = sys.umask(0);
   try {
     for (const d of devices) {
       const path = join(sys, root, d.path);
       sys.mkdirAll(path.slice(0, path.lastIndexOf("/")) || "/");
+      if (bindNodes) {
+        sys.createFile(path, d.mode & 0o777);
+        sys.mount(d.hostPath, path, null, MS.BIND);
+        continue;
+      }
       sys.mknod(path, d.type === "b" ? "block" : "char", d.mode & 0o777, d.major, d.minor);
       sys.lchown(path, d.uid, d.gid);
     }
@@ -177,17 +195,25 @@ function makeDevices(sys: Syscalls, root: string, devices: readonly DeviceNode[]
  * /dev as a small tmpfs holding only the standard nodes, a private devpts instance, shm
  * and mqueue. Returns the devpts directory (for the terminal).
  */
-function mountDev(sys: Syscalls, root: string, shmSizeBytes?: number): string {
+function mountDev(sys: Syscalls, root: string, shmSizeBytes?: number, bindNodes = false): string {
   const dev = join(sys, root, "/dev");
   sys.mkdirAll(dev);
   sys.mount("tmpfs", dev, "tmpfs", MS.NOSUID | MS.NOEXEC, "mode=755,size=65536k");
-  const old = sys.umask(0);
-  try {
-    for (const [name, major, minor] of DEVICES) {
-      sys.mknod(`${dev}/${name}`, "char", 0o666, major, minor);
+  if (bindNodes) {
+    // mknod is refused in a user namespace: the host's nodes are bound instead (rootless runc).
+    for (const [name] of DEVICES) {
+      sys.createFile(`${dev}/${name}`, 0o666);
+      sys.mount(`/dev/${name}`, `${dev}/${name}`, null, MS.BIND);
     }
-  } finally {
-    sys.umask(old);
+  } else {
+    const old = sys.umask(0);
+    try {
+      for (const [name, major, minor] of DEVICES) {
+        sys.mknod(`${dev}/${name}`, "char", 0o666, major, minor);
+      }
+    } finally {
+      sys.umask(old);
+    }
   }
   sys.symlink("/proc/self/fd", `${dev}/fd`);
   sys.symlink("/proc/self/fd/0", `${dev}/stdin`);
@@ -239,12 +265,23 @@ export function makeReadonlyRecursive(sys: Syscalls, path: string): void {
   }
 }
 
-/** Bind-mounts a host file or directory into the container, read-only if asked. */
-function bindMount(sys: Syscalls, root: string, m: BindMount): void {
+/**
+ * Bind-mounts a host file or directory into the container, read-only if asked. With
+ * `detached` (a remapped container) the parent has made the bind mount already and only
+ * its descriptor is attached here: init cannot look up host paths by itself.
+ */
+function bindMount(
+  sys: Syscalls,
+  root: string,
+  m: BindMount,
+  detached?: { fd: number; directory: boolean },
+): void {
   const target = join(sys, root, m.destination);
-  if (sys.fileKind(m.source, true) === "directory") sys.mkdirAll(target);
+  const directory = detached ? detached.directory : sys.fileKind(m.source, true) === "directory";
+  if (directory) sys.mkdirAll(target);
   else touch(sys, target);
-  sys.mount(m.source, target, null, MS.BIND | MS.REC);
+  if (detached) sys.moveMount(detached.fd, target);
+  else sys.mount(m.source, target, null, MS.BIND | MS.REC);
   if (m.readonly) makeReadonlyRecursive(sys, target);
 }
 
@@ -313,33 +350,47 @@ export interface PreparedRootfs {
 export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs {
   // Nothing we mount may propagate back to the host's mount namespace.
   sys.mount(null, "/", null, MS.REC | MS.PRIVATE);
-  mountOverlay(sys, config.rootfs);
-  const root = config.rootfs.mountPoint;
+  const userns = config.userns;
+  let root = config.rootfs.mountPoint;
+  if (userns) {
+    // Init's working directory is the mount point (see UsernsMounts); from here on the root
+    // is named through the mount's own descriptor, since the host path above it may not be
+    // searchable by the container's root.
+    sys.moveMount(userns.rootfs, ".");
+    root = `/proc/self/fd/${userns.rootfs}`;
+  } else {
+    mountOverlay(sys, config.rootfs);
+  }
   mountProc(sys, root);
-  mountSys(sys, root, config.privileged);
+  mountSys(sys, root, config.privileged, userns !== undefined && !config.loopbackUp);
   if (config.cgroupFs) mountCgroupFs(sys, root, config.cgroupFs);
-  const pts = mountDev(sys, root, config.shmSizeBytes);
-  if (config.devices) makeDevices(sys, root, config.devices);
+  const pts = mountDev(sys, root, config.shmSizeBytes, userns !== undefined);
+  if (config.devices) makeDevices(sys, root, config.devices, userns !== undefined);
+  const etc = (file: keyof typeof config.etcFiles) =>
+    userns ? { fd: userns.etc[file], directory: false } : undefined;
   bindMount(sys, root, {
     source: config.etcFiles.hostname,
     destination: "/etc/hostname",
     readonly: false,
-  });
+  }, etc("hostname"));
   bindMount(sys, root, {
     source: config.etcFiles.hosts,
     destination: "/etc/hosts",
     readonly: false,
-  });
+  }, etc("hosts"));
   bindMount(sys, root, {
     source: config.etcFiles.resolvConf,
     destination: "/etc/resolv.conf",
     readonly: false,
-  });
+  }, etc("resolvConf"));
   // Volumes and tmpfs together, shallower destinations first (Docker sorts them so), so
   // that `--tmpfs /data/cache` lands on `-v /x:/data` and not under it.
   const depth = (p: string) => p.split("/").filter((c) => c !== "").length;
   const mounts = [
-    ...config.mounts.map((m) => ({ at: m.destination, mount: () => bindMount(sys, root, m) })),
+    ...config.mounts.map((m, i) => ({
+      at: m.destination,
+      mount: () => bindMount(sys, root, m, userns?.mounts[i]),
+    })),
     ...(config.tmpfs ?? []).map((m) => ({
       at: m.destination,
       mount: () => mountTmpfs(sys, root, m),

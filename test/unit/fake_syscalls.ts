@@ -11,6 +11,7 @@
 import { SyscallError } from "../../ffi/errors.ts";
 import { AT, MOUNT_ATTR, MS, O, type SpawnOptions } from "../../ffi/libc.ts";
 import type { FileKind, Syscalls } from "../../ffi/syscalls.ts";
+import type { NamespacedSpawnOptions } from "../../ffi/nsclone.ts";
 
 /** One recorded call. */
 export interface Call {
@@ -180,6 +181,11 @@ export class FakeSyscalls implements Syscalls {
 
   /** A host path as the calling thread names it. */
   resolve(path: string): string {
+    // /proc/self/fd/N/...: the path descriptor N was opened on (Linux's magic link).
+    const m = /^\/proc\/self\/fd\/(\d+)(\/.*)?$/.exec(path);
+    if (m && this.fds.has(Number(m[1]))) {
+      return normalize(`${this.fds.get(Number(m[1]))}/${m[2] ?? ""}`);
+    }
     return normalize(path.startsWith("/") ? `${this.root}/${path}` : `${this.cwd}/${path}`);
   }
 
@@ -478,6 +484,68 @@ export class FakeSyscalls implements Syscalls {
 
   setWindowSize(fd: number, rows: number, columns: number): void {
     this.record("setWindowSize", [fd, rows, columns]);
+  }
+
+  spawnInNamespaces(opts: NamespacedSpawnOptions, prepare?: (pid: number) => void): number {
+    this.record("spawnInNamespaces", [opts], opts.path);
+    prepare?.(4242);
+    return 4242;
+  }
+
+  /** Detached mounts: the host path (or `overlay`) each descriptor's mount shows. */
+  readonly detached = new Map<number, string>();
+
+  openTreeClone(path: string, recursive: boolean): number {
+    this.record("openTreeClone", [path, recursive], path);
+    const p = this.follow(this.resolve(path));
+    if (!this.nodes.has(p)) this.fail("open_tree", ENOENT, path);
+    const fd = this.nextFd++;
+    this.fds.set(fd, p);
+    this.detached.set(fd, p);
+    return fd;
+  }
+
+  idmapMount(fd: number, usernsFd: number, what: string): void {
+    this.record("idmapMount", [fd, usernsFd, what], what);
+    if (!this.detached.has(fd)) this.fail("mount_setattr", EINVAL, what);
+  }
+
+  fsmountDetached(fstype: string, options: ReadonlyArray<[string, string]>): number {
+    this.record("fsmountDetached", [fstype, options], fstype);
+    const fd = this.nextFd++;
+    this.fds.set(fd, `detached:${fstype}`);
+    this.detached.set(fd, `detached:${fstype}`);
+    return fd;
+  }
+
+  /**
+   * Attaches a detached mount: a bind clone shows its source's files at the target, a new
+   * filesystem an empty directory; the descriptor then names the target (as
+   * /proc/self/fd/N does on Linux).
+   */
+  moveMount(fd: number, target: string): void {
+    this.record("moveMount", [fd, target], target);
+    const source = this.detached.get(fd);
+    if (source === undefined) this.fail("move_mount", EINVAL, target);
+    const t = this.resolve(target);
+    if (!this.nodes.has(t)) this.fail("move_mount", ENOENT, target);
+    this.detached.delete(fd);
+    if (!source.startsWith("detached:")) {
+      for (const [p, node] of [...this.nodes]) {
+        if (p !== source && under(p, source)) {
+          this.nodes.set(t + p.slice(source.length), { ...node });
+        }
+      }
+    }
+    this.mounts.push({
+      id: this.nextMountId++,
+      source,
+      target: t,
+      fstype: source.startsWith("detached:") ? source.slice(9) : "bind",
+      flags: 0,
+      readonly: false,
+    });
+    this.fds.set(fd, t);
   }
 
   spawn(opts: SpawnOptions): number {

@@ -1,0 +1,207 @@
+# The child half of ffi/nsclone.ts: spawn_ns(table) clones with the table's flags onto the
+# table's stack and returns the pid (or -errno) in the parent. The child only makes system
+# calls, reads the table and writes its error slot, then execs or exits. Assemble with
+#   as nsclone.s -o nsclone.o && objcopy -O binary -j .text nsclone.o nsclone.bin
+# The table, in 8-byte slots (ffi/nsclone.ts names them):
+#   0 clone flags        1 stack top        2 sync fd (-1: none)   3 path   4 argv   5 envp
+#   6 dup count          7 cloexec-from     8 set ids (0/1)        9 error (step<<32|errno)
+#  10 read buffer       11 all signals     12 saved mask          13 empty mask
+#  14-17 SIG_DFL sigaction                 18 user ns fd (-1: none)
+#  19 capabilities to drop from the bounding set (bit mask)       20 uid  21 gid
+#  22 group count       23 groups (gid_t array)                   24 setsid (0/1)
+#  25 controlling tty fd (-1: none)         26 the sync pipe's write end, closed first
+#  27.. dup pairs (from, to)
+	.intel_syntax noprefix
+	.text
+	.globl spawn_ns
+spawn_ns:
+	push rbx
+	push r12
+	mov rbx, rdi
+	# block every signal on this thread; the child starts with that mask
+	mov eax, 14
+	mov edi, 2
+	lea rsi, [rbx+88]
+	lea rdx, [rbx+96]
+	mov r10d, 8
+	syscall
+	# clone(flags, stack, NULL, NULL, 0)
+	mov eax, 56
+	mov rdi, [rbx]
+	mov rsi, [rbx+8]
+	xor edx, edx
+	xor r10d, r10d
+	xor r8d, r8d
+	syscall
+	test rax, rax
+	jz child
+	mov r12, rax
+	mov eax, 14
+	mov edi, 2
+	lea rsi, [rbx+96]
+	xor edx, edx
+	mov r10d, 8
+	syscall
+	mov rax, r12
+	pop r12
+	pop rbx
+	ret
+child:
+	# every handler back to SIG_DFL: they point into the parent's code
+	mov r12d, 1
+1:	mov eax, 13
+	mov edi, r12d
+	lea rsi, [rbx+112]
+	xor edx, edx
+	mov r10d, 8
+	syscall
+	inc r12d
+	cmp r12d, 65
+	jne 1b
+	# step 1: wait for the parent's go-ahead byte (it writes the id maps first)
+	cmp qword ptr [rbx+16], 0
+	jl 3f
+	# our copy of the write end would keep the read from ever seeing the parent's EOF
+	mov eax, 3
+	mov rdi, [rbx+208]
+	syscall
+	mov r12d, 1
+	xor eax, eax
+	mov rdi, [rbx+16]
+	lea rsi, [rbx+80]
+	mov edx, 1
+	syscall
+	cmp rax, 1
+	jne fail_noerr
+3:	# step 8: join a user namespace (gives a full capability set there)
+	cmp qword ptr [rbx+144], 0
+	jl 4f
+	mov r12d, 8
+	mov eax, 308
+	mov rdi, [rbx+144]
+	mov esi, 0x10000000
+	syscall
+	test rax, rax
+	jnz fail
+4:	# step 9: drop the masked capabilities from the bounding set
+	mov r12d, 9
+	xor ecx, ecx
+5:	mov rax, [rbx+152]
+	bt rax, rcx
+	jnc 6f
+	mov eax, 157
+	mov edi, 24
+	mov rsi, rcx
+	push rcx
+	syscall
+	pop rcx
+	test rax, rax
+	jnz fail
+6:	inc ecx
+	cmp ecx, 64
+	jne 5b
+	# steps 2-4: groups, gid, uid
+	cmp qword ptr [rbx+64], 0
+	je sess
+	mov r12d, 2
+	mov eax, 116
+	mov rdi, [rbx+176]
+	mov rsi, [rbx+184]
+	syscall
+	test rax, rax
+	jnz fail
+	mov r12d, 3
+	mov eax, 119
+	mov rdi, [rbx+168]
+	mov rsi, rdi
+	mov rdx, rdi
+	syscall
+	test rax, rax
+	jnz fail
+	mov r12d, 4
+	mov eax, 117
+	mov rdi, [rbx+160]
+	mov rsi, rdi
+	mov rdx, rdi
+	syscall
+	test rax, rax
+	jnz fail
+sess:	# step 10: a new session
+	cmp qword ptr [rbx+192], 0
+	je dups
+	mov r12d, 10
+	mov eax, 112
+	syscall
+	test rax, rax
+	js fail
+dups:	# step 5: dup2 each pair; dup2 onto itself keeps close-on-exec, so clear it
+	xor ecx, ecx
+2:	cmp rcx, [rbx+48]
+	je dupsdone
+	mov r12, rcx
+	shl r12, 4
+	add r12, rbx
+	mov eax, 33
+	mov rdi, [r12+216]
+	mov rsi, [r12+224]
+	push rcx
+	syscall
+	pop rcx
+	test rax, rax
+	js dupfail
+	mov eax, 72
+	mov rdi, [r12+224]
+	mov esi, 2
+	xor edx, edx
+	push rcx
+	syscall
+	pop rcx
+	inc rcx
+	jmp 2b
+dupfail:
+	mov r12d, 5
+	jmp fail
+dupsdone:
+	# step 11: the terminal becomes the controlling one (TIOCSCTTY)
+	cmp qword ptr [rbx+200], 0
+	jl 7f
+	mov r12d, 11
+	mov eax, 16
+	mov rdi, [rbx+200]
+	mov esi, 0x540e
+	xor edx, edx
+	syscall
+	test rax, rax
+	jnz fail
+7:	# step 6: everything above the given descriptors closes on exec
+	mov r12d, 6
+	mov eax, 436
+	mov rdi, [rbx+56]
+	mov esi, -1
+	mov edx, 4
+	syscall
+	mov eax, 14
+	mov edi, 2
+	lea rsi, [rbx+104]
+	xor edx, edx
+	mov r10d, 8
+	syscall
+	# step 7: execve
+	mov r12d, 7
+	mov eax, 59
+	mov rdi, [rbx+24]
+	mov rsi, [rbx+32]
+	mov rdx, [rbx+40]
+	syscall
+fail:
+	neg rax
+	shl r12, 32
+	or rax, r12
+	mov [rbx+72], rax
+	mov eax, 60
+	mov edi, 127
+	syscall
+	hlt
+fail_noerr:
+	xor eax, eax
+	jmp fail

@@ -1,0 +1,281 @@
+/**
+ * Starting a program in new namespaces, a new user namespace among them, from a
+ * multithreaded process. unshare(CLONE_NEWUSER) and setns into a user namespace refuse a
+ * caller with threads (EINVAL), and Deno always has threads; clone(2) with CLONE_NEWUSER does
+ * not. So this is what posix_spawn does inside (clone with CLONE_VM, a child on a stack of
+ * its own that only makes system calls, then execve), with the namespace flags added and one
+ * pause in the child: it waits on a pipe until the parent has written its uid_map and
+ * gid_map, then takes uid and gid 0 of the new namespace (so that the program it execs keeps
+ * its capabilities there), sets up its descriptors and execs. runc's nsexec plays the part
+ * in C.
+ *
+ * The child's code is x86-64 machine code (ffi/nsclone.s, assembled; test/unit/nsclone_test.ts
+ * checks the bytes against the source when `as` is installed), called through a function
+ * pointer with a table of plain numbers. It touches no libc and no memory but that table and
+ * its own stack, so sharing the address space of a running Deno is safe; every signal is
+ * blocked from before the clone until it has reset every handler.
+ *
+ * @module
+ */
+
+import { ERRNO, SyscallError } from "./errors.ts";
+import { cString, CStringArray, type FdAction, O, open, syscallChecked } from "./libc.ts";
+
+/** ffi/nsclone.s, assembled (`as nsclone.s && objcopy -O binary -j .text`). */
+export const NSCLONE_CODE_HEX =
+  "5341544889fbb80e000000bf02000000488d7358488d536041ba080000000f05b838000000488b3b488b730831d24531" +
+  "d24531c00f054885c074224989c4b80e000000bf02000000488d736031d241ba080000000f054c89e0415c5bc341bc01" +
+  "000000b80d0000004489e7488d737031d241ba080000000f0541ffc44183fc4175e148837b10007c2fb803000000488b" +
+  "bbd00000000f0541bc0100000031c0488b7b10488d7350ba010000000f054883f8010f85d90100004883bb9000000000" +
+  "7c2241bc08000000b834010000488bbb90000000be000000100f054885c00f859201000041bc0900000031c9488b8398" +
+  "000000480fa3c8731ab89d000000bf180000004889ce510f05594885c00f8563010000ffc183f94075d248837b400074" +
+  "6a41bc02000000b874000000488bbbb0000000488bb3b80000000f054885c00f853101000041bc03000000b877000000" +
+  "488bbba80000004889fe4889fa0f054885c00f850e01000041bc04000000b875000000488bbba00000004889fe4889fa" +
+  "0f054885c00f85eb0000004883bbc000000000741641bc0a000000b8700000000f054885c00f88cb00000031c9483b4b" +
+  "30744d4989cc49c1e4044901dcb821000000498bbc24d8000000498bb424e0000000510f05594885c0781db848000000" +
+  "498bbc24e0000000be0200000031d2510f055948ffc1ebb541bc05000000eb764883bbc8000000007c2041bc0b000000" +
+  "b810000000488bbbc8000000be0e54000031d20f054885c0754c41bc06000000b8b4010000488b7b38beffffffffba04" +
+  "0000000f05b80e000000bf02000000488d736831d241ba080000000f0541bc07000000b83b000000488b7b18488b7320" +
+  "488b53280f0548f7d849c1e4204c09e048894348b83c000000bf7f0000000f05f431c0ebe1";
+
+const SYS = { read: 0, close: 3, mmap: 9, mprotect: 10, munmap: 11, fcntl: 72, wait4: 61 };
+const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
+const MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_STACK = 0x20000;
+const F_DUPFD_CLOEXEC = 1030;
+const SIGCHLD = 17;
+const CLONE_VM = 0x100;
+const STACK_SIZE = 64 * 1024;
+
+/** The table's layout, in 8-byte slots (the comment at the top of ffi/nsclone.s). */
+const T = {
+  flags: 0,
+  stack: 1,
+  syncFd: 2,
+  path: 3,
+  argv: 4,
+  envp: 5,
+  dupCount: 6,
+  cloexecFrom: 7,
+  setIds: 8,
+  error: 9,
+  allSignals: 11,
+  userns: 18,
+  dropCaps: 19,
+  uid: 20,
+  gid: 21,
+  groupCount: 22,
+  groups: 23,
+  newSession: 24,
+  controllingTty: 25,
+  syncWriteFd: 26,
+  dups: 27,
+} as const;
+
+/** What failed in the child, by the step number the machine code leaves in the error slot. */
+const STEPS: Record<number, string> = {
+  1: "wait for the id maps",
+  2: "setgroups",
+  3: "setresgid",
+  4: "setresuid",
+  5: "dup2",
+  6: "close_range",
+  7: "execve",
+  8: "setns (user namespace)",
+  9: "prctl(PR_CAPBSET_DROP)",
+  10: "setsid",
+  11: "ioctl(TIOCSCTTY)",
+};
+
+const ENTRY = { parameters: ["buffer"], result: "i64" } as const;
+let code: Deno.UnsafeFnPointer<typeof ENTRY> | undefined;
+
+function sysPtr(n: number | bigint): Deno.PointerValue {
+  return Deno.UnsafePointer.create(BigInt(n));
+}
+
+/** The machine code, in a page of its own made executable once per process. */
+function entry(): Deno.UnsafeFnPointer<typeof ENTRY> {
+  if (code) return code;
+  const bytes = new Uint8Array(NSCLONE_CODE_HEX.match(/../g)!.map((h) => parseInt(h, 16)));
+  const page = syscallChecked(
+    "mmap",
+    SYS.mmap,
+    0,
+    4096,
+    PROT_READ | PROT_WRITE,
+    MAP_PRIVATE | MAP_ANONYMOUS,
+    -1,
+    0,
+  );
+  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(sysPtr(page)!, 4096)).set(bytes);
+  syscallChecked("mprotect", SYS.mprotect, page, 4096, PROT_READ | PROT_EXEC);
+  code = new Deno.UnsafeFnPointer(sysPtr(page) as Deno.PointerObject<typeof ENTRY>, ENTRY);
+  return code;
+}
+
+/** Options for `spawnInNamespaces`. */
+export interface NamespacedSpawnOptions {
+  /** Full path of the program. */
+  path: string;
+  /** argv, including argv[0]. */
+  args: readonly string[];
+  /** The complete environment as `KEY=value` strings. */
+  env: readonly string[];
+  /** Descriptor set-up, applied in order in the child; every higher descriptor closes on exec. */
+  fds?: readonly FdAction[];
+  /** CLONE_NEW* flags for the clone (0: the caller's namespaces, as posix_spawn). */
+  namespaces: number;
+  /** A user namespace (an open /proc/PID/ns/user) the child joins first (it has no threads). */
+  joinUserns?: number;
+  /** Capabilities the child drops from its bounding set after joining (numbers below 64). */
+  dropCapabilities?: readonly number[];
+  /** The child's uid, gid and groups (in its user namespace), taken before the exec. */
+  ids?: { uid: number; gid: number; groups: readonly number[] };
+  /** Start a new session (setsid). */
+  newSession?: boolean;
+  /** Make this (target) descriptor, a terminal, the controlling one, after the dups. */
+  controllingTerminal?: number;
+}
+
+/**
+ * Clones a child with `opts.namespaces` and CLONE_VM, calls `prepare(pid)` while it waits
+ * (to write its id maps: only a process outside a new user namespace can map host ids), then
+ * lets it join `joinUserns`, drop capabilities, take its ids and exec. Returns once it has
+ * exec'd, with its pid; throws if the clone, `prepare` or a step in the child failed (the
+ * child is then reaped).
+ */
+export function spawnInNamespaces(
+  opts: NamespacedSpawnOptions,
+  prepare?: (pid: number) => void,
+): number {
+  const keep: unknown[] = [];
+  const opened: number[] = [];
+  const dups: Array<[number, number]> = [];
+  const [syncRead, syncWrite] = prepare ? pipe() : [-1, -1];
+  const [execRead, execWriteLow] = pipe();
+  // Above every descriptor the child is given, so that no dup2 can close it before the exec.
+  const execWrite = syscallChecked("fcntl", SYS.fcntl, execWriteLow, F_DUPFD_CLOEXEC, 64);
+  syscallChecked("close", SYS.close, execWriteLow);
+  let stack = 0;
+  let pid = 0;
+  let execWriteOpen = true;
+  try {
+    let highest = 2;
+    for (const a of opts.fds ?? []) {
+      if (a.kind === "dup") {
+        dups.push([a.from, a.to]);
+        highest = Math.max(highest, a.to);
+      } else {
+        // Opened here, where the path means the same; the child only dups it.
+        const fd = open(a.path, a.flags | O.CLOEXEC, a.mode ?? 0o644);
+        opened.push(fd);
+        dups.push([fd, a.fd]);
+        highest = Math.max(highest, a.fd);
+      }
+    }
+    stack = syscallChecked(
+      "mmap",
+      SYS.mmap,
+      0,
+      STACK_SIZE,
+      PROT_READ | PROT_WRITE,
+      MAP_PRIVATE | MAP_ANONYMOUS | MAP_STACK,
+      -1,
+      0,
+    );
+    const path = cString(opts.path);
+    const argv = new CStringArray(opts.args), envp = new CStringArray(opts.env);
+    const groups = new Uint32Array(opts.ids?.groups ?? []);
+    keep.push(path, argv, envp, groups);
+    const addr = (b: BufferSource) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
+    const table = new BigUint64Array(T.dups + 2 * dups.length);
+    table[T.flags] = BigInt(opts.namespaces | CLONE_VM | SIGCHLD);
+    table[T.stack] = BigInt(stack + STACK_SIZE);
+    table[T.syncFd] = BigInt.asUintN(64, BigInt(syncRead));
+    table[T.syncWriteFd] = BigInt.asUintN(64, BigInt(syncWrite));
+    table[T.path] = addr(path);
+    table[T.argv] = addr(argv.pointers);
+    table[T.envp] = addr(envp.pointers);
+    table[T.dupCount] = BigInt(dups.length);
+    table[T.cloexecFrom] = BigInt(highest + 1);
+    table[T.allSignals] = ~0n;
+    table[T.userns] = BigInt.asUintN(64, BigInt(opts.joinUserns ?? -1));
+    for (const cap of opts.dropCapabilities ?? []) table[T.dropCaps] |= 1n << BigInt(cap);
+    if (opts.ids) {
+      table[T.setIds] = 1n;
+      table[T.uid] = BigInt(opts.ids.uid);
+      table[T.gid] = BigInt(opts.ids.gid);
+      table[T.groupCount] = BigInt(groups.length);
+      table[T.groups] = groups.length ? addr(groups) : 0n;
+    }
+    table[T.newSession] = opts.newSession ? 1n : 0n;
+    table[T.controllingTty] = BigInt.asUintN(64, BigInt(opts.controllingTerminal ?? -1));
+    dups.forEach(([from, to], i) => {
+      table[T.dups + 2 * i] = BigInt(from);
+      table[T.dups + 2 * i + 1] = BigInt(to);
+    });
+    const r = Number(entry().call(new Uint8Array(table.buffer)));
+    if (r < 0) throw new SyscallError("clone", -r, opts.path);
+    pid = r;
+    syscallChecked("close", SYS.close, execWrite);
+    execWriteOpen = false;
+    let prepared = !prepare;
+    try {
+      prepare?.(pid);
+      prepared = true;
+    } finally {
+      // The go-ahead byte, or, when prepare failed, EOF: the child then exits.
+      if (prepare) {
+        if (prepared) syscallChecked("write", 1, syncWrite, new Uint8Array([1]), 1);
+        syscallChecked("close", SYS.close, syncWrite);
+      }
+      // EOF on the exec pipe: the child has exec'd (close-on-exec) or exited; until then it
+      // runs on our stack and reads our table.
+      waitForEof(execRead);
+    }
+    const error = table[T.error];
+    if (error !== 0n) {
+      const step = Number(error >> 32n), errno = Number(error & 0xffffffffn);
+      throw new SyscallError(STEPS[step] ?? `child step ${step}`, errno || ERRNO.EPIPE, opts.path);
+    }
+    return pid;
+  } catch (e) {
+    if (pid > 0) reap(pid);
+    throw e;
+  } finally {
+    if (execWriteOpen) syscallChecked("close", SYS.close, execWrite);
+    if (pid === 0 && prepare) syscallChecked("close", SYS.close, syncWrite);
+    for (const fd of [syncRead, execRead, ...opened]) {
+      if (fd >= 0) syscallChecked("close", SYS.close, fd);
+    }
+    if (stack) syscallChecked("munmap", SYS.munmap, stack, STACK_SIZE);
+    keep.length = 0;
+  }
+}
+
+function waitForEof(fd: number): void {
+  const b = new Uint8Array(8);
+  for (;;) {
+    try {
+      if (syscallChecked("read", SYS.read, fd, b, 8) === 0) return;
+    } catch (e) {
+      if (!(e instanceof SyscallError && e.errno === ERRNO.EINTR)) throw e;
+    }
+  }
+}
+
+function pipe(): [number, number] {
+  const fds = new Int32Array(2);
+  syscallChecked("pipe2", 293, fds, O.CLOEXEC);
+  return [fds[0], fds[1]];
+}
+
+function reap(pid: number): void {
+  try {
+    syscallChecked("kill", 62, pid, 9);
+  } catch { /* gone */ }
+  const status = new Int32Array(1);
+  try {
+    syscallChecked("wait4", SYS.wait4, pid, status, 0, 0);
+  } catch { /* reaped elsewhere */ }
+}

@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { SyscallError } from "../../ffi/errors.ts";
+import { CLONE, close, pipe, read, waitSync } from "../../ffi/libc.ts";
+import { NSCLONE_CODE_HEX, spawnInNamespaces } from "../../ffi/nsclone.ts";
+
+const isRoot = Deno.uid() === 0;
+
+function has(tool: string): boolean {
+  try {
+    return new Deno.Command(tool, { args: ["--version"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+}
+
+Deno.test({
+  name: "the embedded machine code is ffi/nsclone.s assembled",
+  ignore: !has("as") || !has("objcopy"),
+  fn() {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-nsclone-" });
+    try {
+      const src = new URL("../../ffi/nsclone.s", import.meta.url).pathname;
+      const run = (cmd: string, args: string[]) =>
+        assert.ok(new Deno.Command(cmd, { args }).outputSync().success, `${cmd} failed`);
+      run("as", [src, "-o", `${dir}/n.o`]);
+      run("objcopy", ["-O", "binary", "-j", ".text", `${dir}/n.o`, `${dir}/n.bin`]);
+      const hex = [...Deno.readFileSync(`${dir}/n.bin`)]
+        .map((b) => b.toString(16).padStart(2, "0")).join("");
+      assert.equal(NSCLONE_CODE_HEX, hex);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+});
+
+/** Runs `script` with sh in new namespaces; returns its output and exit. */
+function runSh(
+  script: string,
+  namespaces: number,
+  prepare?: (pid: number) => void,
+  ids = { uid: 0, gid: 0, groups: [] as number[] },
+) {
+  const [r, w] = pipe();
+  let pid: number;
+  try {
+    pid = spawnInNamespaces({
+      path: "/bin/sh",
+      args: ["sh", "-c", script],
+      env: ["PATH=/usr/bin:/bin"],
+      fds: [{ kind: "dup", from: w, to: 1 }],
+      namespaces,
+      ids,
+    }, prepare);
+  } finally {
+    close(w);
+  }
+  const chunks: string[] = [];
+  const buf = new Uint8Array(4096);
+  for (let n; (n = read(r, buf)) > 0;) chunks.push(new TextDecoder().decode(buf.subarray(0, n)));
+  close(r);
+  return { output: chunks.join(""), exit: waitSync(pid) };
+}
+
+const mapRange = (pid: number) => {
+  Deno.writeTextFileSync(`/proc/${pid}/uid_map`, "0 200000 65536\n");
+  Deno.writeTextFileSync(`/proc/${pid}/gid_map`, "0 200000 65536\n");
+};
+
+Deno.test({
+  name: "a child cloned into new user and PID namespaces is PID 1 and root of the mapped range",
+  ignore: !isRoot,
+  fn() {
+    const { output, exit } = runSh(
+      "echo $$; id -u; cat /proc/self/uid_map; grep CapEff /proc/self/status",
+      CLONE.NEWUSER | CLONE.NEWPID,
+      mapRange,
+    );
+    const [pid, uid, map, capEff] = output.trim().split("\n");
+    assert.equal(pid, "1");
+    assert.equal(uid, "0");
+    assert.deepEqual(map.trim().split(/\s+/), ["0", "200000", "65536"]);
+    // Root of its own namespace: every capability there.
+    assert.match(capEff, /CapEff:\s+0*1f+$/);
+    assert.equal(exit?.exitCode, 0);
+  },
+});
+
+Deno.test({
+  name: "when prepare fails the child never execs and is reaped",
+  ignore: !isRoot,
+  fn() {
+    const [r, w] = pipe();
+    assert.throws(
+      () =>
+        spawnInNamespaces({
+          path: "/bin/sh",
+          args: ["sh", "-c", "echo ran"],
+          env: [],
+          fds: [{ kind: "dup", from: w, to: 1 }],
+          namespaces: CLONE.NEWUSER | CLONE.NEWPID,
+          ids: { uid: 0, gid: 0, groups: [] },
+        }, () => {
+          throw new Error("no maps today");
+        }),
+      /no maps today/,
+    );
+    close(w);
+    assert.equal(read(r, new Uint8Array(16)), 0, "the child wrote nothing");
+    close(r);
+  },
+});
+
+Deno.test({
+  name: "a failed execve in the child is a SyscallError naming the step",
+  ignore: !isRoot,
+  fn() {
+    try {
+      spawnInNamespaces({
+        path: "/nonexistent/m-docker",
+        args: ["x"],
+        env: [],
+        namespaces: CLONE.NEWUSER,
+        ids: { uid: 0, gid: 0, groups: [] },
+      }, mapRange);
+      assert.fail("spawn should fail");
+    } catch (e) {
+      assert.ok(e instanceof SyscallError, String(e));
+      assert.equal(e.syscall, "execve");
+      assert.equal(e.code, "ENOENT");
+    }
+  },
+});
+
+Deno.test({
+  name: "without a map the child cannot take root's ids, and says so",
+  ignore: !isRoot,
+  fn() {
+    assert.throws(
+      () => runSh("true", CLONE.NEWUSER, () => {}),
+      (e) => e instanceof SyscallError && e.syscall === "setgroups" && e.code === "EPERM",
+    );
+  },
+});
