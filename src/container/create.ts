@@ -196,9 +196,8 @@ export function createContainer(
     writeEtcFiles(dir, spec.hostname);
     writeNetworkEtcFiles(state);
     prepareEtcMountpoints(state.rootfs);
-    cgroup.create(spec.limits, deviceRulesFor(spec));
     if (spec.userns) chownForRemap(state, spec.userns);
-    cgroup.create(spec.limits);
+    cgroup.create(spec.limits, deviceRulesFor(spec));
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
     return state;
   } catch (e) {
