@@ -460,15 +460,16 @@ export interface Rlimit {
 }
 
 /**
- * prlimit64(2) on the calling process: sets `resource`'s soft and hard limits and returns
- * the ones it replaced. Limits are per process, and spawned or exec'd commands keep them.
+ * prlimit64(2) on process `pid` (0: the caller): sets `resource`'s soft and hard limits and
+ * returns the ones it replaced. Limits are per process, and spawned or exec'd commands keep
+ * them.
  */
-export function setRlimit(resource: number, soft: number, hard: number): Rlimit {
+export function setRlimit(resource: number, soft: number, hard: number, pid = 0): Rlimit {
   const INFINITY = 0xffffffffffffffffn;
   const v = (n: number) => n < 0 ? INFINITY : BigInt(n);
   const limits = new BigUint64Array([v(soft), v(hard)]);
   const old = new BigUint64Array(2);
-  check("prlimit64", sys(SYS.prlimit64, 0, resource, limits, old), `resource ${resource}`);
+  check("prlimit64", sys(SYS.prlimit64, pid, resource, limits, old), `resource ${resource}`);
   const n = (b: bigint) => b === INFINITY ? -1 : Number(b);
   return { soft: n(old[0]), hard: n(old[1]) };
 }

@@ -111,8 +111,8 @@ export interface Syscalls {
   readTextFile(path: string): string;
   /** Writes a small file such as /proc/self/oom_score_adj (no create, no truncate needed). */
   writeTextFile(path: string, text: string): void;
-  /** prlimit64(2) on this process (-1 is unlimited); returns the limits it replaced. */
-  setRlimit(resource: number, soft: number, hard: number): libc.Rlimit;
+  /** prlimit64(2) on `pid` (0: this process; -1 is unlimited); returns what it replaced. */
+  setRlimit(resource: number, soft: number, hard: number, pid?: number): libc.Rlimit;
 }
 
 function kindOf(mode: number): FileKind {

@@ -6,6 +6,7 @@
  * @module
  */
 
+import { applyProcessLimits } from "../rootfs/process_limits.ts";
 import { hostDevices } from "./devices.ts";
 import {
   CLONE,
@@ -293,8 +294,9 @@ function initConfig(
     readonlyRootfs: s.readonlyRootfs,
     tmpfs: s.tmpfs,
     shmSizeBytes: s.shmSizeBytes,
-    ulimits: s.ulimits,
-    oomScoreAdj: s.oomScoreAdj,
+    // A remapped init has them from its parent already (see startContainer).
+    ulimits: userns ? undefined : s.ulimits,
+    oomScoreAdj: userns ? undefined : s.oomScoreAdj,
     sysctls: s.sysctls,
     devices: s.privileged ? [...hostDevices(), ...(s.devices ?? [])] : s.devices,
     userns,
@@ -377,6 +379,10 @@ export async function startContainer(
     if (read(socket, ready) !== 1) throw failure(pid, readToEnd(socket));
     await init.warmUp;
     cgroup.addProcess(pid);
+    if (init.userns) {
+      // Init's capabilities count only in its user namespace: its parent raises what it may not.
+      applyProcessLimits(realSyscalls, state.spec.ulimits, state.spec.oomScoreAdj, 125, pid);
+    }
     const detached = init.userns ? detachedMountsFor(state, pid) : undefined;
     try {
       const config = initConfig(state, init, seccomp, detached?.plan);

@@ -21,13 +21,16 @@ export type RestoreLimits = () => void;
  * as the caller still may: a hard limit it lowered, or an oom_score_adj it raised, can only
  * be undone with CAP_SYS_RESOURCE, which `exec` has given up by then, and the kernel keeps
  * the new value; the CLI process that keeps it spawns nothing else. Throws ExitCodeError
- * (`code`) naming the limit the kernel refused.
+ * (`code`) naming the limit the kernel refused. `pid` sets them on another process instead:
+ * a remapped init, whose own capabilities count only in its user namespace, gets them from
+ * its parent, which may raise a hard limit or lower the OOM score.
  */
 export function applyProcessLimits(
   sys: Syscalls,
   ulimits: readonly Ulimit[] | undefined,
   oomScoreAdj: number | undefined,
   code: number,
+  pid = 0,
 ): RestoreLimits {
   const undo: Array<() => void> = [];
   const restore = () => {
@@ -40,8 +43,8 @@ export function applyProcessLimits(
   try {
     for (const u of ulimits ?? []) {
       try {
-        const old = sys.setRlimit(RLIMIT[u.name], u.soft, u.hard);
-        undo.push(() => sys.setRlimit(RLIMIT[u.name], old.soft, old.hard));
+        const old = sys.setRlimit(RLIMIT[u.name], u.soft, u.hard, pid);
+        undo.push(() => sys.setRlimit(RLIMIT[u.name], old.soft, old.hard, pid));
       } catch (e) {
         throw new ExitCodeError(
           `cannot set ulimit ${u.name}=${u.soft}:${u.hard}: ${errorReason(e)}`,
@@ -50,7 +53,7 @@ export function applyProcessLimits(
       }
     }
     if (oomScoreAdj !== undefined) {
-      const path = "/proc/self/oom_score_adj";
+      const path = `/proc/${pid || "self"}/oom_score_adj`;
       try {
         const old = sys.readTextFile(path).trim();
         sys.writeTextFile(path, String(oomScoreAdj));

@@ -347,6 +347,28 @@ Deno.test(
   },
 );
 
+Deno.test(
+  {
+    name: "a remapped container and its exec'd processes get --ulimit and --oom-score-adj",
+    ...asRoot,
+  },
+  async () => {
+    // Set on init by its parent (its own capabilities count only in its user namespace).
+    const flags = ["--userns=remap", "--oom-score-adj", "450", "--ulimit", "nofile=300:400"];
+    const script = "cat /proc/self/oom_score_adj; ulimit -n; ulimit -Hn";
+    assert.equal(
+      await remappedOk(["run", "--rm", ...flags, "busybox", "sh", "-c", script]),
+      "450\n300\n400\n",
+    );
+    const id = (await remappedOk(["run", "-d", ...flags, "busybox", "sleep", "60"])).trim();
+    try {
+      assert.equal(await remappedOk(["exec", id, "sh", "-c", script]), "450\n300\n400\n");
+    } finally {
+      await remappedOk(["rm", "-f", id]);
+    }
+  },
+);
+
 Deno.test({ name: "userns: cleanup leaves nothing behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

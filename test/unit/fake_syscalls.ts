@@ -608,8 +608,13 @@ export class FakeSyscalls implements Syscalls {
     this.written.set(path, text);
   }
 
-  setRlimit(resource: number, soft: number, hard: number): { soft: number; hard: number } {
-    this.record("setRlimit", [resource, soft, hard], String(resource));
+  setRlimit(
+    resource: number,
+    soft: number,
+    hard: number,
+    pid = 0,
+  ): { soft: number; hard: number } {
+    this.record("setRlimit", [resource, soft, hard, pid], String(resource));
     const old = this.rlimits.get(resource) ?? { soft: -1, hard: -1 };
     this.rlimits.set(resource, { soft, hard });
     return old;
