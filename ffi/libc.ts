@@ -133,7 +133,88 @@ function argValue(a: Arg): bigint {
 /** A raw system call; returns the kernel's result, or -1 with errno set. */
 function sys(nr: number, ...args: Arg[]): number {
   const a = [...args.map(argValue), 0n, 0n, 0n, 0n, 0n, 0n];
-  return Number(libc().syscall(BigInt(nr), a[0], a[1], a[2], a[3], a[4], a[5]));
+  const r = Number(rawSyscall().call(BigInt(nr), a[0], a[1], a[2], a[3], a[4], a[5]));
+  // The kernel's own convention: -4095..-1 is -errno. Kept here, at once, for errno().
+  if (r < 0 && r > -4096) {
+    lastErrno = -r;
+    return -1;
+  }
+  return r;
+}
+
+/**
+ * The errno of the last failed `sys` call. libc's errno cannot be trusted here: between a
+ * failed syscall(3) and the read of __errno_location, Deno may run other code on the same
+ * thread (a garbage collection taking a futex) that sets it again; a stat that failed with
+ * ENOENT was seen to report EAGAIN under load. The raw stub returns -errno instead.
+ */
+let lastErrno = 0;
+
+/**
+ * x86-64 machine code for `long raw(long nr, long a1, ..., long a6)`: the arguments moved
+ * from the C calling convention to the kernel's, `syscall`, and the kernel's result returned
+ * as it is (no errno). 28 bytes:
+ *   mov rax, rdi; mov rdi, rsi; mov rsi, rdx; mov rdx, rcx; mov r10, r8; mov r8, r9;
+ *   mov r9, [rsp+8] (the seventh argument, on the stack); syscall; ret
+ */
+const RAW_SYSCALL_CODE = new Uint8Array([
+  0x48,
+  0x89,
+  0xf8,
+  0x48,
+  0x89,
+  0xf7,
+  0x48,
+  0x89,
+  0xd6,
+  0x48,
+  0x89,
+  0xca,
+  0x4d,
+  0x89,
+  0xc2,
+  0x4d,
+  0x89,
+  0xc8,
+  0x4c,
+  0x8b,
+  0x4c,
+  0x24,
+  0x08,
+  0x0f,
+  0x05,
+  0xc3,
+]);
+
+const RAW_SYSCALL = {
+  parameters: ["i64", "i64", "i64", "i64", "i64", "i64", "i64"],
+  result: "i64",
+} as const;
+
+let raw: Deno.UnsafeFnPointer<typeof RAW_SYSCALL> | undefined;
+
+/** The stub, in a page of its own made executable once per process (through libc's syscall). */
+function rawSyscall(): Deno.UnsafeFnPointer<typeof RAW_SYSCALL> {
+  if (raw) return raw;
+  const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4, MAP_PRIVATE = 2, MAP_ANONYMOUS = 0x20;
+  const c = libc();
+  const page = c.syscall(
+    9n,
+    0n,
+    4096n,
+    BigInt(PROT_READ | PROT_WRITE),
+    BigInt(MAP_PRIVATE | MAP_ANONYMOUS),
+    -1n,
+    0n,
+  );
+  if (page < 0n) throw new SyscallError("mmap", libcErrno(), "the raw syscall page");
+  const pointer = Deno.UnsafePointer.create(page)!;
+  new Uint8Array(Deno.UnsafePointerView.getArrayBuffer(pointer, 4096)).set(RAW_SYSCALL_CODE);
+  if (c.syscall(10n, page, 4096n, BigInt(PROT_READ | PROT_EXEC), 0n, 0n, 0n) !== 0n) {
+    throw new SyscallError("mprotect", libcErrno(), "the raw syscall page");
+  }
+  raw = new Deno.UnsafeFnPointer(pointer as Deno.PointerObject<typeof RAW_SYSCALL>, RAW_SYSCALL);
+  return raw;
 }
 
 /** A raw system call that blocks a worker thread instead of the event loop. */
@@ -150,8 +231,13 @@ export function syscallChecked(name: string, nr: number, ...args: Arg[]): number
   return check(name, sys(nr, ...args));
 }
 
-/** Reads errno. Only meaningful right after a failed sync call on the same thread. */
+/** The errno of the last failed sync system call (see `lastErrno`). */
 export function errno(): number {
+  return lastErrno;
+}
+
+/** libc's errno, for the few libc functions called directly: read it right after the call. */
+export function libcErrno(): number {
   const p = libc().__errno_location();
   return p ? new Deno.UnsafePointerView(p).getInt32() : 0;
 }

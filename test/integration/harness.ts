@@ -466,8 +466,11 @@ export class NetSandbox extends Sandbox {
     try {
       const ids = this.containerIds();
       if (ids.length > 0) await this.run(["rm", "-f", ...ids]);
+      // The kernel tears namespaces down in the background, one at a time under the RTNL
+      // lock: after 50 containers on a loaded machine that was seen to take over 10 s.
       await waitFor(() => this.leftoverInterfaces().length === 0, {
         what: "containers' veths to go with their namespaces",
+        timeoutMs: Math.max(WAIT_MS, 60_000),
         detail: () => this.leftoverInterfaces().join(" "),
       });
       assert.deepEqual(this.leftoverPorts(), [], "no published port left in the firewall");

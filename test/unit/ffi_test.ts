@@ -3,6 +3,8 @@ import { errnoMessage, errnoName, errorReason, SyscallError } from "../../ffi/er
 import {
   AT,
   close,
+  errno,
+  libcErrno,
   MOUNT_ATTR,
   mountSetattr,
   O,
@@ -148,4 +150,22 @@ Deno.test("errorReason words an errno as Go does, and leaves other errors as the
   assert.equal(errorReason(new SyscallError("chdir", 20, "/etc/passwd")), "not a directory");
   assert.equal(errorReason(new SyscallError("chdir", 13, "/root")), "permission denied");
   assert.equal(errorReason(new Error("something else")), "something else");
+});
+
+Deno.test("a failed call's errno comes from the kernel's result, not libc's errno", () => {
+  // ENOENT from the stat; then libc's errno is set to something else on this thread (as a
+  // garbage collection's futex can do between a call and the read of errno).
+  assert.throws(
+    () => realSyscalls.fileKind("/nonexistent/x/y", true) ?? open("/nonexistent/x", O.RDONLY),
+    (e: Error) => e instanceof SyscallError && e.errno === 2,
+  );
+  const lib = Deno.dlopen("libc.so.6", { close: { parameters: ["i32"], result: "i32" } });
+  lib.symbols.close(-1);
+  assert.equal(libcErrno(), 9); // EBADF in libc's errno
+  lib.close();
+  assert.equal(errno(), 2); // ours is still the open's ENOENT
+  assert.throws(
+    () => read(-1, new Uint8Array(1)),
+    (e: Error) => e instanceof SyscallError && e.errno === 9,
+  );
 });
