@@ -154,7 +154,8 @@ function mountDocument(m: ContainerSpec["mounts"][number]): Record<string, unkno
     Type: "bind",
     Source: m.source,
     Destination: m.destination,
-    Mode: m.mode ?? (m.readonly ? "ro" : ""),
+    // Docker's Mode is what `-v` said after its second colon; a --mount has none.
+    Mode: m.mode ?? (m.readonly && !m.viaMount ? "ro" : ""),
     RW: !m.readonly,
     Propagation: m.propagation ?? "rprivate",
   };
