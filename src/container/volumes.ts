@@ -126,6 +126,16 @@ export function ensureVolumes(
     for (const p of planned) {
       const name = p.mount.volume!.name;
       const made = volumes.ensure(name, { labels: p.labels, options: p.options });
+      const opts = Object.keys(made.volume.Options ?? {}).filter((k) => made.volume.Options![k]);
+      if (opts.length > 0) {
+        if (made.created) created.push(name);
+        // Docker's local driver would mount a device or filesystem here; m-docker does not.
+        throw new InvalidConfigError(
+          "volumes",
+          `volume ${name} has driver options (${opts.join(", ")}): m-docker's local driver ` +
+            "does not mount devices or filesystems; use a volume without --opt",
+        );
+      }
       if (!made.created) continue;
       created.push(name);
       // A remapped container's root owns the volumes it makes, as Docker's do.

@@ -69,7 +69,15 @@ Deno.test({ name: "volume create, ls, inspect and rm as Docker's", ...asRoot }, 
   const bad = await sb.run(["volume", "create", "a/b"]);
   assert.equal(bad.code, 1);
   assert.match(bad.stderr, /"a\/b" includes invalid characters for a local volume name/);
-  assert.equal(await sb.ok(["volume", "rm", "v1", random]), `v1\n${random}\n`);
+  // Driver options that would mount a filesystem are kept, but refused at use, clearly.
+  await sb.ok(["volume", "create", "-o", "type=tmpfs", "-o", "device=tmpfs", "tv"]);
+  const used = await sb.run(["run", "--rm", "-v", "tv:/x", "busybox", "true"]);
+  assert.equal(used.code, 125);
+  assert.match(used.stderr, /volume tv has driver options \(type, device\)/);
+  const badOpt = await sb.run(["volume", "create", "--opt", "colour=red", "x2"]);
+  assert.equal(badOpt.code, 1);
+  assert.match(badOpt.stderr, /invalid option key: "colour"/);
+  assert.equal(await sb.ok(["volume", "rm", "v1", random, "tv"]), `v1\n${random}\ntv\n`);
   assert.deepEqual(await volumeNames(), []);
 });
 
