@@ -3,7 +3,7 @@
  * layers below (or stay inside its own layer without a cycle). Prints each back arrow and
  * each cycle, and exits 1 if there is any.
  *
- *   ffi/, src/util/ < src/config/ < src/{state,cgroups,rootfs,image,network,seccomp}/ < src/container/,
+ *   ffi/, src/util/ < src/config/ < src/{state,cgroups,rootfs,image,network,seccomp,volume}/ < src/container/,
  *   src/engine.ts < src/roles/ < src/cli/ < main.ts
  *
  * Usage: deno run --allow-read scripts/import-graph.ts [ROOT]
@@ -21,6 +21,7 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   ["src/image/", 3],
   ["src/network/", 3],
   ["src/seccomp/", 3],
+  ["src/volume/", 3],
   ["src/container/", 4],
   ["src/engine.ts", 4],
   ["src/roles/", 5],

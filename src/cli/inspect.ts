@@ -10,6 +10,7 @@ import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 import type { ContainerState, NetworkAttachment } from "../state/types.ts";
+import type { ContainerSpec } from "../config/container.ts";
 import type { NetworkMode, PortMapping } from "../config/network.ts";
 import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
@@ -45,7 +46,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     Name: `/${c.name}`,
     LogPath: c.logPath,
     HostConfig: {
-      Binds: s.mounts.map((m) => `${m.source}:${m.destination}${m.readonly ? ":ro" : ""}`),
+      Binds: bindsOf(s.mounts),
       AutoRemove: s.autoRemove,
       Memory: l.memoryBytes ?? 0,
       MemorySwap: l.memorySwapBytes ?? 0,
@@ -102,15 +103,14 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       StopTimeout: s.stopTimeout,
       Labels: s.labels ?? {},
       ExposedPorts: Object.fromEntries((s.exposedPorts ?? []).map((p) => [p, {}])),
+      // Docker's: the anonymous volumes' paths (`-v /path`, the image's VOLUMEs), else null.
+      Volumes: s.mounts.some((m) => m.volume?.anonymous)
+        ? Object.fromEntries(
+          s.mounts.filter((m) => m.volume?.anonymous).map((m) => [m.destination, {}]),
+        )
+        : null,
     },
-    Mounts: s.mounts.map((m) => ({
-      Type: "bind",
-      Source: m.source,
-      Destination: m.destination,
-      Mode: m.readonly ? "ro" : "",
-      RW: !m.readonly,
-      Propagation: "rprivate",
-    })),
+    Mounts: s.mounts.map(mountDocument),
     GraphDriver: {
       Name: "overlay",
       Data: {
@@ -122,6 +122,42 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     },
     NetworkSettings: networkSettings(c),
     Cgroup: { Layout: c.cgroup.layout, Paths: c.cgroup.paths },
+  };
+}
+
+/**
+ * HostConfig.Binds: the `-v` binds and named volumes as Docker keeps them (`SRC:DST[:MODE]`);
+ * anonymous volumes, `--mount`s and `--volumes-from` mounts are not binds.
+ */
+function bindsOf(mounts: ContainerSpec["mounts"]): string[] {
+  return mounts.filter((m) => !m.viaMount && !m.volume?.anonymous).map((m) => {
+    const mode = m.mode ?? (m.readonly ? "ro" : "");
+    return `${m.volume ? m.volume.name : m.source}:${m.destination}${mode ? `:${mode}` : ""}`;
+  });
+}
+
+/** One entry of inspect's Mounts, as Docker's MountPoint: a bind or a volume. */
+function mountDocument(m: ContainerSpec["mounts"][number]): Record<string, unknown> {
+  if (m.volume) {
+    return {
+      Type: "volume",
+      Name: m.volume.name,
+      Source: m.source,
+      Destination: m.destination,
+      Driver: "local",
+      Mode: m.mode ?? "",
+      RW: !m.readonly,
+      Propagation: "",
+    };
+  }
+  return {
+    Type: "bind",
+    Source: m.source,
+    Destination: m.destination,
+    // Docker's Mode is what `-v` said after its second colon; a --mount has none.
+    Mode: m.mode ?? (m.readonly && !m.viaMount ? "ro" : ""),
+    RW: !m.readonly,
+    Propagation: m.propagation ?? "rprivate",
   };
 }
 

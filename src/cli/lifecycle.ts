@@ -71,24 +71,43 @@ export const killCommand = buildCommand<{ signal?: number }, string[], CliContex
 });
 
 /** `rm [-f] CONTAINER...` */
-export const rmCommand = buildCommand<{ force?: boolean }, string[], CliContext>({
-  func: action(async function (this: CliContext, flags: { force?: boolean }, ...names: string[]) {
-    const store = this.engine.containers;
-    return await eachContainer(this, names, async (ref) => {
-      const c = store.resolveEntry(ref); // a dead container can be removed too
-      const current = isDead(c) ? c : reconcile(store, c);
-      if (current) await removeContainer(store, current, flags.force ?? false);
-    });
-  }),
-  parameters: {
-    flags: {
-      force: { kind: "boolean", optional: true, brief: "Force the removal of a running container" },
+export const rmCommand = buildCommand<{ force?: boolean; volumes?: boolean }, string[], CliContext>(
+  {
+    func: action(async function (
+      this: CliContext,
+      flags: { force?: boolean; volumes?: boolean },
+      ...names: string[]
+    ) {
+      const store = this.engine.containers;
+      return await eachContainer(this, names, async (ref) => {
+        const c = store.resolveEntry(ref); // a dead container can be removed too
+        const current = isDead(c) ? c : reconcile(store, c);
+        if (current) {
+          await removeContainer(store, current, flags.force ?? false, {
+            anonymousVolumes: flags.volumes,
+          });
+        }
+      });
+    }),
+    parameters: {
+      flags: {
+        force: {
+          kind: "boolean",
+          optional: true,
+          brief: "Force the removal of a running container",
+        },
+        volumes: {
+          kind: "boolean",
+          optional: true,
+          brief: "Remove anonymous volumes associated with the container",
+        },
+      },
+      aliases: { f: "force", v: "volumes" },
+      positional: containerRefs,
     },
-    aliases: { f: "force" },
-    positional: containerRefs,
+    docs: { brief: "Remove one or more containers" },
   },
-  docs: { brief: "Remove one or more containers" },
-});
+);
 
 /** `wait CONTAINER...`: prints each exit code. */
 export const waitCommand = buildCommand<Record<never, never>, string[], CliContext>({

@@ -35,6 +35,7 @@ import { restartCommand, startCommand } from "./start.ts";
 import { topCommand } from "./top.ts";
 import { portCommand } from "./port.ts";
 import { networkRoutes } from "./network.ts";
+import { volumeRoutes } from "./volume.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 
 const routes = buildRouteMap({
@@ -54,6 +55,7 @@ const routes = buildRouteMap({
     top: topCommand,
     port: portCommand,
     network: networkRoutes,
+    volume: volumeRoutes,
     images: imagesCommand,
     pull: pullCommand,
     login: loginCommand,

@@ -30,9 +30,9 @@ import {
   parseNetworkMode,
   parsePublish,
   parseRestartPolicy,
-  parseVolume,
   requestEnv,
 } from "./run_options.ts";
+import { parseMount, parseVolume, parseVolumesFrom, sortMounts } from "./mount_options.ts";
 import { DEFAULT_NETWORK } from "../config/network.ts";
 import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
 import { netnsPlanForMode } from "../container/network.ts";
@@ -49,6 +49,8 @@ interface RunFlags {
   env?: string[];
   envFile?: string[];
   volume?: string[];
+  mount?: string[];
+  volumesFrom?: string[];
   workdir?: string;
   hostname?: string;
   entrypoint?: string;
@@ -107,7 +109,15 @@ export const runFlags = {
   name: { ...str, brief: "Assign a name to the container" },
   env: { ...list, brief: "Set environment variables (KEY=VALUE, or KEY to copy it)" },
   envFile: { ...list, brief: "Read in a file of environment variables" },
-  volume: { ...list, brief: "Bind mount a volume (HOST:CONTAINER[:ro])" },
+  volume: {
+    ...list,
+    brief: "Bind mount a volume (HOST:CONTAINER[:MODE], NAME:CONTAINER[:MODE], CONTAINER)",
+  },
+  mount: {
+    ...list,
+    brief: "Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly,...)",
+  },
+  volumesFrom: { ...list, brief: "Mount volumes from the specified container(s) (C[:ro|rw])" },
   workdir: { ...str, brief: "Working directory inside the container" },
   user: { ...str, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
   hostname: { ...str, brief: "Container host name" },
@@ -253,13 +263,20 @@ export const runAliases = {
 } as const;
 
 async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+  // -v and --mount, in the order Docker applies them: -v first.
+  const mounted = sortMounts([
+    ...(flags.volume ?? []).map(parseVolume),
+    ...(flags.mount ?? []).map(parseMount),
+  ]);
   const request: RunRequest = {
     image,
     command,
     entrypoint: flags.entrypoint,
     name: flags.name,
     env: requestEnv(flags.envFile ?? [], flags.env ?? []),
-    mounts: (flags.volume ?? []).map(parseVolume),
+    mounts: mounted.mounts,
+    volumes: mounted.volumes,
+    volumesFrom: (flags.volumesFrom ?? []).map(parseVolumesFrom),
     workdir: flags.workdir,
     user: flags.user,
     hostname: flags.hostname,
@@ -305,7 +322,7 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     capDrop: flags.capDrop,
     privileged: flags.privileged ?? false,
     readonlyRootfs: flags.readOnly ?? false,
-    tmpfs: (flags.tmpfs ?? []).map(parseTmpfs),
+    tmpfs: [...(flags.tmpfs ?? []).map(parseTmpfs), ...mounted.tmpfs],
     shmSizeBytes: flags.shmSize,
     ulimits: (flags.ulimit ?? []).map(parseUlimit),
     oomScoreAdj: flags.oomScoreAdj,
@@ -444,7 +461,8 @@ async function removeOnFailure<T>(
   try {
     return await fn();
   } catch (e) {
-    destroyContainer(store, id);
+    // The volumes made for it alone go with it; named ones stay, as Docker's.
+    destroyContainer(store, id, { anonymousVolumes: true });
     throw e;
   }
 }

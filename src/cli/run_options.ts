@@ -7,7 +7,7 @@
  */
 
 import { type DeviceRequest, isDeviceAccess } from "../config/devices.ts";
-import type { BindMount, RestartPolicy } from "../config/container.ts";
+import type { RestartPolicy } from "../config/container.ts";
 import {
   DEFAULT_NETWORK,
   type ExtraHost,
@@ -16,36 +16,8 @@ import {
 } from "../config/network.ts";
 import { UsageError } from "../util/errors.ts";
 
-/**
- * Parses `-v HOST:CONTAINER[:ro|rw]` for bind mounts.
- *
- * @example
- * ```ts
- * parseVolume("/srv/data:/data:ro"); // { source: "/srv/data", destination: "/data", readonly: true }
- * ```
- */
-export function parseVolume(spec: string): BindMount {
-  const parts = spec.split(":");
-  if (parts.length < 2 || parts.length > 3) {
-    throw new UsageError(`invalid volume specification: '${spec}': use HOST:CONTAINER[:ro]`);
-  }
-  const [source, destination, mode = "rw"] = parts;
-  if (!source.startsWith("/")) {
-    throw new UsageError(
-      `invalid volume specification: '${spec}': the host path must be absolute ` +
-        "(named volumes are not supported yet)",
-    );
-  }
-  if (!destination.startsWith("/") || destination.replace(/\/+/g, "/") === "/") {
-    throw new UsageError(
-      `invalid volume specification: '${spec}': the container path must be absolute and not '/'`,
-    );
-  }
-  if (mode !== "ro" && mode !== "rw") {
-    throw new UsageError(`invalid volume specification: '${spec}': unknown mode '${mode}'`);
-  }
-  return { source: source.replace(/\/+$/, "") || "/", destination, readonly: mode === "ro" };
-}
+/** `-v` is parsed with the other mount flags (src/cli/mount_options.ts). */
+export { parseVolume } from "./mount_options.ts";
 
 /**
  * Reads an `--env-file`'s text: KEY=VALUE lines, `#` comments, a bare KEY taken from

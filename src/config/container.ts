@@ -25,6 +25,61 @@ export interface BindMount {
   /** Absolute path inside the container, never `/`. */
   destination: string;
   readonly: boolean;
+  /** A volume's data directory mounted here (`source` is it): its name, and whether it is anonymous. */
+  volume?: MountedVolume;
+  /** `bind-propagation=`: how mounts below it propagate; absent: `rprivate`. */
+  propagation?: MountPropagation;
+  /** The mode as typed after `-v`'s second colon (`ro`, `rw,nocopy`): inspect's Mode. */
+  mode?: string;
+  /** Given with `--mount` (HostConfig.Mounts), not `-v` (HostConfig.Binds). */
+  viaMount?: boolean;
+}
+
+/** The propagation modes of `bind-propagation=` (Docker's, Linux's). */
+export const MOUNT_PROPAGATIONS = [
+  "rprivate",
+  "private",
+  "rshared",
+  "shared",
+  "rslave",
+  "slave",
+] as const;
+
+/** One of `MOUNT_PROPAGATIONS`. */
+export type MountPropagation = typeof MOUNT_PROPAGATIONS[number];
+
+/** The volume behind a mount. */
+export interface MountedVolume {
+  name: string;
+  /** Made for this container (`-v /path`, the image's VOLUME): `rm -v` and `--rm` remove it. */
+  anonymous?: boolean;
+}
+
+/**
+ * A volume to mount (`-v NAME:/path`, `-v /path`, `--mount type=volume`): created on first
+ * use, seeded from the image when empty unless `noCopy`.
+ */
+export interface VolumeMountRequest {
+  /** The volume's name; absent: a new anonymous volume. */
+  name?: string;
+  /** Absolute path inside the container, never `/`. */
+  destination: string;
+  readonly: boolean;
+  /** `volume-nocopy` (or `-v`'s `nocopy`): no copy-up from the image. */
+  noCopy?: boolean;
+  /** The mode as typed (inspect's Mode). */
+  mode?: string;
+  /** Given with `--mount`. */
+  viaMount?: boolean;
+  /** `volume-label=` and `volume-opt=` for a volume this creates. */
+  labels?: Record<string, string>;
+  options?: Record<string, string>;
+}
+
+/** `--volumes-from C[:ro|rw]`: every mount of container C; the mode overrides theirs. */
+export interface VolumesFromRequest {
+  container: string;
+  mode?: "ro" | "rw";
 }
 
 /** A tmpfs inside the container (`--tmpfs PATH[:OPTS]`). */

@@ -10,7 +10,15 @@
 import type { UsernsMode, UsernsRemap } from "./userns.ts";
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
-import type { BindMount, RestartPolicy, SeccompChoice, TmpfsMount, Ulimit } from "./container.ts";
+import type {
+  BindMount,
+  RestartPolicy,
+  SeccompChoice,
+  TmpfsMount,
+  Ulimit,
+  VolumeMountRequest,
+  VolumesFromRequest,
+} from "./container.ts";
 import { validateConfinement } from "./confine.ts";
 import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
@@ -86,6 +94,10 @@ export interface RunRequest {
   usernsMode?: UsernsMode;
   /** Remapped: the host ranges of the container's ids (read from the subuid files). */
   userns?: UsernsRemap;
+  /** Named and anonymous volumes (`-v NAME:/path`, `-v /path`, `--mount type=volume`). */
+  volumes?: VolumeMountRequest[];
+  /** `--volumes-from`: other containers' mounts, in order. */
+  volumesFrom?: VolumesFromRequest[];
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -132,6 +144,14 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
       throw new InvalidConfigError(
         `mounts[${i}].destination`,
         `invalid mount destination: '${m.destination}': it must be absolute and not '/'`,
+      );
+    }
+  }
+  for (const [i, v] of (r.volumes ?? []).entries()) {
+    if (!isMountDestination(v.destination)) {
+      throw new InvalidConfigError(
+        `volumes[${i}].destination`,
+        `invalid mount destination: '${v.destination}': it must be absolute and not '/'`,
       );
     }
   }

@@ -14,7 +14,8 @@ import { type BindMount, INIT_PATH } from "../config/container.ts";
  */
 export function createMissingBindSources(mounts: readonly BindMount[]): void {
   for (const m of mounts) {
-    if (m.destination === INIT_PATH) continue;
+    // A volume's directory is the volume store's to make, with its metadata.
+    if (m.destination === INIT_PATH || m.volume) continue;
     try {
       Deno.statSync(m.source);
     } catch (e) {

@@ -13,6 +13,7 @@ import { type DeadContainer, isDead, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
 import { releaseContainer } from "./network.ts";
+import { removeAnonymousVolumes } from "./volumes.ts";
 
 /** What a container owns besides its state directory. */
 interface Owned {
@@ -54,16 +55,30 @@ export function removeDeadContainerFiles(store: StateStore, dead: DeadContainer)
 /**
  * Removes a container and everything it owns, as it is now: its state is read under its
  * lock, so that what a concurrent command recorded (a cgroup made again by `start`, say)
- * goes too. A dead container goes the same way. False when it was already gone.
+ * goes too. A dead container goes the same way. False when it was already gone. Its
+ * anonymous volumes go too with `anonymousVolumes` (`rm -v`) or when it was run with
+ * `--rm`, as Docker's; named volumes never do.
  */
-export function destroyContainer(store: StateStore, id: string): boolean {
-  return store.withLock(id, () => {
+export function destroyContainer(
+  store: StateStore,
+  id: string,
+  opts: { anonymousVolumes?: boolean } = {},
+): boolean {
+  let removed: ContainerState | null = null;
+  const found = store.withLock(id, () => {
     const entry = store.readEntry(id, { locked: true });
     if (!entry) return false;
     if (isDead(entry)) removeDeadContainerFiles(store, entry);
-    else removeContainerFiles(store, entry);
+    else {
+      removeContainerFiles(store, entry);
+      removed = entry;
+    }
     return true;
   }) ?? false;
+  // After the container's lock is released: this takes the store's.
+  const gone = removed as ContainerState | null;
+  if (gone && (opts.anonymousVolumes || gone.spec.autoRemove)) removeAnonymousVolumes(store, gone);
+  return found;
 }
 
 function removeOwned(store: StateStore, owned: Owned): void {

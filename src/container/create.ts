@@ -28,6 +28,8 @@ import { createMissingBindSources } from "./bind_sources.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 import { debug } from "../util/debug.ts";
 import { lstatOrNull } from "../util/fs.ts";
+import { VolumeStore } from "../volume/store.ts";
+import { ensureVolumes, planVolumes, removeVolumesQuietly, seedVolumes } from "./volumes.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -110,6 +112,19 @@ function checkNetworkExists(roots: Roots, spec: ContainerSpec): void {
   }
 }
 
+/** `--mount type=bind` sources must exist (Docker's check; `-v` creates missing ones). */
+function checkMountSources(mounts: ContainerSpec["mounts"]): void {
+  for (const m of mounts) {
+    if (!m.viaMount || m.volume) continue;
+    if (lstatOrNull(m.source) === null) {
+      throw new InvalidConfigError(
+        "mounts",
+        `invalid mount config for type "bind": bind source path does not exist: ${m.source}`,
+      );
+    }
+  }
+}
+
 /** The host's init binary for `--init`, or null when it is not installed. */
 function hostInitBinary(): string | null {
   try {
@@ -150,6 +165,10 @@ export function createContainer(
     hostHostname: Deno.hostname(),
   });
   if (request.devices?.length) spec.devices = resolveDevices(request.devices);
+  const volumes = new VolumeStore(roots.root);
+  const plan = planVolumes(store, volumes, request, image);
+  spec.mounts.push(...plan.from, ...plan.planned.map((p) => p.mount));
+  checkMountSources(spec.mounts);
   createMissingBindSources(spec.mounts);
   const dir = containerDir(roots, id);
   checkNetworkExists(roots, spec);
@@ -177,6 +196,7 @@ export function createContainer(
   // Claim the name under the store lock so two concurrent runs cannot both take it. The
   // container's own lock is held until it is complete, so that an `rm` racing this create
   // waits and then removes all of it.
+  let created: string[] = [];
   const lock = store.withLock(null, () => {
     const all = store.entries();
     if (request.name) {
@@ -187,7 +207,14 @@ export function createContainer(
       const taken = new Set(all.map((c) => c.name));
       do state.name = randomContainerName(); while (taken.has(state.name));
     }
-    return store.create(state);
+    // Under the store lock: `volume rm` cannot take a volume between here and the record.
+    created = ensureVolumes(volumes, plan.planned, spec.userns);
+    try {
+      return store.create(state);
+    } catch (e) {
+      removeVolumesQuietly(volumes, created);
+      throw e;
+    }
   });
   try {
     for (const d of [state.rootfs.upperDir, state.rootfs.workDir, state.rootfs.mountPoint]) {
@@ -196,12 +223,15 @@ export function createContainer(
     writeEtcFiles(dir, spec.hostname);
     writeNetworkEtcFiles(state);
     prepareEtcMountpoints(state.rootfs);
+    seedVolumes(volumes, plan.planned, lowerDirs, spec.userns);
     if (spec.userns) chownForRemap(state, spec.userns);
     cgroup.create(spec.limits, deviceRulesFor(spec));
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
     return state;
   } catch (e) {
     removeContainerFiles(store, state);
+    // Only what this create made: a volume that existed before stays, whatever happened.
+    removeVolumesQuietly(volumes, created);
     throw e;
   } finally {
     lock.release();

@@ -21,6 +21,7 @@ export async function removeContainer(
   store: StateStore,
   state: ContainerEntry,
   force: boolean,
+  opts: { anonymousVolumes?: boolean } = {},
 ): Promise<void> {
   if (isDead(state)) {
     destroyContainer(store, state.id);
@@ -41,5 +42,5 @@ export async function removeContainer(
       await new Promise((r) => setTimeout(r, 5));
     }
   }
-  destroyContainer(store, state.id);
+  destroyContainer(store, state.id, opts);
 }

@@ -26,12 +26,15 @@ export interface ImageRunConfig {
   StopSignal?: string;
   Labels?: Record<string, string>;
   ExposedPorts?: Record<string, unknown>;
+  /** The image's VOLUME paths: each gets an anonymous volume unless something is mounted there. */
+  Volumes?: Record<string, unknown>;
 }
 
 /** The fields of an image config's `config` object that m-docker keeps. */
 export function pickRunConfig(c: ImageRunConfig | undefined): ImageRunConfig {
-  const { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts } = c ?? {};
-  return { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts };
+  const { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts, Volumes } = c ??
+    {};
+  return { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts, Volumes };
 }
 
 /** One image as the store keeps it. */

@@ -10,7 +10,7 @@
 import { ERRNO, SyscallError } from "../../ffi/errors.ts";
 import { AT, MOUNT_ATTR, MS, O } from "../../ffi/libc.ts";
 import type { Syscalls } from "../../ffi/syscalls.ts";
-import type { BindMount, TmpfsMount } from "../config/container.ts";
+import type { BindMount, MountPropagation, TmpfsMount } from "../config/container.ts";
 import type { CgroupFsPlan, InitConfig } from "../config/init.ts";
 import type { DeviceNode } from "../config/devices.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "./mountinfo.ts";
@@ -283,7 +283,20 @@ function bindMount(
   if (detached) sys.moveMount(detached.fd, target);
   else sys.mount(m.source, target, null, MS.BIND | MS.REC);
   if (m.readonly) makeReadonlyRecursive(sys, target);
+  if (m.propagation && m.propagation !== "rprivate") {
+    sys.mount(null, target, null, PROPAGATION_FLAGS[m.propagation]);
+  }
 }
+
+/** `bind-propagation=` as mount(2) flags (every mount starts rprivate: see prepareRootfs). */
+const PROPAGATION_FLAGS: Record<MountPropagation, number> = {
+  rprivate: MS.PRIVATE | MS.REC,
+  private: MS.PRIVATE,
+  rshared: MS.SHARED | MS.REC,
+  shared: MS.SHARED,
+  rslave: MS.SLAVE | MS.REC,
+  slave: MS.SLAVE,
+};
 
 /**
  * Allocates the container's terminal from its own devpts instance and puts the slave at

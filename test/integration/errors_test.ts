@@ -40,7 +40,12 @@ const cases: Array<[string, string[], RegExp]> = [
     ["run", "--name", "bad/name", "busybox", "true"],
     /Invalid container name/,
   ],
-  ["a relative volume", ["run", "-v", "data:/data", "busybox", "true"], /invalid volume/],
+  // Docker's message: `data/x` is neither a host path nor a volume name.
+  [
+    "a relative volume path",
+    ["run", "-v", "data/x:/data", "busybox", "true"],
+    /"data\/x" includes invalid characters for a local volume name/,
+  ],
   ["a bad cgroup parent", ["run", "--cgroup-parent", "../escape", "busybox", "true"], /\.\./],
   ["an unknown command", ["frobnicate"], /frobnicate/],
   [

@@ -13,12 +13,15 @@ import { UsageError } from "../../src/util/errors.ts";
 
 Deno.test("parseVolume accepts HOST:CTR[:ro|rw] and refuses the rest", () => {
   assert.deepEqual(parseVolume("/data:/data"), {
-    source: "/data",
-    destination: "/data",
-    readonly: false,
+    type: "bind",
+    bind: { source: "/data", destination: "/data", readonly: false },
   });
-  assert.deepEqual(parseVolume("/a/:/b:ro"), { source: "/a", destination: "/b", readonly: true });
-  for (const bad of ["data:/data", "/a:b", "/a:/", "/a:/b:xx", "/a", "/a:/b:ro:z"]) {
+  assert.deepEqual(parseVolume("/a/:/b:ro"), {
+    type: "bind",
+    bind: { source: "/a", destination: "/b", readonly: true, mode: "ro" },
+  });
+  // Named (`data:/data`) and anonymous (`/a`) volumes are volumes now, as Docker's.
+  for (const bad of ["/a:b", "/a:/", "/a:/b:xx", "/a:/b:ro:z", "da/ta:/data"]) {
     assert.throws(() => parseVolume(bad), UsageError, bad);
   }
 });
