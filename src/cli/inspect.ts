@@ -14,6 +14,7 @@ import type { NetworkMode, PortMapping } from "../config/network.ts";
 import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
+import { compact, type HealthState } from "../config/health.ts";
 import { action, type CliContext, reportError } from "./context.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -40,6 +41,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       Error: c.error ?? "",
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(c.health ? { Health: healthDocument(c.health) } : {}),
     },
     Image: s.imageId,
     Name: `/${c.name}`,
@@ -102,6 +104,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       StopTimeout: s.stopTimeout,
       Labels: s.labels ?? {},
       ExposedPorts: Object.fromEntries((s.exposedPorts ?? []).map((p) => [p, {}])),
+      ...(s.healthcheck ? { Healthcheck: compact(s.healthcheck) } : {}),
     },
     Mounts: s.mounts.map((m) => ({
       Type: "bind",
@@ -122,6 +125,15 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     },
     NetworkSettings: networkSettings(c),
     Cgroup: { Layout: c.cgroup.layout, Paths: c.cgroup.paths },
+  };
+}
+
+/** Docker's State.Health: Status, FailingStreak, and the last results as Log. */
+function healthDocument(h: HealthState): Record<string, unknown> {
+  return {
+    Status: h.status,
+    FailingStreak: h.failingStreak,
+    Log: h.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })),
   };
 }
 

@@ -39,8 +39,9 @@ import { netnsPlanForMode } from "../container/network.ts";
 import { parseDeviceRule } from "../config/devices.ts";
 import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";
+import { healthcheckFromFlags, type HealthFlags, healthFlags } from "./health_flags.ts";
 
-interface RunFlags {
+interface RunFlags extends HealthFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -234,6 +235,7 @@ export const runFlags = {
   sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
   device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
   deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
+  ...healthFlags,
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -313,6 +315,7 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     devices: (flags.device ?? []).map(parseDevice),
     deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
     ...usernsRequest(flags.userns),
+    healthcheck: healthcheckFromFlags(flags),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach

@@ -8,6 +8,7 @@
  */
 
 import type { UsernsMode, UsernsRemap } from "./userns.ts";
+import { type HealthConfig, validateHealthConfig } from "./health.ts";
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
 import type { BindMount, RestartPolicy, SeccompChoice, TmpfsMount, Ulimit } from "./container.ts";
@@ -86,6 +87,8 @@ export interface RunRequest {
   usernsMode?: UsernsMode;
   /** Remapped: the host ranges of the container's ids (read from the subuid files). */
   userns?: UsernsRemap;
+  /** `--health-*` or `--no-healthcheck`; merged with the image's (`Test: []` keeps its test). */
+  healthcheck?: HealthConfig;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -172,6 +175,7 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
     throw new InvalidConfigError("shmSizeBytes", "invalid --shm-size: it must be more than 0");
   }
   if (r.network) validateNetworkSpec(r.network);
+  if (r.healthcheck) validateHealthConfig(r.healthcheck);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
   }

@@ -15,6 +15,7 @@
 
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { familiarName, parseReference } from "./reference.ts";
+import type { HealthConfig } from "../config/health.ts";
 
 /** The parts of an OCI image config that `run` applies. */
 export interface ImageRunConfig {
@@ -26,12 +27,28 @@ export interface ImageRunConfig {
   StopSignal?: string;
   Labels?: Record<string, string>;
   ExposedPorts?: Record<string, unknown>;
+  /** Docker's HEALTHCHECK (`Test`, durations in nanoseconds). */
+  Healthcheck?: HealthConfig;
+  /** Docker's SHELL, for `CMD-SHELL` healthchecks. */
+  Shell?: string[];
 }
 
 /** The fields of an image config's `config` object that m-docker keeps. */
 export function pickRunConfig(c: ImageRunConfig | undefined): ImageRunConfig {
   const { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts } = c ?? {};
-  return { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts };
+  const { Healthcheck, Shell } = c ?? {};
+  return {
+    Env,
+    Cmd,
+    Entrypoint,
+    WorkingDir,
+    User,
+    StopSignal,
+    Labels,
+    ExposedPorts,
+    Healthcheck,
+    Shell,
+  };
 }
 
 /** One image as the store keeps it. */
