@@ -36,6 +36,8 @@ import { topCommand } from "./top.ts";
 import { portCommand } from "./port.ts";
 import { networkRoutes } from "./network.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
+import { completionCommand } from "./completion.ts";
+import { COMPLETE_COMMAND, completions } from "./complete.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -74,6 +76,7 @@ const routes = buildRouteMap({
       docs: { brief: "Manage images" },
     }),
     import: importCommand,
+    completion: completionCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });
@@ -95,6 +98,8 @@ const app = buildApplication(
     name: "m-docker",
     scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
     documentation,
+    // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
+    completion: { includeAliases: true },
   },
   // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
   // single-letter aliases.
@@ -139,6 +144,17 @@ export async function main(args: string[]): Promise<number> {
     exitCode: undefined as number | string | null | undefined,
   };
   let ctx: CliContext | undefined;
+  if (args[0] === COMPLETE_COMMAND) {
+    // The completion scripts' helper: candidates for the word under the cursor, never an error.
+    try {
+      for (const [value, brief] of await completions(app, args.slice(1), TRAILING, stdio)) {
+        stdio.stdout.write(`${value}\t${brief}\n`);
+      }
+    } catch {
+      // Nothing to propose; the shell falls back to file names.
+    }
+    return 0;
+  }
   try {
     const { options, rest } = parseGlobalOptions(args);
     if (options.debug) {

@@ -17,6 +17,7 @@ import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { parseInteger } from "./params.ts";
+import { imageNames } from "./names.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import type { RestartPolicy, SeccompChoice } from "../config/container.ts";
@@ -490,7 +491,12 @@ export const runCommand = buildCommand<RunFlags, [string, ...string[]], CliConte
     aliases: runAliases,
     positional: {
       kind: "array",
-      parameter: { brief: "IMAGE [COMMAND] [ARG...]", parse: String, placeholder: "IMAGE" },
+      parameter: {
+        brief: "IMAGE [COMMAND] [ARG...]",
+        parse: String,
+        placeholder: "IMAGE",
+        proposeCompletions: imageNames,
+      },
       minimum: 1,
     },
   },
