@@ -7,6 +7,7 @@
 import { buildCommand } from "@stricli/core";
 import { attachToContainer } from "../container/attach_client.ts";
 import { parseDetachKeys } from "../container/attach_protocol.ts";
+import { containerNames } from "./names.ts";
 import { action, type CliContext } from "./context.ts";
 
 interface AttachFlags {
@@ -43,7 +44,12 @@ export const attachCommand = buildCommand<AttachFlags, [string], CliContext>({
     },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Container name or ID", parse: String, placeholder: "CONTAINER" }],
+      parameters: [{
+        brief: "Container name or ID",
+        parse: String,
+        placeholder: "CONTAINER",
+        proposeCompletions: containerNames,
+      }],
     },
   },
   docs: { brief: "Attach local standard input, output, and error streams to a running container" },

@@ -11,6 +11,7 @@ import { attach } from "../container/foreground.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { UsageError } from "../util/errors.ts";
+import { containerNames } from "./names.ts";
 import { action, type CliContext } from "./context.ts";
 
 interface ExecFlags {
@@ -81,7 +82,12 @@ export const execCommand = buildCommand<ExecFlags, [string, ...string[]], CliCon
     aliases: execAliases,
     positional: {
       kind: "array",
-      parameter: { brief: "CONTAINER COMMAND [ARG...]", parse: String, placeholder: "CONTAINER" },
+      parameter: {
+        brief: "CONTAINER COMMAND [ARG...]",
+        parse: String,
+        placeholder: "CONTAINER",
+        proposeCompletions: containerNames,
+      },
       minimum: 1,
     },
   },

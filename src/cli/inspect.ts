@@ -15,6 +15,7 @@ import type { NetworkMode, PortMapping } from "../config/network.ts";
 import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
+import { compact, type HealthState } from "../config/health.ts";
 import { action, type CliContext, reportError } from "./context.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -41,6 +42,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       Error: c.error ?? "",
       StartedAt: c.startedAt ?? ZERO_TIME,
       FinishedAt: c.finishedAt ?? ZERO_TIME,
+      ...(c.health ? { Health: healthDocument(c.health) } : {}),
     },
     Image: s.imageId,
     Name: `/${c.name}`,
@@ -109,6 +111,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
           s.mounts.filter((m) => m.volume?.anonymous).map((m) => [m.destination, {}]),
         )
         : null,
+      ...(s.healthcheck ? { Healthcheck: compact(s.healthcheck) } : {}),
     },
     Mounts: s.mounts.map(mountDocument),
     GraphDriver: {
@@ -158,6 +161,15 @@ function mountDocument(m: ContainerSpec["mounts"][number]): Record<string, unkno
     Mode: m.mode ?? (m.readonly && !m.viaMount ? "ro" : ""),
     RW: !m.readonly,
     Propagation: m.propagation ?? "rprivate",
+  };
+}
+
+/** Docker's State.Health: Status, FailingStreak, and the last results as Log. */
+function healthDocument(h: HealthState): Record<string, unknown> {
+  return {
+    Status: h.status,
+    FailingStreak: h.failingStreak,
+    Log: h.log.map((r) => ({ Start: r.start, End: r.end, ExitCode: r.exitCode, Output: r.output })),
   };
 }
 

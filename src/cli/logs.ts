@@ -9,6 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { type LogEntry, parseLogLines } from "../container/logs.ts";
 import { isRunning, reconcile } from "../container/reconcile.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
+import { containerNames } from "./names.ts";
 import { action, type CliContext } from "./context.ts";
 
 interface LogsFlags {
@@ -98,7 +99,12 @@ export const logsCommand = buildCommand<LogsFlags, [string], CliContext>({
     aliases: { f: "follow", t: "timestamps", n: "tail" },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Container name or ID", parse: String, placeholder: "CONTAINER" }],
+      parameters: [{
+        brief: "Container name or ID",
+        parse: String,
+        placeholder: "CONTAINER",
+        proposeCompletions: containerNames,
+      }],
     },
   },
   docs: { brief: "Fetch the logs of a container" },

@@ -37,6 +37,8 @@ import { portCommand } from "./port.ts";
 import { networkRoutes } from "./network.ts";
 import { volumeRoutes } from "./volume.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
+import { completionCommand } from "./completion.ts";
+import { COMPLETE_COMMAND, completions } from "./complete.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -76,6 +78,7 @@ const routes = buildRouteMap({
       docs: { brief: "Manage images" },
     }),
     import: importCommand,
+    completion: completionCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });
@@ -97,6 +100,8 @@ const app = buildApplication(
     name: "m-docker",
     scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
     documentation,
+    // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
+    completion: { includeAliases: true },
   },
   // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
   // single-letter aliases.
@@ -141,6 +146,17 @@ export async function main(args: string[]): Promise<number> {
     exitCode: undefined as number | string | null | undefined,
   };
   let ctx: CliContext | undefined;
+  if (args[0] === COMPLETE_COMMAND) {
+    // The completion scripts' helper: candidates for the word under the cursor, never an error.
+    try {
+      for (const [value, brief] of await completions(app, args.slice(1), TRAILING, stdio)) {
+        stdio.stdout.write(`${value}\t${brief}\n`);
+      }
+    } catch {
+      // Nothing to propose; the shell falls back to file names.
+    }
+    return 0;
+  }
   try {
     const { options, rest } = parseGlobalOptions(args);
     if (options.debug) {

@@ -6,6 +6,7 @@
  */
 
 import { UsageError } from "../util/errors.ts";
+import { containerNames, imageNames } from "./names.ts";
 
 /** Parses a whole number flag value, rejecting junk such as `12x`. */
 export function parseInteger(s: string): number {
@@ -16,14 +17,24 @@ export function parseInteger(s: string): number {
 /** One or more containers, by name or ID. */
 export const containerRefs = {
   kind: "array",
-  parameter: { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
+  parameter: {
+    brief: "Container name or ID",
+    parse: String,
+    placeholder: "CONTAINER",
+    proposeCompletions: containerNames,
+  },
   minimum: 1,
 } as const;
 
 /** One or more images, by reference or ID. */
 export const imageRefs = {
   kind: "array",
-  parameter: { brief: "Image reference or ID", parse: String, placeholder: "IMAGE" },
+  parameter: {
+    brief: "Image reference or ID",
+    parse: String,
+    placeholder: "IMAGE",
+    proposeCompletions: imageNames,
+  },
   minimum: 1,
 } as const;
 

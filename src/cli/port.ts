@@ -9,6 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { resolveReconciled } from "../container/reconcile.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
+import { containerNames } from "./names.ts";
 import { action, type CliContext, println } from "./context.ts";
 
 /**
@@ -51,7 +52,12 @@ export const portCommand = buildCommand<Record<never, never>, [string, string?],
     positional: {
       kind: "tuple",
       parameters: [
-        { brief: "Container name or ID", parse: String, placeholder: "CONTAINER" },
+        {
+          brief: "Container name or ID",
+          parse: String,
+          placeholder: "CONTAINER",
+          proposeCompletions: containerNames,
+        },
         {
           brief: "Private port, with /tcp or /udp",
           parse: String,

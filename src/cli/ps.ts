@@ -12,6 +12,7 @@ import { formatCommand, formatTable, truncateId } from "../util/table.ts";
 import { UsageError } from "../util/errors.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { portsColumn } from "./port.ts";
+import { healthLabel } from "../config/health.ts";
 
 interface PsFlags {
   all?: boolean;
@@ -27,6 +28,7 @@ function statusOf(c: ContainerEntry, now: number): string {
     startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
     finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
     exitCode: c.exitCode,
+    health: c.health ? healthLabel(c.health.status) : undefined,
   }, now);
 }
 

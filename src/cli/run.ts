@@ -17,6 +17,7 @@ import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { parseInteger } from "./params.ts";
+import { imageNames } from "./names.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import type { RestartPolicy, SeccompChoice } from "../config/container.ts";
@@ -39,8 +40,9 @@ import { netnsPlanForMode } from "../container/network.ts";
 import { parseDeviceRule } from "../config/devices.ts";
 import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";
+import { healthcheckFromFlags, type HealthFlags, healthFlags } from "./health_flags.ts";
 
-interface RunFlags {
+interface RunFlags extends HealthFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -244,6 +246,7 @@ export const runFlags = {
   sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
   device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
   deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
+  ...healthFlags,
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -330,6 +333,7 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     devices: (flags.device ?? []).map(parseDevice),
     deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
     ...usernsRequest(flags.userns),
+    healthcheck: healthcheckFromFlags(flags),
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
@@ -505,7 +509,12 @@ export const runCommand = buildCommand<RunFlags, [string, ...string[]], CliConte
     aliases: runAliases,
     positional: {
       kind: "array",
-      parameter: { brief: "IMAGE [COMMAND] [ARG...]", parse: String, placeholder: "IMAGE" },
+      parameter: {
+        brief: "IMAGE [COMMAND] [ARG...]",
+        parse: String,
+        placeholder: "IMAGE",
+        proposeCompletions: imageNames,
+      },
       minimum: 1,
     },
   },

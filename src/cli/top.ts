@@ -8,6 +8,7 @@ import { buildCommand } from "@stricli/core";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { containerProcesses } from "../container/top.ts";
 import { formatTable } from "../util/table.ts";
+import { containerNames } from "./names.ts";
 import { action, type CliContext, println } from "./context.ts";
 
 async function top(this: CliContext, _flags: Record<never, never>, ref: string) {
@@ -31,7 +32,12 @@ export const topCommand = buildCommand<Record<never, never>, [string], CliContex
     flags: {},
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Container name or ID", parse: String, placeholder: "CONTAINER" }],
+      parameters: [{
+        brief: "Container name or ID",
+        parse: String,
+        placeholder: "CONTAINER",
+        proposeCompletions: containerNames,
+      }],
     },
   },
   docs: { brief: "Display the running processes of a container" },

@@ -11,6 +11,7 @@ import type { ResourceLimits } from "./limits.ts";
 import type { NetworkSpec } from "./network.ts";
 import type { DeviceNode, DeviceRule } from "./devices.ts";
 import type { UsernsMode, UsernsRemap } from "./userns.ts";
+import type { HealthConfig } from "./health.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -203,4 +204,8 @@ export interface ContainerSpec {
   usernsMode?: UsernsMode;
   /** Remapped: the container's root is `userns.uid.hostStart` on the host (see config/userns.ts). */
   userns?: UsernsRemap;
+  /** Its healthcheck (the image's merged with `--health-*`), as Docker's Config.Healthcheck. */
+  healthcheck?: HealthConfig;
+  /** The image's SHELL, which a `CMD-SHELL` healthcheck runs under; absent: `/bin/sh -c`. */
+  shell?: string[];
 }

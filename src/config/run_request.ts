@@ -8,6 +8,7 @@
  */
 
 import type { UsernsMode, UsernsRemap } from "./userns.ts";
+import { type HealthConfig, validateHealthConfig } from "./health.ts";
 import { type HostResources, type ResourceLimits, validateLimits } from "./limits.ts";
 import { isValidContainerName } from "../util/names.ts";
 import type {
@@ -98,6 +99,8 @@ export interface RunRequest {
   volumes?: VolumeMountRequest[];
   /** `--volumes-from`: other containers' mounts, in order. */
   volumesFrom?: VolumesFromRequest[];
+  /** `--health-*` or `--no-healthcheck`; merged with the image's (`Test: []` keeps its test). */
+  healthcheck?: HealthConfig;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -192,6 +195,7 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
     throw new InvalidConfigError("shmSizeBytes", "invalid --shm-size: it must be more than 0");
   }
   if (r.network) validateNetworkSpec(r.network);
+  if (r.healthcheck) validateHealthConfig(r.healthcheck);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
   }

@@ -48,6 +48,8 @@ export function recordExit(
       s.status = "exited";
       s.exitCode = result.exitCode;
       s.finishedAt = new Date().toISOString();
+      // Docker's monitor, stopping, leaves it "unhealthy" (for compatibility, moby says).
+      if (s.health) s.health.status = "unhealthy";
       delete s.networking;
       delete s.pid;
       delete s.pidStartTime;

@@ -12,6 +12,7 @@ import { recordExit, recordFailedStart } from "./exit.ts";
 import { serveEmbeddedDns } from "./dns_server.ts";
 import type { SignalProxy } from "./signal_proxy.ts";
 import { pump, PumpCancel } from "./io.ts";
+import { HealthMonitor } from "./health.ts";
 import { ContainerStartError, type InitProcess, startContainer, type StdioPlan } from "./start.ts";
 
 /**
@@ -145,7 +146,10 @@ export async function runForeground(
     throw e;
   }
   const dns = serveEmbeddedDns(started, state);
+  // Docker's daemon checks foreground containers too; here their monitor is this CLI.
+  const health = HealthMonitor.start(store, state);
   const result = await attach(started, state.spec.interactive, signals);
+  await health?.stop();
   await dns?.stop();
   const recorded = recordExit(store, state.id, result);
   return recorded?.exitCode ?? result.exitCode;

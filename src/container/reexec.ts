@@ -10,6 +10,8 @@
 export const ROLE = {
   init: "m-docker-role:init",
   shim: "m-docker-role:shim",
+  /** One healthcheck probe: an exec into the container (src/roles/health.ts). */
+  health: "m-docker-role:health",
 } as const;
 
 /** A program and its full argv, ready for `spawn`. */

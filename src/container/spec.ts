@@ -15,6 +15,7 @@ import type { RunRequest } from "../config/run_request.ts";
 import { defaultNetworkSpec, type NetworkSpec, type PortMapping } from "../config/network.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
 import { resolveGroups, resolveUser } from "../rootfs/user.ts";
+import { mergeHealthConfig } from "../config/health.ts";
 
 /** The host's static tini, which `--init` runs as PID 1 (Docker's docker-init is tini). */
 export const HOST_INIT_BINARY = "/usr/bin/tini-static";
@@ -152,6 +153,8 @@ export function buildSpec(
       ? request.sysctls
       : undefined,
     deviceCgroupRules: request.deviceCgroupRules?.length ? request.deviceCgroupRules : undefined,
+    healthcheck: mergeHealthConfig(request.healthcheck, cfg.Healthcheck),
+    shell: cfg.Shell?.length ? cfg.Shell : undefined,
   };
 }
 

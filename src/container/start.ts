@@ -46,6 +46,7 @@ import { containerCapabilities } from "../rootfs/capabilities.ts";
 import { containerSeccompFilter } from "../seccomp/container.ts";
 import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
+import { probeCommand, startingHealth } from "../config/health.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
 export type StdioSource = "inherit" | "null" | number;
@@ -410,6 +411,8 @@ export async function startContainer(
       status: "running",
       pidStartTime: processStartTime(pid) ?? undefined,
       startedAt: new Date().toISOString(),
+      // Docker's: "starting" from each start, the streak cleared, the log kept.
+      ...(probeCommand(state.spec.healthcheck) ? { health: startingHealth(state.health) } : {}),
     });
     debug("start", () => `${state.id}: init ${pid} exec'd ${JSON.stringify(state.spec.args)}`);
     return { pid, ttyMaster, dnsSocket: dns };

@@ -15,6 +15,7 @@
 
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { familiarName, parseReference } from "./reference.ts";
+import type { HealthConfig } from "../config/health.ts";
 
 /** The parts of an OCI image config that `run` applies. */
 export interface ImageRunConfig {
@@ -28,13 +29,29 @@ export interface ImageRunConfig {
   ExposedPorts?: Record<string, unknown>;
   /** The image's VOLUME paths: each gets an anonymous volume unless something is mounted there. */
   Volumes?: Record<string, unknown>;
+  /** Docker's HEALTHCHECK (`Test`, durations in nanoseconds). */
+  Healthcheck?: HealthConfig;
+  /** Docker's SHELL, for `CMD-SHELL` healthchecks. */
+  Shell?: string[];
 }
 
 /** The fields of an image config's `config` object that m-docker keeps. */
 export function pickRunConfig(c: ImageRunConfig | undefined): ImageRunConfig {
-  const { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts, Volumes } = c ??
-    {};
-  return { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts, Volumes };
+  const { Env, Cmd, Entrypoint, WorkingDir, User, StopSignal, Labels, ExposedPorts } = c ?? {};
+  const { Volumes, Healthcheck, Shell } = c ?? {};
+  return {
+    Env,
+    Cmd,
+    Entrypoint,
+    WorkingDir,
+    User,
+    StopSignal,
+    Labels,
+    ExposedPorts,
+    Volumes,
+    Healthcheck,
+    Shell,
+  };
 }
 
 /** One image as the store keeps it. */

@@ -31,6 +31,7 @@ import {
 import { StateStore } from "../state/store.ts";
 import { restartDelayMs, shouldRestart } from "../container/restart_policy.ts";
 import { prepareStart } from "../container/restart.ts";
+import { HealthMonitor } from "../container/health.ts";
 
 /** The descriptor of the shim's socket to the CLI. */
 export const SHIM_SOCKET_FD = 3;
@@ -137,8 +138,11 @@ export async function runShim(args: string[]): Promise<never> {
   let restarts = state.restartCount ?? 0;
   for (;;) {
     const pumps = pumpOutput(log, attach, started, io);
-    const dns = serveEmbeddedDns(started, store.read(id) ?? state);
+    const current = store.read(id) ?? state;
+    const dns = serveEmbeddedDns(started, current);
+    const health = HealthMonitor.start(store, current);
     const result = await waitAsync(started.pid);
+    await health?.stop();
     await dns?.stop();
     await pumps;
     await attach.disconnectAll();

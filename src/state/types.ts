@@ -9,6 +9,7 @@
 import type { CgroupLayout } from "../cgroups/types.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import type { RootfsLayout } from "../config/init.ts";
+import type { HealthState } from "../config/health.ts";
 
 /** The life of a container: created, running, exited (Docker's words). */
 export type ContainerStatus = "created" | "running" | "exited";
@@ -53,6 +54,8 @@ export interface ContainerState {
   networkDir?: string;
   /** Its place on its networks while it runs (shown by `inspect` and `ps`). */
   networking?: ContainerNetworking;
+  /** With a healthcheck: its health since it last started (`State.Health`). */
+  health?: HealthState;
 }
 
 /** A running container's addresses and published ports. */

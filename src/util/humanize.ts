@@ -55,11 +55,14 @@ export interface StatusInput {
   startedAt?: number;
   finishedAt?: number;
   exitCode?: number;
+  /** A running container's health as `ps` shows it: "healthy", "health: starting". */
+  health?: string;
 }
 
 /**
  * The STATUS column of `ps`, in the Docker daemon's words: "Created"; "Up 3 seconds" since
- * `startedAt`; "Exited (137) 2 minutes ago" since `finishedAt`. An exited container with no
+ * `startedAt`, "Up 3 seconds (healthy)" with a healthcheck; "Exited (137) 2 minutes ago" since
+ * `finishedAt`. An exited container with no
  * `finishedAt` is treated as Docker treats it: "Created" if it never started (its start
  * failed), else an empty string.
  *
@@ -71,7 +74,10 @@ export interface StatusInput {
  * ```
  */
 export function statusText(s: StatusInput, now: number = Date.now()): string {
-  if (s.status === "running") return `Up ${humanDuration(now - (s.startedAt ?? now))}`;
+  if (s.status === "running") {
+    const up = `Up ${humanDuration(now - (s.startedAt ?? now))}`;
+    return s.health ? `${up} (${s.health})` : up;
+  }
   if (s.status === "exited" && s.finishedAt !== undefined) {
     return `Exited (${s.exitCode ?? 0}) ${humanDuration(now - s.finishedAt)} ago`;
   }
