@@ -27,6 +27,7 @@ function statusOf(c: ContainerEntry, now: number): string {
     startedAt: c.startedAt ? Date.parse(c.startedAt) : undefined,
     finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
     exitCode: c.exitCode,
+    paused: c.paused,
   }, now);
 }
 
@@ -60,7 +61,7 @@ async function ps(this: CliContext, flags: PsFlags) {
           Names: c.name,
           Ports: isDead(c) ? "" : portsColumn(c),
           RunningFor: createdAgo(now - Date.parse(c.createdAt)),
-          State: c.status,
+          State: !isDead(c) && c.paused && c.status === "running" ? "paused" : c.status,
           Status: statusOf(c, now),
         }),
       );

@@ -39,8 +39,10 @@ import { netnsPlanForMode } from "../container/network.ts";
 import { parseDeviceRule } from "../config/devices.ts";
 import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";
+import { requestLabels } from "./labels.ts";
 
-interface RunFlags {
+/** `run`'s flags as parsed (`create` takes the same, less those about attaching). */
+export interface RunFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -92,6 +94,8 @@ interface RunFlags {
   sysctl?: string[];
   device?: string[];
   deviceCgroupRule?: string[];
+  label?: string[];
+  labelFile?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -234,6 +238,8 @@ export const runFlags = {
   sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
   device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
   deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
+  label: { ...list, brief: "Set meta data on a container" },
+  labelFile: { ...list, brief: "Read in a line delimited file of labels" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -250,9 +256,11 @@ export const runAliases = {
   c: "cpuShares",
   p: "publish",
   P: "publishAll",
+  l: "label",
 } as const;
 
-async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+/** The request `run` and `create` make of their flags, image and command. */
+export function runRequestFrom(flags: RunFlags, image: string, command: string[]): RunRequest {
   const request: RunRequest = {
     image,
     command,
@@ -313,7 +321,13 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     devices: (flags.device ?? []).map(parseDevice),
     deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
     ...usernsRequest(flags.userns),
+    labels: requestLabels(flags.labelFile ?? [], flags.label ?? []),
   };
+  return request;
+}
+
+async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+  const request = runRequestFrom(flags, image, command);
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
     ? await runDetached(this, request, how)
@@ -394,7 +408,7 @@ interface HowToRun {
  * Resolves the image and creates the container; if that fails, `abandon` stops what was
  * started early (init or the shim, spawned first so that their boot overlaps this work).
  */
-async function createOrAbandon(
+export async function createOrAbandon(
   ctx: CliContext,
   request: RunRequest,
   pull: PullPolicy,

@@ -86,6 +86,8 @@ export interface RunRequest {
   usernsMode?: UsernsMode;
   /** Remapped: the host ranges of the container's ids (read from the subuid files). */
   userns?: UsernsRemap;
+  /** `--label` and `--label-file`: the container's labels, over the image's. */
+  labels?: Record<string, string>;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */

@@ -46,6 +46,7 @@ export function recordExit(
         }
       }
       s.status = "exited";
+      delete s.paused;
       s.exitCode = result.exitCode;
       s.finishedAt = new Date().toISOString();
       delete s.networking;
@@ -90,6 +91,7 @@ export function recordFailedStart(
         // rm retries; the failure itself is recorded.
       }
       s.status = "exited";
+      delete s.paused;
       delete s.networking;
       s.error = error;
       s.exitCode = exitCode;
