@@ -5,9 +5,11 @@
  * here from its source (moby/moby daemon/, docker/cli cli/command/container/) as facts.
  */
 import assert from "node:assert/strict";
-import { asRoot, Sandbox, waitFor } from "./harness.ts";
+import { asRoot, NetSandbox, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
+/** For the one test on a user network: in network namespaces of its own. */
+const net = new NetSandbox();
 
 /** Docker's messages (moby daemon/*.go and docker/cli), with the container's ID filled in. */
 const DOCKER = {
@@ -227,6 +229,37 @@ Deno.test({ name: "rename: Docker's rules, the hostname kept", ...asRoot }, asyn
   await sb.ok(["rename", "other-name", "/renamed-stopped"]);
   assert.equal((await sb.inspect(other)).Name, "/renamed-stopped");
   await sb.ok(["rm", "-f", id, other]);
+});
+
+Deno.test({ name: "rename: members of its network resolve the new name", ...asRoot }, async () => {
+  await net.ok(["network", "create", "renames"]);
+  await net.ok([
+    "run",
+    "-d",
+    "--name",
+    "before",
+    "--network",
+    "renames",
+    "busybox",
+    "sleep",
+    "600",
+  ]);
+  const ip = (await net.inspect("before")).NetworkSettings.Networks.renames.IPAddress;
+  await net.ok(["rename", "before", "after"]);
+  const r = await net.run([
+    "run",
+    "--rm",
+    "--network",
+    "renames",
+    "busybox",
+    "sh",
+    "-c",
+    "nslookup after; echo; nslookup before || echo before-unknown",
+  ]);
+  assert.match(r.stdout, new RegExp(`Name:\\s+after\\nAddress: ${ip.replaceAll(".", "\\.")}`));
+  assert.match(r.stdout, /before-unknown/, "the old name no longer resolves");
+  await net.ok(["rm", "-f", "after"]);
+  await net.ok(["network", "rm", "renames"]);
 });
 
 Deno.test({ name: "pause freezes the cgroup; unpause thaws it", ...asRoot }, async () => {
@@ -520,4 +553,5 @@ Deno.test({ name: "container ... spells the same commands", ...asRoot }, async (
 
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
+  await net.cleanup();
 });
