@@ -8,7 +8,8 @@
 
 import type { CgroupFs } from "./fs.ts";
 import { CgroupUnsupportedError, CgroupWriteError } from "./errors.ts";
-import type { LimitFile } from "./resources.ts";
+import { type CgroupVersion, type LimitFile, limitFiles } from "./resources.ts";
+import type { ResourceLimits } from "../config/limits.ts";
 
 export { parseProcCgroup } from "./detect.ts";
 
@@ -122,6 +123,38 @@ export function writeLimitFiles(
         appliesLimit: true,
       });
     }
+  }
+}
+
+/**
+ * The files of `next` that an update must write: those whose value differs from what
+ * `previous` wrote (or that `previous` did not write at all), in `limitFiles`' order.
+ *
+ * @example
+ * ```ts
+ * changedLimitFiles({ pidsLimit: 10 }, { pidsLimit: 20, cpuShares: 512 }, "v2");
+ * // [{ controller: "cpu", file: "cpu.weight", ... }, { controller: "pids", file: "pids.max", value: "20" }]
+ * ```
+ */
+export function changedLimitFiles(
+  previous: ResourceLimits,
+  next: ResourceLimits,
+  version: CgroupVersion,
+): LimitFile[] {
+  const before = new Map(limitFiles(previous, version).map((f) => [f.file, f.value]));
+  return limitFiles(next, version).filter((f) => before.get(f.file) !== f.value);
+}
+
+/**
+ * Polls `done` every millisecond until it holds, for at most `timeoutMs`; false if it never
+ * did. For kernel state that settles asynchronously (a freezer reaching FROZEN).
+ */
+export function waitSync(done: () => boolean, timeoutMs: number): boolean {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (done()) return true;
+    if (Date.now() > deadline) return false;
+    sleepSync(1);
   }
 }
 

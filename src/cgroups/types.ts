@@ -42,6 +42,18 @@ export interface CgroupManager {
    */
   killAll(signal?: Deno.Signal): void;
   /**
+   * Freezes (`true`) or thaws (`false`) every process in the cgroup and in those nested in
+   * it, and waits until the kernel says it is done: v1's freezer.state, v2's cgroup.freeze
+   * (`pause`/`unpause`). Throws `CgroupUnsupportedError` where the host has no freezer.
+   */
+  setFrozen(frozen: boolean): void;
+  /**
+   * Applies changed limits to the live cgroup (`update`): the files of `next` whose value
+   * differs from those of `previous`, in an order the kernel accepts from the values in
+   * force. Throws as `create` does, naming the file.
+   */
+  updateLimits(previous: ResourceLimits, next: ResourceLimits): void;
+  /**
    * Kills what is left and removes the container's directories (and cgroups nested in
    * them). Missing directories are fine; shared parents are left in place.
    */

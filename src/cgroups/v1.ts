@@ -10,9 +10,11 @@ import type { CgroupLayout, CgroupManager } from "./types.ts";
 import type { ResourceLimits } from "../config/limits.ts";
 import { gettid } from "../../ffi/libc.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
-import { limitFiles } from "./resources.ts";
+import { type LimitFile, limitFiles } from "./resources.ts";
+import { CgroupUnsupportedError } from "./errors.ts";
 import { DEFAULT_DEVICE_RULES, type DeviceRule, formatDeviceRule } from "../config/devices.ts";
 import {
+  changedLimitFiles,
   type Freezer,
   killUntilEmpty,
   mkdirLevels,
@@ -25,6 +27,7 @@ import {
   retryIfParentsVanish,
   signalEach,
   sleepSync,
+  waitSync,
   writeLimitFiles,
 } from "./common.ts";
 
@@ -107,15 +110,55 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   private writeLimits(limits: ResourceLimits): void {
+    this.writeFiles(limitFiles(limits, "v1"));
+  }
+
+  private writeFiles(files: LimitFile[]): void {
     writeLimitFiles(
       this.fs,
-      limitFiles(limits, "v1"),
+      files,
       (controller) => dirFor(this.paths, controller),
       (f, dir) =>
         dir === undefined
           ? `the ${f.controller} cgroup controller is not mounted: ${f.file} cannot be written`
           : `${dir}/${f.file} does not exist`,
     );
+  }
+
+  updateLimits(previous: ResourceLimits, next: ResourceLimits): void {
+    const files = changedLimitFiles(previous, next, "v1");
+    // The kernel keeps memory <= memory+swap at every write: a memory limit raised above the
+    // memory+swap limit in force must follow the new memory+swap limit, not precede it.
+    const memory = files.findIndex((f) => f.file === "memory.limit_in_bytes");
+    const memsw = files.findIndex((f) => f.file === "memory.memsw.limit_in_bytes");
+    const dir = dirFor(this.paths, "memory");
+    if (memory >= 0 && memsw > memory && dir) {
+      const current = `${dir}/memory.memsw.limit_in_bytes`;
+      const inForce = this.fs.exists(current) ? Number(this.fs.read(current).trim()) : Infinity;
+      if (Number(files[memory].value) > inForce) {
+        files.splice(memory, 0, files.splice(memsw, 1)[0]);
+      }
+    }
+    this.writeFiles(files);
+  }
+
+  setFrozen(frozen: boolean): void {
+    const dir = dirFor(this.paths, "freezer");
+    const file = dir && `${dir}/freezer.state`;
+    if (!file || !this.fs.exists(file)) {
+      throw new CgroupUnsupportedError(
+        "freezer",
+        "freezer.state",
+        "the freezer cgroup controller is not mounted: containers cannot be paused",
+      );
+    }
+    const want = frozen ? "FROZEN" : "THAWED";
+    this.fs.write(file, want);
+    // FREEZING lasts while a task is in an uninterruptible sleep; runc gives up too.
+    if (!waitSync(() => this.fs.read(file).trim() === want, 5000)) {
+      if (frozen) this.fs.write(file, "THAWED");
+      throw new Error(`cgroup ${dir}: the freezer did not reach ${want}`);
+    }
   }
 
   addProcess(pid: number): void {

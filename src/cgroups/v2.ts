@@ -11,10 +11,11 @@ import type { ResourceLimits } from "../config/limits.ts";
 import { DEFAULT_DEVICE_RULES, type DeviceRule } from "../config/devices.ts";
 import { attachCgroupDeviceProgram } from "../../ffi/bpf.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
-import { CgroupDeviceFilterError, CgroupWriteError } from "./errors.ts";
+import { CgroupDeviceFilterError, CgroupUnsupportedError, CgroupWriteError } from "./errors.ts";
 import { compileDeviceFilter, DEVICE_FILTER_LICENSE } from "./device_filter.ts";
-import { limitFiles } from "./resources.ts";
+import { type LimitFile, limitFiles } from "./resources.ts";
 import {
+  changedLimitFiles,
   type Freezer,
   killUntilEmpty,
   mkdirLevels,
@@ -26,6 +27,7 @@ import {
   retryIfParentsVanish,
   signalEach,
   sleepSync,
+  waitSync,
   writeLimitFiles,
 } from "./common.ts";
 
@@ -142,14 +144,41 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   private writeLimits(limits: ResourceLimits): void {
+    this.writeFiles(limitFiles(limits, "v2"));
+  }
+
+  private writeFiles(files: LimitFile[]): void {
     writeLimitFiles(
       this.fs,
-      limitFiles(limits, "v2"),
+      files,
       () => this.dir,
       (f) =>
         `${this.dir}/${f.file} does not exist: the ${f.controller} controller is not ` +
         `available to this cgroup (not in ${parentDir(this.dir)}/cgroup.controllers)`,
     );
+  }
+
+  updateLimits(previous: ResourceLimits, next: ResourceLimits): void {
+    // v2's memory.max and memory.swap.max are independent: any order is accepted.
+    this.writeFiles(changedLimitFiles(previous, next, "v2"));
+  }
+
+  setFrozen(frozen: boolean): void {
+    const file = `${this.dir}/cgroup.freeze`;
+    if (!this.fs.exists(file)) {
+      throw new CgroupUnsupportedError(
+        "freezer",
+        "cgroup.freeze",
+        `${file} does not exist: the cgroup v2 freezer needs Linux 5.2 or later`,
+      );
+    }
+    const want = frozen ? 1 : 0;
+    this.fs.write(file, String(want));
+    const events = `${this.dir}/cgroup.events`;
+    if (!waitSync(() => readCounter(this.fs.read(events), "frozen") === want, 5000)) {
+      if (frozen) this.fs.write(file, "0");
+      throw new Error(`cgroup ${this.dir}: the freezer did not reach frozen ${want}`);
+    }
   }
 
   addProcess(pid: number): void {

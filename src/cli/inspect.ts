@@ -31,9 +31,9 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     Path: s.args[0],
     Args: s.args.slice(1),
     State: {
-      Status: c.status,
+      Status: c.paused && c.status === "running" ? "paused" : c.status,
       Running: c.status === "running",
-      Paused: false,
+      Paused: c.paused ?? false,
       Restarting: false,
       OOMKilled: c.oomKilled ?? false,
       Dead: false,

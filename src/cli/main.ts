@@ -39,10 +39,54 @@ import { volumeRoutes } from "./volume.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 import { completionCommand } from "./completion.ts";
 import { COMPLETE_COMMAND, completions } from "./complete.ts";
+import { createAliases, createCommand, createFlags } from "./create.ts";
+import {
+  containerPruneCommand,
+  pauseCommand,
+  renameCommand,
+  unpauseCommand,
+  updateCommand,
+} from "./manage.ts";
+
+/** `m-docker container ...`: Docker's management-command spellings of the same commands. */
+const containerRoutes = buildRouteMap({
+  routes: {
+    ls: psCommand,
+    inspect: inspectCommand,
+    rm: rmCommand,
+    start: startCommand,
+    stop: stopCommand,
+    kill: killCommand,
+    restart: restartCommand,
+    logs: logsCommand,
+    exec: execCommand,
+    run: runCommand,
+    create: createCommand,
+    rename: renameCommand,
+    pause: pauseCommand,
+    unpause: unpauseCommand,
+    update: updateCommand,
+    top: topCommand,
+    port: portCommand,
+    wait: waitCommand,
+    attach: attachCommand,
+    commit: commitCommand,
+    export: exportCommand,
+    prune: containerPruneCommand,
+  },
+  aliases: { ps: "ls", list: "ls" },
+  docs: { brief: "Manage containers" },
+});
 
 const routes = buildRouteMap({
   routes: {
     run: runCommand,
+    create: createCommand,
+    rename: renameCommand,
+    pause: pauseCommand,
+    unpause: unpauseCommand,
+    update: updateCommand,
+    container: containerRoutes,
     exec: execCommand,
     attach: attachCommand,
     ps: psCommand,
@@ -135,6 +179,7 @@ function valueFlags(
 const TRAILING: Record<string, Set<string>> = {
   run: valueFlags(runFlags, runAliases),
   exec: valueFlags(execFlags, execAliases),
+  create: valueFlags(createFlags, createAliases),
 };
 
 /** Runs the CLI on `args` and returns the process exit code. */
@@ -181,8 +226,12 @@ export async function main(args: string[]): Promise<number> {
       state: options.state ?? defaults.state,
     });
     ctx = { process: stdio, engine, debug: options.debug };
-    const trailing = TRAILING[rest[0]];
-    const argv = trailing ? [rest[0], ...escapeTrailingCommand(rest.slice(1), trailing)] : rest;
+    // `container run|exec|create` has its command one word later.
+    const words = rest[0] === "container" && TRAILING[rest[1]] ? 2 : 1;
+    const trailing = TRAILING[rest[words - 1]];
+    const argv = trailing
+      ? [...rest.slice(0, words), ...escapeTrailingCommand(rest.slice(words), trailing)]
+      : rest;
     await run(app, argv, ctx);
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);

@@ -29,6 +29,7 @@ function statusOf(c: ContainerEntry, now: number): string {
     finishedAt: c.finishedAt ? Date.parse(c.finishedAt) : undefined,
     exitCode: c.exitCode,
     health: c.health ? healthLabel(c.health.status) : undefined,
+    paused: c.paused,
   }, now);
 }
 
@@ -62,7 +63,7 @@ async function ps(this: CliContext, flags: PsFlags) {
           Names: c.name,
           Ports: isDead(c) ? "" : portsColumn(c),
           RunningFor: createdAgo(now - Date.parse(c.createdAt)),
-          State: c.status,
+          State: !isDead(c) && c.paused && c.status === "running" ? "paused" : c.status,
           Status: statusOf(c, now),
         }),
       );

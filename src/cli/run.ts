@@ -41,8 +41,10 @@ import { parseDeviceRule } from "../config/devices.ts";
 import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";
 import { healthcheckFromFlags, type HealthFlags, healthFlags } from "./health_flags.ts";
+import { requestLabels } from "./labels.ts";
 
-interface RunFlags extends HealthFlags {
+/** `run`'s flags as parsed (`create` takes the same, less those about attaching). */
+export interface RunFlags extends HealthFlags {
   detach?: boolean;
   interactive?: boolean;
   tty?: boolean;
@@ -96,6 +98,8 @@ interface RunFlags extends HealthFlags {
   sysctl?: string[];
   device?: string[];
   deviceCgroupRule?: string[];
+  label?: string[];
+  labelFile?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -247,6 +251,8 @@ export const runFlags = {
   device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
   deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
   ...healthFlags,
+  label: { ...list, brief: "Set meta data on a container" },
+  labelFile: { ...list, brief: "Read in a line delimited file of labels" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -263,9 +269,11 @@ export const runAliases = {
   c: "cpuShares",
   p: "publish",
   P: "publishAll",
+  l: "label",
 } as const;
 
-async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+/** The request `run` and `create` make of their flags, image and command. */
+export function runRequestFrom(flags: RunFlags, image: string, command: string[]): RunRequest {
   // -v and --mount, in the order Docker applies them: -v first.
   const mounted = sortMounts([
     ...(flags.volume ?? []).map(parseVolume),
@@ -334,7 +342,13 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
     ...usernsRequest(flags.userns),
     healthcheck: healthcheckFromFlags(flags),
+    labels: requestLabels(flags.labelFile ?? [], flags.label ?? []),
   };
+  return request;
+}
+
+async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+  const request = runRequestFrom(flags, image, command);
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
     ? await runDetached(this, request, how)
@@ -415,7 +429,7 @@ interface HowToRun {
  * Resolves the image and creates the container; if that fails, `abandon` stops what was
  * started early (init or the shim, spawned first so that their boot overlaps this work).
  */
-async function createOrAbandon(
+export async function createOrAbandon(
   ctx: CliContext,
   request: RunRequest,
   pull: PullPolicy,

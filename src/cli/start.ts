@@ -15,7 +15,7 @@ import { SignalProxy } from "../container/signal_proxy.ts";
 import { remappedInit, spawnInit } from "../container/start.ts";
 import { netnsPlanFor } from "../container/network.ts";
 import type { Engine } from "../engine.ts";
-import { UsageError } from "../util/errors.ts";
+import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext } from "./context.ts";
 import { eachContainer } from "./lifecycle.ts";
@@ -24,6 +24,9 @@ import { eachContainer } from "./lifecycle.ts";
 function startInBackground(engine: Engine, ref: string): void {
   const store = engine.containers;
   const found = resolveReconciled(store, ref);
+  if (found.paused) {
+    throw new ExitCodeError("cannot start a paused container, try unpause instead", 1);
+  }
   // The shim boots while the container's cgroup is made again.
   const shim = spawnShim(
     store,

@@ -159,7 +159,7 @@ export interface ContainerSpec {
   /** Signal `stop` sends first, and seconds it waits before SIGKILL. */
   stopSignal: number;
   stopTimeout: number;
-  /** The image's labels and exposed ports, shown by `inspect` (no port publishing yet). */
+  /** Labels (the image's, then `--label`'s) and exposed ports, shown by `inspect`. */
   labels?: Record<string, string>;
   exposedPorts?: string[];
   /** `--restart`: what the shim does when the container exits on its own. */

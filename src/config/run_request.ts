@@ -101,6 +101,8 @@ export interface RunRequest {
   volumesFrom?: VolumesFromRequest[];
   /** `--health-*` or `--no-healthcheck`; merged with the image's (`Test: []` keeps its test). */
   healthcheck?: HealthConfig;
+  /** `--label` and `--label-file`: the container's labels, over the image's. */
+  labels?: Record<string, string>;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */

@@ -28,6 +28,7 @@ import { ExitCodeError } from "../util/errors.ts";
 import { mergeEnv } from "../config/env.ts";
 import { isRunning } from "./reconcile.ts";
 import { callerConsoleSize } from "./start.ts";
+import { execPausedError } from "./pause.ts";
 
 /** What to run, as the user asked. */
 export interface ExecRequest {
@@ -131,6 +132,7 @@ export function execInContainer(
   if (!isRunning(state)) {
     throw new ExitCodeError(`container ${state.id} is not running`, 125);
   }
+  if (state.paused) throw execPausedError(state.id);
   const target = state.pid!;
   const spec = state.spec;
   const own = new Map<string, number>();

@@ -46,6 +46,7 @@ export function recordExit(
         }
       }
       s.status = "exited";
+      delete s.paused;
       s.exitCode = result.exitCode;
       s.finishedAt = new Date().toISOString();
       // Docker's monitor, stopping, leaves it "unhealthy" (for compatibility, moby says).
@@ -92,6 +93,7 @@ export function recordFailedStart(
         // rm retries; the failure itself is recorded.
       }
       s.status = "exited";
+      delete s.paused;
       delete s.networking;
       s.error = error;
       s.exitCode = exitCode;

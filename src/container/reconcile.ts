@@ -63,6 +63,7 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
   const exited = store.update(state.id, (s) => {
     if (!unobserved(s)) return false;
     s.status = "exited";
+    delete s.paused;
     s.exitCode ??= UNKNOWN_EXIT_CODE;
     s.finishedAt ??= new Date().toISOString();
     delete s.pid;

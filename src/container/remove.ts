@@ -12,6 +12,7 @@ import { UsageError } from "../util/errors.ts";
 import { destroyContainer } from "./cleanup.ts";
 import { isRunning } from "./reconcile.ts";
 import { markStopRequested } from "./restart.ts";
+import { resumeAfterSignal } from "./pause.ts";
 
 /**
  * Removes a container; `force` kills a running one first. A dead container is removed
@@ -27,6 +28,12 @@ export async function removeContainer(
     destroyContainer(store, state.id);
     return;
   }
+  if (isRunning(state) && !force && state.paused) {
+    throw new UsageError(
+      `You cannot remove a paused container ${state.id}. ` +
+        "Unpause and then stop the container before attempting removal or force remove",
+    );
+  }
   if (isRunning(state) && !force) {
     throw new UsageError(
       `You cannot remove a running container ${state.id}. ` +
@@ -36,6 +43,7 @@ export async function removeContainer(
   if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {
     markStopRequested(store, state.id);
     kill(state.pid, 9);
+    resumeAfterSignal(store, state.id);
     // PID 1 dying takes the whole PID namespace with it; wait for it to be reaped.
     const deadline = Date.now() + 10_000;
     while (isProcessAlive(state.pid, state.pidStartTime) && Date.now() < deadline) {

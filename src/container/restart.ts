@@ -60,6 +60,7 @@ export function prepareStart(
     ) {
       delete s[k];
     }
+    delete s.paused;
     s.stopRequested = false;
     s.monitorPid = monitorPid;
     s.monitorStartTime = processStartTime(monitorPid) ?? undefined;

@@ -12,6 +12,7 @@ import { UsageError } from "../util/errors.ts";
 import { hasMonitor, isRunning, reconcile } from "./reconcile.ts";
 import { recordExit } from "./exit.ts";
 import { markStopRequested } from "./restart.ts";
+import { resumeAfterSignal } from "./pause.ts";
 
 /** The container is not running, so it cannot be signalled. */
 export class NotRunningError extends UsageError {
@@ -26,8 +27,11 @@ export class NotRunningError extends UsageError {
  */
 export function signalContainer(store: StateStore, state: ContainerState, signal: number): void {
   if (!isRunning(state)) throw new NotRunningError(state.id);
-  if (signal === 9 || signal === state.spec.stopSignal) markStopRequested(store, state.id);
+  const ends = signal === 9 || signal === state.spec.stopSignal;
+  if (ends) markStopRequested(store, state.id);
   if (!kill(state.pid!, signal)) throw new NotRunningError(state.id);
+  // A paused container gets a signal that ends it when it thaws; others wait, as Docker's.
+  if (ends) resumeAfterSignal(store, state.id);
 }
 
 /** Waits until the container is no longer recorded as running, up to `ms`. */
@@ -64,6 +68,7 @@ export async function stopContainer(
     return;
   }
   kill(state.pid!, state.spec.stopSignal);
+  resumeAfterSignal(store, state.id);
   if (await waitForExit(store, state.id, timeoutSeconds * 1000)) return;
   kill(state.pid!, 9);
   if (await waitForExit(store, state.id, 10_000)) return;

@@ -128,7 +128,10 @@ export function buildSpec(
     stopSignal: request.stopSignal ?? imageStopSignal(cfg.StopSignal) ?? SIGNALS.SIGTERM,
     stopTimeout: request.stopTimeout ?? 10,
     restart: request.restart,
-    labels: cfg.Labels,
+    // The container's labels over the image's, as Docker merges them.
+    labels: request.labels && Object.keys(request.labels).length > 0
+      ? { ...cfg.Labels, ...request.labels }
+      : cfg.Labels,
     exposedPorts: exposed.length > 0 ? exposed : undefined,
     network: request.publishAll ? withPublishedExposed(network, exposed) : network,
     seccomp: request.seccomp,

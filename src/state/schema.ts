@@ -126,6 +126,7 @@ export function validateState(value: unknown, id: string): ContainerState {
   c.number("restartCount", true);
   c.boolean("oomKilled", true);
   c.boolean("stopRequested", true);
+  c.boolean("paused", true);
   c.object("spec");
   for (const f of ["image", "imageId", "cwd", "hostname"]) c.string(`spec.${f}`);
   c.strings("spec.args");

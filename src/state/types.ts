@@ -36,6 +36,8 @@ export interface ContainerState {
   oomKilled?: boolean;
   /** Set when m-docker itself failed the start; the message shown to the user. */
   error?: string;
+  /** `pause`d: its cgroup is frozen (it still counts as running, as in Docker). */
+  paused?: boolean;
   /** Set by `stop`, `kill` and `rm -f`, so that a restart policy does not bring it back. */
   stopRequested?: boolean;
   /** How many times the restart policy has restarted it. */

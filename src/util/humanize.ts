@@ -57,6 +57,8 @@ export interface StatusInput {
   exitCode?: number;
   /** A running container's health as `ps` shows it: "healthy", "health: starting". */
   health?: string;
+  /** Running but frozen by `pause`. */
+  paused?: boolean;
 }
 
 /**
@@ -76,6 +78,7 @@ export interface StatusInput {
 export function statusText(s: StatusInput, now: number = Date.now()): string {
   if (s.status === "running") {
     const up = `Up ${humanDuration(now - (s.startedAt ?? now))}`;
+    if (s.paused) return `${up} (Paused)`;
     return s.health ? `${up} (${s.health})` : up;
   }
   if (s.status === "exited" && s.finishedAt !== undefined) {
@@ -90,7 +93,8 @@ const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 /**
  * A size in decimal units with three significant digits, as `docker images` shows it
  * (go-units' `HumanSizeWithPrecision(size, 3)`, i.e. Go's `%.3g`: ties round to even, and
- * 999.5kB and up print in exponent form, "1e+03kB", exactly as Docker does).
+ * 999.5kB and up print in exponent form, "1e+03kB", exactly as Docker does). `precision` 4
+ * is go-units' `HumanSize`, which `prune`'s "Total reclaimed space" uses.
  *
  * @example
  * ```ts
@@ -98,13 +102,13 @@ const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
  * humanSize(0); // "0B"
  * ```
  */
-export function humanSize(bytes: number): string {
+export function humanSize(bytes: number, precision = 3): string {
   let size = bytes, i = 0;
   while (size >= 1000 && i < DECIMAL_UNITS.length - 1) {
     size /= 1000;
     i++;
   }
-  return `${formatG(size, 3)}${DECIMAL_UNITS[i]}`;
+  return `${formatG(size, precision)}${DECIMAL_UNITS[i]}`;
 }
 
 /**

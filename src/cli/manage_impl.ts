@@ -1,0 +1,127 @@
+/**
+ * The bodies of `rename`, `pause`, `unpause`, `update` and `container prune` (see
+ * manage.ts): flags to library calls, Docker's output. Every failure exits 1.
+ *
+ * @module
+ */
+
+import { CgroupUnsupportedError, CgroupWriteError } from "../cgroups/errors.ts";
+import { pauseContainer, unpauseContainer } from "../container/pause.ts";
+import { pruneContainers } from "../container/prune.ts";
+import { resolveReconciled } from "../container/reconcile.ts";
+import { renameContainer } from "../container/rename.ts";
+import { UpdateConflictError, updateContainer } from "../container/update.ts";
+import { humanSize } from "../util/humanize.ts";
+import { ExitCodeError, UsageError } from "../util/errors.ts";
+import { action, type CliContext, println, reportError } from "./context.ts";
+import { cliMessage } from "./limit_errors.ts";
+import type { RestartPolicy } from "../config/container.ts";
+
+/** `update`'s flags as parsed. */
+export interface UpdateFlags {
+  memory?: number;
+  memorySwap?: number;
+  memoryReservation?: number;
+  cpus?: { quotaUs: number; periodUs: number };
+  cpuShares?: number;
+  cpusetCpus?: string;
+  pidsLimit?: number;
+  restart?: RestartPolicy;
+}
+
+type NoFlags = Record<never, never>;
+const FAILED = 1;
+
+/** Runs `fn` for each reference, printing those that succeeded, as Docker's CLI does. */
+async function each(
+  ctx: CliContext,
+  refs: string[],
+  fn: (ref: string) => void | Promise<void>,
+): Promise<number> {
+  let status = 0;
+  for (const ref of refs) {
+    try {
+      await fn(ref);
+      println(ctx, ref);
+    } catch (e) {
+      reportError(ctx, e);
+      status = FAILED;
+    }
+  }
+  return status;
+}
+
+/** `rename CONTAINER NEW_NAME`: prints nothing, as Docker's. */
+export const rename = action(function (this: CliContext, _f: NoFlags, ref: string, name: string) {
+  renameContainer(this.engine.containers, ref, name);
+}, { errorExitCode: FAILED });
+
+/** `pause CONTAINER...` */
+export const pause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
+  const store = this.engine.containers;
+  return each(this, refs, (ref) => void pauseContainer(store, resolveReconciled(store, ref).id));
+}, { errorExitCode: FAILED });
+
+/** `unpause CONTAINER...` */
+export const unpause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
+  const store = this.engine.containers;
+  return each(this, refs, (ref) => void unpauseContainer(store, resolveReconciled(store, ref).id));
+}, { errorExitCode: FAILED });
+
+/** `update [OPTIONS] CONTAINER...` */
+export const update = action(function (this: CliContext, flags: UpdateFlags, ...refs: string[]) {
+  if (Object.values(flags).every((v) => v === undefined)) {
+    throw new UsageError("you must provide one or more flags when using this command");
+  }
+  const store = this.engine.containers;
+  const change = {
+    limits: {
+      memoryBytes: flags.memory,
+      memorySwapBytes: flags.memorySwap,
+      memoryReservationBytes: flags.memoryReservation,
+      cpuQuotaUs: flags.cpus?.quotaUs,
+      cpuPeriodUs: flags.cpus?.periodUs,
+      cpuShares: flags.cpuShares,
+      cpusetCpus: flags.cpusetCpus,
+      pidsLimit: flags.pidsLimit,
+    },
+    restart: flags.restart,
+  };
+  return each(this, refs, (ref) => {
+    const id = resolveReconciled(store, ref).id;
+    try {
+      updateContainer(store, id, change);
+    } catch (e) {
+      // Docker names the container for what its update step refused or the kernel did.
+      const wrapped = e instanceof UpdateConflictError || e instanceof CgroupWriteError ||
+        e instanceof CgroupUnsupportedError;
+      if (!wrapped) throw e;
+      throw new ExitCodeError(`Cannot update container ${id}: ${cliMessage(e)}`, FAILED);
+    }
+  });
+}, { errorExitCode: FAILED });
+
+/** Asks on stdout, reads one line of stdin: true for `y`, as Docker's prompt. */
+async function confirm(ctx: CliContext, message: string): Promise<boolean> {
+  ctx.process.stdout.write(`${message} [y/N] `);
+  const buf = new Uint8Array(1);
+  let line = "";
+  while (!line.includes("\n") && (await Deno.stdin.read(buf)) === 1) {
+    line += String.fromCharCode(buf[0]);
+  }
+  return line.trim().toLowerCase() === "y";
+}
+
+/** `container prune [-f]`: Docker's report, or nothing if the user says no. */
+export const prune = action(async function (this: CliContext, flags: { force?: boolean }) {
+  const warning = "WARNING! This will remove all stopped containers.\n" +
+    "Are you sure you want to continue?";
+  // Declining is not an error for Docker: it prints nothing more and exits 0.
+  if (!flags.force && !(await confirm(this, warning))) return 0;
+  const report = pruneContainers(this.engine.containers);
+  if (report.deleted.length > 0) {
+    println(this, ["Deleted Containers:", ...report.deleted, ""].join("\n"));
+  }
+  println(this, `Total reclaimed space: ${humanSize(report.reclaimedBytes, 4)}`);
+  return 0;
+}, { errorExitCode: FAILED });
