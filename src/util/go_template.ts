@@ -611,14 +611,16 @@ class Parser {
   private operand(context: string): Arg {
     let node = this.term(context);
     if (this.peek().type === "field") {
+      const chainPos = this.peek().pos;
       const fields: string[] = [];
       while (this.peek().type === "field") fields.push(this.next().value.slice(1));
       switch (node.kind) {
         case "field":
-          node = { kind: "field", pos: node.pos, idents: [...node.idents, ...fields] };
+          // Go's node takes the position of the chain, i.e. of its second field.
+          node = { kind: "field", pos: chainPos, idents: [...node.idents, ...fields] };
           break;
         case "variable":
-          node = { kind: "variable", pos: node.pos, idents: [...node.idents, ...fields] };
+          node = { kind: "variable", pos: chainPos, idents: [...node.idents, ...fields] };
           break;
         case "bool":
         case "string":
@@ -1093,9 +1095,18 @@ export function goJson(v: unknown): string {
     if (x === undefined || typeof x === "function") return null;
     if (Array.isArray(x)) return x.map(order);
     if (isObject(x)) {
-      const keys = Object.keys(x).filter((k) => typeof x[k] !== "function");
+      // A struct's methods without arguments are marshalled too, as docker/cli's
+      // formatter.MarshalJSON does for its contexts.
+      const value = (k: string) => {
+        const f = x[k];
+        return typeof f === "function" ? f.call(x) : f;
+      };
+      const keys = Object.keys(x).filter((k) => {
+        const f = x[k];
+        return typeof f !== "function" || (structType(x) !== undefined && f.length === 0);
+      });
       if (mapInfo(x)) keys.sort();
-      return Object.fromEntries(keys.map((k) => [k, order(x[k])]));
+      return Object.fromEntries(keys.map((k) => [k, order(value(k))]));
     }
     return x;
   };
