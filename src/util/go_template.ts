@@ -958,15 +958,21 @@ class Executor {
     if (receiver === undefined) return undefined; // Go: a field of an invalid value is invalid
     if (receiver === null) this.fail(`nil pointer evaluating interface {}.${name}`);
     const type = structType(receiver);
-    if (type !== undefined) {
-      const value = (receiver as Record<string, unknown>)[name];
+    if (isObject(receiver)) {
+      // Go looks for a method first, then a field or a map key.
+      const value = Object.hasOwn(receiver, name) ? receiver[name] : undefined;
       if (typeof value === "function") {
         const callArgs = args.slice(1).map((a) => this.evalArg(dot, a));
         if (final !== NO_FINAL) callArgs.push(final);
         this.setAt(node);
         return this.call(name, value as (...a: unknown[]) => unknown, callArgs);
       }
-      if (!Object.hasOwn(receiver, name)) this.fail(`can't evaluate field ${name} in type ${type}`);
+    }
+    if (type !== undefined) {
+      const value = (receiver as Record<string, unknown>)[name];
+      if (!Object.hasOwn(receiver as object, name)) {
+        this.fail(`can't evaluate field ${name} in type ${type}`);
+      }
       if (hasArgs) this.fail(`${name} has arguments but cannot be invoked as function`);
       return value;
     }
