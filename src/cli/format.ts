@@ -6,6 +6,7 @@
  * @module
  */
 
+import type { CliContext } from "./context.ts";
 import {
   executeTemplate,
   type FunctionMap,
@@ -16,6 +17,26 @@ import {
 } from "../util/go_template.ts";
 import { DOCKER_TABLE, tabwrite } from "../util/tabwriter.ts";
 import { ExitCodeError } from "../util/errors.ts";
+
+/**
+ * A time as Go's `time.Time.String()` prints it in the local zone, which Docker's
+ * `CreatedAt` columns use: `2006-01-02 15:04:05 -0700 MST` (no fraction: Docker's times
+ * there are whole seconds).
+ */
+export function goTime(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const offset = -d.getTimezoneOffset();
+  const sign = offset < 0 ? "-" : "+";
+  const zone = offset === 0
+    ? "UTC"
+    : new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(d)
+      .find((x) => x.type === "timeZoneName")?.value ?? "";
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }:${p(d.getSeconds())} ${sign}${p(Math.trunc(Math.abs(offset) / 60))}${
+    p(Math.abs(offset) % 60)
+  } ${zone}`;
+}
 
 /** A `--format` that is a table: it starts with "table", as Docker's `Format.IsTable`. */
 export function isTableFormat(format: string): boolean {
@@ -139,4 +160,57 @@ export function renderInspect(
     }
   }
   return { output: output === "" ? "\n" : output, errors };
+}
+
+/**
+ * Marks the parts of an inspect document that are Go maps in Docker's types, so that
+ * templates treat them as Go does: a missing key prints `<no value>` and `index` of one
+ * is "" (labels), they print as `map[k:v]` and `json` sorts them.
+ */
+function markGoMaps(doc: Record<string, unknown>): Record<string, unknown> {
+  const at = (path: string[], zero?: unknown) => {
+    let v: unknown = doc;
+    for (const k of path) {
+      v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+    }
+    if (v && typeof v === "object" && !Array.isArray(v)) goMap(v, zero);
+  };
+  at(["Config", "Labels"], "");
+  at(["Config", "ExposedPorts"]);
+  at(["HostConfig", "PortBindings"]);
+  at(["HostConfig", "Tmpfs"], "");
+  at(["HostConfig", "Sysctls"], "");
+  at(["NetworkSettings", "Networks"]);
+  at(["NetworkSettings", "Ports"]);
+  at(["GraphDriver", "Data"], "");
+  at(["Labels"], "");
+  at(["Containers"]);
+  at(["Options"], "");
+  return doc;
+}
+
+/**
+ * Prints inspect documents as Docker does: an indented JSON array (`[]` when none was
+ * found), or `--format` applied to each; then each error on stderr. Exit 1 if any failed.
+ */
+export function printInspect(
+  ctx: CliContext,
+  docs: Record<string, unknown>[],
+  errors: string[],
+  format: string | undefined,
+): number {
+  const all = [...errors];
+  if (format) {
+    const { output, errors: failed } = renderInspect(format, docs.map(markGoMaps));
+    ctx.process.stdout.write(output);
+    all.push(...failed.map((e) => e.message));
+  } else {
+    // The daemon's JSON escapes HTML characters, as Go's encoder does by default.
+    const json = JSON.stringify(docs, null, 4) ?? "[]";
+    ctx.process.stdout.write(
+      json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + "\n",
+    );
+  }
+  if (all.length > 0) ctx.process.stderr.write(`${all.join("\n")}\n`);
+  return all.length > 0 ? 1 : 0;
 }

@@ -1116,7 +1116,15 @@ export function goJson(v: unknown): string {
     }
     return x;
   };
-  return JSON.stringify(order(v)).replace(/\u2028/g, "\\u2028").replace(/\u2029/g, "\\u2029");
+  const json = JSON.stringify(order(v)).replace(/\u2028/g, "\\u2028").replace(
+    /\u2029/g,
+    "\\u2029",
+  );
+  // Docker's contexts marshal themselves with json.Marshal, which escapes HTML characters
+  // (`<none>` is "\u003cnone\u003e" in `docker images --format json`).
+  return structType(v) === undefined
+    ? json
+    : json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`);
 }
 
 function kindOf(v: unknown): "bool" | "number" | "string" | "nil" | "other" {
