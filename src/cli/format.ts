@@ -201,7 +201,16 @@ export function printInspect(
 ): number {
   const all = [...errors];
   if (format) {
-    const { output, errors: failed } = renderInspect(format, docs.map(markGoMaps));
+    let rendered: ReturnType<typeof renderInspect>;
+    try {
+      rendered = renderInspect(format, docs.map(markGoMaps));
+    } catch (e) {
+      // A template that does not parse exits 64 (the commands' own errors are 1).
+      if (!(e instanceof ExitCodeError)) throw e;
+      ctx.process.stderr.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    const { output, errors: failed } = rendered;
     ctx.process.stdout.write(output);
     all.push(...failed.map((e) => e.message));
   } else {
