@@ -10,6 +10,10 @@ import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
 import { createdAgo, humanSize } from "../util/humanize.ts";
 import { formatTable } from "../util/table.ts";
+import { parseFilters } from "../util/filters.ts";
+import { goStruct } from "../util/go_template.ts";
+import { filterImages } from "../image/filters.ts";
+import { goTime, isTableFormat, renderList } from "./format.ts";
 import { imageRefs } from "./params.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { pruneImages, removeImage } from "../image/remove.ts";
@@ -21,53 +25,115 @@ function splitReference(ref: string): [string, string] {
   return i > ref.lastIndexOf("/") ? [ref.slice(0, i), ref.slice(i + 1)] : [ref, "latest"];
 }
 
-/** `images [-q] [--format json]` */
-export const imagesCommand = buildCommand<{ quiet?: boolean; format?: string }, [], CliContext>({
-  func: action(async function (this: CliContext, flags: { quiet?: boolean; format?: string }) {
+interface ImagesFlags {
+  all?: boolean;
+  quiet?: boolean;
+  noTrunc?: boolean;
+  digests?: boolean;
+  format?: string;
+  filter?: string[];
+}
+
+/** Column names of `images`' fields (docker/cli's newImageContext). */
+const IMAGE_HEADERS: Record<string, string> = {
+  ID: "IMAGE ID",
+  Repository: "REPOSITORY",
+  Tag: "TAG",
+  Digest: "DIGEST",
+  CreatedSince: "CREATED",
+  CreatedAt: "CREATED AT",
+  Size: "SIZE",
+  Containers: "CONTAINERS",
+  SharedSize: "SHARED SIZE",
+  UniqueSize: "UNIQUE SIZE",
+};
+
+/** `images [-q] [--no-trunc] [--digests] [--filter F] [--format F] [REPOSITORY[:TAG]]` */
+export const imagesCommand = buildCommand<ImagesFlags, [string?], CliContext>({
+  func: action(async function (this: CliContext, flags: ImagesFlags, match?: string) {
     await ensureBuiltinImage(this.engine.images);
+    const filters = parseFilters(flags.filter ?? []);
+    if (match !== undefined) filters.set("reference", [...(filters.get("reference") ?? []), match]);
     const now = Date.now();
-    const rows: string[][] = [];
-    for (const image of this.engine.images.list()) {
-      const short = image.id.replace("sha256:", "").slice(0, 12);
-      const tags = image.tags.length > 0 ? image.tags : ["<none>:<none>"];
-      for (const tag of tags) {
-        const [repo, t] = splitReference(tag);
-        if (flags.format === "json") {
-          println(
-            this,
-            JSON.stringify({
-              Repository: repo,
-              Tag: t,
-              ID: short,
-              CreatedAt: image.created,
-              CreatedSince: createdAgo(now - Date.parse(image.created)),
-              Size: humanSize(image.size),
-            }),
-          );
-        }
-        rows.push([
-          repo,
-          t,
-          short,
-          createdAgo(now - Date.parse(image.created)),
-          humanSize(image.size),
-        ]);
-      }
-    }
-    if (flags.format === "json") return 0;
-    if (flags.quiet) {
-      for (const id of new Set(rows.map((r) => r[2]))) println(this, id);
+    const images = this.engine.images.list().map((i) => ({
+      ...i,
+      labels: i.config.Labels ?? {},
+    }));
+    const listed = filterImages(images, filters, (ref) => {
+      const found = this.engine.images.find(ref);
+      return found ? images.find((i) => i.id === found.id) : undefined;
+    }, now);
+    const trunc = !flags.noTrunc;
+    // Docker's imageContext, one per reference (one <none> row for an untagged image).
+    const contexts = listed.flatMap(({ image, tags }) =>
+      (tags.length > 0 ? tags.map(splitReference) : [["<none>", "<none>"]]).map(([repo, tag]) =>
+        goStruct("*formatter.imageContext", {
+          Containers: () => "N/A",
+          CreatedAt: () => goTime(new Date(image.created)),
+          CreatedSince: () => createdAgo(now - Date.parse(image.created)),
+          Digest: () => "<none>",
+          ID: () => trunc ? image.id.replace("sha256:", "").slice(0, 12) : image.id,
+          Repository: () => repo,
+          SharedSize: () => "N/A",
+          Size: () => humanSize(image.size),
+          Tag: () => tag,
+          UniqueSize: () => "N/A",
+        })
+      )
+    );
+    const format = flags.format ?? "";
+    if (flags.quiet && (format === "" || format === "table")) {
+      const ids = new Set(contexts.map((c) => c.ID()));
+      for (const id of ids) println(this, id);
       return 0;
     }
-    println(this, formatTable(["REPOSITORY", "TAG", "IMAGE ID", "CREATED", "SIZE"], rows));
+    if (format !== "" && format !== "table") {
+      let custom = format;
+      if (isTableFormat(custom) && flags.digests && !custom.includes("{{.Digest}}")) {
+        custom += "\t{{.Digest}}";
+      }
+      this.process.stdout.write(renderList(custom, contexts, IMAGE_HEADERS));
+      return 0;
+    }
+    const fields = flags.digests
+      ? ["Repository", "Tag", "Digest", "ID", "CreatedSince", "Size"]
+      : ["Repository", "Tag", "ID", "CreatedSince", "Size"];
+    const rows = contexts.map((c) =>
+      fields.map((f) => (c as unknown as Record<string, () => string>)[f]())
+    );
+    println(this, formatTable(fields.map((f) => IMAGE_HEADERS[f]), rows));
     return 0;
   }),
   parameters: {
     flags: {
+      all: { kind: "boolean", optional: true, brief: "Show all images" },
+      digests: { kind: "boolean", optional: true, brief: "Show digests" },
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: "Filter output based on conditions provided",
+      },
+      format: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Format output using a custom template ('table', 'json' or a Go template)",
+      },
+      noTrunc: { kind: "boolean", optional: true, brief: "Don't truncate output" },
       quiet: { kind: "boolean", optional: true, brief: "Only show image IDs" },
-      format: { kind: "parsed", parse: String, optional: true, brief: "Output format: json" },
     },
-    aliases: { q: "quiet" },
+    aliases: { a: "all", f: "filter", q: "quiet" },
+    positional: {
+      kind: "tuple",
+      parameters: [{
+        brief: "Repository, with an optional tag",
+        parse: String,
+        placeholder: "REPOSITORY[:TAG]",
+        optional: true,
+      }],
+    },
   },
   docs: { brief: "List images" },
 });
@@ -148,36 +214,8 @@ export const rmiCommand = buildCommand<{ force?: boolean }, string[], CliContext
   docs: { brief: "Remove one or more images" },
 });
 
-/** `image inspect IMAGE...` */
-export const imageInspectCommand = buildCommand<Record<never, never>, string[], CliContext>({
-  func: action(function (this: CliContext, _flags: Record<never, never>, ...refs: string[]) {
-    const docs = [];
-    let status = 0;
-    for (const ref of refs) {
-      const image = this.engine.images.find(ref);
-      if (!image) {
-        status = reportError(this, new UsageError(`No such image: ${ref}`));
-        continue;
-      }
-      const tags = this.engine.images.list().find((i) => i.id === image.id)?.tags ?? [];
-      docs.push({
-        Id: image.id,
-        RepoTags: tags,
-        Created: image.created,
-        Size: image.size,
-        Config: image.config,
-        RootFS: { Type: "layers", Layers: image.layers },
-      });
-    }
-    println(this, JSON.stringify(docs, null, 4));
-    return status;
-  }),
-  parameters: {
-    flags: {},
-    positional: imageRefs,
-  },
-  docs: { brief: "Display detailed information on one or more images" },
-});
+/** `image inspect IMAGE...` (in image_inspect.ts, with the document `inspect` shares). */
+export { imageInspectCommand } from "./image_inspect.ts";
 
 /** `image prune` */
 export const imagePruneCommand = buildCommand<Record<never, never>, [], CliContext>({

@@ -16,7 +16,13 @@ import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
 import { compact, type HealthState } from "../config/health.ts";
-import { action, type CliContext, reportError } from "./context.ts";
+import { action, type CliContext } from "./context.ts";
+import { printInspect } from "./format.ts";
+import { imageDocument } from "./image_inspect.ts";
+import { ExitCodeError } from "../util/errors.ts";
+import { networkDocument, readNetworks } from "../container/networks.ts";
+import { NetworkStore } from "../network/store.ts";
+import { networkDir } from "../state/roots.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -46,6 +52,9 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     },
     Image: s.imageId,
     Name: `/${c.name}`,
+    RestartCount: c.restartCount ?? 0,
+    Driver: "overlay2",
+    Platform: "linux",
     LogPath: c.logPath,
     HostConfig: {
       Binds: bindsOf(s.mounts),
@@ -268,29 +277,74 @@ export function inspectDeadDocument(c: DeadContainer): Record<string, unknown> {
   };
 }
 
-/** The `inspect` command. */
-export const inspectCommand = buildCommand<Record<never, never>, string[], CliContext>({
-  func: action(async function (this: CliContext, _flags: Record<never, never>, ...refs: string[]) {
-    const store = this.engine.containers;
-    const docs: Record<string, unknown>[] = [];
-    let status = 0;
-    for (const ref of refs) {
-      try {
-        const c = store.resolveEntry(ref);
-        const current = isDead(c) ? c : reconcile(store, c);
-        if (!current) throw new NoSuchContainerError(ref); // an --rm container, removed now
-        docs.push(isDead(current) ? inspectDeadDocument(current) : inspectDocument(current));
-      } catch (e) {
-        status = reportError(this, e);
-      }
+/** The object a name stands for, as `docker inspect` looks: container, image, network. */
+function findObject(ctx: CliContext, ref: string, type?: string): Record<string, unknown> | null {
+  const store = ctx.engine.containers;
+  if (type === undefined || type === "container") {
+    try {
+      const c = store.resolveEntry(ref);
+      const current = isDead(c) ? c : reconcile(store, c);
+      if (current) return isDead(current) ? inspectDeadDocument(current) : inspectDocument(current);
+    } catch (e) {
+      if (!(e instanceof NoSuchContainerError)) throw e;
     }
-    this.process.stdout.write(JSON.stringify(docs, null, 4) + "\n");
-    await Promise.resolve();
-    return status;
-  }),
+  }
+  if (type === undefined || type === "image") {
+    const image = ctx.engine.images.find(ref);
+    if (image) return imageDocument(ctx, image);
+  }
+  if (type === undefined || type === "network") {
+    try {
+      const db = readNetworks(new NetworkStore(networkDir(ctx.engine.roots)));
+      return networkDocument(db, NetworkStore.find(db, ref));
+    } catch {
+      // not a network either
+    }
+  }
+  return null;
+}
+
+interface InspectFlags {
+  format?: string;
+  size?: boolean;
+  type?: string;
+}
+
+const INSPECT_TYPES = ["container", "image", "network"];
+
+/** The `inspect` command: containers, images or networks by name or ID. */
+export const inspectCommand = buildCommand<InspectFlags, string[], CliContext>({
+  func: action(function (this: CliContext, flags: InspectFlags, ...refs: string[]) {
+    if (flags.type !== undefined && !INSPECT_TYPES.includes(flags.type)) {
+      throw new ExitCodeError(`"${flags.type}" is not a valid value for --type`, 1);
+    }
+    const docs: Record<string, unknown>[] = [];
+    const errors: string[] = [];
+    for (const ref of refs) {
+      const doc = findObject(this, ref, flags.type);
+      if (doc) docs.push(doc);
+      else errors.push(`Error: No such object: ${ref}`);
+    }
+    return printInspect(this, docs, errors, flags.format);
+  }, { errorExitCode: 1 }),
   parameters: {
-    flags: {},
+    flags: {
+      format: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Format output using a custom template ('json' or a Go template)",
+      },
+      size: { kind: "boolean", optional: true, brief: "Display total file sizes" },
+      type: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Only inspect objects of the given type (container, image, network)",
+      },
+    },
+    aliases: { f: "format", s: "size" },
     positional: containerRefs,
   },
-  docs: { brief: "Display detailed information on one or more containers" },
+  docs: { brief: "Display detailed information on one or more containers, images or networks" },
 });

@@ -19,6 +19,9 @@ import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { formatTable } from "../util/table.ts";
+import { goStruct } from "../util/go_template.ts";
+import { goTime, printInspect, renderList } from "./format.ts";
+import { cliMessage } from "./limit_errors.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 
 /** Like `action`, but every failure exits 1, as Docker's network commands do. */
@@ -37,14 +40,17 @@ function parseLabel(s: string): [string, string] {
   return i < 0 ? [s, ""] : [s.slice(0, i), s.slice(i + 1)];
 }
 
-/** A small `--format`: `{{.Field}}` and `{{json .}}`, `table` for a header; `json` alone. */
-function formatRow(template: string, row: Record<string, string>): string {
-  if (template === "json") return JSON.stringify(row);
-  return template.replace(/^table\s+/, "").replace(/\\t/g, "\t").replace(
-    /\{\{\s*(json\s+\.|\.(\w+))\s*\}\}/g,
-    (_, all, field) => all.startsWith("json") ? JSON.stringify(row) : row[field] ?? "",
-  );
-}
+/** Column names of `network ls`' fields (docker/cli's network formatter). */
+const NETWORK_HEADERS: Record<string, string> = {
+  ID: "NETWORK ID",
+  Name: "NAME",
+  Driver: "DRIVER",
+  Scope: "SCOPE",
+  IPv6: "IPV6",
+  Internal: "INTERNAL",
+  Labels: "LABELS",
+  CreatedAt: "CREATED AT",
+};
 
 const list = { kind: "parsed", parse: String, optional: true, variadic: true } as const;
 const names = {
@@ -100,26 +106,30 @@ const lsCommand = buildCommand<
 >({
   func: networkAction(function (flags) {
     const db = readNetworks(store(this));
-    const rows = db.networks.map((n) => ({
-      ID: flags.noTrunc ? n.id : n.id.slice(0, 12),
-      Name: n.name,
-      Driver: n.driver,
-      Scope: "local",
-      IPv6: "false",
-      Internal: String(n.internal),
-      CreatedAt: n.created,
-      Labels: Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).join(","),
-    }));
+    const rows = db.networks.map((n) =>
+      goStruct("*formatter.networkContext", {
+        CreatedAt: () => goTime(new Date(n.created)),
+        Driver: () => n.driver,
+        ID: () => flags.noTrunc ? n.id : n.id.slice(0, 12),
+        IPv6: () => "false",
+        Internal: () => String(n.internal),
+        Label: (k: unknown) => n.labels[String(k)] ?? "",
+        Labels: () => Object.entries(n.labels).map(([k, v]) => `${k}=${v}`).sort().join(","),
+        Name: () => n.name,
+        Scope: () => "local",
+      })
+    );
+    const format = flags.format ?? "";
     if (flags.quiet) {
-      for (const r of rows) println(this, r.ID);
-    } else if (flags.format) {
-      for (const r of rows) println(this, formatRow(flags.format, r));
+      for (const r of rows) println(this, r.ID());
+    } else if (format !== "" && format !== "table") {
+      this.process.stdout.write(renderList(format, rows, NETWORK_HEADERS));
     } else {
       println(
         this,
         formatTable(
           ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
-          rows.map((r) => [r.ID, r.Name, r.Driver, r.Scope]),
+          rows.map((r) => [r.ID(), r.Name(), r.Driver(), r.Scope()]),
         ),
       );
     }
@@ -128,30 +138,44 @@ const lsCommand = buildCommand<
     flags: {
       quiet: { kind: "boolean", optional: true, brief: "Only display network IDs" },
       noTrunc: { kind: "boolean", optional: true, brief: "Do not truncate the output" },
-      format: { kind: "parsed", parse: String, optional: true, brief: "Format the output" },
+      format: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Format output using a custom template ('table', 'json' or a Go template)",
+      },
     },
     aliases: { q: "quiet" },
   },
   docs: { brief: "List networks" },
 });
 
-const inspectCommand = buildCommand<Record<never, never>, string[], CliContext>({
-  func: networkAction(function (_flags, ...refs: string[]) {
+const inspectCommand = buildCommand<{ format?: string }, string[], CliContext>({
+  func: networkAction(function (flags, ...refs: string[]) {
     const db = readNetworks(store(this));
-    const docs: unknown[] = [];
-    let failed = false;
+    const docs: Record<string, unknown>[] = [];
+    const errors: string[] = [];
     for (const ref of refs) {
       try {
         docs.push(networkDocument(db, NetworkStore.find(db, ref)));
       } catch (e) {
-        reportError(this, e);
-        failed = true;
+        errors.push(`Error: ${cliMessage(e)}`);
       }
     }
-    println(this, JSON.stringify(docs, null, 4));
-    return failed ? 1 : 0;
+    return printInspect(this, docs, errors, flags.format);
   }),
-  parameters: { flags: {}, positional: names },
+  parameters: {
+    flags: {
+      format: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        brief: "Format output using a custom template ('json' or a Go template)",
+      },
+    },
+    aliases: { f: "format" },
+    positional: names,
+  },
   docs: { brief: "Display detailed information on one or more networks" },
 });
 

@@ -1,16 +1,26 @@
 /**
- * `m-docker ps`: Docker's columns, or one JSON object per line with `--format json`.
+ * `m-docker ps`: Docker's columns, its filters, `-n`/`-l`/`-s`, and `--format` with Go
+ * templates over Docker's fields (`ID`, `Image`, `Command`, `CreatedAt`, `RunningFor`,
+ * `Ports`, `State`, `Status`, `Size`, `Names`, `Labels`, `Label`, `Mounts`, `Networks`...).
  *
  * @module
  */
 
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
+import { networkSpecOf } from "../container/network.ts";
+import { type ContainerFacts, filterContainers } from "../container/list_filters.ts";
+import { directorySize } from "../image/store.ts";
 import { type ContainerEntry, isDead } from "../state/store.ts";
-import { createdAgo, statusText } from "../util/humanize.ts";
-import { formatCommand, formatTable, truncateId } from "../util/table.ts";
-import { UsageError } from "../util/errors.ts";
-import { action, type CliContext, println } from "./context.ts";
+import type { ContainerState } from "../state/types.ts";
+import { ExitCodeError } from "../util/errors.ts";
+import { parseFilters } from "../util/filters.ts";
+import { executeTemplate, goStruct, parseTemplate, TemplateError } from "../util/go_template.ts";
+import { createdAgo, humanSize, statusText } from "../util/humanize.ts";
+import { ellipsis, formatCommand, formatTable, truncateId } from "../util/table.ts";
+import { action, type CliContext } from "./context.ts";
+import { goTime, renderList } from "./format.ts";
+import { parseInteger } from "./params.ts";
 import { portsColumn } from "./port.ts";
 import { healthLabel } from "../config/health.ts";
 
@@ -19,7 +29,31 @@ interface PsFlags {
   quiet?: boolean;
   noTrunc?: boolean;
   format?: string;
+  filter?: string[];
+  last?: number;
+  latest?: boolean;
+  size?: boolean;
 }
+
+/** Column names of `ps`'s fields (docker/cli's NewContainerContext). */
+export const PS_HEADERS: Record<string, string> = {
+  ID: "CONTAINER ID",
+  Names: "NAMES",
+  Image: "IMAGE",
+  Command: "COMMAND",
+  CreatedAt: "CREATED AT",
+  RunningFor: "CREATED",
+  Ports: "PORTS",
+  State: "STATE",
+  Status: "STATUS",
+  Size: "SIZE",
+  Labels: "LABELS",
+  Mounts: "MOUNTS",
+  LocalVolumes: "LOCAL VOLUMES",
+  Networks: "NETWORKS",
+  Platform: "PLATFORM",
+  HealthStatus: "HEALTH STATUS",
+};
 
 function statusOf(c: ContainerEntry, now: number): string {
   if (isDead(c)) return "Dead";
@@ -33,57 +67,205 @@ function statusOf(c: ContainerEntry, now: number): string {
   }, now);
 }
 
-async function ps(this: CliContext, flags: PsFlags) {
-  if (flags.format !== undefined && flags.format !== "json" && flags.format !== "table") {
-    throw new UsageError(`unsupported format "${flags.format}": use json or table`);
+/** The networks a container is on, by name (and ID while it runs). */
+function networksOf(c: ContainerState): Array<{ name: string; id: string }> {
+  const net = networkSpecOf(c.spec);
+  const names = net.mode.kind === "bridge"
+    ? [net.mode.network]
+    : net.mode.kind === "container"
+    ? []
+    : [net.mode.kind];
+  names.push(...(net.extraNetworks ?? []).map((j) => j.network));
+  const attached = c.networking?.attachments ?? [];
+  return names.map((name) => ({
+    name,
+    id: attached.find((a) => a.networkName === name)?.networkId ?? "",
+  }));
+}
+
+/** What the filters see of a container. */
+interface Listed extends ContainerFacts {
+  entry: ContainerEntry;
+}
+
+function factsOf(c: ContainerEntry): Listed {
+  if (isDead(c)) {
+    return {
+      entry: c,
+      id: c.id,
+      name: c.name,
+      state: "dead",
+      exitCode: 0,
+      started: false,
+      labels: {},
+      imageId: "",
+      mounts: [],
+      networks: [],
+      published: [],
+      exposed: [],
+      health: "none",
+    };
   }
+  const ports = c.status === "running" ? c.networking?.ports ?? [] : [];
+  return {
+    entry: c,
+    id: c.id,
+    name: c.name,
+    state: c.paused && c.status === "running" ? "paused" : c.status,
+    exitCode: c.exitCode ?? 0,
+    started: c.startedAt !== undefined,
+    labels: c.spec.labels ?? {},
+    imageId: c.spec.imageId,
+    mounts: c.spec.mounts.map((m) => ({
+      name: m.volume?.name ?? m.source,
+      destination: m.destination,
+    })),
+    networks: networksOf(c),
+    published: ports.map((p) => `${p.hostPort}/${p.protocol}`),
+    exposed: [
+      ...ports.map((p) => `${p.containerPort}/${p.protocol}`),
+      ...(c.spec.exposedPorts ?? []),
+    ],
+    health: c.health?.status ?? "none",
+  };
+}
+
+function sizeOf(dir: string): number {
+  try {
+    return directorySize(dir);
+  } catch {
+    return 0; // no upper layer (yet, or any more)
+  }
+}
+
+/**
+ * docker/cli's ContainerContext for one container: its fields as methods, so that only
+ * what a template uses is worked out (Size walks the container's upper layer).
+ */
+function containerContext(
+  ctx: CliContext,
+  c: ContainerEntry,
+  trunc: boolean,
+  withSize: boolean,
+  now: number,
+) {
+  const live = isDead(c) ? undefined : c;
+  const labels = live?.spec.labels ?? {};
+  return goStruct("*formatter.ContainerContext", {
+    Command: () => live ? formatCommand(live.spec.args, !trunc) : '""',
+    CreatedAt: () => goTime(new Date(c.createdAt)),
+    HealthStatus: () => "",
+    ID: () => trunc ? truncateId(c.id) : c.id,
+    Image: () => live ? live.spec.image || "<no image>" : "<no image>",
+    Label: (name: unknown) => labels[String(name)] ?? "",
+    Labels: () => Object.entries(labels).map(([k, v]) => `${k}=${v}`).sort().join(","),
+    LocalVolumes: () => "0",
+    Mounts: () =>
+      (live?.spec.mounts ?? []).map((m) => trunc ? ellipsis(m.source, 15) : m.source).join(","),
+    Names: () => c.name,
+    Networks: () => live ? networksOf(live).map((n) => n.name).join(",") : "",
+    Platform: () => null,
+    Ports: () => live ? portsColumn(live) : "",
+    RunningFor: () => createdAgo(now - Date.parse(c.createdAt)),
+    Size: () => {
+      if (!live || !withSize) return "0B";
+      const rw = sizeOf(live.rootfs.upperDir);
+      const image = ctx.engine.images.find(live.spec.imageId)?.size ?? 0;
+      return `${humanSize(rw)} (virtual ${humanSize(rw + image)})`;
+    },
+    State: () => isDead(c) ? "dead" : c.paused && c.status === "running" ? "paused" : c.status,
+    Status: () => statusOf(c, now),
+  });
+}
+
+/**
+ * Docker's ps checks a --format before listing: it must parse, and run on an empty
+ * container ("failed to parse template" / "failed to execute template", exit 1).
+ */
+function checkFormat(format: string): boolean {
+  let usesSize = false;
+  try {
+    const tmpl = parseTemplate(format);
+    const probe = goStruct("*formatter.ContainerContext", {
+      ...Object.fromEntries(Object.keys(PS_HEADERS).map((k) => [k, () => ""])),
+      Size: () => {
+        usesSize = true;
+        return "";
+      },
+      Label: () => "",
+      Platform: () => null,
+    });
+    try {
+      executeTemplate(tmpl, probe);
+    } catch (e) {
+      if (e instanceof TemplateError) {
+        throw new ExitCodeError(`failed to execute template: ${e.message}`, 1);
+      }
+      throw e;
+    }
+  } catch (e) {
+    if (e instanceof TemplateError) {
+      throw new ExitCodeError(`failed to parse template: ${e.message}`, 1);
+    }
+    throw e;
+  }
+  return usesSize;
+}
+
+function ps(this: CliContext, flags: PsFlags) {
+  const filters = parseFilters(flags.filter ?? []);
+  const custom = flags.format !== undefined && flags.format !== "" && flags.format !== "table";
+  if (custom && flags.quiet) {
+    this.process.stderr.write(
+      "WARNING: Ignoring custom format, because both --format and --quiet are set.\n",
+    );
+  }
+  const withSize = (flags.size ?? false) ||
+    (custom && !flags.quiet && checkFormat(flags.format!));
   const store = this.engine.containers;
   const now = Date.now();
   // Dead containers (unusable state) are listed with -a, so that they can be seen and removed.
-  const containers = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
-    .filter((c): c is ContainerEntry => c !== null && (flags.all || c.status === "running"))
-    .reverse(); // newest first, as Docker
-  const id = (c: ContainerEntry) => flags.noTrunc ? c.id : truncateId(c.id);
-  const image = (c: ContainerEntry) => isDead(c) ? "" : c.spec.image;
-  const command = (c: ContainerEntry) =>
-    isDead(c) ? "" : formatCommand(c.spec.args, flags.noTrunc ?? false);
-  if (flags.quiet) {
-    for (const c of containers) println(this, id(c));
-    return 0;
-  }
-  if (flags.format === "json") {
-    for (const c of containers) {
-      println(
-        this,
-        JSON.stringify({
-          Command: command(c),
-          CreatedAt: c.createdAt,
-          ID: id(c),
-          Image: image(c),
-          Names: c.name,
-          Ports: isDead(c) ? "" : portsColumn(c),
-          RunningFor: createdAgo(now - Date.parse(c.createdAt)),
-          State: !isDead(c) && c.paused && c.status === "running" ? "paused" : c.status,
-          Status: statusOf(c, now),
-        }),
-      );
+  const entries = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
+    .filter((c): c is ContainerEntry => c !== null)
+    .reverse() // newest first, as Docker
+    .map(factsOf);
+  const limit = flags.latest && (flags.last ?? -1) === -1 ? 1 : flags.last ?? -1;
+  const resolve = (ref: string) => {
+    try {
+      const id = store.resolveEntry(ref).id;
+      return entries.find((e) => e.id === id);
+    } catch {
+      return undefined;
     }
+  };
+  const imageIdOf = (ref: string) => this.engine.images.find(ref)?.id;
+  const listed = filterContainers(
+    entries,
+    filters,
+    { all: flags.all ?? false, limit },
+    resolve,
+    imageIdOf,
+  ).map((f) => f.entry);
+  const trunc = !flags.noTrunc;
+  if (flags.quiet) {
+    this.process.stdout.write(listed.map((c) => `${trunc ? truncateId(c.id) : c.id}\n`).join(""));
     return 0;
   }
-  const rows = containers.map((c) => [
-    id(c),
-    image(c),
-    command(c),
-    createdAgo(now - Date.parse(c.createdAt)),
-    statusOf(c, now),
-    isDead(c) ? "" : portsColumn(c),
-    c.name,
-  ]);
-  this.process.stdout.write(
-    formatTable(["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"], rows) +
-      "\n",
+  const contexts = listed.map((c) => containerContext(this, c, trunc, withSize, now));
+  if (custom) {
+    this.process.stdout.write(renderList(flags.format!, contexts, PS_HEADERS));
+    return 0;
+  }
+  const headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
+  const fields = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
+  if (withSize) {
+    headers.push("SIZE");
+    fields.push("Size");
+  }
+  const rows = contexts.map((ctx) =>
+    fields.map((f) => String((ctx as unknown as Record<string, () => unknown>)[f]()))
   );
-  await Promise.resolve();
+  this.process.stdout.write(formatTable(headers, rows) + "\n");
   return 0;
 }
 
@@ -97,16 +279,35 @@ export const psCommand = buildCommand<PsFlags, [], CliContext>({
         optional: true,
         brief: "Show all containers (default shows just running)",
       },
-      quiet: { kind: "boolean", optional: true, brief: "Only display container IDs" },
-      noTrunc: { kind: "boolean", optional: true, brief: "Don't truncate output" },
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: "Filter output based on conditions provided",
+      },
       format: {
         kind: "parsed",
         parse: String,
         optional: true,
-        brief: "Output format: table or json",
+        brief: "Format output using a custom template ('table', 'json' or a Go template)",
       },
+      last: {
+        kind: "parsed",
+        parse: parseInteger,
+        optional: true,
+        brief: "Show n last created containers (includes all states)",
+      },
+      latest: {
+        kind: "boolean",
+        optional: true,
+        brief: "Show the latest created container (includes all states)",
+      },
+      noTrunc: { kind: "boolean", optional: true, brief: "Don't truncate output" },
+      quiet: { kind: "boolean", optional: true, brief: "Only display container IDs" },
+      size: { kind: "boolean", optional: true, brief: "Display total file sizes" },
     },
-    aliases: { a: "all", q: "quiet" },
+    aliases: { a: "all", f: "filter", n: "last", l: "latest", q: "quiet", s: "size" },
   },
   docs: { brief: "List containers" },
 });

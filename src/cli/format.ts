@@ -1,0 +1,225 @@
+/**
+ * Docker's `--format` for lists (docker/cli's formatter.Context): `table` and a template
+ * for aligned columns under a header row made from the same template, `json` for one JSON
+ * object per line, any other template for one line per item.
+ *
+ * @module
+ */
+
+import type { CliContext } from "./context.ts";
+import {
+  executeTemplate,
+  type FunctionMap,
+  goMap,
+  parseTemplate,
+  type Template,
+  TemplateError,
+} from "../util/go_template.ts";
+import { DOCKER_TABLE, tabwrite } from "../util/tabwriter.ts";
+import { ExitCodeError } from "../util/errors.ts";
+
+/**
+ * A time as Go's `time.Time.String()` prints it in the local zone, which Docker's
+ * `CreatedAt` columns use: `2006-01-02 15:04:05 -0700 MST` (no fraction: Docker's times
+ * there are whole seconds).
+ */
+export function goTime(d: Date): string {
+  const p = (n: number, w = 2) => String(n).padStart(w, "0");
+  const offset = -d.getTimezoneOffset();
+  const sign = offset < 0 ? "-" : "+";
+  const zone = offset === 0
+    ? "UTC"
+    : new Intl.DateTimeFormat("en-US", { timeZoneName: "short" }).formatToParts(d)
+      .find((x) => x.type === "timeZoneName")?.value ?? "";
+  return `${d.getFullYear()}-${p(d.getMonth() + 1)}-${p(d.getDate())} ${p(d.getHours())}:${
+    p(d.getMinutes())
+  }:${p(d.getSeconds())} ${sign}${p(Math.trunc(Math.abs(offset) / 60))}${
+    p(Math.abs(offset) % 60)
+  } ${zone}`;
+}
+
+/** A `--format` that is a table: it starts with "table", as Docker's `Format.IsTable`. */
+export function isTableFormat(format: string): boolean {
+  return format.startsWith("table");
+}
+
+/**
+ * The template a format stands for (docker/cli's `templateString`): `json` is `{{json .}}`,
+ * a `table` prefix goes, surrounding spaces go, and `\t` and `\n` typed as two characters
+ * become a tab and a newline.
+ */
+export function templateString(format: string): string {
+  if (format === "table") return "";
+  if (format === "json") return "{{json .}}";
+  const body = isTableFormat(format) ? format.slice("table".length) : format;
+  return body.replace(/^ +| +$/g, "").replaceAll("\\t", "\t").replaceAll("\\n", "\n");
+}
+
+/** Parses a format's template; a bad one is Docker's `template parsing error: ...`, exit 1. */
+export function parseFormat(format: string): Template {
+  try {
+    return parseTemplate(templateString(format));
+  } catch (e) {
+    throw templateError(e);
+  }
+}
+
+function templateError(e: unknown, prefix = "template parsing error: "): unknown {
+  return e instanceof TemplateError ? new ExitCodeError(`${prefix}${e.message}`, 1) : e;
+}
+
+const keep = (v: unknown) => v;
+
+/**
+ * docker/cli's `HeaderFunctions`: in the header row, functions leave the column names as
+ * they are (`pad` alone still pads, so that headers line up with their columns).
+ */
+const HEADER_FUNCTIONS: FunctionMap = {
+  json: keep,
+  split: keep,
+  join: keep,
+  title: keep,
+  lower: keep,
+  upper: keep,
+  truncate: keep,
+};
+
+/**
+ * Docker's SubHeaderContext: field name to column name, and `.Label "a.b-c"` heads a label
+ * column with the key's last dotted part, "-" and "_" as spaces.
+ */
+function headerContext(headers: Record<string, string>): Record<string, unknown> {
+  return goMap({
+    ...headers,
+    Label: (name: unknown) => String(name).split(".").pop()!.replace(/[-_]/g, " "),
+  });
+}
+
+/**
+ * Renders `items` with `format` as `docker ... --format` does: each item's line (the
+ * template's output and a newline), then for a table the header row from `headers` and all
+ * of it aligned by Docker's tabwriter. A template that fails on an item prints nothing
+ * and is `template parsing error: ...`.
+ *
+ * @example
+ * ```ts
+ * renderList("table {{.ID}}\t{{.Name}}", [{ ID: "1", Name: "web" }], { ID: "ID", Name: "NAME" });
+ * // "ID        NAME\n1         web\n"
+ * ```
+ */
+export function renderList(
+  format: string,
+  items: unknown[],
+  headers: Record<string, string>,
+): string {
+  const tmpl = parseFormat(format);
+  let body = "";
+  for (const item of items) {
+    try {
+      body += executeTemplate(tmpl, item) + "\n";
+    } catch (e) {
+      throw templateError(e);
+    }
+  }
+  if (!isTableFormat(format)) return body;
+  let header = "";
+  try {
+    header = executeTemplate(tmpl, headerContext(headers), { functions: HEADER_FUNCTIONS });
+  } catch {
+    // Docker ignores a header that does not render.
+  }
+  return tabwrite(`${header}\n${body}`, DOCKER_TABLE);
+}
+
+/**
+ * `inspect --format` (docker/cli's TemplateInspector): the template's output and a newline
+ * for each document it renders, or one empty line when none did; `json` is the documents
+ * as one compact JSON array. The documents it fails on are returned as errors (Docker
+ * prints the others and exits 1); a template that does not parse is exit code 64.
+ */
+export function renderInspect(
+  format: string,
+  docs: unknown[],
+): { output: string; errors: Error[] } {
+  if (format === "json") return { output: JSON.stringify(docs) + "\n", errors: [] };
+  let tmpl: Template;
+  try {
+    tmpl = parseTemplate(format);
+  } catch (e) {
+    throw e instanceof TemplateError
+      ? new ExitCodeError(`template parsing error: ${e.message}`, 64)
+      : e;
+  }
+  let output = "";
+  const errors: Error[] = [];
+  for (const doc of docs) {
+    try {
+      output += executeTemplate(tmpl, doc) + "\n";
+    } catch (e) {
+      errors.push(templateError(e) as Error);
+    }
+  }
+  return { output: output === "" ? "\n" : output, errors };
+}
+
+/**
+ * Marks the parts of an inspect document that are Go maps in Docker's types, so that
+ * templates treat them as Go does: a missing key prints `<no value>` and `index` of one
+ * is "" (labels), they print as `map[k:v]` and `json` sorts them.
+ */
+function markGoMaps(doc: Record<string, unknown>): Record<string, unknown> {
+  const at = (path: string[], zero?: unknown) => {
+    let v: unknown = doc;
+    for (const k of path) {
+      v = v && typeof v === "object" ? (v as Record<string, unknown>)[k] : undefined;
+    }
+    if (v && typeof v === "object" && !Array.isArray(v)) goMap(v, zero);
+  };
+  at(["Config", "Labels"], "");
+  at(["Config", "ExposedPorts"]);
+  at(["HostConfig", "PortBindings"]);
+  at(["HostConfig", "Tmpfs"], "");
+  at(["HostConfig", "Sysctls"], "");
+  at(["NetworkSettings", "Networks"]);
+  at(["NetworkSettings", "Ports"]);
+  at(["GraphDriver", "Data"], "");
+  at(["Labels"], "");
+  at(["Containers"]);
+  at(["Options"], "");
+  return doc;
+}
+
+/**
+ * Prints inspect documents as Docker does: an indented JSON array (`[]` when none was
+ * found), or `--format` applied to each; then each error on stderr. Exit 1 if any failed.
+ */
+export function printInspect(
+  ctx: CliContext,
+  docs: Record<string, unknown>[],
+  errors: string[],
+  format: string | undefined,
+): number {
+  const all = [...errors];
+  if (format) {
+    let rendered: ReturnType<typeof renderInspect>;
+    try {
+      rendered = renderInspect(format, docs.map(markGoMaps));
+    } catch (e) {
+      // A template that does not parse exits 64 (the commands' own errors are 1).
+      if (!(e instanceof ExitCodeError)) throw e;
+      ctx.process.stderr.write(`${e.message}\n`);
+      return e.exitCode;
+    }
+    const { output, errors: failed } = rendered;
+    ctx.process.stdout.write(output);
+    all.push(...failed.map((e) => e.message));
+  } else {
+    // The daemon's JSON escapes HTML characters, as Go's encoder does by default.
+    const json = JSON.stringify(docs, null, 4) ?? "[]";
+    ctx.process.stdout.write(
+      json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + "\n",
+    );
+  }
+  if (all.length > 0) ctx.process.stderr.write(`${all.join("\n")}\n`);
+  return all.length > 0 ? 1 : 0;
+}
