@@ -5,6 +5,8 @@
  * @module
  */
 
+import { renderList } from "./format.ts";
+import { goMap } from "../util/go_template.ts";
 import { listVolumes, pruneVolumes, removeVolume, usedVolumeNames } from "../container/volumes.ts";
 import { humanSize } from "../util/humanize.ts";
 import { formatTable } from "../util/table.ts";
@@ -78,27 +80,6 @@ export function volumeDocument(v: Volume): Record<string, unknown> {
     Options: v.Options,
     Scope: "local",
   };
-}
-
-/**
- * PLACEHOLDER until the Go-template engine (another part of issue 11) is merged: `{{.Field}}`
- * of the volume's fields and `{{json .}}`, `\t`, and a `table ` prefix for a header. The
- * lead switches this to the real engine.
- */
-function formatVolume(template: string, fields: Record<string, unknown>): string {
-  if (template === "json") return JSON.stringify(fields);
-  return template.replace(/^table\s+/, "").replace(/\\t/g, "\t").replace(
-    /\{\{\s*(json\s+\.|\.(\w+))\s*\}\}/g,
-    (_, all: string, field: string) => {
-      if (all.startsWith("json")) return JSON.stringify(fields);
-      const v = fields[field];
-      return v === undefined || v === null
-        ? ""
-        : typeof v === "object"
-        ? JSON.stringify(v)
-        : String(v);
-    },
-  );
 }
 
 /** `volume ls`'s fields for --format (Docker's names). */
@@ -185,7 +166,15 @@ export const lsVolumesCommand = volumeAction(function (this: CliContext, flags: 
   if (flags.quiet) {
     for (const v of rows) println(this, v.Name);
   } else if (flags.format) {
-    for (const v of rows) println(this, formatVolume(flags.format, lsFields(v)));
+    this.process.stdout.write(
+      renderList(flags.format, rows.map((v) => goMap(lsFields(v))), {
+        Name: "VOLUME NAME",
+        Driver: "DRIVER",
+        Scope: "SCOPE",
+        Mountpoint: "MOUNTPOINT",
+        Labels: "LABELS",
+      }),
+    );
   } else {
     println(this, formatTable(["DRIVER", "VOLUME NAME"], rows.map((v) => [v.Driver, v.Name])));
   }
@@ -208,7 +197,7 @@ export const inspectVolumesCommand = volumeAction(function (
     }
   }
   if (flags.format) {
-    for (const d of docs) println(this, formatVolume(flags.format, d));
+    this.process.stdout.write(renderList(flags.format, docs, {}));
   } else {
     println(this, JSON.stringify(docs, null, 4));
   }
