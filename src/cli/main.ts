@@ -36,6 +36,7 @@ import { topCommand } from "./top.ts";
 import { portCommand } from "./port.ts";
 import { networkRoutes } from "./network.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
+import { eventsCommand } from "./events.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -74,6 +75,7 @@ const routes = buildRouteMap({
       docs: { brief: "Manage images" },
     }),
     import: importCommand,
+    events: eventsCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });

@@ -13,6 +13,7 @@ import { type DeadContainer, isDead, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
 import { releaseContainer } from "./network.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** What a container owns besides its state directory. */
 interface Owned {
@@ -62,6 +63,7 @@ export function destroyContainer(store: StateStore, id: string): boolean {
     if (!entry) return false;
     if (isDead(entry)) removeDeadContainerFiles(store, entry);
     else removeContainerFiles(store, entry);
+    recordContainerEvent(store.dir, entry, "destroy");
     return true;
   }) ?? false;
 }

@@ -28,6 +28,7 @@ import { createMissingBindSources } from "./bind_sources.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 import { debug } from "../util/debug.ts";
 import { lstatOrNull } from "../util/fs.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -199,6 +200,7 @@ export function createContainer(
     if (spec.userns) chownForRemap(state, spec.userns);
     cgroup.create(spec.limits, deviceRulesFor(spec));
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
+    recordContainerEvent(store.dir, state, "create");
     return state;
   } catch (e) {
     removeContainerFiles(store, state);

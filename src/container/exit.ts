@@ -12,6 +12,7 @@ import { DeadContainerError, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { destroyCgroup, destroyContainer } from "./cleanup.ts";
 import { releaseContainer } from "./network.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 function oomKilled(state: ContainerState): boolean {
   if (Object.keys(state.cgroup.paths).length === 0) return false;
@@ -60,6 +61,8 @@ export function recordExit(
     throw e;
   }
   if (!state) return null;
+  if (state.oomKilled) recordContainerEvent(store.dir, state, "oom");
+  recordContainerEvent(store.dir, state, "die", { exitCode: String(result.exitCode) });
   // Its address and ports are free again; the veth went with its namespace.
   releaseContainer(state);
   if (state.spec.autoRemove) {

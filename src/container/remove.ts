@@ -12,6 +12,7 @@ import { UsageError } from "../util/errors.ts";
 import { destroyContainer } from "./cleanup.ts";
 import { isRunning } from "./reconcile.ts";
 import { markStopRequested } from "./restart.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /**
  * Removes a container; `force` kills a running one first. A dead container is removed
@@ -35,6 +36,7 @@ export async function removeContainer(
   if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {
     markStopRequested(store, state.id);
     kill(state.pid, 9);
+    recordContainerEvent(store.dir, state, "kill", { signal: "9" });
     // PID 1 dying takes the whole PID namespace with it; wait for it to be reaped.
     const deadline = Date.now() + 10_000;
     while (isProcessAlive(state.pid, state.pidStartTime) && Date.now() < deadline) {

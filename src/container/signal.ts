@@ -12,6 +12,7 @@ import { UsageError } from "../util/errors.ts";
 import { hasMonitor, isRunning, reconcile } from "./reconcile.ts";
 import { recordExit } from "./exit.ts";
 import { markStopRequested } from "./restart.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** The container is not running, so it cannot be signalled. */
 export class NotRunningError extends UsageError {
@@ -28,6 +29,7 @@ export function signalContainer(store: StateStore, state: ContainerState, signal
   if (!isRunning(state)) throw new NotRunningError(state.id);
   if (signal === 9 || signal === state.spec.stopSignal) markStopRequested(store, state.id);
   if (!kill(state.pid!, signal)) throw new NotRunningError(state.id);
+  recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
 }
 
 /** Waits until the container is no longer recorded as running, up to `ms`. */
@@ -63,10 +65,18 @@ export async function stopContainer(
     reconcile(store, state);
     return;
   }
-  kill(state.pid!, state.spec.stopSignal);
-  if (await waitForExit(store, state.id, timeoutSeconds * 1000)) return;
-  kill(state.pid!, 9);
-  if (await waitForExit(store, state.id, 10_000)) return;
-  // The monitor did not record the exit: record it here so the container is not stuck.
-  recordExit(store, state.id, { pid: state.pid!, exitCode: 137, signal: 9 });
+  // Docker's order: kill (the stop signal), kill (9, if it came to that), die, stop.
+  const killed = (signal: number) => {
+    kill(state.pid!, signal);
+    recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
+  };
+  killed(state.spec.stopSignal);
+  if (!await waitForExit(store, state.id, timeoutSeconds * 1000)) {
+    killed(9);
+    if (!await waitForExit(store, state.id, 10_000)) {
+      // The monitor did not record the exit: record it here so the container is not stuck.
+      recordExit(store, state.id, { pid: state.pid!, exitCode: 137, signal: 9 });
+    }
+  }
+  recordContainerEvent(store.dir, state, "stop");
 }

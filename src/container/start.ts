@@ -45,6 +45,7 @@ import { containerCapabilities } from "../rootfs/capabilities.ts";
 import { containerSeccompFilter } from "../seccomp/container.ts";
 import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
 export type StdioSource = "inherit" | "null" | number;
@@ -406,6 +407,7 @@ export async function startContainer(
       startedAt: new Date().toISOString(),
     });
     debug("start", () => `${state.id}: init ${pid} exec'd ${JSON.stringify(state.spec.args)}`);
+    recordContainerEvent(store.dir, state, "start");
     return { pid, ttyMaster, dnsSocket: dns };
   } catch (e) {
     if (!(e instanceof ContainerStartError)) {
