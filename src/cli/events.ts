@@ -8,14 +8,7 @@
 
 import { buildCommand } from "@stricli/core";
 import type { CliContext } from "./context.ts";
-
-/** The flags of `events`. */
-export interface EventsFlags {
-  since?: string;
-  until?: string;
-  filter?: string[];
-  format?: string;
-}
+import type { EventsFlags } from "./events_impl.ts";
 
 /** The `events` command. */
 export const eventsCommand = buildCommand<EventsFlags, [], CliContext>({

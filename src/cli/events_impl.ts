@@ -14,7 +14,14 @@ import {
 } from "../state/event_query.ts";
 import { action, type CliContext, println } from "./context.ts";
 import { renderFormat } from "./format_lite.ts";
-import type { EventsFlags } from "./events.ts";
+
+/** The flags of `events`. */
+export interface EventsFlags {
+  since?: string;
+  until?: string;
+  filter?: string[];
+  format?: string;
+}
 
 /** How often a follower looks at the journal. */
 const POLL_MS = 100;
