@@ -37,6 +37,7 @@ import { portCommand } from "./port.ts";
 import { networkRoutes } from "./network.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 import { eventsCommand } from "./events.ts";
+import { statsCommand } from "./stats.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -76,6 +77,7 @@ const routes = buildRouteMap({
     }),
     import: importCommand,
     events: eventsCommand,
+    stats: statsCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });

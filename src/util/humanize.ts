@@ -178,3 +178,24 @@ function roundDigits({ digits, dp }: Decimal, prec: number): Decimal {
   }
   return { digits: head.replace(/0+$/, ""), dp };
 }
+
+const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+
+/**
+ * A size in binary units with four significant digits, as `docker stats` shows memory
+ * (go-units' `BytesSize`, i.e. `CustomSize("%.4g%s", size, 1024, binaryAbbrs)`).
+ *
+ * @example
+ * ```ts
+ * bytesSize(1_433_600); // "1.367MiB"
+ * bytesSize(0); // "0B"
+ * ```
+ */
+export function bytesSize(bytes: number): string {
+  let size = bytes, i = 0;
+  while (size >= 1024 && i < BINARY_UNITS.length - 1) {
+    size /= 1024;
+    i++;
+  }
+  return `${formatG(size, 4)}${BINARY_UNITS[i]}`;
+}
