@@ -38,6 +38,8 @@ import { networkRoutes } from "./network.ts";
 import { runAliases, runCommand, runFlags } from "./run.ts";
 import { eventsCommand } from "./events.ts";
 import { statsCommand } from "./stats.ts";
+import { VERSION } from "../util/version.ts";
+import { infoCommand, systemRoutes, versionCommand } from "./system.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -78,12 +80,15 @@ const routes = buildRouteMap({
     import: importCommand,
     events: eventsCommand,
     stats: statsCommand,
+    info: infoCommand,
+    version: versionCommand,
+    system: systemRoutes,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });
 
-/** The version `--version` prints. */
-export const VERSION = "0.1.0";
+/** The version `--version` prints (kept in src/util/version.ts for `version` and `info`). */
+export { VERSION };
 
 const documentation = {
   caseStyle: "convert-camel-to-kebab",

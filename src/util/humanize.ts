@@ -82,7 +82,7 @@ export function statusText(s: StatusInput, now: number = Date.now()): string {
 const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 
 /**
- * A size in decimal units with three significant digits, as `docker images` shows it
+ * A size in decimal units with three significant digits (or `precision`), as `docker images` shows it
  * (go-units' `HumanSizeWithPrecision(size, 3)`, i.e. Go's `%.3g`: ties round to even, and
  * 999.5kB and up print in exponent form, "1e+03kB", exactly as Docker does).
  *
@@ -90,15 +90,16 @@ const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
  * ```ts
  * humanSize(4_261_000); // "4.26MB"
  * humanSize(0); // "0B"
+ * humanSize(1_234_567, 4); // "1.235MB" (go-units' HumanSize, as `system df` prints)
  * ```
  */
-export function humanSize(bytes: number): string {
+export function humanSize(bytes: number, precision = 3): string {
   let size = bytes, i = 0;
   while (size >= 1000 && i < DECIMAL_UNITS.length - 1) {
     size /= 1000;
     i++;
   }
-  return `${formatG(size, 3)}${DECIMAL_UNITS[i]}`;
+  return `${formatG(size, precision)}${DECIMAL_UNITS[i]}`;
 }
 
 /**
