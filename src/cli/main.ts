@@ -40,6 +40,8 @@ import { eventsCommand } from "./events.ts";
 import { statsCommand } from "./stats.ts";
 import { VERSION } from "../util/version.ts";
 import { infoCommand, systemRoutes, versionCommand } from "./system.ts";
+import { cpCommand } from "./cp.ts";
+import { diffCommand } from "./diff.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -83,6 +85,8 @@ const routes = buildRouteMap({
     info: infoCommand,
     version: versionCommand,
     system: systemRoutes,
+    cp: cpCommand,
+    diff: diffCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });
