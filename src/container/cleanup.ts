@@ -57,10 +57,19 @@ export function removeDeadContainerFiles(store: StateStore, dead: DeadContainer)
  * lock, so that what a concurrent command recorded (a cgroup made again by `start`, say)
  * goes too. A dead container goes the same way. False when it was already gone.
  */
-export function destroyContainer(store: StateStore, id: string): boolean {
+export function destroyContainer(
+  store: StateStore,
+  id: string,
+  opts: { killedWith?: number } = {},
+): boolean {
   return store.withLock(id, () => {
     const entry = store.readEntry(id, { locked: true });
     if (!entry) return false;
+    // Killed by `rm -f` before its monitor could record the exit (it never will now: the
+    // state is going): its death is said here, once, under the lock the monitor needs.
+    if (opts.killedWith !== undefined && !isDead(entry) && entry.status === "running") {
+      recordContainerEvent(store.dir, entry, "die", { exitCode: String(opts.killedWith) });
+    }
     if (isDead(entry)) removeDeadContainerFiles(store, entry);
     else removeContainerFiles(store, entry);
     recordContainerEvent(store.dir, entry, "destroy");

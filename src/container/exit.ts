@@ -46,6 +46,10 @@ export function recordExit(
           // rm retries; the exit itself is recorded.
         }
       }
+      // Said before the exit is written: whoever waits for "exited" (stop) and then says
+      // what it did comes after, as in Docker's order (die, then stop).
+      if (s.oomKilled) recordContainerEvent(store.dir, s, "oom");
+      recordContainerEvent(store.dir, s, "die", { exitCode: String(result.exitCode) });
       s.status = "exited";
       s.exitCode = result.exitCode;
       s.finishedAt = new Date().toISOString();
@@ -61,8 +65,6 @@ export function recordExit(
     throw e;
   }
   if (!state) return null;
-  if (state.oomKilled) recordContainerEvent(store.dir, state, "oom");
-  recordContainerEvent(store.dir, state, "die", { exitCode: String(result.exitCode) });
   // Its address and ports are free again; the veth went with its namespace.
   releaseContainer(state);
   if (state.spec.autoRemove) {

@@ -42,6 +42,8 @@ export async function removeContainer(
     while (isProcessAlive(state.pid, state.pidStartTime) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
     }
+    destroyContainer(store, state.id, { killedWith: 137 });
+    return;
   }
   destroyContainer(store, state.id);
 }

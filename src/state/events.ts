@@ -1,7 +1,7 @@
 /**
  * The event journal that `m-docker events` reads: with no daemon to hold events in memory,
  * every process that changes a container appends one JSON line per event to a file under
- * the state root, `events/events.jsonl`, in the shape of Docker's event messages. At
+ * the state root, `events.jsonl`, in the shape of Docker's event messages. At
  * `MAX_JOURNAL_BYTES` the file is renamed to `events.jsonl.1` (replacing the one before),
  * so the journal keeps between one and two files' worth; readers read `.1` then the current
  * file, and a follower that finds the file renamed under it drains the old one first.
@@ -44,15 +44,12 @@ export interface NewEvent {
 /** The journal is rotated once it grows past this. */
 export const MAX_JOURNAL_BYTES = 1 << 20;
 
-/** The journal's directory under the state root. */
-export function eventsDir(stateDir: string): string {
-  return `${stateDir}/events`;
-}
-
-/** The current journal file and the rotated one. */
+/**
+ * The current journal file and the rotated one: files in the state root itself (a
+ * directory there would look like a container's to whoever counts them).
+ */
 export function journalFiles(stateDir: string): { current: string; previous: string } {
-  const dir = eventsDir(stateDir);
-  return { current: `${dir}/events.jsonl`, previous: `${dir}/events.jsonl.1` };
+  return { current: `${stateDir}/events.jsonl`, previous: `${stateDir}/events.jsonl.1` };
 }
 
 let lastNano = 0n;
@@ -153,7 +150,6 @@ export function recordContainerEvent(
 }
 
 function appendLine(stateDir: string, line: string, maxBytes: number): void {
-  const dir = eventsDir(stateDir);
   const { current, previous } = journalFiles(stateDir);
   const data = new TextEncoder().encode(line + "\n");
   let file: Deno.FsFile;
@@ -161,7 +157,7 @@ function appendLine(stateDir: string, line: string, maxBytes: number): void {
     file = Deno.openSync(current, { append: true, create: true, mode: 0o600 });
   } catch (e) {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
-    Deno.mkdirSync(dir, { recursive: true, mode: 0o700 });
+    Deno.mkdirSync(stateDir, { recursive: true, mode: 0o700 });
     file = Deno.openSync(current, { append: true, create: true, mode: 0o600 });
   }
   let size: number;
@@ -176,7 +172,11 @@ function appendLine(stateDir: string, line: string, maxBytes: number): void {
   if (size < maxBytes) return;
   // Rotate under the journal's lock, checking again: of two writers that both saw it big,
   // only the first renames (the second finds a new, small file).
-  using lock = Deno.openSync(`${dir}/.lock`, { read: true, write: true, create: true });
+  using lock = Deno.openSync(`${stateDir}/.events.lock`, {
+    read: true,
+    write: true,
+    create: true,
+  });
   lock.lockSync(true);
   try {
     if (Deno.statSync(current).size < maxBytes) return;
