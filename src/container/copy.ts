@@ -213,7 +213,11 @@ export async function extractEntries(
   for await (const e of entries) {
     const rel = checkedName(targetName(target, e.name));
     if (rel === "") continue;
-    const full = secureJoin(target.root, `${target.dir}/${rel}`);
+    // The parents resolve inside the root; the name itself is never followed (as tar: a
+    // link there is replaced, not written through).
+    const slash = rel.lastIndexOf("/");
+    const parent = secureJoin(target.root, `${target.dir}/${rel.slice(0, Math.max(slash, 0))}`);
+    const full = `${parent}/${rel.slice(slash + 1)}`;
     const existing = lstat(full);
     const uid = target.owner?.uid ?? e.uid, gid = target.owner?.gid ?? e.gid;
     if (e.type === "directory") {
