@@ -1,18 +1,19 @@
 /**
  * `m-docker stats [--no-stream] [--no-trunc] [-a] [--format F] [CONTAINER...]`: live
- * resource usage, with Docker's columns. The work is in `stats_impl.ts`, loaded only when
- * the command runs.
+ * resource usage, with Docker's columns. The work is in `stats_impl.ts` (imported statically:
+ * see cp.ts for why).
  *
  * @module
  */
 
 import { buildCommand } from "@stricli/core";
+import impl from "./stats_impl.ts";
 import type { CliContext } from "./context.ts";
 import type { StatsFlags } from "./stats_impl.ts";
 
 /** The `stats` command. */
 export const statsCommand = buildCommand<StatsFlags, string[], CliContext>({
-  loader: async () => (await import("./stats_impl.ts")).default,
+  func: impl,
   parameters: {
     flags: {
       all: {

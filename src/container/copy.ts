@@ -17,8 +17,6 @@
  */
 
 import { CLONE, lchown, mknod, mount, MS, unshare } from "../../ffi/libc.ts";
-import { realSyscalls } from "../../ffi/syscalls.ts";
-import { mountOverlay } from "../rootfs/setup.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 import type { TarEntryType } from "../image/tar.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -64,13 +62,29 @@ export function containerRoot(state: ContainerState): string {
   }
   unshare(CLONE.NEWNS);
   mount(null, "/", null, MS.REC | MS.PRIVATE);
+  const { lowerDirs, upperDir, workDir, mountPoint } = state.rootfs;
+  // Not rootfs/setup.ts's mountOverlay: sharing init's module would split init's bundle
+  // chunk (one more file for every container start to load). The layers are short links
+  // in one directory: named from it, many fit in the page overlayfs takes its options in.
+  const base = lowerDirs[0]?.slice(0, lowerDirs[0].lastIndexOf("/"));
   const cwd = Deno.cwd();
-  try {
-    mountOverlay(realSyscalls, state.rootfs);
-  } finally {
-    Deno.chdir(cwd); // mountOverlay names the layers from their directory
+  let lowers = lowerDirs;
+  if (base && lowerDirs.every((l) => l.slice(0, l.lastIndexOf("/")) === base)) {
+    Deno.chdir(base);
+    lowers = lowerDirs.map((l) => l.slice(l.lastIndexOf("/") + 1));
   }
-  return state.rootfs.mountPoint;
+  try {
+    mount(
+      "overlay",
+      mountPoint,
+      "overlay",
+      0,
+      `lowerdir=${lowers.join(":")},upperdir=${upperDir},workdir=${workDir}`,
+    );
+  } finally {
+    Deno.chdir(cwd);
+  }
+  return mountPoint;
 }
 
 function lstat(path: string): Deno.FileInfo | null {
