@@ -105,8 +105,9 @@ export function eventMatches(e: EngineEvent, filters: EventFilters): boolean {
           // `health_status` matches `health_status: healthy` too, as Docker's.
           return e.Action === v || e.Action.startsWith(`${v}:`);
         case "container":
-          return e.Type === "container" &&
-            (e.Actor.ID === v || attrs.name === v || (v.length > 0 && e.Actor.ID.startsWith(v)));
+          // moby's fuzzyMatchName: the value is the ID or the name, or a prefix of either.
+          return e.Type === "container" && v.length > 0 &&
+            (e.Actor.ID.startsWith(v) || (attrs.name ?? "").startsWith(v));
         case "image": {
           const want = imageNames(v);
           return (e.Type === "image" && (e.Actor.ID === v || want.includes(attrs.name ?? ""))) ||

@@ -195,6 +195,7 @@ Deno.test("event filters: keys are ANDed, values of one key ORed, unknown keys r
   assert.ok(eventMatches(web, f(`container=${ID}`)));
   assert.ok(eventMatches(web, f(`container=${ID.slice(0, 12)}`)));
   assert.ok(!eventMatches(db, f("container=web")));
+  assert.ok(eventMatches(web, f("container=we")), "a name prefix matches, as moby's FuzzyMatch");
   assert.ok(eventMatches(db, f("container=web", "container=db")));
   assert.ok(eventMatches(web, f("event=start", "type=container")));
   assert.ok(!eventMatches(web, f("event=start", "container=db")));
