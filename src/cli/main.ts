@@ -77,6 +77,12 @@ const containerRoutes = buildRouteMap({
   aliases: { ps: "ls", list: "ls" },
   docs: { brief: "Manage containers" },
 });
+import { eventsCommand } from "./events.ts";
+import { statsCommand } from "./stats.ts";
+import { VERSION } from "../util/version.ts";
+import { infoCommand, systemRoutes, versionCommand } from "./system.ts";
+import { cpCommand } from "./cp.ts";
+import { diffCommand } from "./diff.ts";
 
 const routes = buildRouteMap({
   routes: {
@@ -123,12 +129,19 @@ const routes = buildRouteMap({
     }),
     import: importCommand,
     completion: completionCommand,
+    events: eventsCommand,
+    stats: statsCommand,
+    info: infoCommand,
+    version: versionCommand,
+    system: systemRoutes,
+    cp: cpCommand,
+    diff: diffCommand,
   },
   docs: { brief: "m-docker: a Docker-style container engine in one executable" },
 });
 
-/** The version `--version` prints. */
-export const VERSION = "0.1.0";
+/** The version `--version` prints (kept in src/util/version.ts for `version` and `info`). */
+export { VERSION };
 
 const documentation = {
   caseStyle: "convert-camel-to-kebab",

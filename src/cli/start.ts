@@ -19,6 +19,7 @@ import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext } from "./context.ts";
 import { eachContainer } from "./lifecycle.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** Starts one container under a new shim; a running one is left as it is. */
 function startInBackground(engine: Engine, ref: string): void {
@@ -100,8 +101,10 @@ export const restartCommand = buildCommand<{ time?: number }, string[], CliConte
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, async (ref) => {
-      await stopContainer(store, resolveReconciled(store, ref), flags.time);
+      const state = resolveReconciled(store, ref);
+      await stopContainer(store, state, flags.time);
       startInBackground(this.engine, ref);
+      recordContainerEvent(store.dir, state, "restart");
     });
   }),
   parameters: {

@@ -14,6 +14,7 @@ import type { ContainerState } from "../state/types.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
 import { releaseContainer } from "./network.ts";
 import { removeAnonymousVolumes } from "./volumes.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** What a container owns besides its state directory. */
 interface Owned {
@@ -62,17 +63,23 @@ export function removeDeadContainerFiles(store: StateStore, dead: DeadContainer)
 export function destroyContainer(
   store: StateStore,
   id: string,
-  opts: { anonymousVolumes?: boolean } = {},
+  opts: { anonymousVolumes?: boolean; killedWith?: number } = {},
 ): boolean {
   let removed: ContainerState | null = null;
   const found = store.withLock(id, () => {
     const entry = store.readEntry(id, { locked: true });
     if (!entry) return false;
+    // Killed by `rm -f` before its monitor could record the exit (it never will now: the
+    // state is going): its death is said here, once, under the lock the monitor needs.
+    if (opts.killedWith !== undefined && !isDead(entry) && entry.status === "running") {
+      recordContainerEvent(store.dir, entry, "die", { exitCode: String(opts.killedWith) });
+    }
     if (isDead(entry)) removeDeadContainerFiles(store, entry);
     else {
       removeContainerFiles(store, entry);
       removed = entry;
     }
+    recordContainerEvent(store.dir, entry, "destroy");
     return true;
   }) ?? false;
   // After the container's lock is released: this takes the store's.

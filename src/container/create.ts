@@ -30,6 +30,7 @@ import { debug } from "../util/debug.ts";
 import { lstatOrNull } from "../util/fs.ts";
 import { VolumeStore } from "../volume/store.ts";
 import { ensureVolumes, planVolumes, removeVolumesQuietly, seedVolumes } from "./volumes.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** The name is taken by another container. */
 export class NameConflictError extends UsageError {
@@ -227,6 +228,7 @@ export function createContainer(
     if (spec.userns) chownForRemap(state, spec.userns);
     cgroup.create(spec.limits, deviceRulesFor(spec));
     debug("create", () => `${id} (${state.name}): cgroup ${JSON.stringify(cgroup.paths)}`);
+    recordContainerEvent(store.dir, state, "create");
     return state;
   } catch (e) {
     removeContainerFiles(store, state);

@@ -12,6 +12,7 @@ import { DeadContainerError, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { destroyCgroup, destroyContainer } from "./cleanup.ts";
 import { releaseContainer } from "./network.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 function oomKilled(state: ContainerState): boolean {
   if (Object.keys(state.cgroup.paths).length === 0) return false;
@@ -45,6 +46,10 @@ export function recordExit(
           // rm retries; the exit itself is recorded.
         }
       }
+      // Said before the exit is written: whoever waits for "exited" (stop) and then says
+      // what it did comes after, as in Docker's order (die, then stop).
+      if (s.oomKilled) recordContainerEvent(store.dir, s, "oom");
+      recordContainerEvent(store.dir, s, "die", { exitCode: String(result.exitCode) });
       s.status = "exited";
       delete s.paused;
       s.exitCode = result.exitCode;

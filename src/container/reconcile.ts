@@ -13,6 +13,7 @@ import { NoSuchContainerError, type StateStore } from "../state/store.ts";
 import { destroyContainer } from "./cleanup.ts";
 import { releaseContainer } from "./network.ts";
 import type { ContainerState } from "../state/types.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** The exit code recorded when a container died unobserved (Docker reports 255 too). */
 export const UNKNOWN_EXIT_CODE = 255;
@@ -60,8 +61,10 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
     (s.status === "running" || (s.status === "created" && s.pid !== undefined)) &&
     !isProcessAlive(s.pid, s.pidStartTime) && !hasMonitor(s);
   if (!unobserved(state)) return state;
+  let died = false;
   const exited = store.update(state.id, (s) => {
     if (!unobserved(s)) return false;
+    died = true;
     s.status = "exited";
     delete s.paused;
     s.exitCode ??= UNKNOWN_EXIT_CODE;
@@ -70,6 +73,12 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
     delete s.pidStartTime;
     delete s.networking;
   }) ?? state;
+  // Nobody saw it die: the one that records the correction says so, once.
+  if (died) {
+    recordContainerEvent(store.dir, exited, "die", {
+      exitCode: String(exited.exitCode ?? UNKNOWN_EXIT_CODE),
+    });
+  }
   if (exited.status === "exited" && !hasMonitor(exited)) releaseContainer(exited);
   if (exited.status === "exited" && exited.spec.autoRemove) {
     store.writeTombstone(exited.id, exited.exitCode ?? UNKNOWN_EXIT_CODE);

@@ -13,6 +13,7 @@ import { destroyContainer } from "./cleanup.ts";
 import { isRunning } from "./reconcile.ts";
 import { markStopRequested } from "./restart.ts";
 import { resumeAfterSignal } from "./pause.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /**
  * Removes a container; `force` kills a running one first. A dead container is removed
@@ -44,11 +45,14 @@ export async function removeContainer(
     markStopRequested(store, state.id);
     kill(state.pid, 9);
     resumeAfterSignal(store, state.id);
+    recordContainerEvent(store.dir, state, "kill", { signal: "9" });
     // PID 1 dying takes the whole PID namespace with it; wait for it to be reaped.
     const deadline = Date.now() + 10_000;
     while (isProcessAlive(state.pid, state.pidStartTime) && Date.now() < deadline) {
       await new Promise((r) => setTimeout(r, 5));
     }
+    destroyContainer(store, state.id, { killedWith: 137 });
+    return;
   }
   destroyContainer(store, state.id, opts);
 }

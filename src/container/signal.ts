@@ -13,6 +13,7 @@ import { hasMonitor, isRunning, reconcile } from "./reconcile.ts";
 import { recordExit } from "./exit.ts";
 import { markStopRequested } from "./restart.ts";
 import { resumeAfterSignal } from "./pause.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** The container is not running, so it cannot be signalled. */
 export class NotRunningError extends UsageError {
@@ -32,6 +33,7 @@ export function signalContainer(store: StateStore, state: ContainerState, signal
   if (!kill(state.pid!, signal)) throw new NotRunningError(state.id);
   // A paused container gets a signal that ends it when it thaws; others wait, as Docker's.
   if (ends) resumeAfterSignal(store, state.id);
+  recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
 }
 
 /** Waits until the container is no longer recorded as running, up to `ms`. */
@@ -67,11 +69,19 @@ export async function stopContainer(
     reconcile(store, state);
     return;
   }
-  kill(state.pid!, state.spec.stopSignal);
+  // Docker's order: kill (the stop signal), kill (9, if it came to that), die, stop.
+  const killed = (signal: number) => {
+    kill(state.pid!, signal);
+    recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
+  };
+  killed(state.spec.stopSignal);
   resumeAfterSignal(store, state.id);
-  if (await waitForExit(store, state.id, timeoutSeconds * 1000)) return;
-  kill(state.pid!, 9);
-  if (await waitForExit(store, state.id, 10_000)) return;
-  // The monitor did not record the exit: record it here so the container is not stuck.
-  recordExit(store, state.id, { pid: state.pid!, exitCode: 137, signal: 9 });
+  if (!await waitForExit(store, state.id, timeoutSeconds * 1000)) {
+    killed(9);
+    if (!await waitForExit(store, state.id, 10_000)) {
+      // The monitor did not record the exit: record it here so the container is not stuck.
+      recordExit(store, state.id, { pid: state.pid!, exitCode: 137, signal: 9 });
+    }
+  }
+  recordContainerEvent(store.dir, state, "stop");
 }

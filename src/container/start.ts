@@ -47,6 +47,7 @@ import { containerSeccompFilter } from "../seccomp/container.ts";
 import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { probeCommand, startingHealth } from "../config/health.ts";
+import { recordContainerEvent } from "../state/events.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
 export type StdioSource = "inherit" | "null" | number;
@@ -415,6 +416,7 @@ export async function startContainer(
       ...(probeCommand(state.spec.healthcheck) ? { health: startingHealth(state.health) } : {}),
     });
     debug("start", () => `${state.id}: init ${pid} exec'd ${JSON.stringify(state.spec.args)}`);
+    recordContainerEvent(store.dir, state, "start");
     return { pid, ttyMaster, dnsSocket: dns };
   } catch (e) {
     if (!(e instanceof ContainerStartError)) {

@@ -91,7 +91,7 @@ export function statusText(s: StatusInput, now: number = Date.now()): string {
 const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
 
 /**
- * A size in decimal units with three significant digits, as `docker images` shows it
+ * A size in decimal units with three significant digits (or `precision`), as `docker images` shows it
  * (go-units' `HumanSizeWithPrecision(size, 3)`, i.e. Go's `%.3g`: ties round to even, and
  * 999.5kB and up print in exponent form, "1e+03kB", exactly as Docker does). `precision` 4
  * is go-units' `HumanSize`, which `prune`'s "Total reclaimed space" uses.
@@ -100,6 +100,7 @@ const DECIMAL_UNITS = ["B", "kB", "MB", "GB", "TB", "PB", "EB", "ZB", "YB"];
  * ```ts
  * humanSize(4_261_000); // "4.26MB"
  * humanSize(0); // "0B"
+ * humanSize(1_234_567, 4); // "1.235MB" (go-units' HumanSize, as `system df` prints)
  * ```
  */
 export function humanSize(bytes: number, precision = 3): string {
@@ -187,4 +188,25 @@ function roundDigits({ digits, dp }: Decimal, prec: number): Decimal {
     }
   }
   return { digits: head.replace(/0+$/, ""), dp };
+}
+
+const BINARY_UNITS = ["B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB", "ZiB", "YiB"];
+
+/**
+ * A size in binary units with four significant digits, as `docker stats` shows memory
+ * (go-units' `BytesSize`, i.e. `CustomSize("%.4g%s", size, 1024, binaryAbbrs)`).
+ *
+ * @example
+ * ```ts
+ * bytesSize(1_433_600); // "1.367MiB"
+ * bytesSize(0); // "0B"
+ * ```
+ */
+export function bytesSize(bytes: number): string {
+  let size = bytes, i = 0;
+  while (size >= 1024 && i < BINARY_UNITS.length - 1) {
+    size /= 1024;
+    i++;
+  }
+  return `${formatG(size, 4)}${BINARY_UNITS[i]}`;
 }

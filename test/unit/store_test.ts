@@ -57,8 +57,10 @@ function withStore(fn: (s: StateStore) => void | Promise<void>) {
   };
 }
 
+/** What the store holds in `dir`; the event journal outlives the containers it records. */
 function names(dir: string): string[] {
-  return [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+  return [...Deno.readDirSync(dir)].map((e) => e.name)
+    .filter((n) => !/^(events\.jsonl(\.1)?|\.events\.lock)$/.test(n)).sort();
 }
 
 function stateFile(s: StateStore, id: string): string {

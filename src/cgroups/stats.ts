@@ -1,0 +1,316 @@
+/**
+ * What `stats` shows, read as Docker's daemon reads it and computed as docker/cli computes
+ * it: CPU time from `cpuacct.usage` (v1) or `cpu.stat` (v2) against the host's CPU time
+ * from /proc/stat, memory without the inactive page cache, block I/O from blkio (v1) or
+ * io.stat (v2), PIDs from the pids controller, and network bytes from the container's own
+ * network namespace (/proc/PID/net/dev). The parsers are pure; the readers take a
+ * `CgroupFs` so that both versions' files can be tested.
+ *
+ * @module
+ */
+
+import type { CgroupLayout } from "./types.ts";
+import { type CgroupFs, realCgroupFs } from "./fs.ts";
+
+/** One sample of a container's counters. */
+export interface CgroupSample {
+  /** CPU time used by the container, in nanoseconds. */
+  cpuNs: number;
+  /** Memory charged to it, page cache included (memory.usage_in_bytes / memory.current). */
+  memoryUsage: number;
+  /** Its memory limit; null when it has none. */
+  memoryLimit: number | null;
+  /** memory.stat, flat: `total_inactive_file` (v1), `inactive_file` (v2), ... */
+  memoryStat: Record<string, number>;
+  blockRead: number;
+  blockWrite: number;
+  pids: number;
+}
+
+/** A `key value` file such as memory.stat or cpu.stat. */
+export function parseFlatKeyed(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const line of text.split("\n")) {
+    const [k, v] = line.trim().split(/\s+/);
+    if (k && v !== undefined && /^\d+$/.test(v)) out[k] = Number(v);
+  }
+  return out;
+}
+
+/** v1's `blkio.*io_service_bytes*`: `MAJ:MIN Read N` lines (and a `Total` line), summed. */
+export function parseV1Blkio(text: string): { read: number; write: number } {
+  let read = 0, write = 0;
+  for (const line of text.split("\n")) {
+    const [dev, op, value] = line.trim().split(/\s+/);
+    if (!dev || !/^\d+:\d+$/.test(dev) || value === undefined) continue;
+    // docker/cli adds up the operations whose name starts with r or w.
+    if (/^r/i.test(op)) read += Number(value);
+    else if (/^w/i.test(op)) write += Number(value);
+  }
+  return { read, write };
+}
+
+/** v2's `io.stat`: `MAJ:MIN rbytes=N wbytes=N ...` lines, summed. */
+export function parseV2IoStat(text: string): { read: number; write: number } {
+  let read = 0, write = 0;
+  for (const line of text.split("\n")) {
+    for (const field of line.trim().split(/\s+/).slice(1)) {
+      const [k, v] = field.split("=");
+      if (k === "rbytes") read += Number(v);
+      else if (k === "wbytes") write += Number(v);
+    }
+  }
+  return { read, write };
+}
+
+/** v1 reports "no limit" as the largest page-aligned signed 64-bit number, or near it. */
+const V1_UNLIMITED = 2 ** 62;
+
+/** A memory limit file's value: null for v2's `max` or v1's huge number. */
+export function parseMemoryLimit(text: string): number | null {
+  const t = text.trim();
+  if (t === "max" || t === "") return null;
+  const n = Number(t);
+  return Number.isFinite(n) && n < V1_UNLIMITED ? n : null;
+}
+
+/**
+ * The host's CPU time from /proc/stat in nanoseconds, as Docker's daemon computes it: the
+ * first seven fields of the `cpu` line (user to softirq) in clock ticks, at `ticksPerSecond`.
+ */
+export function parseProcStatCpu(text: string, ticksPerSecond = 100): number {
+  const line = text.split("\n").find((l) => /^cpu\s/.test(l));
+  if (!line) throw new Error("/proc/stat has no cpu line");
+  const fields = line.trim().split(/\s+/).slice(1, 8).map(Number);
+  if (fields.length < 7) throw new Error("/proc/stat: invalid number of cpu fields");
+  return fields.reduce((a, b) => a + b, 0) * (1e9 / ticksPerSecond);
+}
+
+/** Bytes received and sent by a namespace's interfaces (/proc/PID/net/dev), loopback left out. */
+export function parseNetDev(text: string): { rx: number; tx: number } {
+  let rx = 0, tx = 0;
+  for (const line of text.split("\n").slice(2)) {
+    const colon = line.indexOf(":");
+    if (colon < 0) continue;
+    const name = line.slice(0, colon).trim();
+    if (name === "lo") continue;
+    const f = line.slice(colon + 1).trim().split(/\s+/).map(Number);
+    rx += f[0] ?? 0;
+    tx += f[8] ?? 0;
+  }
+  return { rx, tx };
+}
+
+/** `MemTotal` of /proc/meminfo, in bytes. */
+export function parseMemTotal(text: string): number {
+  const m = /^MemTotal:\s+(\d+)\s*kB/m.exec(text);
+  return m ? Number(m[1]) * 1024 : 0;
+}
+
+/** How many CPUs a list such as /sys/devices/system/cpu/online (`0-3,6`) names. */
+export function countCpuList(text: string): number {
+  let n = 0;
+  for (const part of text.trim().split(",").filter((p) => p !== "")) {
+    const [a, b] = part.split("-").map(Number);
+    n += b === undefined ? 1 : b - a + 1;
+  }
+  return n;
+}
+
+function readOr(fs: CgroupFs, path: string, fallback = ""): string {
+  try {
+    return fs.read(path);
+  } catch {
+    return fallback;
+  }
+}
+
+/** The directory of the v1 hierarchy that holds `controller` (`cpuacct` may be `cpu,cpuacct`). */
+function v1Dir(paths: Record<string, string>, controller: string): string | undefined {
+  const key = Object.keys(paths).find((k) => k.split(",").includes(controller));
+  return key === undefined ? undefined : paths[key];
+}
+
+/**
+ * Reads one sample of a container's cgroup. Missing files (a controller this host lacks, a
+ * cgroup already gone) read as zero, as Docker shows a stopped container.
+ */
+export function readCgroupSample(
+  layout: CgroupLayout,
+  paths: Record<string, string>,
+  fs: CgroupFs = realCgroupFs,
+): CgroupSample {
+  if (layout === "v2") {
+    const dir = paths.unified;
+    const cpu = parseFlatKeyed(readOr(fs, `${dir}/cpu.stat`));
+    const io = parseV2IoStat(readOr(fs, `${dir}/io.stat`));
+    return {
+      cpuNs: (cpu.usage_usec ?? 0) * 1000,
+      memoryUsage: Number(readOr(fs, `${dir}/memory.current`, "0").trim()) || 0,
+      memoryLimit: parseMemoryLimit(readOr(fs, `${dir}/memory.max`, "max")),
+      memoryStat: parseFlatKeyed(readOr(fs, `${dir}/memory.stat`)),
+      blockRead: io.read,
+      blockWrite: io.write,
+      pids: Number(readOr(fs, `${dir}/pids.current`, "0").trim()) || 0,
+    };
+  }
+  const cpuacct = v1Dir(paths, "cpuacct");
+  const memory = v1Dir(paths, "memory");
+  const blkio = v1Dir(paths, "blkio");
+  const pids = v1Dir(paths, "pids");
+  // Docker's order: the CFQ scheduler's counters, else the throttle layer's (which every
+  // block device has, whatever its scheduler).
+  let io = { read: 0, write: 0 };
+  if (blkio) {
+    const cfq = readOr(fs, `${blkio}/blkio.io_service_bytes_recursive`);
+    io = parseV1Blkio(
+      cfq.trim() !== "" && !/^Total 0\s*$/.test(cfq.trim())
+        ? cfq
+        : readOr(fs, `${blkio}/blkio.throttle.io_service_bytes_recursive`),
+    );
+  }
+  return {
+    cpuNs: cpuacct ? Number(readOr(fs, `${cpuacct}/cpuacct.usage`, "0").trim()) || 0 : 0,
+    memoryUsage: memory
+      ? Number(readOr(fs, `${memory}/memory.usage_in_bytes`, "0").trim()) || 0
+      : 0,
+    memoryLimit: memory ? parseMemoryLimit(readOr(fs, `${memory}/memory.limit_in_bytes`)) : null,
+    memoryStat: memory ? parseFlatKeyed(readOr(fs, `${memory}/memory.stat`)) : {},
+    blockRead: io.read,
+    blockWrite: io.write,
+    pids: pids ? Number(readOr(fs, `${pids}/pids.current`, "0").trim()) || 0 : 0,
+  };
+}
+
+/** One sample of everything `stats` shows of a container, with the host's side. */
+export interface StatsSample {
+  cgroup: CgroupSample;
+  /** The host's CPU time (see `parseProcStatCpu`), nanoseconds. */
+  systemNs: number;
+  onlineCpus: number;
+  /** The host's memory, the limit shown for a container with none (as Docker's daemon). */
+  machineMemory: number;
+  netRx: number;
+  netTx: number;
+}
+
+/** Where `readStatsSample` reads the host's side (a test points it elsewhere). */
+export interface HostFiles {
+  procStat: string;
+  meminfo: string;
+  cpuOnline: string;
+}
+
+/** The real host files. */
+export const HOST_FILES: HostFiles = {
+  procStat: "/proc/stat",
+  meminfo: "/proc/meminfo",
+  cpuOnline: "/sys/devices/system/cpu/online",
+};
+
+/**
+ * Reads a sample of a container: its cgroup, and its network namespace through its PID 1
+ * (`pid`; a stopped container has none, and no network counters).
+ */
+export function readStatsSample(
+  layout: CgroupLayout,
+  paths: Record<string, string>,
+  pid: number | undefined,
+  host: HostFiles = HOST_FILES,
+  fs: CgroupFs = realCgroupFs,
+): StatsSample {
+  const text = (path: string) => {
+    try {
+      return Deno.readTextFileSync(path);
+    } catch {
+      return "";
+    }
+  };
+  const net = pid === undefined ? { rx: 0, tx: 0 } : parseNetDev(text(`/proc/${pid}/net/dev`));
+  const online = countCpuList(text(host.cpuOnline));
+  return {
+    cgroup: Object.keys(paths).length === 0
+      ? emptyCgroupSample()
+      : readCgroupSample(layout, paths, fs),
+    systemNs: parseProcStatCpu(text(host.procStat) || "cpu 0 0 0 0 0 0 0"),
+    onlineCpus: online > 0 ? online : navigator.hardwareConcurrency,
+    machineMemory: parseMemTotal(text(host.meminfo)),
+    netRx: net.rx,
+    netTx: net.tx,
+  };
+}
+
+/** The sample of a container with no cgroup: zeros. */
+export function emptyCgroupSample(): CgroupSample {
+  return {
+    cpuNs: 0,
+    memoryUsage: 0,
+    memoryLimit: null,
+    memoryStat: {},
+    blockRead: 0,
+    blockWrite: 0,
+    pids: 0,
+  };
+}
+
+/** What `stats` shows of a container that is not running: Docker's zeros, limit included. */
+export const STOPPED_STATS: Readonly<ContainerStats> = {
+  cpuPercent: 0,
+  memoryUsage: 0,
+  memoryLimit: 0,
+  memoryPercent: 0,
+  netRx: 0,
+  netTx: 0,
+  blockRead: 0,
+  blockWrite: 0,
+  pids: 0,
+};
+
+/** What `stats` prints for a container, in numbers. */
+export interface ContainerStats {
+  cpuPercent: number;
+  memoryUsage: number;
+  memoryLimit: number;
+  memoryPercent: number;
+  netRx: number;
+  netTx: number;
+  blockRead: number;
+  blockWrite: number;
+  pids: number;
+}
+
+/**
+ * docker/cli's numbers from two samples: CPU % is the container's CPU time over the host's
+ * in between, times the online CPUs (0 without a previous sample or when either did not
+ * move); memory is usage less inactive file pages, against the limit (or the host's memory
+ * when the limit is none or larger, as Docker's daemon reports it).
+ */
+export function computeStats(prev: StatsSample | null, cur: StatsSample): ContainerStats {
+  let cpuPercent = 0;
+  if (prev) {
+    const cpuDelta = cur.cgroup.cpuNs - prev.cgroup.cpuNs;
+    const systemDelta = cur.systemNs - prev.systemNs;
+    if (systemDelta > 0 && cpuDelta > 0) {
+      cpuPercent = (cpuDelta / systemDelta) * cur.onlineCpus * 100;
+    }
+  }
+  const m = cur.cgroup;
+  let used = m.memoryUsage;
+  const v1Cache = m.memoryStat.total_inactive_file;
+  const v2Cache = m.memoryStat.inactive_file;
+  if (v1Cache !== undefined && v1Cache < used) used -= v1Cache;
+  else if (v1Cache === undefined && (v2Cache ?? 0) < used) used -= v2Cache ?? 0;
+  let limit = m.memoryLimit ?? cur.machineMemory;
+  if (cur.machineMemory > 0 && limit > cur.machineMemory) limit = cur.machineMemory;
+  return {
+    cpuPercent,
+    memoryUsage: used,
+    memoryLimit: limit,
+    memoryPercent: limit !== 0 ? (used / limit) * 100 : 0,
+    netRx: cur.netRx,
+    netTx: cur.netTx,
+    blockRead: m.blockRead,
+    blockWrite: m.blockWrite,
+    pids: m.pids,
+  };
+}

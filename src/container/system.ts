@@ -1,0 +1,246 @@
+/**
+ * The engine as a whole, for `info`, `system df` and `system prune`: how many containers
+ * and images there are and in what state, the host facts Docker's `info` shows, what the
+ * data root holds and how much of it is reclaimable, and removing what nothing uses.
+ *
+ * @module
+ */
+
+import type { Engine } from "../engine.ts";
+import { detectCgroupLayout } from "../cgroups/detect.ts";
+import { countCpuList, parseMemTotal } from "../cgroups/stats.ts";
+import { directorySize } from "../image/store.ts";
+import { removeImage } from "../image/remove.ts";
+import { pruneImages } from "../image/remove.ts";
+import { NetworkStore } from "../network/store.ts";
+import { networkDir } from "../state/roots.ts";
+import { type ContainerEntry, isDead } from "../state/store.ts";
+import type { ContainerState } from "../state/types.ts";
+import { isRunning, reconcile } from "./reconcile.ts";
+import { pruneNetworks } from "./networks.ts";
+import { removeContainer } from "./remove.ts";
+import { VERSION } from "../util/version.ts";
+
+/** True when the container counts as paused (the freezer helper records it). */
+function isPaused(c: ContainerEntry): boolean {
+  return !isDead(c) && (c as ContainerState & { paused?: boolean }).paused === true;
+}
+
+/** Counts of containers by state, as Docker's `info`. */
+export interface ContainerCounts {
+  containers: number;
+  running: number;
+  paused: number;
+  stopped: number;
+}
+
+/** The containers, reconciled, with their counts. */
+export function containerCounts(engine: Engine): ContainerCounts {
+  const store = engine.containers;
+  const all = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
+    .filter((c): c is ContainerEntry => c !== null);
+  const paused = all.filter(isPaused).length;
+  const running = all.filter((c) => !isDead(c) && isRunning(c)).length - paused;
+  return { containers: all.length, running, paused, stopped: all.length - running - paused };
+}
+
+function readText(path: string): string {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch {
+    return "";
+  }
+}
+
+/** `PRETTY_NAME` of /etc/os-release, as Docker's "Operating System". */
+export function operatingSystem(osRelease = readText("/etc/os-release")): string {
+  const m = /^PRETTY_NAME=(.*)$/m.exec(osRelease);
+  return m ? m[1].trim().replace(/^"(.*)"$/, "$1") : "Linux";
+}
+
+/** Go's GOARCH for Deno's architecture name (Docker prints `OS/Arch: linux/amd64`). */
+export function goArch(arch: string = Deno.build.arch): string {
+  return arch === "x86_64" ? "amd64" : arch === "aarch64" ? "arm64" : arch;
+}
+
+/**
+ * Docker's `info` document (`docker info --format '{{json .}}'`), with the fields that apply
+ * to a daemonless engine.
+ */
+export function systemInfo(engine: Engine): Record<string, unknown> {
+  const counts = containerCounts(engine);
+  let layout = "v1";
+  try {
+    layout = detectCgroupLayout("/sys/fs/cgroup", readText("/proc/self/mountinfo"));
+  } catch { /* no cgroups mounted: reported as v1 */ }
+  const online = countCpuList(readText("/sys/devices/system/cpu/online"));
+  const securityOptions = ["name=seccomp,profile=default", "name=cgroupns"];
+  if (Deno.env.get("M_DOCKER_USERNS_REMAP")) securityOptions.push("name=userns");
+  return {
+    ID: "",
+    Containers: counts.containers,
+    ContainersRunning: counts.running,
+    ContainersPaused: counts.paused,
+    ContainersStopped: counts.stopped,
+    Images: engine.images.list().length,
+    Driver: "overlay2",
+    DriverStatus: [["Backing Filesystem", backingFilesystem(engine.roots.root)]],
+    LoggingDriver: "json-file",
+    CgroupDriver: "cgroupfs",
+    // Docker reports the hybrid layout as version 1: its controllers are v1's.
+    CgroupVersion: layout === "v2" ? "2" : "1",
+    KernelVersion: Deno.osRelease(),
+    OperatingSystem: operatingSystem(),
+    OSType: "linux",
+    Architecture: Deno.build.arch,
+    NCPU: online > 0 ? online : navigator.hardwareConcurrency,
+    MemTotal: parseMemTotal(readText("/proc/meminfo")),
+    DockerRootDir: engine.roots.root,
+    Name: Deno.hostname(),
+    ServerVersion: VERSION,
+    SecurityOptions: securityOptions,
+    Runtimes: { "m-docker": { path: "m-docker" } },
+    DefaultRuntime: "m-docker",
+    LiveRestoreEnabled: false,
+  };
+}
+
+/** The filesystem type under `path` (Docker's "Backing Filesystem"), from /proc/self/mountinfo. */
+export function backingFilesystem(
+  path: string,
+  mountinfo = readText("/proc/self/mountinfo"),
+): string {
+  let best = "", type = "unknown";
+  for (const line of mountinfo.split("\n")) {
+    const f = line.split(" ");
+    const sep = f.indexOf("-");
+    if (sep < 0) continue;
+    const mountPoint = f[4]?.replace(/\\(\d{3})/g, (_, o) => String.fromCharCode(parseInt(o, 8)));
+    if (!mountPoint) continue;
+    const inside = path === mountPoint ||
+      path.startsWith(mountPoint === "/" ? "/" : `${mountPoint}/`);
+    if (inside && mountPoint.length >= best.length) {
+      best = mountPoint;
+      type = f[sep + 1] === "ext4" ? "extfs" : f[sep + 1];
+    }
+  }
+  return type;
+}
+
+function sizeOf(dir: string): number {
+  try {
+    return directorySize(dir);
+  } catch {
+    return 0;
+  }
+}
+
+/** One row of `system df`. */
+export interface DiskUsageRow {
+  Type: "Images" | "Containers" | "Local Volumes" | "Build Cache";
+  TotalCount: number;
+  Active: number;
+  Size: number;
+  Reclaimable: number;
+}
+
+/**
+ * What `system df` reports: images (active when a container uses them; reclaimable is what
+ * no container uses), containers' writable layers (reclaimable when not running), volumes
+ * (none until named volumes exist) and build cache (m-docker has none).
+ */
+export function diskUsage(engine: Engine): DiskUsageRow[] {
+  const store = engine.containers;
+  const containers = store.list().map((c) => reconcile(store, c))
+    .filter((c): c is ContainerState => c !== null);
+  const used = new Set(containers.map((c) => c.spec.imageId));
+  const images = engine.images.list();
+  const imageSize = images.reduce((a, i) => a + i.size, 0);
+  const usedSize = images.filter((i) => used.has(i.id)).reduce((a, i) => a + i.size, 0);
+  const sizes = containers.map((c) => ({ c, size: sizeOf(c.rootfs.upperDir) }));
+  const active = sizes.filter(({ c }) => isRunning(c));
+  const containerSize = sizes.reduce((a, s) => a + s.size, 0);
+  return [
+    {
+      Type: "Images",
+      TotalCount: images.length,
+      Active: images.filter((i) => used.has(i.id)).length,
+      Size: imageSize,
+      Reclaimable: imageSize - usedSize,
+    },
+    {
+      Type: "Containers",
+      TotalCount: containers.length,
+      Active: active.length,
+      Size: containerSize,
+      Reclaimable: containerSize - active.reduce((a, s) => a + s.size, 0),
+    },
+    { Type: "Local Volumes", TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
+    { Type: "Build Cache", TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
+  ];
+}
+
+/** What `system prune` removes. */
+export interface PruneOptions {
+  /** Every image no container uses, not only untagged ones (`-a`). */
+  allImages: boolean;
+  /** Unused volumes too (`--volumes`): none exist until named volumes do. */
+  volumes: boolean;
+}
+
+/** What `system prune` removed, in Docker's words, and the bytes it freed. */
+export interface PruneReport {
+  containers: string[];
+  networks: string[];
+  volumes: string[];
+  /** `untagged: REF` and `deleted: sha256:...` lines. */
+  images: string[];
+  reclaimedBytes: number;
+}
+
+/** Removes stopped containers (dead ones too): their IDs and the bytes their layers held. */
+export async function pruneContainers(engine: Engine): Promise<{ ids: string[]; bytes: number }> {
+  const store = engine.containers;
+  const ids: string[] = [];
+  let bytes = 0;
+  for (const entry of store.entries()) {
+    const c = isDead(entry) ? entry : reconcile(store, entry);
+    if (c === null || (!isDead(c) && (isRunning(c) || isPaused(c)))) continue;
+    const size = isDead(c) ? 0 : sizeOf(c.rootfs.upperDir);
+    await removeContainer(store, c, false);
+    ids.push(c.id);
+    bytes += size;
+  }
+  return { ids, bytes };
+}
+
+/**
+ * `system prune`: stopped containers, then networks no container uses, then dangling
+ * images (every unused one with `allImages`) and the layers they alone held.
+ */
+export async function systemPrune(engine: Engine, opts: PruneOptions): Promise<PruneReport> {
+  const { ids, bytes } = await pruneContainers(engine);
+  const networks = await pruneNetworks(new NetworkStore(networkDir(engine.roots)));
+  const before = new Map(engine.images.list().map((i) => [i.id, i.size]));
+  const images: string[] = [];
+  if (opts.allImages) {
+    const used = new Set(engine.containers.list().map((c) => c.spec.imageId));
+    for (const image of engine.images.list()) {
+      if (used.has(image.id)) continue;
+      for (const line of removeImage(engine.images, engine.containers, image.id, false)) {
+        images.push(dockerPruneLine(line));
+      }
+    }
+  } else {
+    images.push(...pruneImages(engine.images, engine.containers).map(dockerPruneLine));
+  }
+  const after = new Set(engine.images.list().map((i) => i.id));
+  let imageBytes = 0;
+  for (const [id, size] of before) if (!after.has(id)) imageBytes += size;
+  return { containers: ids, networks, volumes: [], images, reclaimedBytes: bytes + imageBytes };
+}
+
+/** `rmi`'s `Deleted: X` is `deleted: X` in a prune report, as Docker's. */
+function dockerPruneLine(line: string): string {
+  return line.replace(/^Untagged: /, "untagged: ").replace(/^Deleted: /, "deleted: ");
+}

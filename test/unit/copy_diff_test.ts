@@ -1,0 +1,180 @@
+import assert from "node:assert/strict";
+import {
+  CopyError,
+  copyPath,
+  placeSource,
+  resolveSource,
+  walkSource,
+} from "../../src/container/copy.ts";
+import { layerChanges } from "../../src/container/diff.ts";
+import { renderFormat, renderTemplate } from "../../src/cli/format_lite.ts";
+import { splitCpArg } from "../../src/cli/cp_impl.ts";
+import { mknod } from "../../ffi/libc.ts";
+
+const isRoot = Deno.uid() === 0;
+
+function withDir(fn: (dir: string) => void | Promise<void>): () => Promise<void> {
+  return async () => {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-test-copy-" });
+    try {
+      await fn(dir);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  };
+}
+
+/** A container root with a file, a tree and links that point out of it. */
+function containerTree(root: string): void {
+  Deno.mkdirSync(`${root}/data/sub`, { recursive: true });
+  Deno.mkdirSync(`${root}/etc`);
+  Deno.writeTextFileSync(`${root}/data/a`, "a\n");
+  Deno.writeTextFileSync(`${root}/data/sub/b`, "b\n");
+  Deno.writeTextFileSync(`${root}/etc/passwd`, "container\n");
+  Deno.symlinkSync("/etc", `${root}/data/abs`);
+  Deno.symlinkSync("../../../../../../etc", `${root}/data/rel`);
+}
+
+Deno.test("docker/cli's splitCpArg: absolute and dot-led paths are local", () => {
+  assert.deepEqual(splitCpArg("web:/etc"), { container: "web", path: "/etc" });
+  assert.deepEqual(splitCpArg("/tmp/a:b"), { path: "/tmp/a:b" });
+  assert.deepEqual(splitCpArg("./a:b"), { path: "./a:b" });
+  assert.deepEqual(splitCpArg("file"), { path: "file" });
+  assert.deepEqual(splitCpArg("-"), { path: "-" });
+});
+
+Deno.test(
+  "resolveSource: links in the path stay inside the root; the last is kept unless followed",
+  withDir((root) => {
+    containerTree(root);
+    assert.equal(resolveSource(root, "/data/abs/passwd", false)!.path, `${root}/etc/passwd`);
+    assert.equal(resolveSource(root, "/data/rel/passwd", false)!.path, `${root}/etc/passwd`);
+    const link = resolveSource(root, "/data/abs", false)!;
+    assert.ok(link.info.isSymlink);
+    assert.equal(link.base, "abs");
+    assert.ok(resolveSource(root, "/data/abs", true)!.info.isDirectory);
+    assert.equal(resolveSource(root, "/data/.", false)!.base, "", "dir/. means its contents");
+    assert.equal(resolveSource(root, "/nope", false), null);
+  }),
+);
+
+Deno.test(
+  "walkSource: parents first, names from the source's base, links as links",
+  withDir((root) => {
+    containerTree(root);
+    const names = [...walkSource(resolveSource(root, "/data", false)!)].map((e) =>
+      `${e.type} ${e.name}`
+    );
+    assert.deepEqual(names, [
+      "directory data",
+      "file data/a",
+      "symlink data/abs",
+      "symlink data/rel",
+      "directory data/sub",
+      "file data/sub/b",
+    ]);
+  }),
+);
+
+Deno.test(
+  "Docker's placement: into a directory, to a new name, and its refusals",
+  withDir((root) => {
+    containerTree(root);
+    Deno.mkdirSync(`${root}/out`);
+    Deno.writeTextFileSync(`${root}/out/file`, "");
+    const dir = resolveSource(root, "/data", false)!;
+    const file = resolveSource(root, "/data/a", false)!;
+    assert.deepEqual(placeSource(root, dir, "/out"), { dir: "/out", name: "data" });
+    assert.deepEqual(placeSource(root, dir, "/out/new"), { dir: "/out", name: "new" });
+    assert.deepEqual(placeSource(root, file, "/out/file"), { dir: "/out", name: "file" });
+    assert.throws(
+      () => placeSource(root, dir, "/out/file"),
+      new CopyError("cannot copy directory"),
+    );
+    assert.throws(() => placeSource(root, file, "/out/none/"), new CopyError("no such directory"));
+    assert.throws(() => placeSource(root, file, "/none/x"), new CopyError("no such directory"));
+    // The destination's links resolve inside the root too.
+    assert.deepEqual(placeSource(root, file, "/data/abs"), { dir: "/etc", name: "a" });
+  }),
+);
+
+Deno.test(
+  "copyPath never writes through a link the destination holds",
+  { ignore: !isRoot },
+  withDir(async (dir) => {
+    const root = `${dir}/root`, host = `${dir}/host`;
+    Deno.mkdirSync(root);
+    Deno.mkdirSync(host);
+    containerTree(root);
+    Deno.writeTextFileSync(`${host}/victim`, "host\n");
+    // The container made /data/sub/b a link to a host path. A copy to that path resolves
+    // it inside the root (where its target's directory does not exist) ...
+    Deno.removeSync(`${root}/data/sub/b`);
+    Deno.symlinkSync(`${host}/victim`, `${root}/data/sub/b`);
+    Deno.mkdirSync(`${host}/sub`);
+    Deno.writeTextFileSync(`${host}/sub/b`, "new\n");
+    await assert.rejects(
+      copyPath({ root: "/", path: `${host}/sub/b` }, { root, path: "/data/sub/b" }, {
+        followLink: false,
+      }),
+      new CopyError("no such directory"),
+    );
+    // ... and a directory copied over it replaces the link: the host file stays as it was.
+    await copyPath({ root: "/", path: `${host}/sub` }, { root, path: "/data" }, {
+      followLink: false,
+      owner: { uid: 0, gid: 0 },
+    });
+    assert.equal(Deno.readTextFileSync(`${host}/victim`), "host\n");
+    assert.ok(Deno.lstatSync(`${root}/data/sub/b`).isFile);
+    assert.equal(Deno.readTextFileSync(`${root}/data/sub/b`), "new\n");
+    // dir/. to a new name: the directory is made and filled.
+    await copyPath({ root, path: "/data/." }, { root: "/", path: `${host}/copy` }, {
+      followLink: false,
+    });
+    assert.equal(Deno.readTextFileSync(`${host}/copy/a`), "a\n");
+    assert.equal(Deno.readLinkSync(`${host}/copy/abs`), "/etc");
+  }),
+);
+
+Deno.test(
+  "layerChanges: A, C and D as Docker's overlay driver reports them",
+  { ignore: !isRoot },
+  withDir((dir) => {
+    const lower = `${dir}/lower`, upper = `${dir}/upper`;
+    for (const d of ["bin", "etc", "tmp", "var/empty"]) {
+      Deno.mkdirSync(`${lower}/${d}`, { recursive: true });
+    }
+    Deno.writeTextFileSync(`${lower}/bin/ls`, "");
+    Deno.writeTextFileSync(`${lower}/etc/passwd`, "");
+    Deno.mkdirSync(`${upper}/bin`, { recursive: true });
+    mknod(`${upper}/bin/ls`, "char", 0, 0, 0); // a whiteout
+    Deno.mkdirSync(`${upper}/etc`);
+    Deno.writeTextFileSync(`${upper}/etc/passwd`, "x");
+    Deno.writeFileSync(`${upper}/etc/hostname`, new Uint8Array()); // m-docker's mountpoint
+    Deno.mkdirSync(`${upper}/var`); // only a parent of nothing: not a change
+    Deno.mkdirSync(`${upper}/new/deep`, { recursive: true });
+    Deno.writeTextFileSync(`${upper}/new/deep/f`, "");
+    for (const d of ["bin", "etc", "var"]) {
+      const m = Deno.statSync(`${lower}/${d}`).mode!;
+      Deno.chmodSync(`${upper}/${d}`, m & 0o7777);
+    }
+    assert.deepEqual(
+      layerChanges(upper, [lower]).map((c) => `${c.kind} ${c.path}`),
+      ["C /bin", "D /bin/ls", "C /etc", "C /etc/passwd", "A /new", "A /new/deep", "A /new/deep/f"],
+    );
+  }),
+);
+
+Deno.test("format_lite: json, fields, {{json .X}}, table headers, and refusals", () => {
+  const o = { Name: "web", Actor: { ID: "abc", Attributes: { k: "v" } }, N: 3 };
+  assert.equal(renderTemplate("{{.Name}} {{.Actor.ID}} {{.N}}", o), "web abc 3");
+  assert.equal(renderTemplate("{{json .Actor}}", o), '{"ID":"abc","Attributes":{"k":"v"}}');
+  assert.equal(renderTemplate("{{.Actor.Attributes}}", o), "map[k:v]");
+  assert.equal(renderTemplate("{{.Missing}}", o), "<no value>");
+  assert.deepEqual(renderFormat("json", [{ a: 1 }]), ['{"a":1}']);
+  assert.deepEqual(renderFormat("table {{.Name}}\\t{{.N}}", [o], { Name: "NAME" }), [
+    "NAME   N",
+    "web    3",
+  ]);
+  assert.throws(() => renderTemplate("{{range .X}}{{end}}", o), /unsupported action/);
+});
