@@ -1,68 +1,45 @@
 /**
- * `--format` for the observation commands (stats, events, info, version, system df) until
- * the Go-template engine of issue 11 is merged: `json`, `table` (the default columns), and
- * templates made only of text and `{{.Field.Sub}}` / `{{json .}}` / `{{json .Field}}`
- * actions, with a `table ` prefix for a header line. Anything else is refused with a clear
- * error rather than printed wrong. When the template engine lands, `renderFormat` should
- * call it.
+ * `--format` for the observation commands (stats, events, info, version, system df), on
+ * the Go-template engine (`src/util/go_template.ts`, through `./format.ts`): `json` gives one
+ * JSON object per line made by the command's own serialiser, `table TEMPLATE` a header and
+ * aligned rows, any other template one line per object.
  *
  * @module
  */
 
-import { UsageError } from "../util/errors.ts";
-import { formatTable } from "../util/table.ts";
+import { executeTemplate, goMap } from "../util/go_template.ts";
+import { parseFormat, renderList } from "./format.ts";
+import { ExitCodeError } from "../util/errors.ts";
 
-/** A value found by a dotted path (`.Actor.ID`), or undefined. */
-function lookup(obj: unknown, path: string): unknown {
-  let v = obj;
-  for (const k of path.split(".").filter((p) => p !== "")) {
-    v = typeof v === "object" && v !== null ? (v as Record<string, unknown>)[k] : undefined;
+/** The fields that are Go maps in Docker's types: they print as `map[k:v]`. */
+const MAP_FIELDS = new Set(["Attributes", "Labels", "Options"]);
+
+/** A copy of `v` with its map-typed fields marked for the template engine (see goMap). */
+function withGoMaps(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(withGoMaps);
+  if (typeof v !== "object" || v === null) return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v)) {
+    out[k] = MAP_FIELDS.has(k) && typeof x === "object" && x !== null && !Array.isArray(x)
+      ? goMap({ ...x }, "")
+      : withGoMaps(x);
   }
-  return v;
+  return out;
 }
 
-/** How Go's text/template prints a value: maps as map[k:v], nil as <no value>. */
-function goString(v: unknown): string {
-  if (v === undefined || v === null) return "<no value>";
-  if (typeof v === "object") {
-    if (Array.isArray(v)) return `[${v.map(goString).join(" ")}]`;
-    const entries = Object.entries(v as Record<string, unknown>).sort(([a], [b]) => a < b ? -1 : 1);
-    return `map[${entries.map(([k, x]) => `${k}:${goString(x)}`).join(" ")}]`;
+/** Renders one object with a template, as Docker's `--format` for a single document. */
+export function renderTemplate(template: string, obj: unknown): string {
+  try {
+    return executeTemplate(parseFormat(template), withGoMaps(obj));
+  } catch (e) {
+    if (e instanceof ExitCodeError) throw e;
+    throw new ExitCodeError(`template: ${(e as Error).message}`, 1);
   }
-  return String(v);
-}
-
-const ACTION = /\{\{-?\s*(json\s+)?(\.[A-Za-z0-9_.]*)\s*-?\}\}/g;
-
-/** Docker's escapes in a format given on the command line: `\t` and `\n`. */
-function unescape(s: string): string {
-  return s.replaceAll("\\t", "\t").replaceAll("\\n", "\n");
-}
-
-/** Renders one object with a template (no `table` prefix); `toJson` serialises `{{json .}}`. */
-export function renderTemplate(
-  template: string,
-  obj: unknown,
-  toJson: (v: unknown) => string = (v) => JSON.stringify(v ?? null),
-): string {
-  const t = unescape(template);
-  const leftover = t.replace(ACTION, "");
-  if (leftover.includes("{{")) {
-    throw new UsageError(
-      `template: unsupported action in "${template}": this command takes {{.Field}} and {{json .}}`,
-    );
-  }
-  return t.replace(ACTION, (_, json: string | undefined, path: string) => {
-    const v = path === "." ? obj : lookup(obj, path.slice(1));
-    return json ? (path === "." ? toJson(v) : JSON.stringify(v ?? null)) : goString(v);
-  });
 }
 
 /**
- * Renders rows for `--format`: `json` gives one JSON object per line; `table TEMPLATE` a
- * header (the field names mapped through `headers`) and aligned rows; any other template one
- * line per object. `toJson` serialises a whole object (for `json` and `{{json .}}`).
- * Returns the lines.
+ * Renders rows for `--format` and returns the lines. `headers` maps field names to the
+ * column titles of a `table` format; `toJson` serialises a whole object for `json`.
  */
 export function renderFormat(
   format: string,
@@ -70,15 +47,17 @@ export function renderFormat(
   headers: Record<string, string> = {},
   toJson: (v: unknown) => string = (v) => JSON.stringify(v),
 ): string[] {
-  if (format === "json") return objects.map((o) => toJson(o));
-  if (format.startsWith("table ")) {
-    const template = unescape(format.slice(6));
-    const cells = (o: unknown) => renderTemplate(template, o, toJson).split("\t");
-    const head = template.replace(ACTION, (_, _json, path: string) => {
-      const field = path.slice(1);
-      return headers[field] ?? field.toUpperCase();
-    }).split("\t");
-    return formatTable(head, objects.map(cells)).split("\n");
+  // The command's own serialiser for the whole object: events print timeNano as a number.
+  if (format === "json" || /^\{\{\s*json\s+\.\s*\}\}$/.test(format)) {
+    return objects.map((o) => toJson(o));
   }
-  return objects.map((o) => renderTemplate(format, o, toJson));
+  // A field with no title of its own is headed by its name in capitals.
+  const titles: Record<string, string> = {};
+  for (const o of objects) {
+    if (typeof o === "object" && o !== null) {
+      for (const k of Object.keys(o)) titles[k] = k.toUpperCase();
+    }
+  }
+  Object.assign(titles, headers);
+  return renderList(format, objects.map(withGoMaps), titles).replace(/\n$/, "").split("\n");
 }

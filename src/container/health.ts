@@ -15,6 +15,7 @@
  * @module
  */
 
+import { recordContainerEvent } from "../state/events.ts";
 import { close, kill, O, pipe, spawn, waitAsync } from "../../ffi/libc.ts";
 import { envList } from "../config/env.ts";
 import {
@@ -46,14 +47,15 @@ const EXEC_START_TIMEOUT_MS = 30_000;
 /**
  * Where the `health_status` event of issue 11's events journal is recorded: called once per
  * change of a running container's health, with the new status. Docker's event is the
- * container's `health_status: healthy` (or `unhealthy`, `starting`). Empty until the events
- * journal exists: wire its `recordEvent` in here.
+ * container's `health_status: healthy` (or `unhealthy`, `starting`).
  */
 export function recordHealthStatusEvent(
-  _store: StateStore,
-  _state: ContainerState,
-  _status: HealthStatus,
+  store: StateStore,
+  state: ContainerState,
+  status: HealthStatus,
 ): void {
+  // Docker's action names the new status: `container health_status: healthy ID (...)`.
+  recordContainerEvent(store.dir, state, `health_status: ${status}`);
 }
 
 /** Output kept up to `MAX_PROBE_OUTPUT` bytes, with "..." when more was discarded. */

@@ -8,6 +8,7 @@
  * @module
  */
 
+import { recordContainerEvent } from "../state/events.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
 import { NoSuchContainerError, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -35,6 +36,7 @@ export function pauseContainer(store: StateStore, id: string): ContainerState {
     s.paused = true;
   });
   if (!done) throw new NoSuchContainerError(id);
+  recordContainerEvent(store.dir, done, "pause");
   return done;
 }
 
@@ -47,6 +49,7 @@ export function unpauseContainer(store: StateStore, id: string): ContainerState 
     delete s.paused;
   });
   if (!done) throw new NoSuchContainerError(id);
+  recordContainerEvent(store.dir, done, "unpause");
   return done;
 }
 

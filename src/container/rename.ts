@@ -6,6 +6,7 @@
  * @module
  */
 
+import { recordContainerEvent } from "../state/events.ts";
 import { NetworkStore } from "../network/store.ts";
 import type { StateStore } from "../state/store.ts";
 import { NoSuchContainerError } from "../state/store.ts";
@@ -58,6 +59,8 @@ export function renameContainer(store: StateStore, ref: string, newName: string)
     });
     if (!renamed) throw new NoSuchContainerError(ref);
     renameEndpoints(renamed.networkDir, renamed.id, wanted);
+    // Docker's: `container rename ID (image=..., name=new, oldName=/old)`.
+    recordContainerEvent(store.dir, renamed, "rename", { oldName: `/${oldName}` });
     return { id: renamed.id, oldName, newName: wanted };
   });
 }

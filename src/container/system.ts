@@ -6,6 +6,8 @@
  * @module
  */
 
+import { VolumeStore } from "../volume/store.ts";
+import { listVolumes, pruneVolumes } from "./volumes.ts";
 import type { Engine } from "../engine.ts";
 import { detectCgroupLayout } from "../cgroups/detect.ts";
 import { countCpuList, parseMemTotal } from "../cgroups/stats.ts";
@@ -147,7 +149,7 @@ export interface DiskUsageRow {
 /**
  * What `system df` reports: images (active when a container uses them; reclaimable is what
  * no container uses), containers' writable layers (reclaimable when not running), volumes
- * (none until named volumes exist) and build cache (m-docker has none).
+ * (reclaimable when no container mounts them) and build cache (m-docker has none).
  */
 export function diskUsage(engine: Engine): DiskUsageRow[] {
   const store = engine.containers;
@@ -175,16 +177,33 @@ export function diskUsage(engine: Engine): DiskUsageRow[] {
       Size: containerSize,
       Reclaimable: containerSize - active.reduce((a, s) => a + s.size, 0),
     },
-    { Type: "Local Volumes", TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
+    volumeUsage(engine),
     { Type: "Build Cache", TotalCount: 0, Active: 0, Size: 0, Reclaimable: 0 },
   ];
+}
+
+/** The `Local Volumes` row: every volume, those mounted by a container active. */
+function volumeUsage(engine: Engine): DiskUsageRow {
+  const volumes = new VolumeStore(engine.roots.root);
+  const listed = listVolumes(engine.containers, volumes).map((v) => ({
+    inUse: v.inUse,
+    size: volumes.size(v.Name),
+  }));
+  const size = listed.reduce((a, v) => a + v.size, 0);
+  return {
+    Type: "Local Volumes",
+    TotalCount: listed.length,
+    Active: listed.filter((v) => v.inUse).length,
+    Size: size,
+    Reclaimable: listed.filter((v) => !v.inUse).reduce((a, v) => a + v.size, 0),
+  };
 }
 
 /** What `system prune` removes. */
 export interface PruneOptions {
   /** Every image no container uses, not only untagged ones (`-a`). */
   allImages: boolean;
-  /** Unused volumes too (`--volumes`): none exist until named volumes do. */
+  /** Unused anonymous volumes too (`--volumes`), as Docker's since 23.0. */
   volumes: boolean;
 }
 
@@ -237,7 +256,17 @@ export async function systemPrune(engine: Engine, opts: PruneOptions): Promise<P
   const after = new Set(engine.images.list().map((i) => i.id));
   let imageBytes = 0;
   for (const [id, size] of before) if (!after.has(id)) imageBytes += size;
-  return { containers: ids, networks, volumes: [], images, reclaimedBytes: bytes + imageBytes };
+  const volumes = opts.volumes
+    ? pruneVolumes(engine.containers, new VolumeStore(engine.roots.root), false)
+    : [];
+  const volumeBytes = volumes.reduce((a, v) => a + v.bytes, 0);
+  return {
+    containers: ids,
+    networks,
+    volumes: volumes.map((v) => v.name),
+    images,
+    reclaimedBytes: bytes + imageBytes + volumeBytes,
+  };
 }
 
 /** `rmi`'s `Deleted: X` is `deleted: X` in a prune report, as Docker's. */

@@ -165,16 +165,22 @@ Deno.test(
   }),
 );
 
-Deno.test("format_lite: json, fields, {{json .X}}, table headers, and refusals", () => {
+Deno.test("format_lite: the template engine, Docker's maps, json, table headers", () => {
   const o = { Name: "web", Actor: { ID: "abc", Attributes: { k: "v" } }, N: 3 };
   assert.equal(renderTemplate("{{.Name}} {{.Actor.ID}} {{.N}}", o), "web abc 3");
   assert.equal(renderTemplate("{{json .Actor}}", o), '{"ID":"abc","Attributes":{"k":"v"}}');
   assert.equal(renderTemplate("{{.Actor.Attributes}}", o), "map[k:v]");
-  assert.equal(renderTemplate("{{.Missing}}", o), "<no value>");
+  assert.equal(renderTemplate('{{index .Actor.Attributes "nope"}}', o), "");
+  assert.equal(
+    renderTemplate("{{range $k, $v := .Actor.Attributes}}{{$k}}={{$v}}{{end}}", o),
+    "k=v",
+  );
+  assert.throws(() => renderTemplate("{{.Missing}}", o), /no entry for key "Missing"/);
   assert.deepEqual(renderFormat("json", [{ a: 1 }]), ['{"a":1}']);
+  assert.deepEqual(renderFormat("{{json .}}", [{ a: 1 }], {}, () => "own"), ["own"]);
   assert.deepEqual(renderFormat("table {{.Name}}\\t{{.N}}", [o], { Name: "NAME" }), [
-    "NAME   N",
-    "web    3",
+    "NAME      N",
+    "web       3",
   ]);
-  assert.throws(() => renderTemplate("{{range .X}}{{end}}", o), /unsupported action/);
+  assert.throws(() => renderTemplate("{{if}}", o), /template/);
 });
