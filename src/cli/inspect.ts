@@ -6,6 +6,7 @@
  */
 
 import { formatDeviceRule } from "../config/devices.ts";
+import { DEFAULT_LOG_CONFIG } from "../config/logging.ts";
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
@@ -43,7 +44,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     },
     Image: s.imageId,
     Name: `/${c.name}`,
-    LogPath: c.logPath,
+    // Docker shows the path for json-file only (`local`'s file is not an API).
+    LogPath: (s.logConfig ?? DEFAULT_LOG_CONFIG).type === "json-file" ? c.logPath : "",
     HostConfig: {
       Binds: s.mounts.map((m) => `${m.source}:${m.destination}${m.readonly ? ":ro" : ""}`),
       AutoRemove: s.autoRemove,
@@ -78,6 +80,10 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       ShmSize: s.shmSizeBytes ?? 64 * 1024 * 1024,
       Ulimits: s.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
+      LogConfig: {
+        Type: (s.logConfig ?? DEFAULT_LOG_CONFIG).type,
+        Config: (s.logConfig ?? DEFAULT_LOG_CONFIG).config,
+      },
       Sysctls: s.sysctls ?? null,
       Devices: s.devices?.map((d) => ({
         PathOnHost: d.hostPath,

@@ -9,7 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { createContainer } from "../container/create.ts";
 import { destroyContainer } from "../container/cleanup.ts";
 import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
-import { foregroundStdio, runForeground } from "../container/foreground.ts";
+import { ForegroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../config/run_request.ts";
@@ -39,6 +39,7 @@ import { netnsPlanForMode } from "../container/network.ts";
 import { parseDeviceRule } from "../config/devices.ts";
 import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";
+import { logConfigFromFlags } from "../config/logging.ts";
 
 interface RunFlags {
   detach?: boolean;
@@ -92,6 +93,8 @@ interface RunFlags {
   sysctl?: string[];
   device?: string[];
   deviceCgroupRule?: string[];
+  logDriver?: string;
+  logOpt?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -234,6 +237,8 @@ export const runFlags = {
   sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
   device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
   deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
+  logDriver: { ...str, brief: "Logging driver for the container: json-file, local, none" },
+  logOpt: { ...list, brief: "Log driver options (max-size=10m, max-file=3, labels=, env=, tag=)" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -313,6 +318,9 @@ async function run(this: CliContext, flags: RunFlags, image: string, ...command:
     devices: (flags.device ?? []).map(parseDevice),
     deviceCgroupRules: (flags.deviceCgroupRule ?? []).map((r) => parseDeviceRule(r)),
     ...usernsRequest(flags.userns),
+    logConfig: flags.logDriver !== undefined || flags.logOpt?.length
+      ? logConfigFromFlags(flags.logDriver, flags.logOpt ?? [])
+      : undefined,
   };
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach
@@ -454,14 +462,30 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
   // Signals from here on go to the container once it runs, not to this process.
   using signals = new SignalProxy(how.sigProxy ? PROXIED_SIGNALS : []);
   // Init boots (a Deno start) while the container is being created.
-  const init = spawnInit(
-    foregroundStdio(request),
-    netnsPlanForMode(store, request.network!.mode),
-    undefined,
-    remappedInit(ctx.engine.roots.root, request.userns),
+  const stdio = new ForegroundStdio({
+    ...request,
+    logged: (request.logConfig?.type ?? "json-file") !== "none",
+  });
+  let init;
+  try {
+    init = spawnInit(
+      stdio.plan,
+      netnsPlanForMode(store, request.network!.mode),
+      undefined,
+      remappedInit(ctx.engine.roots.root, request.userns),
+    );
+  } finally {
+    stdio.spawned();
+  }
+  const state = await createOrAbandon(ctx, request, how.pull, () => {
+    stdio.close();
+    abandonInit(init);
+  });
+  return await removeOnFailure(
+    store,
+    state.id,
+    () => runForeground(store, state, init, signals, stdio),
   );
-  const state = await createOrAbandon(ctx, request, how.pull, () => abandonInit(init));
-  return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
 }
 
 async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun): Promise<number> {

@@ -11,6 +11,7 @@ import type { ResourceLimits } from "./limits.ts";
 import type { NetworkSpec } from "./network.ts";
 import type { DeviceNode, DeviceRule } from "./devices.ts";
 import type { UsernsMode, UsernsRemap } from "./userns.ts";
+import type { LogConfig } from "./logging.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -148,4 +149,6 @@ export interface ContainerSpec {
   usernsMode?: UsernsMode;
   /** Remapped: the container's root is `userns.uid.hostStart` on the host (see config/userns.ts). */
   userns?: UsernsRemap;
+  /** `--log-driver`/`--log-opt` (HostConfig.LogConfig); absent: json-file, no options. */
+  logConfig?: LogConfig;
 }

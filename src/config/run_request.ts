@@ -16,6 +16,7 @@ import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
 import { normalizeCapabilities } from "./capabilities.ts";
 import { type DeviceRequest, type DeviceRule, isDeviceAccess } from "./devices.ts";
+import { type LogConfig, validateLogConfig } from "./logging.ts";
 
 /** What a caller asks for; the image's config fills in what is absent. */
 export interface RunRequest {
@@ -86,6 +87,8 @@ export interface RunRequest {
   usernsMode?: UsernsMode;
   /** Remapped: the host ranges of the container's ids (read from the subuid files). */
   userns?: UsernsRemap;
+  /** `--log-driver` and `--log-opt`; absent: json-file with no options. */
+  logConfig?: LogConfig;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -172,6 +175,7 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
     throw new InvalidConfigError("shmSizeBytes", "invalid --shm-size: it must be more than 0");
   }
   if (r.network) validateNetworkSpec(r.network);
+  if (r.logConfig) validateLogConfig(r.logConfig);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
   }

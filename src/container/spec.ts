@@ -152,6 +152,7 @@ export function buildSpec(
       ? request.sysctls
       : undefined,
     deviceCgroupRules: request.deviceCgroupRules?.length ? request.deviceCgroupRules : undefined,
+    logConfig: request.logConfig,
   };
 }
 
