@@ -56,6 +56,16 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "start -a appends to the same log, as a restarted Docker container does", ...asRoot },
+  async () => {
+    await sb.ok(["run", "--name", "again", "busybox", "echo", "hi"]);
+    assert.equal(await sb.ok(["start", "-a", "again"]), "hi\n");
+    assert.equal(await sb.ok(["logs", "again"]), "hi\nhi\n");
+    await sb.ok(["rm", "again"]);
+  },
+);
+
 /** A foreground `run -i` whose container echoes each line it reads, for paced output. */
 function echoer(name: string, extra: string[] = []): WatchedChild {
   return new WatchedChild(BIN, [
