@@ -12,6 +12,7 @@ import {
   setWindowSize,
   waitAsync,
   type WaitResult,
+  waitWritableSync,
   writeAll,
 } from "../../ffi/libc.ts";
 import type { StateStore } from "../state/store.ts";
@@ -159,8 +160,11 @@ export class ForegroundStdio {
    * is closed too, so that the container sees it closed, as it did writing there itself.
    */
   relay(log: JsonLogWriter | null): Promise<void> {
-    const pipes = [[this.#out, Deno.stdout, "stdout"], [this.#err, Deno.stderr, "stderr"]] as const;
-    const done = pipes.map(([p, to, stream]) => {
+    const pipes = [
+      [this.#out, Deno.stdout, "stdout", 1],
+      [this.#err, Deno.stderr, "stderr", 2],
+    ] as const;
+    const done = pipes.map(([p, to, stream, toFd]) => {
       if (!p) return Promise.resolve();
       const fd = p[0];
       p[0] = -1;
@@ -169,11 +173,18 @@ export class ForegroundStdio {
       return pump(fd, (chunk) => {
         log?.write(stream, chunk);
         if (callerGone) return;
-        try {
-          for (let off = 0; off < chunk.length;) off += to.writeSync(chunk.subarray(off));
-        } catch {
-          callerGone = true;
-          cancel.cancel();
+        for (let off = 0; off < chunk.length;) {
+          try {
+            off += to.writeSync(chunk.subarray(off));
+          } catch (e) {
+            if (e instanceof Deno.errors.WouldBlock) {
+              waitWritableSync(toFd);
+              continue;
+            }
+            callerGone = true; // EPIPE, EIO: the caller's side is gone
+            cancel.cancel();
+            return;
+          }
         }
       }, cancel).finally(() => {
         close(fd);

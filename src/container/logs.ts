@@ -408,9 +408,22 @@ export async function readContainerLog(
         out(parsed.entries);
         if (filter.done) return;
       }
-      // Rotated (or created) under us: what we hold is complete; go on with the new file.
+      // Rotated (or created) under us: what we hold is complete; go on with the new file,
+      // after any file rotated out between two looks (the old one is then `.2` or older).
       const replaced = await reopenIfReplaced(path, current);
       if (replaced) {
+        if (current) {
+          const between = await rotatedSince(path, (await current.stat()).ino);
+          for (const p of between) {
+            const f = await openIfThere(p);
+            if (!f) continue;
+            try {
+              await streamFile(f, Infinity, out);
+            } finally {
+              f.close();
+            }
+          }
+        }
         current?.close();
         current = replaced;
         offset = 0;
@@ -425,6 +438,19 @@ export async function readContainerLog(
   } finally {
     current?.close();
   }
+}
+
+/** The rotated files newer than the one with inode `ino`, oldest first (none if not found). */
+async function rotatedSince(path: string, ino: number | null): Promise<string[]> {
+  const files = rotatedFiles(path);
+  for (let i = files.length - 1; i >= 0; i--) {
+    try {
+      if ((await Deno.stat(files[i])).ino === ino) return files.slice(i + 1);
+    } catch (e) {
+      if (!(e instanceof Deno.errors.NotFound)) throw e;
+    }
+  }
+  return [];
 }
 
 async function openIfThere(path: string): Promise<Deno.FsFile | null> {

@@ -228,3 +228,27 @@ Deno.test(
     assert.deepEqual(got, ["one\n", "more 1\n", "more 2\n", "more 3\n"]);
   }),
 );
+
+Deno.test(
+  "readContainerLog following reads a file rotated out between two looks",
+  withDir(async (dir) => {
+    const path = `${dir}/c-json.log`;
+    const w = new JsonLogWriter(path, { rotation: { maxSize: 100, maxFiles: 5 } });
+    w.write("stdout", enc.encode("one\n"));
+    const got: string[] = [];
+    let step = 0;
+    // Between two polls the writer fills and rotates two files.
+    await readContainerLog(path, { tail: Infinity }, (es) => got.push(...es.map((e) => e.log)), {
+      running: () => {
+        if (++step === 1) {
+          for (let i = 1; i <= 5; i++) w.write("stdout", enc.encode(`more ${i}\n`));
+        }
+        return step === 1;
+      },
+      intervalMs: 0,
+    });
+    w.close();
+    assert.ok(rotatedFiles(path).length >= 2);
+    assert.deepEqual(got, ["one\n", "more 1\n", "more 2\n", "more 3\n", "more 4\n", "more 5\n"]);
+  }),
+);
