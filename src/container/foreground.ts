@@ -256,6 +256,9 @@ export async function runForeground(
   const result = await attach(started, state.spec.interactive, signals, log);
   await relayed;
   log?.close();
+  if (log?.failure) {
+    console.error(`m-docker: the container's log is incomplete: ${log.failure.message}`);
+  }
   await dns?.stop();
   const recorded = recordExit(store, state.id, result);
   return recorded?.exitCode ?? result.exitCode;

@@ -102,8 +102,24 @@ export class JsonLogWriter {
     this.size = this.file.statSync().size;
   }
 
+  /**
+   * Why the log could not be written (a full disk, say), once it could not: from then on
+   * output is no longer logged. The writer never throws, so that a container's output keeps
+   * flowing to whoever relays it (a relay that stopped would block the container).
+   */
+  failure?: Error;
+
   /** Records a chunk of output; complete lines are written at once, the rest is held. */
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
+    if (this.failure) return;
+    try {
+      this.add(stream, chunk);
+    } catch (e) {
+      this.failure = e as Error;
+    }
+  }
+
+  private add(stream: "stdout" | "stderr", chunk: Uint8Array): void {
     const text = this.partial[stream] + this.decoder[stream].decode(chunk, { stream: true });
     const end = text.lastIndexOf("\n");
     if (end < 0) {
@@ -116,11 +132,19 @@ export class JsonLogWriter {
 
   /** Writes out any unfinished line and closes the log. */
   close(): void {
-    for (const stream of ["stdout", "stderr"] as const) {
-      if (this.partial[stream]) this.emit(stream, this.partial[stream], "");
-      this.partial[stream] = "";
+    try {
+      for (const stream of ["stdout", "stderr"] as const) {
+        if (this.partial[stream] && !this.failure) this.emit(stream, this.partial[stream], "");
+        this.partial[stream] = "";
+      }
+    } catch (e) {
+      this.failure ??= e as Error;
     }
-    this.file.close();
+    try {
+      this.file.close();
+    } catch {
+      // Closed by a failed rotation already.
+    }
   }
 
   /** Writes `text`'s lines (without their last newline) as entries, each ending in `end`. */

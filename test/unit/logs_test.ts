@@ -252,3 +252,22 @@ Deno.test(
     assert.deepEqual(got, ["one\n", "more 1\n", "more 2\n", "more 3\n", "more 4\n", "more 5\n"]);
   }),
 );
+
+Deno.test(
+  "JsonLogWriter never throws: a write that fails stops the logging and says why",
+  withDir((dir) => {
+    const path = `${dir}/c-json.log`;
+    // The oldest file cannot be dropped (a non-empty directory is in its place).
+    Deno.mkdirSync(`${path}.1/x`, { recursive: true });
+    const w = new JsonLogWriter(path, { rotation: { maxSize: 10, maxFiles: 2 } });
+    w.write("stdout", enc.encode("first\n"));
+    assert.equal(w.failure, undefined);
+    w.write("stdout", enc.encode("second\n"));
+    assert.ok(w.failure instanceof Error);
+    w.write("stdout", enc.encode("third\n"));
+    w.close();
+    assert.deepEqual(parseLogLines(Deno.readTextFileSync(path)).entries.map((e) => e.log), [
+      "first\n",
+    ]);
+  }),
+);
