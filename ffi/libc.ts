@@ -392,6 +392,7 @@ const SOCK_CLOEXEC = O.CLOEXEC;
 const SOL_SOCKET = 1;
 const SCM_RIGHTS = 1;
 const POLLIN = 0x1;
+const POLLOUT = 0x4;
 const WNOHANG = 1;
 
 // ---------------------------------------------------------------------------------------
@@ -751,6 +752,17 @@ export async function waitReadable(fd: number, cancelFd?: number): Promise<void>
     ? new Int32Array([fd, POLLIN])
     : new Int32Array([fd, POLLIN, cancelFd, POLLIN]);
   while ((await sysAsync(SYS.poll, pfd, pfd.length / 2, -1)) <= 0) {
+    // EINTR: wait again.
+  }
+}
+
+/**
+ * Blocks the calling thread until `fd` can be written (or is hung up): for a caller's
+ * stdout that someone else made non-blocking, where a write says EAGAIN.
+ */
+export function waitWritableSync(fd: number): void {
+  const pfd = new Int32Array([fd, POLLOUT]);
+  while (sys(SYS.poll, pfd, 1, -1) <= 0) {
     // EINTR: wait again.
   }
 }

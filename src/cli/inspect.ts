@@ -6,6 +6,7 @@
  */
 
 import { formatDeviceRule } from "../config/devices.ts";
+import { DEFAULT_LOG_CONFIG } from "../config/logging.ts";
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { SIGNALS } from "../../ffi/libc.ts";
@@ -55,7 +56,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     RestartCount: c.restartCount ?? 0,
     Driver: "overlay2",
     Platform: "linux",
-    LogPath: c.logPath,
+    // Docker shows the path for json-file only (`local`'s file is not an API).
+    LogPath: (s.logConfig ?? DEFAULT_LOG_CONFIG).type === "json-file" ? c.logPath : "",
     HostConfig: {
       Binds: bindsOf(s.mounts),
       AutoRemove: s.autoRemove,
@@ -90,6 +92,10 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       ShmSize: s.shmSizeBytes ?? 64 * 1024 * 1024,
       Ulimits: s.ulimits?.map((u) => ({ Name: u.name, Soft: u.soft, Hard: u.hard })) ?? null,
       OomScoreAdj: s.oomScoreAdj ?? 0,
+      LogConfig: {
+        Type: (s.logConfig ?? DEFAULT_LOG_CONFIG).type,
+        Config: (s.logConfig ?? DEFAULT_LOG_CONFIG).config,
+      },
       Sysctls: s.sysctls ?? null,
       Devices: s.devices?.map((d) => ({
         PathOnHost: d.hostPath,

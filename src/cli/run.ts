@@ -9,7 +9,7 @@ import { buildCommand } from "@stricli/core";
 import { createContainer } from "../container/create.ts";
 import { destroyContainer } from "../container/cleanup.ts";
 import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
-import { foregroundStdio, runForeground } from "../container/foreground.ts";
+import { ForegroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
 import type { RunRequest } from "../config/run_request.ts";
@@ -42,6 +42,7 @@ import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";
 import { healthcheckFromFlags, type HealthFlags, healthFlags } from "./health_flags.ts";
 import { requestLabels } from "./labels.ts";
+import { logConfigFromFlags } from "../config/logging.ts";
 
 /** `run`'s flags as parsed (`create` takes the same, less those about attaching). */
 export interface RunFlags extends HealthFlags {
@@ -100,6 +101,8 @@ export interface RunFlags extends HealthFlags {
   deviceCgroupRule?: string[];
   label?: string[];
   labelFile?: string[];
+  logDriver?: string;
+  logOpt?: string[];
 }
 
 const str = { kind: "parsed", parse: String, optional: true } as const;
@@ -253,6 +256,8 @@ export const runFlags = {
   ...healthFlags,
   label: { ...list, brief: "Set meta data on a container" },
   labelFile: { ...list, brief: "Read in a line delimited file of labels" },
+  logDriver: { ...str, brief: "Logging driver for the container: json-file, local, none" },
+  logOpt: { ...list, brief: "Log driver options (max-size=10m, max-file=3, labels=, env=, tag=)" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */
@@ -343,6 +348,9 @@ export function runRequestFrom(flags: RunFlags, image: string, command: string[]
     ...usernsRequest(flags.userns),
     healthcheck: healthcheckFromFlags(flags),
     labels: requestLabels(flags.labelFile ?? [], flags.label ?? []),
+    logConfig: flags.logDriver !== undefined || flags.logOpt?.length
+      ? logConfigFromFlags(flags.logDriver, flags.logOpt ?? [])
+      : undefined,
   };
   return request;
 }
@@ -490,14 +498,30 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
   // Signals from here on go to the container once it runs, not to this process.
   using signals = new SignalProxy(how.sigProxy ? PROXIED_SIGNALS : []);
   // Init boots (a Deno start) while the container is being created.
-  const init = spawnInit(
-    foregroundStdio(request),
-    netnsPlanForMode(store, request.network!.mode),
-    undefined,
-    remappedInit(ctx.engine.roots.root, request.userns),
+  const stdio = new ForegroundStdio({
+    ...request,
+    logged: (request.logConfig?.type ?? "json-file") !== "none",
+  });
+  let init;
+  try {
+    init = spawnInit(
+      stdio.plan,
+      netnsPlanForMode(store, request.network!.mode),
+      undefined,
+      remappedInit(ctx.engine.roots.root, request.userns),
+    );
+  } finally {
+    stdio.spawned();
+  }
+  const state = await createOrAbandon(ctx, request, how.pull, () => {
+    stdio.close();
+    abandonInit(init);
+  });
+  return await removeOnFailure(
+    store,
+    state.id,
+    () => runForeground(store, state, init, signals, stdio),
   );
-  const state = await createOrAbandon(ctx, request, how.pull, () => abandonInit(init));
-  return await removeOnFailure(store, state.id, () => runForeground(store, state, init, signals));
 }
 
 async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun): Promise<number> {

@@ -7,12 +7,12 @@
 
 import { buildCommand } from "@stricli/core";
 import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
-import { foregroundStdio, runForeground } from "../container/foreground.ts";
+import { ForegroundStdio, runForeground } from "../container/foreground.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { prepareStart } from "../container/restart.ts";
 import { stopContainer } from "../container/signal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
-import { remappedInit, spawnInit } from "../container/start.ts";
+import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
 import { netnsPlanFor } from "../container/network.ts";
 import type { Engine } from "../engine.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
@@ -66,19 +66,34 @@ export const startCommand = buildCommand<
     using signals = new SignalProxy();
     const found = resolveReconciled(store, names[0]);
     const interactive = flags.interactive ?? false;
-    const init = spawnInit(
-      foregroundStdio({ tty: found.spec.tty, interactive }),
-      netnsPlanFor(store, found.spec),
-      undefined,
-      remappedInit(this.engine.roots.root, found.spec.userns),
-    );
+    const stdio = new ForegroundStdio({
+      tty: found.spec.tty,
+      interactive,
+      logged: (found.spec.logConfig?.type ?? "json-file") !== "none",
+    });
+    let init;
+    try {
+      init = spawnInit(
+        stdio.plan,
+        netnsPlanFor(store, found.spec),
+        undefined,
+        remappedInit(this.engine.roots.root, found.spec.userns),
+      );
+    } finally {
+      stdio.spawned();
+    }
     const state = prepareStart(store, found.id, Deno.pid);
-    if (!state) throw new UsageError(`container ${found.name} is already running`);
+    if (!state) {
+      stdio.close();
+      abandonInit(init);
+      throw new UsageError(`container ${found.name} is already running`);
+    }
     return await runForeground(
       store,
       { ...state, spec: { ...state.spec, interactive } },
       init,
       signals,
+      stdio,
     );
   }),
   parameters: {

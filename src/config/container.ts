@@ -12,6 +12,7 @@ import type { NetworkSpec } from "./network.ts";
 import type { DeviceNode, DeviceRule } from "./devices.ts";
 import type { UsernsMode, UsernsRemap } from "./userns.ts";
 import type { HealthConfig } from "./health.ts";
+import type { LogConfig } from "./logging.ts";
 
 /** The PATH a container gets when its image sets none (Docker's default). */
 export const DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin";
@@ -208,4 +209,6 @@ export interface ContainerSpec {
   healthcheck?: HealthConfig;
   /** The image's SHELL, which a `CMD-SHELL` healthcheck runs under; absent: `/bin/sh -c`. */
   shell?: string[];
+  /** `--log-driver`/`--log-opt` (HostConfig.LogConfig); absent: json-file, no options. */
+  logConfig?: LogConfig;
 }

@@ -25,6 +25,7 @@ import { type NetworkSpec, validateNetworkSpec } from "./network.ts";
 import { InvalidConfigError } from "./errors.ts";
 import { normalizeCapabilities } from "./capabilities.ts";
 import { type DeviceRequest, type DeviceRule, isDeviceAccess } from "./devices.ts";
+import { type LogConfig, validateLogConfig } from "./logging.ts";
 
 /** What a caller asks for; the image's config fills in what is absent. */
 export interface RunRequest {
@@ -103,6 +104,8 @@ export interface RunRequest {
   healthcheck?: HealthConfig;
   /** `--label` and `--label-file`: the container's labels, over the image's. */
   labels?: Record<string, string>;
+  /** `--log-driver` and `--log-opt`; absent: json-file with no options. */
+  logConfig?: LogConfig;
 }
 
 /** Docker's hostname rule: RFC 1123 labels, at most 64 characters. */
@@ -198,6 +201,7 @@ export function validateRunRequest(r: RunRequest, host: HostResources = {}): voi
   }
   if (r.network) validateNetworkSpec(r.network);
   if (r.healthcheck) validateHealthConfig(r.healthcheck);
+  if (r.logConfig) validateLogConfig(r.logConfig);
   if (r.stopTimeout !== undefined && r.stopTimeout < 0) {
     throw new InvalidConfigError("stopTimeout", `invalid --stop-timeout: ${r.stopTimeout}`);
   }

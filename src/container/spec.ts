@@ -158,6 +158,7 @@ export function buildSpec(
     deviceCgroupRules: request.deviceCgroupRules?.length ? request.deviceCgroupRules : undefined,
     healthcheck: mergeHealthConfig(request.healthcheck, cfg.Healthcheck),
     shell: cfg.Shell?.length ? cfg.Shell : undefined,
+    logConfig: request.logConfig,
   };
 }
 

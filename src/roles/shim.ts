@@ -18,7 +18,7 @@ import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
 import { parseUsernsWord, type UsernsRemap } from "../config/userns.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
-import { JsonLogWriter } from "../container/logs.ts";
+import { type JsonLogWriter, openContainerLog } from "../container/logs.ts";
 import {
   abandonInit,
   ContainerStartError,
@@ -78,13 +78,13 @@ function launchInit(tty: boolean, netns: NetnsPlan, userns: RemappedInit | undef
  * container's side closes.
  */
 function pumpOutput(
-  log: JsonLogWriter,
+  log: JsonLogWriter | null,
   attach: AttachServer,
   started: StartedContainer,
   io: { out?: number; err?: number },
 ): Promise<void[]> {
   const to = (stream: "stdout" | "stderr") => (c: Uint8Array) => {
-    log.write(stream, c);
+    log?.write(stream, c);
     attach.broadcast(c);
   };
   if (started.ttyMaster !== undefined) return Promise.all([pump(started.ttyMaster, to("stdout"))]);
@@ -124,8 +124,9 @@ export async function runShim(args: string[]): Promise<never> {
     report({ ok: false, error: (e as Error).message, exitCode });
     Deno.exit(exitCode);
   }
-  // Opened before `run -d` returns, so that `logs` right after it finds the file.
-  const log = new JsonLogWriter(state.logPath);
+  // Opened before `run -d` returns, so that `logs` right after it finds the file (none with
+  // `--log-driver none`).
+  const log = openContainerLog(state);
   report({ ok: true });
   const attach = new AttachServer(attachSocketPath(stateDir, id), {
     input: (bytes) => {
@@ -182,7 +183,7 @@ export async function runShim(args: string[]): Promise<never> {
       break;
     }
   }
-  log.close();
+  log?.close();
   await attach.close();
   Deno.exit(0);
 }
