@@ -1,6 +1,9 @@
 /**
  * What every CLI command receives, and the one place that turns errors into Docker's exit
- * codes and messages: 125 when m-docker itself failed, or the code the error carries.
+ * codes and messages. The rule is Docker's CLI's, decided per command (not per call site):
+ * `run` and `create` exit 125 when they fail before the container's command runs; every
+ * other command exits 1 on an error. An error that carries its own code (126, 127, a
+ * container's exit status) keeps it.
  *
  * @module
  */
@@ -14,6 +17,11 @@ import { cliMessage } from "./limit_errors.ts";
 export interface CliContext extends CommandContext {
   readonly engine: Engine;
   readonly debug: boolean;
+  /**
+   * The exit code of a failure of this command: 125 for `run`/`create`, 1 for every other
+   * (see `failureExitCode`). Absent before a command is chosen: 125.
+   */
+  readonly failureExitCode?: number;
   readonly process: {
     stdout: { write(s: string): void };
     stderr: { write(s: string): void };
@@ -21,20 +29,65 @@ export interface CliContext extends CommandContext {
   };
 }
 
-/** Exit code for errors of m-docker itself, as Docker uses it. */
+/** Exit code of `run`/`create` failing before the container's command runs (Docker's). */
 export const EXIT_ENGINE_ERROR = 125;
 
-/** Prints an error as `m-docker: message` and returns its exit code. */
+/** Exit code of every other command's errors (Docker's CLI: any error without a status). */
+export const EXIT_COMMAND_ERROR = 1;
+
+/** The commands whose failures are Docker's 125 (`container run` and `container create` too). */
+const ENGINE_ERROR_COMMANDS = new Set(["run", "create"]);
+
+/**
+ * The failure exit code of the command at `route` (stricli's prefix: the application's name,
+ * then the route, e.g. `["m-docker", "container", "run"]`).
+ */
+export function failureExitCode(route: readonly string[]): number {
+  return ENGINE_ERROR_COMMANDS.has(route.at(-1) ?? "") ? EXIT_ENGINE_ERROR : EXIT_COMMAND_ERROR;
+}
+
+/**
+ * An error the CLI itself finds (not the engine, Docker's daemon): printed as its message
+ * alone, as Docker's CLI prints `no public port '80/tcp' published for web`.
+ */
+export class CliError extends ExitCodeError {
+  override name = "CliError";
+  constructor(message: string, exitCode = EXIT_COMMAND_ERROR) {
+    super(message, exitCode);
+  }
+}
+
+/**
+ * Docker's words around an error's message. `run`/`create` say `m-docker: ` first (Docker's
+ * `docker: `); the other commands print what Docker prints for an error the daemon returned,
+ * `Error response from daemon: No such container: x` (m-docker's engine is in-process, but
+ * scripts and people match Docker's line); errors of the CLI itself are bare.
+ */
+function errorLine(ctx: CliContext, e: unknown): string {
+  const message = cliMessage(e);
+  if ((ctx.failureExitCode ?? EXIT_ENGINE_ERROR) === EXIT_ENGINE_ERROR) {
+    return `m-docker: ${message}`;
+  }
+  return e instanceof CliError ? message : `Error response from daemon: ${message}`;
+}
+
+/**
+ * Prints an error as Docker does and returns the command's exit code for it: the code the
+ * error carries (126, 127, ...) unless it is the engine's 125, which only `run` and
+ * `create` keep; anything else is the command's failure code.
+ */
 export function reportError(ctx: CliContext, e: unknown): number {
-  ctx.process.stderr.write(`m-docker: ${cliMessage(e)}\n`);
+  ctx.process.stderr.write(`${errorLine(ctx, e)}\n`);
   if (ctx.debug && e instanceof Error && e.stack) ctx.process.stderr.write(`${e.stack}\n`);
-  return e instanceof ExitCodeError ? e.exitCode : EXIT_ENGINE_ERROR;
+  const failure = ctx.failureExitCode ?? EXIT_ENGINE_ERROR;
+  if (e instanceof ExitCodeError && e.exitCode !== EXIT_ENGINE_ERROR) return e.exitCode;
+  return failure;
 }
 
 /**
  * Wraps a command body: its return value is the exit code, and anything it throws is
- * reported with the right code instead of reaching stricli. `errorExitCode` fixes the code
- * of every failure (Docker's commands other than `run` and `create` exit 1).
+ * reported with the command's code (`reportError`) instead of reaching stricli.
+ * `errorExitCode` overrides that code for every failure (not needed: the rule is per command).
  */
 export function action<F, A extends unknown[]>(
   body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,

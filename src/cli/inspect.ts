@@ -14,7 +14,7 @@ import type { NetworkMode, PortMapping } from "../config/network.ts";
 import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs } from "./params.ts";
-import { action, type CliContext, reportError } from "./context.ts";
+import { action, type CliContext, CliError, reportError } from "./context.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
 
@@ -233,7 +233,9 @@ export const inspectCommand = buildCommand<Record<never, never>, string[], CliCo
         if (!current) throw new NoSuchContainerError(ref); // an --rm container, removed now
         docs.push(isDead(current) ? inspectDeadDocument(current) : inspectDocument(current));
       } catch (e) {
-        status = reportError(this, e);
+        // Docker's `inspect` looks for any kind of object, and says so (docker/cli 29).
+        const unknown = e instanceof NoSuchContainerError;
+        status = reportError(this, unknown ? new CliError(`error: no such object: ${ref}`) : e);
       }
     }
     this.process.stdout.write(JSON.stringify(docs, null, 4) + "\n");

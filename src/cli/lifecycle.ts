@@ -77,7 +77,7 @@ export const rmCommand = buildCommand<{ force?: boolean }, string[], CliContext>
     return await eachContainer(this, names, async (ref) => {
       const c = store.resolveEntry(ref); // a dead container can be removed too
       const current = isDead(c) ? c : reconcile(store, c);
-      if (current) await removeContainer(store, current, flags.force ?? false);
+      if (current) await removeContainer(store, current, flags.force ?? false, ref);
     });
   }),
   parameters: {

@@ -5,12 +5,29 @@
  * @module
  */
 
-import { buildApplication, buildRouteMap, help, run, version } from "@stricli/core";
+import {
+  type ApplicationText,
+  buildApplication,
+  buildRouteMap,
+  ExitCode,
+  help,
+  run,
+  text_en,
+  UnexpectedPositionalError,
+  UnsatisfiedPositionalError,
+  version,
+} from "@stricli/core";
 import { openEngine } from "../engine.ts";
 import { defaultRoots } from "../state/roots.ts";
 import { setDebugSink } from "../util/debug.ts";
 import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
-import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
+import {
+  type CliContext,
+  EXIT_COMMAND_ERROR,
+  EXIT_ENGINE_ERROR,
+  failureExitCode,
+  reportError,
+} from "./context.ts";
 import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
 import {
@@ -89,12 +106,29 @@ const documentation = {
   disableAnsiColor: false,
 } as const;
 
+/**
+ * Whether the last arguments stricli refused were too few or too many positionals (Docker:
+ * exit 1), not a bad flag (Docker: 125). Stricli reports both as InvalidArgument; its text
+ * hook is the one place that sees the error itself.
+ */
+let positionalsRefused = false;
+
+const text: ApplicationText = {
+  ...text_en,
+  exceptionWhileParsingArguments(exc, ansiColor) {
+    positionalsRefused ||= exc instanceof UnexpectedPositionalError ||
+      exc instanceof UnsatisfiedPositionalError;
+    return text_en.exceptionWhileParsingArguments.call(this, exc, ansiColor);
+  },
+};
+
 const app = buildApplication(
   routes,
   {
     name: "m-docker",
     scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
     documentation,
+    localization: { text },
   },
   // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
   // single-letter aliases.
@@ -141,6 +175,9 @@ export async function main(args: string[]): Promise<number> {
   let ctx: CliContext | undefined;
   try {
     const { options, rest } = parseGlobalOptions(args);
+    // Until stricli has found the command (opening the engine can fail), its name says.
+    const early = failureExitCode(rest.slice(0, rest[0] === "container" ? 2 : 1));
+    ctx = { process: stdio, debug: options.debug, failureExitCode: early } as CliContext;
     if (options.debug) {
       // Loaded only when asked for: logtape pulls in node:util, which costs every start.
       const { configure, getConsoleSink, getLogger } = await import("@logtape/logtape");
@@ -162,14 +199,36 @@ export async function main(args: string[]): Promise<number> {
       root: options.root ?? defaults.root,
       state: options.state ?? defaults.state,
     });
-    ctx = { process: stdio, engine, debug: options.debug };
+    const base: CliContext = {
+      process: stdio,
+      engine,
+      debug: options.debug,
+      failureExitCode: early,
+    };
+    ctx = base;
     const trailing = TRAILING[rest[0]];
     const argv = trailing ? [rest[0], ...escapeTrailingCommand(rest.slice(1), trailing)] : rest;
-    await run(app, argv, ctx);
+    // Once stricli has found the command, its failures get that command's exit code.
+    await run(app, argv, {
+      ...base,
+      forCommand: ({ prefix }) => (ctx = { ...base, failureExitCode: failureExitCode(prefix) }),
+    });
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
   }
-  const code = Number(stdio.exitCode ?? 0);
-  // stricli's own codes for bad usage are negative: they are Docker's 125.
-  return code < 0 ? EXIT_ENGINE_ERROR : code;
+  return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode);
+}
+
+/**
+ * Stricli's own (negative) codes as Docker's CLI exits: a bad flag is 125 for every command
+ * (cobra's flag errors are a StatusError with 125), an unknown command or a wrong number of
+ * arguments is 1 (plain errors), anything else is the command's failure code.
+ */
+function exitCodeOf(code: number, failure: number | undefined): number {
+  if (code >= 0) return code;
+  if (code === ExitCode.UnknownCommand) return EXIT_COMMAND_ERROR;
+  if (code === ExitCode.InvalidArgument) {
+    return positionalsRefused ? EXIT_COMMAND_ERROR : EXIT_ENGINE_ERROR;
+  }
+  return failure ?? EXIT_ENGINE_ERROR;
 }

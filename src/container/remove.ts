@@ -16,20 +16,23 @@ import { markStopRequested } from "./restart.ts";
 /**
  * Removes a container; `force` kills a running one first. A dead container is removed
  * with what its resources record names (its cgroup's processes die with the cgroup).
+ * `ref` is the name the user gave, which Docker's refusal quotes.
  */
 export async function removeContainer(
   store: StateStore,
   state: ContainerEntry,
   force: boolean,
+  ref: string = state.name,
 ): Promise<void> {
   if (isDead(state)) {
     destroyContainer(store, state.id);
     return;
   }
   if (isRunning(state) && !force) {
+    // dockerd's words (daemon/delete.go).
     throw new UsageError(
-      `You cannot remove a running container ${state.id}. ` +
-        "Stop the container before attempting removal or force remove",
+      `cannot remove container ${JSON.stringify(ref)}: container is running: ` +
+        "stop the container before removing or force remove",
     );
   }
   if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {

@@ -72,8 +72,8 @@ Deno.test({
   const id = (await inspect("web")).Id as string;
   assert.equal((await inspect(id.slice(0, 5))).Id, id);
   const missing = await sb.run(["inspect", "no-such-container"]);
-  assert.equal(missing.code, 125);
-  assert.match(missing.stderr, /No such container: no-such-container/);
+  assert.equal(missing.code, 1);
+  assert.match(missing.stderr, /^error: no such object: no-such-container$/m);
 });
 
 Deno.test({ name: "duplicate names are refused, leaving nothing behind", ...asRoot }, async () => {
@@ -86,12 +86,15 @@ Deno.test({ name: "duplicate names are refused, leaving nothing behind", ...asRo
 
 Deno.test({ name: "rm refuses a running container; rm -f removes it", ...asRoot }, async () => {
   const r = await sb.run(["rm", "web"]);
-  assert.equal(r.code, 125);
-  assert.match(r.stderr, /You cannot remove a running container/);
+  assert.equal(r.code, 1);
+  assert.match(
+    r.stderr,
+    /^Error response from daemon: cannot remove container "web": container is running: stop the container before removing or force remove$/m,
+  );
   const pid = (await inspect("web")).State.Pid;
   assert.equal(await sb.ok(["rm", "-f", "web"]), "web\n");
   assert.throws(() => Deno.statSync(`/proc/${pid}`));
-  assert.equal((await sb.run(["inspect", "web"])).code, 125);
+  assert.equal((await sb.run(["inspect", "web"])).code, 1);
 });
 
 Deno.test({
@@ -140,7 +143,7 @@ Deno.test({ name: "kill -s and wait report the signal's exit code", ...asRoot },
   const w = await waiting;
   assert.equal(w.stdout, "137\n");
   const again = await sb.run(["kill", "killme"]);
-  assert.equal(again.code, 125);
+  assert.equal(again.code, 1);
   assert.match(again.stderr, /is not running/);
   await sb.ok(["rm", "killme"]);
 });

@@ -154,17 +154,17 @@ Deno.test(
 );
 
 Deno.test(
-  { name: "exec into a stopped or unknown container is an error with 125", ...asRoot },
+  { name: "exec into a stopped or unknown container: exit 1, as Docker's", ...asRoot },
   async () => {
     await sb.ok(["run", "--name", "stopped", "busybox", "true"]);
     const r = await sb.run(["exec", "stopped", "true"]);
-    assert.equal(r.code, 125);
+    assert.equal(r.code, 1);
     assert.match(r.stderr, /is not running/);
     const unknown = await sb.run(["exec", "nope", "true"]);
-    assert.equal(unknown.code, 125);
+    assert.equal(unknown.code, 1);
     assert.match(unknown.stderr, /No such container: nope/);
     const noCmd = await sb.run(["exec", "target"]);
-    assert.equal(noCmd.code, 125);
+    assert.equal(noCmd.code, 1);
     await sb.ok(["rm", "stopped"]);
   },
 );
