@@ -58,17 +58,30 @@ export class CliError extends ExitCodeError {
 }
 
 /**
- * Docker's words around an error's message. `run`/`create` say `m-docker: ` first (Docker's
- * `docker: `); the other commands print what Docker prints for an error the daemon returned,
- * `Error response from daemon: No such container: x` (m-docker's engine is in-process, but
- * scripts and people match Docker's line); errors of the CLI itself are bare.
+ * Docker's words around an error's message. Errors of the CLI itself are bare; otherwise
+ * `run`/`create` say `m-docker: ` first (Docker's `docker: `), and the other commands print
+ * what Docker prints for an error the daemon returned, `Error response from daemon: No such
+ * container: x` (m-docker's engine is in-process, but scripts and people match that line).
  */
 function errorLine(ctx: CliContext, e: unknown): string {
   const message = cliMessage(e);
+  if (e instanceof CliError) return message;
   if ((ctx.failureExitCode ?? EXIT_ENGINE_ERROR) === EXIT_ENGINE_ERROR) {
     return `m-docker: ${message}`;
   }
-  return e instanceof CliError ? message : `Error response from daemon: ${message}`;
+  return `Error response from daemon: ${message}`;
+}
+
+/**
+ * Docker's CheckTty: `-i` with `-t` needs a terminal on stdin (not a pipe or a file). Checked
+ * before anything is created; exit 1, as Docker's CLI, `run` included.
+ */
+export function requireTerminalStdin(interactive: boolean, tty: boolean): void {
+  // docker/cli 29.7 words it "cannot attach stdin to a TTY-enabled container because stdin
+  // is not a terminal"; this is the line every earlier Docker printed.
+  if (interactive && tty && !Deno.stdin.isTerminal()) {
+    throw new CliError("the input device is not a TTY");
+  }
 }
 
 /**

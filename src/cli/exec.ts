@@ -11,7 +11,7 @@ import { attach } from "../container/foreground.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { UsageError } from "../util/errors.ts";
-import { action, type CliContext } from "./context.ts";
+import { action, type CliContext, requireTerminalStdin } from "./context.ts";
 
 interface ExecFlags {
   detach?: boolean;
@@ -49,6 +49,7 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
   if (args.length === 0) {
     throw new UsageError(`exec requires a command: m-docker exec ${ref} CMD [ARG...]`);
   }
+  if (!flags.detach) requireTerminalStdin(flags.interactive ?? false, flags.tty ?? false);
   if (flags.workdir !== undefined && !flags.workdir.startsWith("/")) {
     throw new UsageError(
       `the working directory '${flags.workdir}' is invalid, it needs to be an absolute path`,

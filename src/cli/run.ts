@@ -17,7 +17,7 @@ import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { parseInteger } from "./params.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext, println, requireTerminalStdin } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import type { RestartPolicy, SeccompChoice } from "../config/container.ts";
 import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
@@ -253,6 +253,7 @@ export const runAliases = {
 } as const;
 
 async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+  if (!flags.detach) requireTerminalStdin(flags.interactive ?? false, flags.tty ?? false);
   const request: RunRequest = {
     image,
     command,

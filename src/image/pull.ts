@@ -144,12 +144,14 @@ export async function pullImage(
   const name = familiarName(ref);
   const say = opts.progress ?? (() => {});
   const client = new RegistryClient(ref, opts);
+  let { bytes, mediaType } = await client.manifest(ref.digest ?? ref.tag!);
+  // After the registry has answered, as dockerd: a registry that cannot be reached, or has
+  // no such image, leaves stdout empty.
   say(
     `${ref.tag ?? ref.digest}: Pulling from ${
       ref.registry === "docker.io" ? ref.repository : `${ref.registry}/${ref.repository}`
     }`,
   );
-  let { bytes, mediaType } = await client.manifest(ref.digest ?? ref.tag!);
   let manifestDigest = await sha256(bytes);
   if (ref.digest && manifestDigest !== ref.digest) {
     throw new DigestMismatchError("the manifest", ref.digest, manifestDigest);
