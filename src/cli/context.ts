@@ -85,11 +85,31 @@ export function requireTerminalStdin(interactive: boolean, tty: boolean): void {
 }
 
 /**
+ * The exit code of a command whose stdout was closed under it (`m-docker ps -q | head -1`):
+ * 128 + SIGPIPE, what the shell reports for Docker's CLI and any C program killed by the
+ * write. Deno ignores SIGPIPE, so the write fails with EPIPE instead.
+ */
+export const EXIT_STDOUT_CLOSED = 141;
+
+/**
+ * Thrown by the CLI's stdout once its reader has gone: it unwinds the command (its
+ * `finally` blocks run, a pull cleans up its half-unpacked layer) and ends it quietly.
+ */
+export class StdoutClosedError extends Error {
+  override name = "StdoutClosedError";
+  constructor() {
+    super("stdout is closed");
+  }
+}
+
+/**
  * Prints an error as Docker does and returns the command's exit code for it: the code the
  * error carries (126, 127, ...) unless it is the engine's 125, which only `run` and
- * `create` keep; anything else is the command's failure code.
+ * `create` keep; anything else is the command's failure code. A closed stdout is no error
+ * to print: the command just ends.
  */
 export function reportError(ctx: CliContext, e: unknown): number {
+  if (e instanceof StdoutClosedError) return EXIT_STDOUT_CLOSED;
   ctx.process.stderr.write(`${errorLine(ctx, e)}\n`);
   if (ctx.debug && e instanceof Error && e.stack) ctx.process.stderr.write(`${e.stack}\n`);
   const failure = ctx.failureExitCode ?? EXIT_ENGINE_ERROR;

@@ -27,6 +27,7 @@ import {
   EXIT_ENGINE_ERROR,
   failureExitCode,
   reportError,
+  StdoutClosedError,
 } from "./context.ts";
 import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
@@ -164,12 +165,45 @@ const TRAILING: Record<string, Set<string>> = {
   exec: valueFlags(execFlags, execAliases),
 };
 
+const encoder = new TextEncoder();
+
+/** Whether stdout's reader has gone: nothing more is written, every write throws. */
+let stdoutClosed = false;
+
+/** Writes all of `bytes` to `file`, as many writes as it takes. */
+function writeAllSync(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+}
+
+/**
+ * Every command's stdout. A closed pipe (`| head -1`) throws StdoutClosedError, which ends
+ * the command quietly (reportError), instead of Deno's "Broken pipe (os error 32)".
+ */
+function writeStdout(s: string): void {
+  if (stdoutClosed) throw new StdoutClosedError();
+  try {
+    writeAllSync(Deno.stdout, encoder.encode(s));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    stdoutClosed = true;
+    throw new StdoutClosedError();
+  }
+}
+
+/** Every command's stderr; if it is closed too, there is nowhere left to say anything. */
+function writeStderr(s: string): void {
+  try {
+    writeAllSync(Deno.stderr, encoder.encode(s));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
+}
+
 /** Runs the CLI on `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  const encoder = new TextEncoder();
   const stdio = {
-    stdout: { write: (s: string) => void Deno.stdout.writeSync(encoder.encode(s)) },
-    stderr: { write: (s: string) => void Deno.stderr.writeSync(encoder.encode(s)) },
+    stdout: { write: writeStdout },
+    stderr: { write: writeStderr },
     exitCode: undefined as number | string | null | undefined,
   };
   let ctx: CliContext | undefined;
