@@ -166,6 +166,9 @@ export const imageInspectCommand = buildCommand<Record<never, never>, string[], 
         Created: image.created,
         Size: image.size,
         Config: image.config,
+        // Recorded since images keep their platform ("" for one stored before).
+        Architecture: image.architecture ?? "",
+        Os: image.os ?? "",
         RootFS: { Type: "layers", Layers: image.layers },
       });
     }

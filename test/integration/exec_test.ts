@@ -99,7 +99,7 @@ Deno.test(
     );
     assert.equal(
       await sb.ok(["exec", "-u", "nobody", "target", "id"]),
-      "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+      "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n",
     );
     assert.equal(await sb.ok(["exec", "-u", "1234:5678", "target", "id", "-u"]), "1234\n");
     const bad = await sb.run(["exec", "-u", "nosuchuser", "target", "id"]);

@@ -31,7 +31,11 @@ Deno.test("nodeGet answers as fetch: status, headers, streamed body, redirects",
     seen.push({ path: new URL(req.url).pathname, authorization: req.headers.get("authorization") });
     return new Response("from the other origin");
   });
-  const main = Deno.serve({ hostname: "127.0.0.1", port: 0, onListen() {} }, (req) => {
+  const main: Deno.HttpServer<Deno.NetAddr> = Deno.serve({
+    hostname: "127.0.0.1",
+    port: 0,
+    onListen() {},
+  }, (req): Response => {
     const path = new URL(req.url).pathname;
     seen.push({ path, authorization: req.headers.get("authorization") });
     if (path === "/same") return Response.redirect(`http://127.0.0.1:${main.addr.port}/body`, 307);
