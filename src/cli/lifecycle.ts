@@ -14,6 +14,7 @@ import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import { isDead } from "../state/store.ts";
+import { UsageError } from "../util/errors.ts";
 
 /**
  * Runs `fn` for each reference, printing the ones that succeeded; errors are reported and
@@ -56,7 +57,12 @@ export const killCommand = buildCommand<{ signal?: number }, string[], CliContex
   func: action(async function (this: CliContext, flags: { signal?: number }, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, (ref) => {
-      signalContainer(store, resolveReconciled(store, ref), flags.signal ?? SIGNALS.SIGKILL);
+      try {
+        signalContainer(store, resolveReconciled(store, ref), flags.signal ?? SIGNALS.SIGKILL);
+      } catch (e) {
+        // dockerd's kill route says which container every failure is about.
+        throw new UsageError(`cannot kill container: ${ref}: ${(e as Error).message}`);
+      }
       return Promise.resolve();
     });
   }),

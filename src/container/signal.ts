@@ -16,7 +16,7 @@ import { markStopRequested } from "./restart.ts";
 /** The container is not running, so it cannot be signalled. */
 export class NotRunningError extends UsageError {
   constructor(id: string) {
-    super(`Container ${id} is not running`);
+    super(`container ${id} is not running`); // dockerd's words
   }
 }
 
