@@ -39,11 +39,12 @@ export const EXIT_COMMAND_ERROR = 1;
 const ENGINE_ERROR_COMMANDS = new Set(["run", "create"]);
 
 /**
- * The failure exit code of the command at `route` (stricli's prefix: the application's name,
- * then the route, e.g. `["m-docker", "container", "run"]`).
+ * The failure exit code of the command at `path`, the command line's words from the command
+ * on (`["run", ...]`, `["container", "create", ...]`, `["network", "create", ...]`).
  */
-export function failureExitCode(route: readonly string[]): number {
-  return ENGINE_ERROR_COMMANDS.has(route.at(-1) ?? "") ? EXIT_ENGINE_ERROR : EXIT_COMMAND_ERROR;
+export function failureExitCode(path: readonly string[]): number {
+  const command = path[0] === "container" ? path[1] : path[0];
+  return ENGINE_ERROR_COMMANDS.has(command ?? "") ? EXIT_ENGINE_ERROR : EXIT_COMMAND_ERROR;
 }
 
 /**

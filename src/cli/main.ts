@@ -210,7 +210,7 @@ export async function main(args: string[]): Promise<number> {
   try {
     const { options, rest } = parseGlobalOptions(args);
     // Until stricli has found the command (opening the engine can fail), its name says.
-    const early = failureExitCode(rest.slice(0, rest[0] === "container" ? 2 : 1));
+    const early = failureExitCode(rest);
     ctx = { process: stdio, debug: options.debug, failureExitCode: early } as CliContext;
     if (options.debug) {
       // Loaded only when asked for: logtape pulls in node:util, which costs every start.
@@ -245,7 +245,10 @@ export async function main(args: string[]): Promise<number> {
     // Once stricli has found the command, its failures get that command's exit code.
     await run(app, argv, {
       ...base,
-      forCommand: ({ prefix }) => (ctx = { ...base, failureExitCode: failureExitCode(prefix) }),
+      // stricli's prefix starts with the application's name.
+      forCommand: (
+        { prefix },
+      ) => (ctx = { ...base, failureExitCode: failureExitCode(prefix.slice(1)) }),
     });
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
