@@ -132,7 +132,7 @@ export function action<F, A extends unknown[]>(
       this.process.exitCode = (await body.call(this, flags, ...args)) ?? 0;
     } catch (e) {
       const code = reportError(this, e);
-      this.process.exitCode = opts.errorExitCode ?? code;
+      this.process.exitCode = e instanceof StdoutClosedError ? code : opts.errorExitCode ?? code;
     }
   };
 }

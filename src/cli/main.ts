@@ -25,6 +25,7 @@ import {
   type CliContext,
   EXIT_COMMAND_ERROR,
   EXIT_ENGINE_ERROR,
+  EXIT_STDOUT_CLOSED,
   failureExitCode,
   reportError,
   StdoutClosedError,
@@ -170,6 +171,12 @@ const encoder = new TextEncoder();
 /** Whether stdout's reader has gone: nothing more is written, every write throws. */
 let stdoutClosed = false;
 
+/**
+ * Whether stricli has handed over to a command. Before that, stdout is stricli's own (help,
+ * `--version`), which would report a failed write as its integration's crash.
+ */
+let commandChosen = false;
+
 /** Writes all of `bytes` to `file`, as many writes as it takes. */
 function writeAllSync(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
   for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
@@ -186,6 +193,8 @@ function writeStdout(s: string): void {
   } catch (e) {
     if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
     stdoutClosed = true;
+    // Help and --version hold nothing that needs unwinding: end here, as SIGPIPE would.
+    if (!commandChosen) Deno.exit(EXIT_STDOUT_CLOSED);
     throw new StdoutClosedError();
   }
 }
@@ -246,9 +255,10 @@ export async function main(args: string[]): Promise<number> {
     await run(app, argv, {
       ...base,
       // stricli's prefix starts with the application's name.
-      forCommand: (
-        { prefix },
-      ) => (ctx = { ...base, failureExitCode: failureExitCode(prefix.slice(1)) }),
+      forCommand: ({ prefix }) => {
+        commandChosen = true;
+        return (ctx = { ...base, failureExitCode: failureExitCode(prefix.slice(1)) });
+      },
     });
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);

@@ -235,7 +235,16 @@ Deno.test({
   await sb.ok(["run", "-d", "--name", "talker", "busybox", "echo", "hello"]);
   assert.equal(await sb.ok(["wait", "talker"]), "0\n");
   try {
-    for (const args of [["ps", "-a"], ["images"], ["inspect", "talker"], ["logs", "talker"]]) {
+    const commands = [
+      ["ps", "-a"],
+      ["images"],
+      ["inspect", "talker"],
+      ["logs", "talker"],
+      ["network", "ls"],
+      ["ps", "--help"], // stricli's own output
+      ["--version"],
+    ];
+    for (const args of commands) {
       // bash waits for the pipe's reader to exit before starting m-docker, so its first write
       // fails, as under `| head -1` once head has gone; the exit code goes to the real stdout.
       const quoted = args.map((a) => `'${a}'`).join(" ");
