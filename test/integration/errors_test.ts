@@ -55,8 +55,7 @@ const cases: Array<[string, string[], RegExp]> = [
     ["run", "--env-file", "/no/such/file", "busybox", "true"],
     /no\/such\/file/,
   ],
-  // A bad flag value is cobra's flag error: 125 for every docker command, not only run.
-  ["a bad signal", ["kill", "-s", "SIGNOPE", "x"], /SIGNOPE/],
+  // A bad flag is cobra's flag error: 125 for every docker command, not only run.
   ["an unknown flag of ps", ["ps", "--bogus"], /bogus/],
   ["a reference over 255 characters", ["run", "a".repeat(300), "true"], /255 characters/],
 ];
@@ -68,6 +67,12 @@ const commandCases: Array<[string, string[], RegExp]> = [
   // cli/required.go: "requires at least 1 argument", a plain error.
   ["a missing argument", ["stop"], /argument/],
   ["import of a missing tarball", ["import", "/no/such.tar", "x:1"], /no such file/],
+  // docker kill passes -s on as typed; dockerd refuses it (moby/sys/signal's words).
+  [
+    "a bad signal",
+    ["kill", "-s", "SIGNOPE", "x"],
+    /^Error response from daemon: cannot kill container: x: invalid signal: SIGNOPE\n$/,
+  ],
 ];
 
 for (const [code, list] of [[125, cases], [1, commandCases]] as const) {
