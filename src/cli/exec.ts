@@ -12,7 +12,7 @@ import { SignalProxy } from "../container/signal_proxy.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { UsageError } from "../util/errors.ts";
 import { containerNames } from "./names.ts";
-import { action, type CliContext } from "./context.ts";
+import { action, type CliContext, CliError, requireTerminalStdin } from "./context.ts";
 
 interface ExecFlags {
   detach?: boolean;
@@ -48,8 +48,9 @@ export const execAliases = {
 
 async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: string[]) {
   if (args.length === 0) {
-    throw new UsageError(`exec requires a command: m-docker exec ${ref} CMD [ARG...]`);
+    throw new CliError(`exec requires a command: m-docker exec ${ref} CMD [ARG...]`);
   }
+  if (!flags.detach) requireTerminalStdin(flags.interactive ?? false, flags.tty ?? false);
   if (flags.workdir !== undefined && !flags.workdir.startsWith("/")) {
     throw new UsageError(
       `the working directory '${flags.workdir}' is invalid, it needs to be an absolute path`,

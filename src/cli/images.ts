@@ -15,7 +15,7 @@ import { goStruct } from "../util/go_template.ts";
 import { filterImages } from "../image/filters.ts";
 import { goTime, isTableFormat, renderList } from "./format.ts";
 import { imageRefs } from "./params.ts";
-import { action, type CliContext, println, reportError } from "./context.ts";
+import { action, type CliContext, CliError, println, reportError } from "./context.ts";
 import { pruneImages, removeImage } from "../image/remove.ts";
 import { parseReference } from "../image/reference.ts";
 import { UsageError } from "../util/errors.ts";
@@ -266,7 +266,7 @@ export const commitCommand = buildCommand<Record<never, never>, [string, string?
 export const saveCommand = buildCommand<{ output?: string }, string[], CliContext>({
   func: action(async function (this: CliContext, flags: { output?: string }, ...refs: string[]) {
     if (!flags.output) {
-      throw new UsageError("save needs -o FILE (writing an archive to a terminal is refused)");
+      throw new CliError("save needs -o FILE (writing an archive to a terminal is refused)");
     }
     const { saveImages } = await import("../image/archive.ts");
     await saveImages(this.engine.images, refs, flags.output);
@@ -283,7 +283,7 @@ export const saveCommand = buildCommand<{ output?: string }, string[], CliContex
 /** `load -i FILE` */
 export const loadCommand = buildCommand<{ input?: string }, [], CliContext>({
   func: action(async function (this: CliContext, flags: { input?: string }) {
-    if (!flags.input) throw new UsageError("load needs -i FILE");
+    if (!flags.input) throw new CliError("load needs -i FILE");
     const { loadImages } = await import("../image/archive.ts");
     for (const line of await loadImages(this.engine.images, flags.input)) println(this, line);
     return 0;
@@ -306,7 +306,7 @@ export const loadCommand = buildCommand<{ input?: string }, [], CliContext>({
 export const exportCommand = buildCommand<{ output?: string }, [string], CliContext>({
   func: action(async function (this: CliContext, flags: { output?: string }, ref: string) {
     if (!flags.output) {
-      throw new UsageError("export needs -o FILE (writing an archive to a terminal is refused)");
+      throw new CliError("export needs -o FILE (writing an archive to a terminal is refused)");
     }
     const state = this.engine.containers.resolve(ref);
     const { packLayers } = await import("../image/layer_pack.ts");

@@ -329,7 +329,7 @@ export const inspectCommand = buildCommand<InspectFlags, string[], CliContext>({
     for (const ref of refs) {
       const doc = findObject(this, ref, flags.type);
       if (doc) docs.push(doc);
-      else errors.push(`Error: No such object: ${ref}`);
+      else errors.push(`error: no such object: ${ref}`);
     }
     return printInspect(this, docs, errors, flags.format);
   }, { errorExitCode: 1 }),

@@ -14,6 +14,7 @@ import { containerRefs, stopTimeFlags } from "./params.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import { isDead } from "../state/store.ts";
+import { UsageError } from "../util/errors.ts";
 
 /**
  * Runs `fn` for each reference, printing the ones that succeeded; errors are reported and
@@ -52,17 +53,25 @@ export const stopCommand = buildCommand<{ time?: number }, string[], CliContext>
 });
 
 /** `kill [-s SIGNAL] CONTAINER...` */
-export const killCommand = buildCommand<{ signal?: number }, string[], CliContext>({
-  func: action(async function (this: CliContext, flags: { signal?: number }, ...names: string[]) {
+export const killCommand = buildCommand<{ signal?: string }, string[], CliContext>({
+  func: action(async function (this: CliContext, flags: { signal?: string }, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, (ref) => {
-      signalContainer(store, resolveReconciled(store, ref), flags.signal ?? SIGNALS.SIGKILL);
+      try {
+        // Docker's CLI passes the signal on as typed and dockerd parses it first, for each
+        // container: a bad one is an error of the command (1), not of its flags (125).
+        const signal = flags.signal === undefined ? SIGNALS.SIGKILL : parseSignal(flags.signal);
+        signalContainer(store, resolveReconciled(store, ref), signal);
+      } catch (e) {
+        // dockerd's kill route says which container every failure is about.
+        throw new UsageError(`cannot kill container: ${ref}: ${(e as Error).message}`);
+      }
       return Promise.resolve();
     });
   }),
   parameters: {
     flags: {
-      signal: { kind: "parsed", parse: parseSignal, optional: true, brief: "Signal to send" },
+      signal: { kind: "parsed", parse: String, optional: true, brief: "Signal to send" },
     },
     aliases: { s: "signal" },
     positional: containerRefs,
@@ -85,6 +94,7 @@ export const rmCommand = buildCommand<{ force?: boolean; volumes?: boolean }, st
         if (current) {
           await removeContainer(store, current, flags.force ?? false, {
             anonymousVolumes: flags.volumes,
+            ref,
           });
         }
       });

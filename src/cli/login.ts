@@ -6,8 +6,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { removeCredentials, saveCredentials } from "../image/credentials.ts";
-import { UsageError } from "../util/errors.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext, CliError, println } from "./context.ts";
 
 interface LoginFlags {
   username?: string;
@@ -16,12 +15,12 @@ interface LoginFlags {
 }
 
 async function login(this: CliContext, flags: LoginFlags, registry: string) {
-  if (!flags.username) throw new UsageError("login needs --username (-u)");
+  if (!flags.username) throw new CliError("login needs --username (-u)");
   let password = flags.password;
   if (flags.passwordStdin) {
     password = (await new Response(Deno.stdin.readable).text()).replace(/\r?\n$/, "");
   }
-  if (!password) throw new UsageError("login needs --password (-p) or --password-stdin");
+  if (!password) throw new CliError("login needs --password (-p) or --password-stdin");
   saveCredentials(this.engine.roots.root, registry, flags.username, password);
   println(this, "Login Succeeded");
   return 0;

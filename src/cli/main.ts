@@ -5,12 +5,31 @@
  * @module
  */
 
-import { buildApplication, buildRouteMap, help, run, version } from "@stricli/core";
+import {
+  type ApplicationText,
+  buildApplication,
+  buildRouteMap,
+  ExitCode,
+  help,
+  run,
+  text_en,
+  UnexpectedPositionalError,
+  UnsatisfiedPositionalError,
+  version,
+} from "@stricli/core";
 import { openEngine } from "../engine.ts";
 import { defaultRoots } from "../state/roots.ts";
 import { setDebugSink } from "../util/debug.ts";
 import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
-import { type CliContext, EXIT_ENGINE_ERROR, reportError } from "./context.ts";
+import {
+  type CliContext,
+  EXIT_COMMAND_ERROR,
+  EXIT_ENGINE_ERROR,
+  EXIT_STDOUT_CLOSED,
+  failureExitCode,
+  reportError,
+  StdoutClosedError,
+} from "./context.ts";
 import { attachCommand } from "./attach.ts";
 import { execAliases, execCommand, execFlags } from "./exec.ts";
 import {
@@ -151,6 +170,22 @@ const documentation = {
   disableAnsiColor: false,
 } as const;
 
+/**
+ * Whether the last arguments stricli refused were too few or too many positionals (Docker:
+ * exit 1), not a bad flag (Docker: 125). Stricli reports both as InvalidArgument; its text
+ * hook is the one place that sees the error itself.
+ */
+let positionalsRefused = false;
+
+const text: ApplicationText = {
+  ...text_en,
+  exceptionWhileParsingArguments(exc, ansiColor) {
+    positionalsRefused ||= exc instanceof UnexpectedPositionalError ||
+      exc instanceof UnsatisfiedPositionalError;
+    return text_en.exceptionWhileParsingArguments.call(this, exc, ansiColor);
+  },
+};
+
 const app = buildApplication(
   routes,
   {
@@ -159,6 +194,7 @@ const app = buildApplication(
     documentation,
     // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
     completion: { includeAliases: true },
+    localization: { text },
   },
   // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
   // single-letter aliases.
@@ -195,12 +231,53 @@ const TRAILING: Record<string, Set<string>> = {
   create: valueFlags(createFlags, createAliases),
 };
 
+const encoder = new TextEncoder();
+
+/** Whether stdout's reader has gone: nothing more is written, every write throws. */
+let stdoutClosed = false;
+
+/**
+ * Whether stricli has handed over to a command. Before that, stdout is stricli's own (help,
+ * `--version`), which would report a failed write as its integration's crash.
+ */
+let commandChosen = false;
+
+/** Writes all of `bytes` to `file`, as many writes as it takes. */
+function writeAllSync(file: { writeSync(p: Uint8Array): number }, bytes: Uint8Array): void {
+  for (let off = 0; off < bytes.length;) off += file.writeSync(bytes.subarray(off));
+}
+
+/**
+ * Every command's stdout. A closed pipe (`| head -1`) throws StdoutClosedError, which ends
+ * the command quietly (reportError), instead of Deno's "Broken pipe (os error 32)".
+ */
+function writeStdout(s: string): void {
+  if (stdoutClosed) throw new StdoutClosedError();
+  try {
+    writeAllSync(Deno.stdout, encoder.encode(s));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+    stdoutClosed = true;
+    // Help and --version hold nothing that needs unwinding: end here, as SIGPIPE would.
+    if (!commandChosen) Deno.exit(EXIT_STDOUT_CLOSED);
+    throw new StdoutClosedError();
+  }
+}
+
+/** Every command's stderr; if it is closed too, there is nowhere left to say anything. */
+function writeStderr(s: string): void {
+  try {
+    writeAllSync(Deno.stderr, encoder.encode(s));
+  } catch (e) {
+    if (!(e instanceof Deno.errors.BrokenPipe)) throw e;
+  }
+}
+
 /** Runs the CLI on `args` and returns the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  const encoder = new TextEncoder();
   const stdio = {
-    stdout: { write: (s: string) => void Deno.stdout.writeSync(encoder.encode(s)) },
-    stderr: { write: (s: string) => void Deno.stderr.writeSync(encoder.encode(s)) },
+    stdout: { write: writeStdout },
+    stderr: { write: writeStderr },
     exitCode: undefined as number | string | null | undefined,
   };
   let ctx: CliContext | undefined;
@@ -217,6 +294,9 @@ export async function main(args: string[]): Promise<number> {
   }
   try {
     const { options, rest } = parseGlobalOptions(args);
+    // Until stricli has found the command (opening the engine can fail), its name says.
+    const early = failureExitCode(rest);
+    ctx = { process: stdio, debug: options.debug, failureExitCode: early } as CliContext;
     if (options.debug) {
       // Loaded only when asked for: logtape pulls in node:util, which costs every start.
       const { configure, getConsoleSink, getLogger } = await import("@logtape/logtape");
@@ -238,18 +318,44 @@ export async function main(args: string[]): Promise<number> {
       root: options.root ?? defaults.root,
       state: options.state ?? defaults.state,
     });
-    ctx = { process: stdio, engine, debug: options.debug };
+    const base: CliContext = {
+      process: stdio,
+      engine,
+      debug: options.debug,
+      failureExitCode: early,
+    };
+    ctx = base;
     // `container run|exec|create` has its command one word later.
     const words = rest[0] === "container" && TRAILING[rest[1]] ? 2 : 1;
     const trailing = TRAILING[rest[words - 1]];
     const argv = trailing
       ? [...rest.slice(0, words), ...escapeTrailingCommand(rest.slice(words), trailing)]
       : rest;
-    await run(app, argv, ctx);
+    // Once stricli has found the command, its failures get that command's exit code.
+    await run(app, argv, {
+      ...base,
+      // stricli's prefix starts with the application's name.
+      forCommand: ({ prefix }) => {
+        commandChosen = true;
+        return (ctx = { ...base, failureExitCode: failureExitCode(prefix.slice(1)) });
+      },
+    });
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
   }
-  const code = Number(stdio.exitCode ?? 0);
-  // stricli's own codes for bad usage are negative: they are Docker's 125.
-  return code < 0 ? EXIT_ENGINE_ERROR : code;
+  return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode);
+}
+
+/**
+ * Stricli's own (negative) codes as Docker's CLI exits: a bad flag is 125 for every command
+ * (cobra's flag errors are a StatusError with 125), an unknown command or a wrong number of
+ * arguments is 1 (plain errors), anything else is the command's failure code.
+ */
+function exitCodeOf(code: number, failure: number | undefined): number {
+  if (code >= 0) return code;
+  if (code === ExitCode.UnknownCommand) return EXIT_COMMAND_ERROR;
+  if (code === ExitCode.InvalidArgument) {
+    return positionalsRefused ? EXIT_COMMAND_ERROR : EXIT_ENGINE_ERROR;
+  }
+  return failure ?? EXIT_ENGINE_ERROR;
 }

@@ -8,9 +8,8 @@
 import { buildCommand } from "@stricli/core";
 import { resolveReconciled } from "../container/reconcile.ts";
 import type { ContainerState } from "../state/types.ts";
-import { ExitCodeError } from "../util/errors.ts";
 import { containerNames } from "./names.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext, CliError, println } from "./context.ts";
 
 /**
  * `ps`'s PORTS: `0.0.0.0:8080->80/tcp, 53/udp` (published ports of a running container,
@@ -37,7 +36,8 @@ async function port(this: CliContext, _flags: Record<never, never>, ref: string,
   const [num, proto = "tcp"] = which.split("/");
   const matches = published.filter((p) => String(p.containerPort) === num && p.protocol === proto);
   if (matches.length === 0) {
-    throw new ExitCodeError(`No public port '${num}/${proto}' published for ${ref}`, 1);
+    // Docker's CLI (29) finds this itself, and names the port as it was typed.
+    throw new CliError(`no public port '${which}' published for ${ref}`);
   }
   for (const p of matches) println(this, `${p.hostIp}:${p.hostPort}`);
   await Promise.resolve();

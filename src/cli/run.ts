@@ -18,7 +18,7 @@ import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
 import { parseInteger } from "./params.ts";
 import { imageNames } from "./names.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext, println, requireTerminalStdin } from "./context.ts";
 import { parseSignal } from "./signals.ts";
 import type { RestartPolicy, SeccompChoice } from "../config/container.ts";
 import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
@@ -356,6 +356,7 @@ export function runRequestFrom(flags: RunFlags, image: string, command: string[]
 }
 
 async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
+  if (!flags.detach) requireTerminalStdin(flags.interactive ?? false, flags.tty ?? false);
   const request = runRequestFrom(flags, image, command);
   const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
   return request.detach

@@ -17,7 +17,7 @@ import { netnsPlanFor } from "../container/network.ts";
 import type { Engine } from "../engine.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";
-import { action, type CliContext } from "./context.ts";
+import { action, type CliContext, CliError } from "./context.ts";
 import { eachContainer } from "./lifecycle.ts";
 import { recordContainerEvent } from "../state/events.ts";
 
@@ -57,10 +57,23 @@ export const startCommand = buildCommand<
 >({
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     if (!flags.attach && !flags.interactive) {
-      return await eachContainer(this, names, (ref) => startInBackground(this.engine, ref));
+      const failed: string[] = [];
+      await eachContainer(this, names, (ref) => {
+        try {
+          startInBackground(this.engine, ref);
+        } catch (e) {
+          failed.push(ref);
+          throw e;
+        }
+      });
+      // Docker's CLI ends with this line after each failure's own.
+      if (failed.length > 0) {
+        throw new CliError(`failed to start containers: ${failed.join(", ")}`);
+      }
+      return 0;
     }
     if (names.length !== 1) {
-      throw new UsageError("you cannot start and attach multiple containers at once");
+      throw new CliError("you cannot start and attach multiple containers at once");
     }
     const store = this.engine.containers;
     using signals = new SignalProxy();

@@ -18,12 +18,14 @@ import { recordContainerEvent } from "../state/events.ts";
 /**
  * Removes a container; `force` kills a running one first. A dead container is removed
  * with what its resources record names (its cgroup's processes die with the cgroup).
+ * `opts.ref` is the name the user gave, which Docker's refusal quotes; `opts.anonymousVolumes`
+ * removes its anonymous volumes too (`rm -v`).
  */
 export async function removeContainer(
   store: StateStore,
   state: ContainerEntry,
   force: boolean,
-  opts: { anonymousVolumes?: boolean } = {},
+  opts: { anonymousVolumes?: boolean; ref?: string } = {},
 ): Promise<void> {
   if (isDead(state)) {
     destroyContainer(store, state.id);
@@ -36,9 +38,10 @@ export async function removeContainer(
     );
   }
   if (isRunning(state) && !force) {
+    // dockerd's words (daemon/delete.go).
     throw new UsageError(
-      `You cannot remove a running container ${state.id}. ` +
-        "Stop the container before attempting removal or force remove",
+      `cannot remove container ${JSON.stringify(opts.ref ?? state.name)}: container is running: ` +
+        "stop the container before removing or force remove",
     );
   }
   if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {
@@ -54,5 +57,5 @@ export async function removeContainer(
     destroyContainer(store, state.id, { killedWith: 137 });
     return;
   }
-  destroyContainer(store, state.id, opts);
+  destroyContainer(store, state.id, { anonymousVolumes: opts.anonymousVolumes });
 }

@@ -18,7 +18,7 @@ import { recordContainerEvent } from "../state/events.ts";
 /** The container is not running, so it cannot be signalled. */
 export class NotRunningError extends UsageError {
   constructor(id: string) {
-    super(`Container ${id} is not running`);
+    super(`container ${id} is not running`); // dockerd's words
   }
 }
 

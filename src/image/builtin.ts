@@ -6,6 +6,7 @@
  */
 
 import { DEFAULT_PATH } from "../config/container.ts";
+import { hostPlatform } from "./platform.ts";
 import { type ImageRecord, type ImageRunConfig, type ImageStore, sha256 } from "./store.ts";
 
 /** The reference the built-in image is known by. */
@@ -41,11 +42,58 @@ function findHostBusybox(): { path: string; bytes: Uint8Array<ArrayBuffer> } {
   );
 }
 
-/** Applet paths (`bin/sh`, `usr/bin/awk`, ...) that the host busybox provides. */
+/**
+ * Applet paths (`bin/sh`, `usr/bin/awk`, ...) that the host busybox provides. Entries with
+ * no directory (`linuxrc`, an initramfs's init) are not commands a container runs, and
+ * Docker Hub's busybox has none.
+ */
 function appletPaths(busybox: string): string[] {
   const out = new Deno.Command(busybox, { args: ["--list-full"], stdout: "piped" }).outputSync();
-  return new TextDecoder().decode(out.stdout).split("\n").filter((l) => l && !l.includes(".."));
+  return new TextDecoder().decode(out.stdout).split("\n").filter((l) =>
+    l.includes("/") && !l.startsWith("/") && !l.includes("..")
+  );
 }
+
+/** Docker Hub busybox's /etc/passwd (buildroot's skeleton, which that image installs). */
+export const BUILTIN_PASSWD = `root:x:0:0:root:/root:/bin/sh
+daemon:x:1:1:daemon:/usr/sbin:/bin/false
+bin:x:2:2:bin:/bin:/bin/false
+sys:x:3:3:sys:/dev:/bin/false
+sync:x:4:100:sync:/bin:/bin/sync
+mail:x:8:8:mail:/var/spool/mail:/bin/false
+www-data:x:33:33:www-data:/var/www:/bin/false
+operator:x:37:37:Operator:/var:/bin/false
+nobody:x:65534:65534:nobody:/home:/bin/false
+`;
+
+/** Docker Hub busybox's /etc/group: `nobody` is group 65534 (not Debian's `nogroup`). */
+export const BUILTIN_GROUP = `root:x:0:
+daemon:x:1:
+bin:x:2:
+sys:x:3:
+adm:x:4:
+tty:x:5:
+disk:x:6:
+lp:x:7:
+mail:x:8:
+kmem:x:9:
+wheel:x:10:root
+cdrom:x:11:
+dialout:x:18:
+floppy:x:19:
+video:x:28:
+audio:x:29:
+tape:x:32:
+www-data:x:33:
+operator:x:37:
+utmp:x:43:
+plugdev:x:46:
+staff:x:50:
+lock:x:54:
+netdev:x:82:
+users:x:100:
+nobody:x:65534:
+`;
 
 function fillRootfs(dir: string, busybox: { path: string; bytes: Uint8Array<ArrayBuffer> }) {
   for (
@@ -63,11 +111,8 @@ function fillRootfs(dir: string, busybox: { path: string; bytes: Uint8Array<Arra
     Deno.mkdirSync(`${dir}/${applet.slice(0, applet.lastIndexOf("/"))}`, { recursive: true });
     Deno.symlinkSync("/bin/busybox", `${dir}/${applet}`);
   }
-  Deno.writeTextFileSync(
-    `${dir}/etc/passwd`,
-    "root:x:0:0:root:/root:/bin/sh\nnobody:x:65534:65534:nobody:/nonexistent:/bin/false\n",
-  );
-  Deno.writeTextFileSync(`${dir}/etc/group`, "root:x:0:\ntty:x:5:\nnogroup:x:65534:\n");
+  Deno.writeTextFileSync(`${dir}/etc/passwd`, BUILTIN_PASSWD);
+  Deno.writeTextFileSync(`${dir}/etc/group`, BUILTIN_GROUP);
 }
 
 /**
@@ -76,11 +121,18 @@ function fillRootfs(dir: string, busybox: { path: string; bytes: Uint8Array<Arra
  */
 export async function ensureBuiltinImage(store: ImageStore): Promise<ImageRecord> {
   const existing = store.find(BUILTIN_IMAGE);
-  if (existing && existing.layers.every((l) => store.hasLayer(l))) return existing;
+  // One built before the image recorded its platform (with `nogroup` and /linuxr) is built
+  // again, as a newer pull would replace it; the old one stays for containers that use it.
+  if (existing?.os && existing.layers.every((l) => store.hasLayer(l))) return existing;
   const busybox = findHostBusybox();
-  const layer = await sha256(`m-docker builtin busybox rootfs v1\n${await sha256(busybox.bytes)}`);
+  const layer = await sha256(`m-docker builtin busybox rootfs v2\n${await sha256(busybox.bytes)}`);
   await store.addLayer(layer, (dir) => fillRootfs(dir, busybox));
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`], Cmd: ["sh"] };
   const created = new Date((await Deno.stat(busybox.path)).mtime ?? Date.now()).toISOString();
-  return await store.addSingleLayerImage(layer, config, created, BUILTIN_IMAGE);
+  // The host's own busybox: the host's platform, as Docker Hub's image for it says.
+  const [os, architecture] = hostPlatform().split("/");
+  return await store.addSingleLayerImage(layer, config, created, BUILTIN_IMAGE, {
+    os,
+    architecture,
+  });
 }

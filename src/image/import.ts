@@ -11,6 +11,7 @@ import { applyLayer } from "./layer_apply.ts";
 import { parseReference } from "./reference.ts";
 import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
 import { DEFAULT_PATH } from "../config/container.ts";
+import { hostPlatform } from "./platform.ts";
 
 async function fileDigest(path: string): Promise<string> {
   // Loaded here, not at the top: any node: module costs every CLI start ~20 ms.
@@ -53,5 +54,7 @@ export async function importRootfs(
   });
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
   const created = new Date().toISOString();
-  return await store.addSingleLayerImage(layer, config, created, reference);
+  // dockerd's import records the daemon's platform.
+  const [os, architecture] = hostPlatform().split("/");
+  return await store.addSingleLayerImage(layer, config, created, reference, { os, architecture });
 }

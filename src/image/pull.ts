@@ -8,6 +8,7 @@
  */
 
 import { applyLayer } from "./layer_apply.ts";
+import { hostPlatform } from "./platform.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import { MANIFEST_TYPES, RegistryClient, RegistryError, type RegistryOptions } from "./registry.ts";
 import {
@@ -48,12 +49,7 @@ export class DigestMismatchError extends RegistryError {
   }
 }
 
-/** The host's platform in OCI words. */
-export function hostPlatform(): string {
-  const arch = ({ x86_64: "amd64", aarch64: "arm64" } as Record<string, string>)[Deno.build.arch] ??
-    Deno.build.arch;
-  return `linux/${arch}`;
-}
+export { hostPlatform } from "./platform.ts";
 
 /** Picks the manifest for `platform` from an index; a clear error when there is none. */
 export function choosePlatform(manifests: Descriptor[], platform: string): Descriptor {
@@ -144,12 +140,14 @@ export async function pullImage(
   const name = familiarName(ref);
   const say = opts.progress ?? (() => {});
   const client = new RegistryClient(ref, opts);
+  let { bytes, mediaType } = await client.manifest(ref.digest ?? ref.tag!);
+  // After the registry has answered, as dockerd: a registry that cannot be reached, or has
+  // no such image, leaves stdout empty.
   say(
     `${ref.tag ?? ref.digest}: Pulling from ${
       ref.registry === "docker.io" ? ref.repository : `${ref.registry}/${ref.repository}`
     }`,
   );
-  let { bytes, mediaType } = await client.manifest(ref.digest ?? ref.tag!);
   let manifestDigest = await sha256(bytes);
   if (ref.digest && manifestDigest !== ref.digest) {
     throw new DigestMismatchError("the manifest", ref.digest, manifestDigest);
@@ -180,6 +178,8 @@ export async function pullImage(
   }
   const config = JSON.parse(new TextDecoder().decode(configBytes)) as {
     created?: string;
+    os?: string;
+    architecture?: string;
     config?: ImageRunConfig & Record<string, unknown>;
     rootfs: { diff_ids: string[] };
   };
@@ -238,6 +238,8 @@ export async function pullImage(
     config: pickRunConfig(c),
     created: config.created ?? new Date(0).toISOString(),
     size: manifest.layers.reduce((n, l) => n + l.size, 0),
+    os: config.os,
+    architecture: config.architecture,
   };
   store.addImage(image, name);
   say(`Digest: ${manifestDigest}`);

@@ -8,6 +8,7 @@
 
 import { type ImageReference, registryHost, usesPlainHttp } from "./reference.ts";
 import { ExitCodeError } from "../util/errors.ts";
+import { registryFetch } from "./http.ts";
 
 /** The manifest media types we accept, most specific first. */
 export const MANIFEST_TYPES = {
@@ -58,7 +59,7 @@ export class RegistryClient {
       const headers: Record<string, string> = {};
       if (accept) headers.accept = accept;
       if (this.authorization) headers.authorization = this.authorization;
-      return fetch(`${this.base}${path}`, { headers });
+      return registryFetch(`${this.base}${path}`, headers);
     };
     let res: Response;
     try {
@@ -93,7 +94,7 @@ export class RegistryClient {
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
     url.searchParams.set("scope", params.scope ?? `repository:${this.ref.repository}:pull`);
-    const res = await fetch(url, { headers: basic ? { authorization: basic } : {} });
+    const res = await registryFetch(url, basic ? { authorization: basic } : {});
     if (!res.ok) {
       await res.body?.cancel();
       throw new RegistryError(

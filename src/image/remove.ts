@@ -36,7 +36,8 @@ export function removeImage(
   force: boolean,
 ): string[] {
   const image = images.find(ref);
-  if (!image) throw new UsageError(`No such image: ${ref}`);
+  // dockerd names the reference with its tag (`No such image: nope:latest`).
+  if (!image) throw new UsageError(`No such image: ${normalizeReference(ref)}`);
   const tags = images.list().find((i) => i.id === image.id)?.tags ?? [];
   const byTag = tags.includes(normalizeReference(ref));
   if (byTag && tags.length > 1) {

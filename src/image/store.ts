@@ -64,6 +64,9 @@ export interface ImageRecord {
   created: string;
   /** Unpacked size in bytes. */
   size: number;
+  /** The image config's `os` and `architecture` (`linux`, `amd64`); absent in older stores. */
+  os?: string;
+  architecture?: string;
 }
 
 /** An image reference that names no image in the store. */
@@ -166,13 +169,16 @@ export class ImageStore {
     config: ImageRunConfig,
     created: string,
     reference: string,
+    platform?: { os: string; architecture: string },
   ): Promise<ImageRecord> {
+    const document = { config, rootfs: { diff_ids: [layer] }, created, ...platform };
     const image: ImageRecord = {
-      id: await sha256(JSON.stringify({ config, rootfs: { diff_ids: [layer] }, created })),
+      id: await sha256(JSON.stringify(document)),
       layers: [layer],
       config,
       created,
       size: directorySize(this.layerDiffDir(layer)),
+      ...platform,
     };
     this.addImage(image, reference);
     return image;

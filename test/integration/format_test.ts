@@ -162,7 +162,7 @@ Deno.test({ name: "inspect: Docker's shape, --format, unknown names", ...asRoot 
   const missing = await sb.run(["inspect", "nope"]);
   assert.equal(missing.code, 1);
   assert.equal(missing.stdout, "[]\n");
-  assert.equal(missing.stderr, "Error: No such object: nope\n");
+  assert.equal(missing.stderr, "error: no such object: nope\n");
   const some = await sb.run(["inspect", "-f", "{{.Name}}", "web", "nope"]);
   assert.equal(some.code, 1);
   assert.equal(some.stdout, "/web\n");

@@ -38,7 +38,7 @@ Deno.test(
       what: "counter to exit",
     });
     assert.match(await sb.ok(["logs", "counter"]), /^3$/m);
-    assert.equal((await sb.run(["start", "-a", "nope"])).code, 125);
+    assert.equal((await sb.run(["start", "-a", "nope"])).code, 1);
     await sb.ok(["rm", "counter"]);
   },
 );

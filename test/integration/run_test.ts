@@ -155,7 +155,7 @@ Deno.test(
 Deno.test({ name: "-u runs the command as a user of the image", ...asRoot }, async () => {
   assert.equal(
     await sb.ok(["run", "--rm", "-u", "nobody", "busybox", "id"]),
-    "uid=65534(nobody) gid=65534(nogroup) groups=65534(nogroup)\n",
+    "uid=65534(nobody) gid=65534(nobody) groups=65534(nobody)\n",
   );
   assert.equal(
     await sb.ok(["run", "--rm", "-u", "1000:1001", "busybox", "sh", "-c", "id -u; id -g"]),

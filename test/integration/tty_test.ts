@@ -183,7 +183,7 @@ Deno.test({
   assert.equal(JSON.parse(await sb.ok(["inspect", "shell"]))[0].State.ExitCode, 3);
   assert.match(await sb.ok(["logs", "shell"]), /hi-5/);
   const stopped = await sb.run(["attach", "shell"]);
-  assert.equal(stopped.code, 125);
+  assert.equal(stopped.code, 1);
   assert.match(stopped.stderr, /cannot attach to a stopped container/);
   await sb.ok(["rm", "shell"]);
 });
