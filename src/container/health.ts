@@ -270,6 +270,8 @@ export class HealthMonitor {
     while (!this.#stopped) {
       const delay = nextProbeDelay(this.#timings, Date.now() - startedMs, this.#status);
       if (await this.#sleep(delay)) return;
+      // Docker pauses the checks of a paused container: a probe would only time out.
+      if (this.#isPaused()) continue;
       const result = await runProbe(
         this.#store.dir,
         this.#state,
@@ -279,6 +281,15 @@ export class HealthMonitor {
       // Stopped meanwhile: the container is exiting, and its last result is not news.
       if (this.#stopped) return;
       this.#record(result);
+    }
+  }
+
+  #isPaused(): boolean {
+    try {
+      const s = this.#store.read(this.#state.id);
+      return s?.paused === true;
+    } catch {
+      return false;
     }
   }
 
