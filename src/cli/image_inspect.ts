@@ -25,7 +25,7 @@ export function imageDocument(ctx: CliContext, image: ImageRecord): Record<strin
   return {
     Id: image.id,
     RepoTags: tags,
-    RepoDigests: [],
+    RepoDigests: image.repoDigests ?? [],
     Parent: "",
     Comment: "",
     Created: image.created,

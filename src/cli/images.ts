@@ -48,6 +48,15 @@ const IMAGE_HEADERS: Record<string, string> = {
   UniqueSize: "UNIQUE SIZE",
 };
 
+/** The digest of `repo` among an image's RepoDigests (`busybox@sha256:...`), or `<none>`. */
+function digestFor(repoDigests: readonly string[], repo: string): string {
+  for (const d of repoDigests) {
+    const at = d.lastIndexOf("@");
+    if (d.slice(0, at) === repo) return d.slice(at + 1);
+  }
+  return "<none>";
+}
+
 /** `images [-q] [--no-trunc] [--digests] [--filter F] [--format F] [REPOSITORY[:TAG]]` */
 export const imagesCommand = buildCommand<ImagesFlags, [string?], CliContext>({
   func: action(async function (this: CliContext, flags: ImagesFlags, match?: string) {
@@ -71,7 +80,7 @@ export const imagesCommand = buildCommand<ImagesFlags, [string?], CliContext>({
           Containers: () => "N/A",
           CreatedAt: () => goTime(new Date(image.created)),
           CreatedSince: () => createdAgo(now - Date.parse(image.created)),
-          Digest: () => "<none>",
+          Digest: () => digestFor(image.repoDigests ?? [], repo),
           ID: () => trunc ? image.id.replace("sha256:", "").slice(0, 12) : image.id,
           Repository: () => repo,
           SharedSize: () => "N/A",

@@ -241,6 +241,11 @@ export async function pullImage(
     os: config.os,
     architecture: config.architecture,
   };
+  // Docker's RepoDigests: the repository (no tag) and the manifest it came by, kept across
+  // pulls of the same image from other repositories.
+  const repoDigest = `${name.replace(/[:@][^/]*$/, "")}@${manifestDigest}`;
+  const known = store.list().find((i) => i.id === image.id)?.repoDigests ?? [];
+  image.repoDigests = [...new Set([...known, repoDigest])];
   store.addImage(image, name);
   say(`Digest: ${manifestDigest}`);
   say(`Status: Downloaded newer image for ${name}`);

@@ -67,6 +67,8 @@ export interface ImageRecord {
   /** The image config's `os` and `architecture` (`linux`, `amd64`); absent in older stores. */
   os?: string;
   architecture?: string;
+  /** `REPOSITORY@sha256:...` of the manifests it was pulled by (Docker's RepoDigests). */
+  repoDigests?: string[];
 }
 
 /** An image reference that names no image in the store. */

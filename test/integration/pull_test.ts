@@ -224,6 +224,13 @@ pullTest(
     assert.deepEqual(sig.Config.ExposedPorts, { "8080/tcp": {} });
     const image = JSON.parse(await sb.ok(["image", "inspect", ref]))[0];
     assert.deepEqual(image.Config.Labels, { "org.example.team": "runtime" });
+    // Docker's RepoDigests, and the digest `pull` printed, in `images --digests`.
+    const digest = /Digest: (sha256:[0-9a-f]{64})/.exec(out)![1];
+    assert.deepEqual(image.RepoDigests, [`127.0.0.1:${port}/test/img@${digest}`]);
+    assert.match(
+      await sb.ok(["images", "--digests", "--format", "{{.Repository}} {{.Digest}}"]),
+      new RegExp(`^127\\.0\\.0\\.1:${port}/test/img ${digest}$`, "m"),
+    );
     await sb.ok(["rm", "sig"]);
     // Pulling again shares the layers: nothing is downloaded twice.
     assert.match(await sb.ok(["pull", ref]), /Already exists/);
