@@ -101,6 +101,62 @@ Deno.test({ name: "zsh and fish scripts; an unknown shell exits 1", ...asRoot },
   assert.equal(check.code, 0);
 });
 
+const has = (shell: string) => {
+  try {
+    return new Deno.Command(shell, { args: ["-c", "true"] }).outputSync().success;
+  } catch {
+    return false;
+  }
+};
+
+Deno.test({
+  name: "fish completes commands and flags through the script, for real",
+  ...asRoot,
+  ignore: asRoot.ignore || !has("fish"),
+}, async () => {
+  // fish runs `m-docker` by name: a directory with only that on PATH.
+  const dir = Deno.makeTempDirSync({ prefix: "mdt-fish-" });
+  try {
+    Deno.symlinkSync(BIN.startsWith("/") ? BIN : `${Deno.cwd()}/${BIN}`, `${dir}/m-docker`);
+    Deno.writeTextFileSync(`${dir}/m-docker.fish`, await sb.ok(["completion", "fish"]));
+    const out = await new Deno.Command("fish", {
+      args: [
+        "--no-config",
+        "-c",
+        `source ${dir}/m-docker.fish; complete -C "m-docker ru"; complete -C "m-docker run --netw"`,
+      ],
+      env: { ...sb.env(), PATH: `${dir}:${Deno.env.get("PATH")}` },
+    }).output();
+    const text = new TextDecoder().decode(out.stdout);
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.match(text, /^run\t/m);
+    assert.match(text, /^--network\t/m);
+    assert.match(text, /^--network-alias\t/m);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "zsh loads the script and registers it with compdef",
+  ...asRoot,
+  ignore: asRoot.ignore || !has("zsh"),
+}, async () => {
+  const script = await sb.ok(["completion", "zsh"]);
+  const out = await new Deno.Command("zsh", {
+    args: [
+      "-f",
+      "-c",
+      `autoload -U compinit; compinit -u -D; eval "$1"; print -r -- $_comps[m-docker]`,
+      "zsh",
+      script,
+    ],
+    env: sb.env(),
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  assert.equal(new TextDecoder().decode(out.stdout), "_m_docker\n");
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
