@@ -223,7 +223,7 @@ Deno.test({ name: "rename: Docker's rules, the hostname kept", ...asRoot }, asyn
   for (const [args, message] of failures) {
     const f = await sb.run(args);
     assert.equal(f.code, 1, `${args.join(" ")}: ${f.stderr}`);
-    assert.equal(f.stderr, `m-docker: ${message}\n`, args.join(" "));
+    assert.equal(f.stderr, `Error response from daemon: ${message}\n`, args.join(" "));
   }
   // A stopped container is renamed too, and a leading slash is Docker's spelling.
   await sb.ok(["rename", "other-name", "/renamed-stopped"]);
@@ -293,11 +293,13 @@ Deno.test({ name: "pause freezes the cgroup; unpause thaws it", ...asRoot }, asy
   for (const [args, message] of refusals) {
     const r = await sb.run(args);
     assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-    assert.equal(r.stderr, `m-docker: ${message}\n`, args.join(" "));
+    // docker start ends with its summary of the containers it could not start.
+    const summary = args[0] === "start" ? `failed to start containers: ${args[1]}\n` : "";
+    assert.equal(r.stderr, `Error response from daemon: ${message}\n${summary}`, args.join(" "));
   }
   const rm = await sb.run(["rm", "pausable"]);
   assert.notEqual(rm.code, 0);
-  assert.equal(rm.stderr, `m-docker: ${DOCKER.rmPaused(id)}\n`);
+  assert.equal(rm.stderr, `Error response from daemon: ${DOCKER.rmPaused(id)}\n`);
   // A signal that does not end it waits for the thaw: still paused, as Docker's kill.
   await sb.ok(["kill", "-s", "USR2", "pausable"]);
   assert.equal((await sb.inspect(id)).State.Status, "paused");
@@ -312,16 +314,19 @@ Deno.test({ name: "pause freezes the cgroup; unpause thaws it", ...asRoot }, asy
   await waitFor(() => count() > resumed, { what: "the loop to count again after unpause" });
   const again = await sb.run(["unpause", "pausable"]);
   assert.equal(again.code, 1);
-  assert.equal(again.stderr, `m-docker: ${DOCKER.notPaused(id)}\n`);
+  assert.equal(again.stderr, `Error response from daemon: ${DOCKER.notPaused(id)}\n`);
   await sb.ok(["rm", "-f", id]);
 
   const stopped = (await sb.ok(["create", "busybox", "true"])).trim();
   const notRunning = await sb.run(["pause", stopped]);
   assert.equal(notRunning.code, 1);
-  assert.equal(notRunning.stderr, `m-docker: ${DOCKER.notRunning(stopped)}\n`);
+  assert.equal(notRunning.stderr, `Error response from daemon: ${DOCKER.notRunning(stopped)}\n`);
   const unknown = await sb.run(["pause", "no-such-container"]);
   assert.equal(unknown.code, 1);
-  assert.equal(unknown.stderr, "m-docker: No such container: no-such-container\n");
+  assert.equal(
+    unknown.stderr,
+    "Error response from daemon: No such container: no-such-container\n",
+  );
   await sb.ok(["rm", stopped]);
 });
 
@@ -430,7 +435,7 @@ Deno.test({ name: "update changes the live cgroup and the spec", ...asRoot }, as
   for (const [args, message] of refusals) {
     const r = await sb.run(args);
     assert.equal(r.code, 1, `${args.join(" ")}: ${r.stderr}`);
-    assert.equal(r.stderr, `m-docker: ${message}\n`, args.join(" "));
+    assert.equal(r.stderr, `Error response from daemon: ${message}\n`, args.join(" "));
   }
   c = await sb.inspect(id);
   assert.equal(c.HostConfig.Memory, 400 * MiB, "a refused update changes nothing");
@@ -471,7 +476,7 @@ Deno.test(
     const auto = await runDetached("--rm", "busybox", "sleep", "600");
     const r = await sb.run(["update", "--restart", "always", auto]);
     assert.equal(r.code, 1);
-    assert.equal(r.stderr, `m-docker: ${DOCKER.updateAutoRemove(auto)}\n`);
+    assert.equal(r.stderr, `Error response from daemon: ${DOCKER.updateAutoRemove(auto)}\n`);
     await sb.ok(["rm", "-f", auto]);
   },
 );
