@@ -9,30 +9,9 @@
 
 import type { EngineEvent } from "./events.ts";
 import { UsageError } from "../util/errors.ts";
+import { parseGoDuration } from "../util/docker_time.ts";
 
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "µs": 1e3,
-  "μs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's `time.ParseDuration`, in nanoseconds; null when `s` is not a duration. */
-export function parseGoDuration(s: string): number | null {
-  const m = /^([-+]?)((?:\d+(?:\.\d*)?|\.\d+)(?:ns|us|µs|μs|ms|s|m|h))+$/.exec(s);
-  if (!m) return s === "0" ? 0 : null;
-  let total = 0;
-  for (
-    const part of s.slice(m[1].length).matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)
-  ) {
-    total += Number(part[1]) * DURATION_UNITS[part[2]];
-  }
-  return m[1] === "-" ? -total : total;
-}
+export { parseGoDuration };
 
 /**
  * Docker's `GetTimestamp`: a time given to `--since`/`--until`, in nanoseconds since the

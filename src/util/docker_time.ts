@@ -8,41 +8,18 @@
  * @module
  */
 
+import { parseGoDuration as goDuration } from "./duration.ts";
+
 const NS_PER_MS = 1_000_000n;
 const NS_PER_S = 1_000_000_000n;
 
-/** Go's duration units, in nanoseconds. */
-const DURATION_UNITS: Record<string, number> = {
-  ns: 1,
-  us: 1e3,
-  "µs": 1e3,
-  "μs": 1e3,
-  ms: 1e6,
-  s: 1e9,
-  m: 60e9,
-  h: 3600e9,
-};
-
-/** Go's `time.ParseDuration`: `300ms`, `-1.5h`, `2h45m`; null when it is not one. */
+/** Go's `time.ParseDuration` (util/duration.ts) in nanoseconds; null when it is not one. */
 export function parseGoDuration(s: string): number | null {
-  let rest = s;
-  let sign = 1;
-  if (rest[0] === "-" || rest[0] === "+") {
-    sign = rest[0] === "-" ? -1 : 1;
-    rest = rest.slice(1);
+  try {
+    return goDuration(s);
+  } catch {
+    return null;
   }
-  if (rest === "0") return 0;
-  if (rest === "") return null;
-  let total = 0;
-  while (rest !== "") {
-    const m = /^(\d*)(?:\.(\d*))?([^\d.]+)/.exec(rest);
-    if (!m || (m[1] === "" && (m[2] ?? "") === "")) return null;
-    const unit = DURATION_UNITS[m[3]];
-    if (unit === undefined) return null;
-    total += Number(`${m[1] || "0"}.${m[2] || "0"}`) * unit;
-    rest = rest.slice(m[0].length);
-  }
-  return sign * total;
 }
 
 /** A time of day and date, as matched by `TIME_RE`, to nanoseconds (offset in minutes). */

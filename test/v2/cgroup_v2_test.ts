@@ -3,19 +3,11 @@
  * `cgroup_no_v1=all`. On a host without a pure v2 hierarchy every test is skipped.
  */
 import assert from "node:assert/strict";
-import { asRoot, eventually, Sandbox } from "../integration/harness.ts";
+import { eventually, Sandbox } from "../integration/harness.ts";
+import { v2Only } from "./guest.ts";
 import { cgroupDeviceProgramIds } from "../../ffi/bpf.ts";
 
-function isPureV2(): boolean {
-  try {
-    return Deno.readTextFileSync("/proc/self/mounts").split("\n")
-      .some((l) => l.split(" ")[1] === "/sys/fs/cgroup" && l.split(" ")[2] === "cgroup2");
-  } catch {
-    return false;
-  }
-}
-
-const opts = { ...asRoot, ignore: asRoot.ignore || !isPureV2() };
+const opts = v2Only;
 const sb = new Sandbox();
 if (opts.ignore) Deno.removeSync(sb.dir, { recursive: true }); // nothing will use it here
 

@@ -5,18 +5,10 @@
  * without a pure v2 hierarchy every test is skipped.
  */
 import assert from "node:assert/strict";
-import { asRoot, Sandbox } from "../integration/harness.ts";
+import { Sandbox } from "../integration/harness.ts";
+import { v2Only } from "./guest.ts";
 
-function isPureV2(): boolean {
-  try {
-    return Deno.readTextFileSync("/proc/self/mounts").split("\n")
-      .some((l) => l.split(" ")[1] === "/sys/fs/cgroup" && l.split(" ")[2] === "cgroup2");
-  } catch {
-    return false;
-  }
-}
-
-const opts = { ...asRoot, ignore: asRoot.ignore || !isPureV2() };
+const opts = v2Only;
 const sb = new Sandbox();
 if (opts.ignore) Deno.removeSync(sb.dir, { recursive: true }); // nothing will use it here
 
