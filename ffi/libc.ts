@@ -66,6 +66,7 @@ const SYS = {
   rt_sigprocmask: 14,
   ioctl: 16,
   dup: 32,
+  fcntl: 72,
   socket: 41,
   sendto: 44,
   recvfrom: 45,
@@ -679,6 +680,11 @@ export function close(fd: number): void {
 /** dup(2). */
 export function dup(fd: number): number {
   return check("dup", sys(SYS.dup, fd));
+}
+
+/** A duplicate of `fd` that closes on exec (fcntl F_DUPFD_CLOEXEC), at 3 or above. */
+export function dupCloexec(fd: number): number {
+  return check("fcntl(F_DUPFD_CLOEXEC)", sys(SYS.fcntl, fd, 1030, 3));
 }
 
 /** dup2(2). */

@@ -10,7 +10,15 @@
 #  19 capabilities to drop from the bounding set (bit mask)       20 uid  21 gid
 #  22 group count       23 groups (gid_t array)                   24 setsid (0/1)
 #  25 controlling tty fd (-1: none)         26 the sync pipe's write end, closed first
-#  27.. dup pairs (from, to)
+#  27 namespaces to unshare after the wait (0: none; CLONE_NEWCGROUP once in the cgroup)
+#  28 capset header and data (0: none)      29 seccomp sock_fprog (0: none)
+#  30 no_new_privs (0/1)                    31 working directory, a C string (0: none)
+#  32 mount count                           33 mounts: 5 slots each (source, target, fstype,
+#                                              flags, data), made after the unshare
+#  34.. dup pairs (from, to)
+# The order: wait, unshare, mounts, user ns, bounding set, capset, session, dups, terminal, chdir,
+# seccomp (it needs CAP_SYS_ADMIN, which the ids take away), ids, no_new_privs, close_range,
+# exec: after the filter only what every profile must allow anyway.
 	.intel_syntax noprefix
 	.text
 	.globl spawn_ns
@@ -73,7 +81,37 @@ child:
 	syscall
 	cmp rax, 1
 	jne fail_noerr
-3:	# step 8: join a user namespace (gives a full capability set there)
+3:	# step 12: unshare what must follow the parent's go-ahead (the cgroup namespace)
+	cmp qword ptr [rbx+216], 0
+	je 8f
+	mov r12d, 12
+	mov eax, 272
+	mov rdi, [rbx+216]
+	syscall
+	test rax, rax
+	jnz fail
+8:	# step 17 (+ 256 x the mount's index): the mounts only a process in the new namespaces
+	# can make: its /proc (the PID namespace's), what hides parts of it, the cgroup hierarchies
+	xor r13d, r13d
+	mov r14, [rbx+264]
+12:	cmp r13, [rbx+256]
+	je 13f
+	mov r12, r13
+	shl r12, 8
+	or r12, 17
+	mov eax, 165
+	mov rdi, [r14]
+	mov rsi, [r14+8]
+	mov rdx, [r14+16]
+	mov r10, [r14+24]
+	mov r8, [r14+32]
+	syscall
+	test rax, rax
+	jnz fail
+	inc r13
+	add r14, 40
+	jmp 12b
+13:	# step 8: join a user namespace (gives a full capability set there)
 	cmp qword ptr [rbx+144], 0
 	jl 4f
 	mov r12d, 8
@@ -100,9 +138,87 @@ child:
 6:	inc ecx
 	cmp ecx, 64
 	jne 5b
+	# step 13: capset (no inheritable capabilities: none of the caller's may leak in)
+	cmp qword ptr [rbx+224], 0
+	je sess
+	mov r12d, 13
+	mov eax, 126
+	mov rdi, [rbx+224]
+	lea rsi, [rdi+8]
+	syscall
+	test rax, rax
+	jnz fail
+sess:	# step 10: a new session
+	cmp qword ptr [rbx+192], 0
+	je dups
+	mov r12d, 10
+	mov eax, 112
+	syscall
+	test rax, rax
+	js fail
+dups:	# step 5: dup2 each pair; dup2 onto itself keeps close-on-exec, so clear it
+	xor ecx, ecx
+2:	cmp rcx, [rbx+48]
+	je dupsdone
+	mov r12, rcx
+	shl r12, 4
+	add r12, rbx
+	mov eax, 33
+	mov rdi, [r12+272]
+	mov rsi, [r12+280]
+	push rcx
+	syscall
+	pop rcx
+	test rax, rax
+	js dupfail
+	mov eax, 72
+	mov rdi, [r12+280]
+	mov esi, 2
+	xor edx, edx
+	push rcx
+	syscall
+	pop rcx
+	inc rcx
+	jmp 2b
+dupfail:
+	mov r12d, 5
+	jmp fail
+dupsdone:
+	# step 11: the terminal becomes the controlling one (TIOCSCTTY)
+	cmp qword ptr [rbx+200], 0
+	jl 7f
+	mov r12d, 11
+	mov eax, 16
+	mov rdi, [rbx+200]
+	mov esi, 0x540e
+	xor edx, edx
+	syscall
+	test rax, rax
+	jnz fail
+7:	# step 16: the working directory
+	cmp qword ptr [rbx+248], 0
+	je 9f
+	mov r12d, 16
+	mov eax, 80
+	mov rdi, [rbx+248]
+	syscall
+	test rax, rax
+	jnz fail
+9:	# step 14: the seccomp filter (SECCOMP_SET_MODE_FILTER), while CAP_SYS_ADMIN is ours
+	cmp qword ptr [rbx+232], 0
+	je 10f
+	mov r12d, 14
+	mov eax, 317
+	mov edi, 1
+	xor esi, esi
+	mov rdx, [rbx+232]
+	syscall
+	test rax, rax
+	jnz fail
+10:
 	# steps 2-4: groups, gid, uid
 	cmp qword ptr [rbx+64], 0
-	je sess
+	je nnp
 	mov r12d, 2
 	mov eax, 116
 	mov rdi, [rbx+176]
@@ -126,54 +242,20 @@ child:
 	syscall
 	test rax, rax
 	jnz fail
-sess:	# step 10: a new session
-	cmp qword ptr [rbx+192], 0
-	je dups
-	mov r12d, 10
-	mov eax, 112
-	syscall
-	test rax, rax
-	js fail
-dups:	# step 5: dup2 each pair; dup2 onto itself keeps close-on-exec, so clear it
-	xor ecx, ecx
-2:	cmp rcx, [rbx+48]
-	je dupsdone
-	mov r12, rcx
-	shl r12, 4
-	add r12, rbx
-	mov eax, 33
-	mov rdi, [r12+216]
-	mov rsi, [r12+224]
-	push rcx
-	syscall
-	pop rcx
-	test rax, rax
-	js dupfail
-	mov eax, 72
-	mov rdi, [r12+224]
-	mov esi, 2
+nnp:	# step 15: no_new_privs
+	cmp qword ptr [rbx+240], 0
+	je 11f
+	mov r12d, 15
+	mov eax, 157
+	mov edi, 38
+	mov esi, 1
 	xor edx, edx
-	push rcx
-	syscall
-	pop rcx
-	inc rcx
-	jmp 2b
-dupfail:
-	mov r12d, 5
-	jmp fail
-dupsdone:
-	# step 11: the terminal becomes the controlling one (TIOCSCTTY)
-	cmp qword ptr [rbx+200], 0
-	jl 7f
-	mov r12d, 11
-	mov eax, 16
-	mov rdi, [rbx+200]
-	mov esi, 0x540e
-	xor edx, edx
+	xor r10d, r10d
+	xor r8d, r8d
 	syscall
 	test rax, rax
 	jnz fail
-7:	# step 6: everything above the given descriptors closes on exec
+11:	# step 6: everything above the given descriptors closes on exec
 	mov r12d, 6
 	mov eax, 436
 	mov rdi, [rbx+56]

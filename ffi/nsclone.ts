@@ -26,19 +26,34 @@ export const NSCLONE_CODE_HEX =
   "5341544889fbb80e000000bf02000000488d7358488d536041ba080000000f05b838000000488b3b488b730831d24531" +
   "d24531c00f054885c074224989c4b80e000000bf02000000488d736031d241ba080000000f054c89e0415c5bc341bc01" +
   "000000b80d0000004489e7488d737031d241ba080000000f0541ffc44183fc4175e148837b10007c2fb803000000488b" +
-  "bbd00000000f0541bc0100000031c0488b7b10488d7350ba010000000f054883f8010f85d90100004883bb9000000000" +
-  "7c2241bc08000000b834010000488bbb90000000be000000100f054885c00f859201000041bc0900000031c9488b8398" +
-  "000000480fa3c8731ab89d000000bf180000004889ce510f05594885c00f8563010000ffc183f94075d248837b400074" +
-  "6a41bc02000000b874000000488bbbb0000000488bb3b80000000f054885c00f853101000041bc03000000b877000000" +
-  "488bbba80000004889fe4889fa0f054885c00f850e01000041bc04000000b875000000488bbba00000004889fe4889fa" +
-  "0f054885c00f85eb0000004883bbc000000000741641bc0a000000b8700000000f054885c00f88cb00000031c9483b4b" +
-  "30744d4989cc49c1e4044901dcb821000000498bbc24d8000000498bb424e0000000510f05594885c0781db848000000" +
-  "498bbc24e0000000be0200000031d2510f055948ffc1ebb541bc05000000eb764883bbc8000000007c2041bc0b000000" +
-  "b810000000488bbbc8000000be0e54000031d20f054885c0754c41bc06000000b8b4010000488b7b38beffffffffba04" +
-  "0000000f05b80e000000bf02000000488d736831d241ba080000000f0541bc07000000b83b000000488b7b18488b7320" +
-  "488b53280f0548f7d849c1e4204c09e048894348b83c000000bf7f0000000f05f431c0ebe1";
+  "bbd00000000f0541bc0100000031c0488b7b10488d7350ba010000000f054883f8010f85fb0200004883bbd800000000" +
+  "741d41bc0c000000b810010000488bbbd80000000f054885c00f85b90200004531ed4c8bb3080100004c3bab00010000" +
+  "74374d89ec49c1e4084983cc11b8a5000000498b3e498b7608498b56104d8b56184d8b46200f054885c00f8578020000" +
+  "49ffc54983c628ebc04883bb90000000007c2241bc08000000b834010000488bbb90000000be000000100f054885c00f" +
+  "854302000041bc0900000031c9488b8398000000480fa3c8731ab89d000000bf180000004889ce510f05594885c00f85" +
+  "14020000ffc183f94075d24883bbe000000000742141bc0d000000b87e000000488bbbe0000000488d77080f054885c0" +
+  "0f85e20100004883bbc000000000741641bc0a000000b8700000000f054885c00f88c201000031c9483b4b3074504989" +
+  "cc49c1e4044901dcb821000000498bbc2410010000498bb42418010000510f05594885c0781db848000000498bbc2418" +
+  "010000be0200000031d2510f055948ffc1ebb541bc05000000e96a0100004883bbc8000000007c2441bc0b000000b810" +
+  "000000488bbbc8000000be0e54000031d20f054885c00f853c0100004883bbf800000000741d41bc10000000b8500000" +
+  "00488bbbf80000000f054885c00f85150100004883bbe800000000742441bc0e000000b83d010000bf0100000031f648" +
+  "8b93e80000000f054885c00f85e700000048837b4000746641bc02000000b874000000488bbbb0000000488bb3b80000" +
+  "000f054885c00f85bc00000041bc03000000b877000000488bbba80000004889fe4889fa0f054885c00f859900000041" +
+  "bc04000000b875000000488bbba00000004889fe4889fa0f054885c0757a4883bbf000000000742441bc0f000000b89d" +
+  "000000bf26000000be0100000031d24531d24531c00f054885c0754c41bc06000000b8b4010000488b7b38beffffffff" +
+  "ba040000000f05b80e000000bf02000000488d736831d241ba080000000f0541bc07000000b83b000000488b7b18488b" +
+  "7320488b53280f0548f7d849c1e4204c09e048894348b83c000000bf7f0000000f05f431c0ebe1";
 
-const SYS = { read: 0, close: 3, mmap: 9, mprotect: 10, munmap: 11, fcntl: 72, wait4: 61 };
+const SYS = {
+  read: 0,
+  close: 3,
+  mmap: 9,
+  mprotect: 10,
+  munmap: 11,
+  fcntl: 72,
+  wait4: 61,
+  capget: 125,
+};
 const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 const MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_STACK = 0x20000;
 const F_DUPFD_CLOEXEC = 1030;
@@ -68,7 +83,14 @@ const T = {
   newSession: 24,
   controllingTty: 25,
   syncWriteFd: 26,
-  dups: 27,
+  unshareAfterWait: 27,
+  capset: 28,
+  seccomp: 29,
+  noNewPrivs: 30,
+  cwd: 31,
+  mountCount: 32,
+  mounts: 33,
+  dups: 34,
 } as const;
 
 /** What failed in the child, by the step number the machine code leaves in the error slot. */
@@ -84,6 +106,12 @@ const STEPS: Record<number, string> = {
   9: "prctl(PR_CAPBSET_DROP)",
   10: "setsid",
   11: "ioctl(TIOCSCTTY)",
+  12: "unshare",
+  13: "capset",
+  14: "seccomp(SECCOMP_SET_MODE_FILTER)",
+  15: "prctl(PR_SET_NO_NEW_PRIVS)",
+  16: "chdir",
+  17: "mount",
 };
 
 const ENTRY = { parameters: ["buffer"], result: "i64" } as const;
@@ -135,6 +163,33 @@ export interface NamespacedSpawnOptions {
   newSession?: boolean;
   /** Make this (target) descriptor, a terminal, the controlling one, after the dups. */
   controllingTerminal?: number;
+  /** CLONE_NEW* flags the child unshares after the go-ahead (CLONE_NEWCGROUP, once moved). */
+  unshareAfterWait?: number;
+  /** Clear the inheritable (and so the ambient) capabilities, keeping the others. */
+  clearInheritable?: boolean;
+  /** A seccomp filter (struct sock_filter[] as bytes) loaded just before the ids change. */
+  seccomp?: Uint8Array<ArrayBuffer>;
+  /** Set no_new_privs after the ids. */
+  noNewPrivs?: boolean;
+  /** The child's working directory, changed to after the dups. */
+  cwd?: string;
+  /** Mounts the child makes after the unshare, in order (paths as the child sees them). */
+  mounts?: readonly ChildMount[];
+}
+
+/** One mount(2) call for the child. */
+export interface ChildMount {
+  source: string | null;
+  target: string;
+  fstype: string | null;
+  flags: number;
+  data?: string;
+}
+
+/** What `prepare` may still decide while the child waits (it shares our memory). */
+export interface LateSpawnChoices {
+  /** The program, when it can only be found now (in a root the parent has just entered). */
+  path?: string;
 }
 
 /**
@@ -146,7 +201,7 @@ export interface NamespacedSpawnOptions {
  */
 export function spawnInNamespaces(
   opts: NamespacedSpawnOptions,
-  prepare?: (pid: number) => void,
+  prepare?: (pid: number) => LateSpawnChoices | void,
 ): number {
   const keep: unknown[] = [];
   const opened: number[] = [];
@@ -186,7 +241,17 @@ export function spawnInNamespaces(
     const path = cString(opts.path);
     const argv = new CStringArray(opts.args), envp = new CStringArray(opts.env);
     const groups = new Uint32Array(opts.ids?.groups ?? []);
-    keep.push(path, argv, envp, groups);
+    const cwd = opts.cwd === undefined ? undefined : cString(opts.cwd);
+    // struct sock_fprog { unsigned short len; struct sock_filter *filter; }
+    const fprog = opts.seccomp && new BigUint64Array(2);
+    // __user_cap_header_struct (v3) then two __user_cap_data_struct: ours, less inheritable.
+    const caps = opts.clearInheritable ? new Uint32Array(8) : undefined;
+    if (caps) {
+      caps.set([0x20080522, 0]);
+      syscallChecked("capget", SYS.capget, caps.subarray(0, 2), caps.subarray(2));
+      caps[4] = caps[7] = 0;
+    }
+    keep.push(path, argv, envp, groups, cwd, fprog, caps, opts.seccomp);
     const addr = (b: BufferSource) => BigInt(Deno.UnsafePointer.value(Deno.UnsafePointer.of(b)));
     const table = new BigUint64Array(T.dups + 2 * dups.length);
     table[T.flags] = BigInt(opts.namespaces | CLONE_VM | SIGCHLD);
@@ -210,6 +275,39 @@ export function spawnInNamespaces(
     }
     table[T.newSession] = opts.newSession ? 1n : 0n;
     table[T.controllingTty] = BigInt.asUintN(64, BigInt(opts.controllingTerminal ?? -1));
+    table[T.unshareAfterWait] = BigInt(opts.unshareAfterWait ?? 0);
+    if (caps) table[T.capset] = addr(caps);
+    if (fprog && opts.seccomp) {
+      if (
+        opts.seccomp.length === 0 || opts.seccomp.length % 8 || opts.seccomp.length > 8 * 0xffff
+      ) {
+        throw new Error(`not a BPF program: ${opts.seccomp.length} bytes`);
+      }
+      fprog[0] = BigInt(opts.seccomp.length / 8);
+      fprog[1] = addr(opts.seccomp);
+      table[T.seccomp] = addr(fprog);
+    }
+    table[T.noNewPrivs] = opts.noNewPrivs ? 1n : 0n;
+    if (cwd) table[T.cwd] = addr(cwd);
+    const mounts = opts.mounts ?? [];
+    if (mounts.length) {
+      const cstr = (v: string | null | undefined) => {
+        if (v === null || v === undefined) return 0n;
+        const c = cString(v);
+        keep.push(c);
+        return addr(c);
+      };
+      const list = new BigUint64Array(5 * mounts.length);
+      mounts.forEach((m, i) => {
+        list.set(
+          [cstr(m.source), cstr(m.target), cstr(m.fstype), BigInt(m.flags), cstr(m.data)],
+          5 * i,
+        );
+      });
+      keep.push(list);
+      table[T.mountCount] = BigInt(mounts.length);
+      table[T.mounts] = addr(list);
+    }
     dups.forEach(([from, to], i) => {
       table[T.dups + 2 * i] = BigInt(from);
       table[T.dups + 2 * i + 1] = BigInt(to);
@@ -221,7 +319,13 @@ export function spawnInNamespaces(
     execWriteOpen = false;
     let prepared = !prepare;
     try {
-      prepare?.(pid);
+      const late = prepare?.(pid);
+      if (late?.path !== undefined) {
+        // The child reads its table only after the go-ahead: it shares this memory.
+        const latePath = cString(late.path);
+        keep.push(latePath);
+        table[T.path] = addr(latePath);
+      }
       prepared = true;
     } finally {
       // The go-ahead byte, or, when prepare failed, EOF: the child then exits.
@@ -236,7 +340,12 @@ export function spawnInNamespaces(
     const error = table[T.error];
     if (error !== 0n) {
       const step = Number(error >> 32n), errno = Number(error & 0xffffffffn);
-      throw new SyscallError(STEPS[step] ?? `child step ${step}`, errno || ERRNO.EPIPE, opts.path);
+      const mount = (step & 0xff) === 17 ? opts.mounts?.[step >> 8] : undefined;
+      throw new SyscallError(
+        STEPS[step & 0xff] ?? `child step ${step}`,
+        errno || ERRNO.EPIPE,
+        mount ? mount.target : step === 16 ? opts.cwd : opts.path,
+      );
     }
     return pid;
   } catch (e) {

@@ -12,7 +12,11 @@
 import { ERRNO, SyscallError } from "./errors.ts";
 import * as libc from "./libc.ts";
 import { loadSeccompFilter } from "./seccomp.ts";
-import { type NamespacedSpawnOptions, spawnInNamespaces } from "./nsclone.ts";
+import {
+  type LateSpawnChoices,
+  type NamespacedSpawnOptions,
+  spawnInNamespaces,
+} from "./nsclone.ts";
 
 /** What is at a path: only the distinctions the rootfs plan needs. */
 export type FileKind = "directory" | "file" | "symlink" | "other";
@@ -85,7 +89,10 @@ export interface Syscalls {
   /** posix_spawn(3); returns the child's pid. */
   spawn(opts: libc.SpawnOptions): number;
   /** A child cloned into new namespaces, a user namespace too (see ffi/nsclone.ts). */
-  spawnInNamespaces(opts: NamespacedSpawnOptions, prepare?: (pid: number) => void): number;
+  spawnInNamespaces(
+    opts: NamespacedSpawnOptions,
+    prepare?: (pid: number) => LateSpawnChoices | void,
+  ): number;
   /** open_tree(2) OPEN_TREE_CLONE: a detached bind mount of `path` (recursive: with submounts). */
   openTreeClone(path: string, recursive: boolean): number;
   /** Makes the detached mount `fd` idmapped through the user namespace `usernsFd`. */

@@ -11,7 +11,9 @@ import { hostDevices } from "./devices.ts";
 import {
   CLONE,
   close,
+  dupCloexec,
   type FdAction,
+  interfaceUp,
   O,
   read,
   recvFd,
@@ -20,6 +22,10 @@ import {
   waitSync,
 } from "../../ffi/libc.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
+import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
+import { childMounts, enterPreparedRoot, prepareRootfsForChild } from "../rootfs/setup.ts";
+import { resolveCommand } from "../rootfs/command.ts";
+import { writeSysctls } from "../rootfs/sysctls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { envList } from "../config/env.ts";
 import { connectContainer, releaseContainer } from "./network.ts";
@@ -99,6 +105,39 @@ export interface InitProcess {
   warmUp: Promise<void>;
   /** Remapped: init is root of a user namespace of its own, with these host ids. */
   userns?: UsernsRemap;
+  /**
+   * A direct start (see `startDirectly`): no init process was spawned (`pid` is 0); the
+   * container's first process is cloned by this thread when the container starts.
+   */
+  direct?: DirectStart;
+}
+
+/** What a direct start keeps from `spawnInit` until the container starts. */
+interface DirectStart {
+  /** The stdio plan, its descriptors our own copies (the caller closes its). */
+  plan: StdioPlan;
+  /** Another container's network namespace, open (`container:` mode). */
+  joinNetns?: number;
+}
+
+/**
+ * Whether containers start directly, without an init process: every container but a
+ * remapped one (whose first process must be cloned into a user namespace, which needs init's
+ * handshake; see docs/user-namespaces.md). M_DOCKER_INIT_PROCESS=1 keeps the init process
+ * for every container, to compare the two.
+ */
+function startsDirectly(userns: RemappedInit | undefined): boolean {
+  return userns === undefined && Deno.env.get("M_DOCKER_INIT_PROCESS") !== "1";
+}
+
+/** Our own copy of a stdio plan's descriptors, close-on-exec. */
+function ownPlan(plan: StdioPlan): StdioPlan {
+  const own = (s: StdioSource): StdioSource => typeof s === "number" ? dupCloexec(s) : s;
+  return { stdin: own(plan.stdin), stdout: own(plan.stdout), stderr: own(plan.stderr) };
+}
+
+function closePlan(plan: StdioPlan): void {
+  for (const s of [plan.stdin, plan.stdout, plan.stderr]) if (typeof s === "number") close(s);
 }
 
 /**
@@ -121,6 +160,7 @@ export function spawnInit(
 ): InitProcess {
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
+  if (startsDirectly(userns)) return deferDirectStart(plan, netns, sys, warmUp);
   const [parentSocket, childSocket] = socketPair();
   try {
     const self = selfCommand(ROLE.init);
@@ -192,6 +232,36 @@ export function spawnInit(
   }
 }
 
+/**
+ * The start-up half of a direct start: only the network namespace is made now (a new one),
+ * so that the container's network can be wired while it is created.
+ */
+function deferDirectStart(
+  plan: StdioPlan,
+  netns: NetnsPlan,
+  sys: Syscalls,
+  warmUp: Promise<void>,
+): InitProcess {
+  let netnsFd: number | undefined;
+  let joinNetns: number | undefined;
+  if (netns.kind === "new") {
+    const own = sys.open("/proc/thread-self/ns/net", O.RDONLY | O.CLOEXEC);
+    try {
+      sys.unshare(CLONE.NEWNET);
+      try {
+        netnsFd = sys.open("/proc/thread-self/ns/net", O.RDONLY | O.CLOEXEC);
+      } finally {
+        sys.setns(own, CLONE.NEWNET, "own network namespace");
+      }
+    } finally {
+      sys.close(own);
+    }
+  } else if (netns.kind === "join") {
+    joinNetns = sys.open(netns.path, O.RDONLY | O.CLOEXEC);
+  }
+  return { pid: 0, socket: -1, warmUp, netns: netnsFd, direct: { plan: ownPlan(plan), joinNetns } };
+}
+
 /** Where a remapped init finds its real stderr while it boots (see `spawnInit`). */
 const INIT_STDERR_FD = 4;
 
@@ -229,12 +299,22 @@ export function remappedInit(
 
 /** Ends an init that will not be used: it sees EOF and exits; reap it. */
 export function abandonInit(init: InitProcess): void {
+  if (init.direct) {
+    closeDirect(init);
+    return;
+  }
   close(init.socket);
   if (init.netns !== undefined) close(init.netns);
   try {
     Deno.kill(init.pid, "SIGKILL");
   } catch { /* already gone */ }
   waitSync(init.pid);
+}
+
+function closeDirect(init: InitProcess): void {
+  closePlan(init.direct!.plan);
+  if (init.direct!.joinNetns !== undefined) close(init.direct!.joinNetns);
+  if (init.netns !== undefined) close(init.netns);
 }
 
 /**
@@ -353,6 +433,7 @@ export async function startContainer(
   state: ContainerState,
   init: InitProcess,
 ): Promise<StartedContainer> {
+  if (init.direct) return await startDirectly(store, state, init);
   const { pid, socket } = init;
   let dns: number | undefined;
   try {
@@ -458,4 +539,185 @@ function failure(pid: number, report: string): ContainerStartError {
       125,
     );
   }
+}
+
+/**
+ * Starts a container with no init process: this thread (the CLI's or the shim's) enters new
+ * mount, UTS and IPC namespaces (and the container's network namespace), builds the
+ * container's filesystem there with the same code init uses, and clones the container's
+ * first process as PID 1 of a new PID namespace (ffi/nsclone.ts). While that child waits,
+ * it is moved into the cgroup and given its limits, and the thread pivots into the root
+ * (the child, in the same mount namespace, moves with it) and finds the command there.
+ * Then the child, alone in its namespaces, unshares its cgroup namespace, mounts /proc, the
+ * masks over it and the cgroup hierarchies, and does what a runtime in C does between fork
+ * and exec: bounding set, capabilities, terminal, working directory, seccomp, ids,
+ * no_new_privs, exec. This thread then returns to its own namespaces. One Deno start fewer
+ * than with init, and nothing here may await (the namespaces are this thread's).
+ */
+async function startDirectly(
+  store: StateStore,
+  state: ContainerState,
+  init: InitProcess,
+  sys: Syscalls = realSyscalls,
+): Promise<StartedContainer> {
+  const direct = init.direct!;
+  let dns: number | undefined;
+  let pid = 0;
+  let ttyMaster: number | undefined;
+  try {
+    record(store, state, {
+      monitorPid: Deno.pid,
+      monitorStartTime: processStartTime(Deno.pid) ?? undefined,
+    });
+    const spec = state.spec;
+    const seccomp = spec.privileged
+      ? undefined
+      : containerSeccompFilter(spec.seccomp, containerCapabilities(spec.capabilities));
+    if (init.netns !== undefined) {
+      const connected = await connectContainer(store, state, init.netns);
+      if (connected) {
+        const { dnsSocket, ...networking } = connected;
+        dns = dnsSocket;
+        record(store, state, { networking });
+      }
+    }
+    const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
+    const config = initConfig(state, init, undefined);
+    const capabilities = new Set(config.capabilities);
+    const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
+    await init.warmUp;
+    // From here to the end of the spawn: sync calls only, on this thread.
+    const started = inContainerNamespaces(sys, init, direct, () => {
+      if (config.loopbackUp) interfaceUp("lo");
+      if (config.sysctls) writeSysctls(config.sysctls, config.loopbackUp);
+      const { prepared, root } = prepareRootfsForChild(sys, config);
+      ttyMaster = prepared.ttyMaster;
+      const mounts = childMounts(sys, config);
+      sys.sethostname(config.hostname);
+      // Not our controlling terminal (a shim, a session leader, has none): the child's.
+      const slave = prepared.ttySlavePath === undefined
+        ? undefined
+        : sys.open(`${root}${prepared.ttySlavePath}`, O.RDWR | O.NOCTTY | O.CLOEXEC);
+      try {
+        const fds: FdAction[] = slave === undefined
+          ? stdioActions(direct.plan)
+          : [0, 1, 2].map((to) => ({ kind: "dup" as const, from: slave, to }));
+        return sys.spawnInNamespaces({
+          path: config.args[0],
+          args: config.args,
+          env: config.env,
+          fds,
+          namespaces: 0, // the PID namespace is this thread's pid_for_children
+          unshareAfterWait: CLONE.NEWCGROUP,
+          mounts,
+          dropCapabilities: [...Array(lastCap + 1).keys()].filter((c) => !capabilities.has(c)),
+          clearInheritable: true,
+          newSession: slave !== undefined,
+          controllingTerminal: slave === undefined ? undefined : 0,
+          cwd: config.cwd,
+          seccomp,
+          ids: { uid: config.uid, gid: config.gid, groups: config.groups ?? [config.gid] },
+          noNewPrivs: config.noNewPrivileges,
+        }, (child) => {
+          pid = child;
+          // Still the host's /proc and cgroup tree: this thread has not pivoted yet.
+          cgroup.addProcess(child);
+          applyProcessLimits(sys, config.ulimits, config.oomScoreAdj, 125, child);
+          enterPreparedRoot(sys, config, root);
+          try {
+            sys.mkdirAll(config.cwd); // Docker makes a missing working directory
+          } catch {
+            // The child's chdir reports the real problem.
+          }
+          return { path: resolveCommand(config.args[0], config.env) };
+        });
+      } finally {
+        if (slave !== undefined) sys.close(slave);
+      }
+    }, (e) => directStartError(e, config));
+    pid = started;
+    record(store, state, {
+      status: "running",
+      pid,
+      pidStartTime: processStartTime(pid) ?? undefined,
+      startedAt: new Date().toISOString(),
+      ...(probeCommand(state.spec.healthcheck) ? { health: startingHealth(state.health) } : {}),
+    });
+    debug("start", () => `${state.id}: ${pid} exec'd ${JSON.stringify(state.spec.args)} directly`);
+    recordContainerEvent(store.dir, state, "start");
+    return { pid, ttyMaster, dnsSocket: dns };
+  } catch (e) {
+    if (ttyMaster !== undefined) close(ttyMaster);
+    releaseContainer(state);
+    if (dns !== undefined) close(dns);
+    throw e;
+  } finally {
+    closeDirect(init);
+  }
+}
+
+/**
+ * Runs `work` with this thread in the container's new mount, UTS, IPC and PID (for its
+ * children) namespaces and its network namespace, and always comes back: to our own
+ * namespaces, and to our working directory (entering a mount namespace resets it).
+ */
+function inContainerNamespaces<T>(
+  sys: Syscalls,
+  init: InitProcess,
+  direct: DirectStart,
+  work: () => T,
+  mapError: (e: unknown) => unknown,
+): T {
+  const names: Array<[string, number]> = [
+    ["mnt", CLONE.NEWNS],
+    ["uts", CLONE.NEWUTS],
+    ["ipc", CLONE.NEWIPC],
+    ["net", CLONE.NEWNET],
+    ["pid", CLONE.NEWPID],
+  ];
+  const own = new Map<number, number>();
+  const cwd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
+  try {
+    for (const [name, flag] of names) {
+      own.set(flag, sys.open(`/proc/thread-self/ns/${name}`, O.RDONLY | O.CLOEXEC));
+    }
+    try {
+      const netns = init.netns ?? direct.joinNetns;
+      if (netns !== undefined) sys.setns(netns, CLONE.NEWNET, "the container's network namespace");
+      sys.unshare(CLONE.NEWNS | CLONE.NEWUTS | CLONE.NEWIPC | CLONE.NEWPID);
+      return work();
+    } catch (e) {
+      throw mapError(e);
+    } finally {
+      for (const [name, flag] of names) sys.setns(own.get(flag)!, flag, `own ${name} namespace`);
+      sys.fchdir(cwd);
+    }
+  } finally {
+    for (const fd of own.values()) sys.close(fd);
+    sys.close(cwd);
+  }
+}
+
+/**
+ * What init would have reported for a failure while the container was being built or its
+ * process started: a ContainerStartError with Docker's exit code (125, or 126/127 for a
+ * command that cannot be run), the same words.
+ */
+function directStartError(e: unknown, config: InitConfig): ContainerStartError {
+  if (e instanceof ContainerStartError) return e;
+  if (e instanceof ExitCodeError) return new ContainerStartError(e.message, e.exitCode);
+  if (!(e instanceof SyscallError)) return new ContainerStartError((e as Error).message, 125);
+  if (e.syscall === "chdir") {
+    return new ContainerStartError(
+      `chdir to cwd ("${config.cwd}") set in config.json failed: ${errorReason(e)}`,
+      125,
+    );
+  }
+  if (e.syscall === "execve") {
+    if (e.errno === ERRNO.ENOENT) {
+      return new ContainerStartError(`exec: "${config.args[0]}": no such file or directory`, 127);
+    }
+    return new ContainerStartError(`exec: "${config.args[0]}": ${errorReason(e)}`, 126);
+  }
+  return new ContainerStartError(e.message, 125);
 }

@@ -34,6 +34,7 @@ import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";
 import { applyProcessLimits } from "../rootfs/process_limits.ts";
+import { writeSysctls } from "../rootfs/sysctls.ts";
 import { programFromBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 
@@ -102,25 +103,6 @@ function workingDirectory(sys: Syscalls, cwd: string): void {
       `chdir to cwd ("${cwd}") set in config.json failed: ${errorReason(e)}`,
       125,
     );
-  }
-}
-
-/**
- * `--sysctl`s, written while the host's /proc is still in view: /proc/sys/net, kernel.shm*,
- * kernel.msg*, kernel.sem and fs.mqueue.* show the writer's own network and IPC namespaces,
- * which are the container's by now (validated at create: only namespaced keys, net.* only
- * with a network namespace of the container's own).
- */
-function writeSysctls(sysctls: Record<string, string>, ownNetns: boolean): void {
-  for (const [key, value] of Object.entries(sysctls)) {
-    if (key.startsWith("net.") && !ownNetns) {
-      throw new ExitCodeError(`sysctl "${key}" not allowed in a shared network namespace`, 125);
-    }
-    try {
-      Deno.writeTextFileSync(`/proc/sys/${key.replaceAll(".", "/")}`, value);
-    } catch (e) {
-      throw new ExitCodeError(`cannot set sysctl ${key}=${value}: ${(e as Error).message}`, 125);
-    }
   }
 }
 

@@ -15,6 +15,7 @@ import type { CgroupFsPlan, InitConfig } from "../config/init.ts";
 import type { DeviceNode } from "../config/devices.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "./mountinfo.ts";
 import { secureJoin } from "./secure_join.ts";
+import type { ChildMount } from "../../ffi/nsclone.ts";
 
 /** The device nodes every container gets, as Docker and runc create them. */
 const DEVICES: ReadonlyArray<[name: string, major: number, minor: number]> = [
@@ -101,22 +102,28 @@ function mountSys(sys: Syscalls, root: string, privileged = false, bindHost = fa
  * its root (as Docker's). On v1 a read-only tmpfs holds one mount per hierarchy, and a
  * co-mounted hierarchy (`cpu,cpuacct`) gets a link for each controller (`cpu`), as runc's.
  */
-function mountCgroupFs(sys: Syscalls, root: string, plan: CgroupFsPlan): void {
+function mountCgroupFs(
+  sys: Syscalls,
+  root: string,
+  plan: CgroupFsPlan,
+  forChild = false,
+): void {
   const target = join(sys, root, "/sys/fs/cgroup");
   const flags = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY;
   if (plan.version === 2) {
-    sys.mount("cgroup2", target, "cgroup2", flags);
+    if (!forChild) sys.mount("cgroup2", target, "cgroup2", flags);
     return;
   }
   sys.mount("tmpfs", target, "tmpfs", MS.NOSUID | MS.NODEV | MS.NOEXEC, "mode=755");
   const dirs = new Set(plan.hierarchies.map((h) => h.dir));
   for (const h of plan.hierarchies) {
     sys.mkdirAll(`${target}/${h.dir}`);
-    sys.mount("cgroup", `${target}/${h.dir}`, "cgroup", flags, h.options);
+    if (!forChild) sys.mount("cgroup", `${target}/${h.dir}`, "cgroup", flags, h.options);
     if (!h.dir.includes(",")) continue;
     for (const c of h.dir.split(",")) if (!dirs.has(c)) sys.symlink(h.dir, `${target}/${c}`);
   }
-  sys.mount(null, target, null, MS.BIND | MS.REMOUNT | flags);
+  // The child makes its hierarchies and this remount (see childMounts).
+  if (!forChild) sys.mount(null, target, null, MS.BIND | MS.REMOUNT | flags);
 }
 
 /** mount(8) flag words and the MS_ bits they set (`true`) or clear (`false`). */
@@ -361,6 +368,98 @@ export interface PreparedRootfs {
  * makes it the root. On return the process is inside the container's root at `/`.
  */
 export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs {
+  const { prepared, root } = buildRootfs(sys, config, false);
+  enterPreparedRoot(sys, config, root);
+  // Docker's --privileged: nothing of the kernel's is hidden or read-only.
+  if (!config.privileged) maskKernelPaths(sys);
+  return prepared;
+}
+
+/**
+ * The first half of a direct start (src/container/direct_start.ts), where the engine's own
+ * thread, not an init process, builds the container's filesystem: everything but what only
+ * a process inside the new PID and cgroup namespaces can mount (/proc and what hides parts
+ * of it, the cgroup hierarchies), which `childMounts` lists for the container's first
+ * process to make. Returns the terminal and the root to enter with `enterPreparedRoot`.
+ */
+export function prepareRootfsForChild(
+  sys: Syscalls,
+  config: InitConfig,
+): { prepared: PreparedRootfs; root: string } {
+  return buildRootfs(sys, config, true);
+}
+
+/** What the container's first process mounts, in order, once in its namespaces and root. */
+export function childMounts(sys: Syscalls, config: InitConfig): ChildMount[] {
+  const out: ChildMount[] = [
+    { source: "proc", target: "/proc", fstype: "proc", flags: MS.NOSUID | MS.NODEV | MS.NOEXEC },
+  ];
+  if (!config.privileged) {
+    // The kernel's files are the same in every /proc and /sys: the host's say which exist.
+    for (const path of MASKED_PATHS) {
+      const kind = sys.fileKind(path, true);
+      if (kind === null) continue;
+      out.push(
+        kind === "directory"
+          ? { source: "tmpfs", target: path, fstype: "tmpfs", flags: MS.RDONLY }
+          : { source: "/dev/null", target: path, fstype: null, flags: MS.BIND },
+      );
+    }
+    for (const path of READONLY_PATHS) {
+      if (sys.fileKind(path, true) === null) continue;
+      // A fresh /proc has no mounts below these: one remount each makes them read-only.
+      out.push({ source: path, target: path, fstype: null, flags: MS.BIND | MS.REC });
+      out.push({
+        source: null,
+        target: path,
+        fstype: null,
+        flags: MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC,
+      });
+    }
+  }
+  const plan = config.cgroupFs;
+  const flags = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY;
+  if (plan?.version === 2) {
+    out.push({ source: "cgroup2", target: CGROUP_FS, fstype: "cgroup2", flags });
+  } else if (plan) {
+    for (const h of plan.hierarchies) {
+      out.push({
+        source: "cgroup",
+        target: `${CGROUP_FS}/${h.dir}`,
+        fstype: "cgroup",
+        flags,
+        data: h.options,
+      });
+    }
+    out.push({
+      source: null,
+      target: CGROUP_FS,
+      fstype: null,
+      flags: MS.BIND | MS.REMOUNT | flags,
+    });
+  }
+  return out;
+}
+
+const CGROUP_FS = "/sys/fs/cgroup";
+
+/** `--read-only`'s remount, then pivot_root into the built root. */
+export function enterPreparedRoot(sys: Syscalls, config: InitConfig, root: string): void {
+  // Only the root's own mount: /dev, /proc, the /etc files, tmpfs and volumes on it keep
+  // their own modes, as Docker's --read-only leaves them.
+  if (config.readonlyRootfs) sys.mount(null, root, null, MS.BIND | MS.REMOUNT | MS.RDONLY);
+  enterRoot(sys, root);
+}
+
+/**
+ * Everything but entering the root. `forChild`: /proc and the cgroup hierarchies are left
+ * for the child (their mount points made, and on v1 the tmpfs that holds the hierarchies).
+ */
+function buildRootfs(
+  sys: Syscalls,
+  config: InitConfig,
+  forChild: boolean,
+): { prepared: PreparedRootfs; root: string } {
   // Nothing we mount may propagate back to the host's mount namespace.
   sys.mount(null, "/", null, MS.REC | MS.PRIVATE);
   const userns = config.userns;
@@ -374,9 +473,10 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
   } else {
     mountOverlay(sys, config.rootfs);
   }
-  mountProc(sys, root);
+  if (forChild) sys.mkdirAll(join(sys, root, "/proc"));
+  else mountProc(sys, root);
   mountSys(sys, root, config.privileged, userns !== undefined && !config.loopbackUp);
-  if (config.cgroupFs) mountCgroupFs(sys, root, config.cgroupFs);
+  if (config.cgroupFs) mountCgroupFs(sys, root, config.cgroupFs, forChild);
   const pts = mountDev(sys, root, config.shmSizeBytes, userns !== undefined);
   if (config.devices) makeDevices(sys, root, config.devices, userns !== undefined);
   const etc = (file: keyof typeof config.etcFiles) =>
@@ -416,13 +516,7 @@ export function prepareRootfs(sys: Syscalls, config: InitConfig): PreparedRootfs
     prepared.ttyMaster = t.master;
     prepared.ttySlavePath = t.slavePath;
   }
-  // Only the root's own mount: /dev, /proc, the /etc files, tmpfs and volumes on it keep
-  // their own modes, as Docker's --read-only leaves them.
-  if (config.readonlyRootfs) sys.mount(null, root, null, MS.BIND | MS.REMOUNT | MS.RDONLY);
-  enterRoot(sys, root);
-  // Docker's --privileged: nothing of the kernel's is hidden or read-only.
-  if (!config.privileged) maskKernelPaths(sys);
-  return prepared;
+  return { prepared, root };
 }
 
 /**

@@ -11,7 +11,7 @@
 import { SyscallError } from "../../ffi/errors.ts";
 import { AT, MOUNT_ATTR, MS, O, type SpawnOptions } from "../../ffi/libc.ts";
 import type { FileKind, Syscalls } from "../../ffi/syscalls.ts";
-import type { NamespacedSpawnOptions } from "../../ffi/nsclone.ts";
+import type { LateSpawnChoices, NamespacedSpawnOptions } from "../../ffi/nsclone.ts";
 
 /** One recorded call. */
 export interface Call {
@@ -486,9 +486,16 @@ export class FakeSyscalls implements Syscalls {
     this.record("setWindowSize", [fd, rows, columns]);
   }
 
-  spawnInNamespaces(opts: NamespacedSpawnOptions, prepare?: (pid: number) => void): number {
+  /** The program each spawnInNamespaces would exec (its `prepare` may choose it late). */
+  readonly spawnedPaths: string[] = [];
+
+  spawnInNamespaces(
+    opts: NamespacedSpawnOptions,
+    prepare?: (pid: number) => LateSpawnChoices | void,
+  ): number {
     this.record("spawnInNamespaces", [opts], opts.path);
-    prepare?.(4242);
+    const late = prepare?.(4242);
+    this.spawnedPaths.push(late?.path ?? opts.path);
     return 4242;
   }
 
