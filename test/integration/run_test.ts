@@ -19,6 +19,20 @@ Deno.test({ name: "the command runs as PID 1 of its own PID namespace", ...asRoo
   assert.deepEqual(ps.trim().split("\n").slice(1).map((l) => l.trim()), ["1 ps"]);
 });
 
+Deno.test({
+  name: "no init process ran in the PID namespace before the command: its first child is PID 2",
+  ...asRoot,
+}, async () => {
+  // A direct start (src/container/start.ts) clones the command as PID 1; an init process (a
+  // Deno, with its threads) would have used up the next PIDs before it exec'd.
+  assert.equal(await out("sh", "-c", 'sh -c "echo \\$\\$"; true'), "2\n");
+  const detached = (await sb.ok(["run", "-d", "busybox", "sh", "-c", 'sh -c "echo \\$\\$"; true']))
+    .trim();
+  assert.equal((await sb.ok(["wait", detached])).trim(), "0");
+  assert.equal(await sb.ok(["logs", detached]), "2\n");
+  await sb.ok(["rm", detached]);
+});
+
 Deno.test({ name: "arguments with spaces and quotes arrive unchanged", ...asRoot }, async () => {
   const args = ["a  b", "c'd", 'e"f', "", "$HOME", "-l", "--rm"];
   const printed = await out("sh", "-c", 'for a in "$@"; do echo "[$a]"; done', "sh", ...args);

@@ -8,7 +8,13 @@ import { AT, MOUNT_ATTR, MS, O } from "../../ffi/libc.ts";
 import type { InitConfig } from "../../src/config/init.ts";
 import { dropCapabilities } from "../../src/rootfs/capabilities.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "../../src/rootfs/mountinfo.ts";
-import { makeReadonlyRecursive, prepareRootfs } from "../../src/rootfs/setup.ts";
+import {
+  childMounts,
+  enterPreparedRoot,
+  makeReadonlyRecursive,
+  prepareRootfs,
+  prepareRootfsForChild,
+} from "../../src/rootfs/setup.ts";
 import { FakeSyscalls } from "./fake_syscalls.ts";
 import { initConfig } from "./fixtures.ts";
 
@@ -404,4 +410,80 @@ Deno.test("parseMountInfo: escapes, optional fields, per-mount flags", () => {
   assert.deepEqual(mountsUnder(info, "/mnt/with space/").map((m) => m.id), [36, 37]);
   assert.equal(mountsUnder(info, "/").length, 4);
   assert.throws(() => parseMountInfo("1 2 3\n"), /unreadable mountinfo line/);
+});
+
+Deno.test("a direct start: the thread builds all but /proc and the hierarchies, the child mounts those after the pivot", () => {
+  const fake = host();
+  const cfg = config({
+    cgroupFs: {
+      version: 1,
+      hierarchies: [{ dir: "cpu,cpuacct", options: "cpu,cpuacct" }, {
+        dir: "memory",
+        options: "memory",
+      }],
+    },
+  });
+  // The host's own /proc and /sys, which the plan reads.
+  fake.addDir("/proc", "/sys");
+  fake.mount("proc", "/proc", "proc", 0);
+  fake.mount("sysfs", "/sys", "sysfs", 0);
+  const hostMounts = fake.trace(...MOUNT_CALLS).length;
+  const { prepared, root } = prepareRootfsForChild(fake, cfg);
+  assert.deepEqual(prepared, {});
+  assert.equal(root, M);
+  // The mount points the child needs, and v1's links, are there before the pivot.
+  assert.equal(fake.fileKind(`${M}/proc`), "directory");
+  assert.equal(fake.fileKind(`${M}/sys/fs/cgroup/memory`), "directory");
+  assert.equal(fake.fileKind(`${M}/sys/fs/cgroup/cpu`), "symlink");
+  // Listed before the pivot: the host's /proc and /sys say which kernel files exist.
+  const mounts = childMounts(fake, cfg);
+  enterPreparedRoot(fake, cfg, root);
+  const thread = fake.trace(...MOUNT_CALLS).slice(hostMounts);
+  // Neither /proc (it must be the new PID namespace's) nor a cgroup hierarchy (the cgroup
+  // namespace's) is mounted by the thread; their mount points are made, and v1's tmpfs.
+  assert.ok(!thread.some((c) => c[3] === "proc" || c[3] === "cgroup"), JSON.stringify(thread));
+  assert.deepEqual(from(thread, "mount", `${M}/sys/fs/cgroup`)[0], [
+    "mount",
+    "tmpfs",
+    `${M}/sys/fs/cgroup`,
+    "tmpfs",
+    NOSUID_NODEV_NOEXEC,
+    "mode=755",
+  ]);
+  assert.deepEqual(thread.at(-3), ["pivotRoot", ".", "."]);
+  const RO = MS.NOSUID | MS.NODEV | MS.NOEXEC | MS.RDONLY;
+  assert.deepEqual(mounts, [
+    { source: "proc", target: "/proc", fstype: "proc", flags: NOSUID_NODEV_NOEXEC },
+    // The same masks as init's plan, in the same order.
+    { source: "tmpfs", target: "/proc/acpi", fstype: "tmpfs", flags: MS.RDONLY },
+    { source: "/dev/null", target: "/proc/kcore", fstype: null, flags: MS.BIND },
+    { source: "/dev/null", target: "/proc/keys", fstype: null, flags: MS.BIND },
+    { source: "/dev/null", target: "/proc/timer_list", fstype: null, flags: MS.BIND },
+    { source: "/dev/null", target: "/proc/sched_debug", fstype: null, flags: MS.BIND },
+    { source: "tmpfs", target: "/sys/firmware", fstype: "tmpfs", flags: MS.RDONLY },
+    ...["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"].flatMap((p) => [
+      { source: p, target: p, fstype: null, flags: MS.BIND | MS.REC },
+      { source: null, target: p, fstype: null, flags: MS.BIND | MS.REMOUNT | RO },
+    ]),
+    {
+      source: "cgroup",
+      target: "/sys/fs/cgroup/cpu,cpuacct",
+      fstype: "cgroup",
+      flags: RO,
+      data: "cpu,cpuacct",
+    },
+    {
+      source: "cgroup",
+      target: "/sys/fs/cgroup/memory",
+      fstype: "cgroup",
+      flags: RO,
+      data: "memory",
+    },
+    { source: null, target: "/sys/fs/cgroup", fstype: null, flags: MS.BIND | MS.REMOUNT | RO },
+  ]);
+  // --privileged hides nothing; v2 is one cgroup2 mount.
+  assert.deepEqual(childMounts(fake, config({ privileged: true, cgroupFs: { version: 2 } })), [
+    { source: "proc", target: "/proc", fstype: "proc", flags: NOSUID_NODEV_NOEXEC },
+    { source: "cgroup2", target: "/sys/fs/cgroup", fstype: "cgroup2", flags: RO },
+  ]);
 });
