@@ -107,14 +107,19 @@ export function writeLimitFiles(
 ): void {
   for (const f of files) {
     const dir = dirOf(f.controller);
-    const path = dir === undefined ? undefined : `${dir}/${f.file}`;
+    let path = dir === undefined ? undefined : `${dir}/${f.file}`;
+    let value = f.value;
+    if (path !== undefined && f.fallback && !fs.exists(path)) {
+      const other = `${dir}/${f.fallback.file}`;
+      if (fs.exists(other)) [path, value] = [other, f.fallback.value];
+    }
     if (path === undefined || !fs.exists(path)) {
       if (f.optional) continue;
       const why = (dir !== undefined && f.unsupported) || lacking(f, dir);
       throw new CgroupUnsupportedError(f.controller, f.file, why);
     }
     try {
-      fs.write(path, f.value);
+      fs.write(path, value);
     } catch (e) {
       if (!(e instanceof CgroupWriteError)) throw e;
       throw new CgroupWriteError(e.path, e.value, e.errno, {

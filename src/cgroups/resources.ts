@@ -28,6 +28,11 @@ export interface LimitFile {
   optional?: boolean;
   /** Why the file may be absent although its controller is there, to say if it is. */
   unsupported?: string;
+  /**
+   * The file written instead where `file` is absent (the same setting under another I/O
+   * scheduler's name: `blkio.bfq.weight` for `blkio.weight`), as runc does.
+   */
+  fallback?: { file: string; value: string };
 }
 
 /** The kernel's range for cgroup v1 `cpu.shares`; values outside are clamped to it. */
@@ -113,11 +118,27 @@ function memoryFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
   return out;
 }
 
+/**
+ * The CFS quota and period in force: `--cpus` (Docker's NanoCpus) as a quota per 100 ms, as
+ * Docker's daemon converts it, or `--cpu-quota` and `--cpu-period` as given.
+ */
+function cfsOf(l: ResourceLimits): { quota: number; period: number } {
+  const nano = l.nanoCpus ?? 0;
+  if (nano > 0) {
+    return {
+      quota: Math.floor(nano / (1e9 / DEFAULT_CPU_PERIOD_US)),
+      period: DEFAULT_CPU_PERIOD_US,
+    };
+  }
+  return { quota: l.cpuQuotaUs ?? 0, period: l.cpuPeriodUs ?? 0 };
+}
+
 /** The CFS period before the quota (v1): a quota is checked against the period in force. */
 function cpuFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
   const out: LimitFile[] = [];
-  const quota = l.cpuQuotaUs ?? 0, period = l.cpuPeriodUs || DEFAULT_CPU_PERIOD_US;
-  if (quota !== 0 || (l.cpuPeriodUs ?? 0) !== 0) {
+  const cfs = cfsOf(l);
+  const quota = cfs.quota, period = cfs.period || DEFAULT_CPU_PERIOD_US;
+  if (quota !== 0 || cfs.period !== 0) {
     if (v === "v1") {
       out.push({ controller: "cpu", file: "cpu.cfs_period_us", value: String(period) });
       if (quota !== 0) {
@@ -146,6 +167,44 @@ function cpuFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
 }
 
 /**
+ * Converts a blkio weight (10..1000) to cgroup v2's `io.weight` (1..10000) as runc does:
+ * `1 + (weight - 10) * 9999 / 990` in integers.
+ *
+ * @example
+ * ```ts
+ * blkioToIoWeight(500); // 4950
+ * ```
+ */
+export function blkioToIoWeight(weight: number): number {
+  return 1 + Math.floor(((weight - 10) * 9999) / 990);
+}
+
+/**
+ * The block I/O weight: v1's `blkio.weight` (CFQ) or else `blkio.bfq.weight`; v2's
+ * `io.bfq.weight` (the same scale) or else `io.weight`, converted. runc's choices.
+ */
+function blkioFiles(l: ResourceLimits, v: CgroupVersion): LimitFile[] {
+  const weight = l.blkioWeight ?? 0;
+  if (weight <= 0) return [];
+  const value = String(weight);
+  return [
+    v === "v1"
+      ? {
+        controller: "blkio",
+        file: "blkio.weight",
+        value,
+        fallback: { file: "blkio.bfq.weight", value },
+      }
+      : {
+        controller: "io",
+        file: "io.bfq.weight",
+        value,
+        fallback: { file: "io.weight", value: String(blkioToIoWeight(weight)) },
+      },
+  ];
+}
+
+/**
  * The files and values that apply `limits` on a cgroup of `version`, in the order they
  * must be written. Unset and zero fields (Docker's defaults) give no file.
  *
@@ -164,5 +223,6 @@ export function limitFiles(limits: ResourceLimits, version: CgroupVersion): Limi
   if (limits.pidsLimit !== undefined) {
     out.push({ controller: "pids", file: "pids.max", value: pidsMaxValue(limits.pidsLimit) });
   }
+  out.push(...blkioFiles(limits, version));
   return out;
 }

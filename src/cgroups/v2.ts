@@ -58,6 +58,12 @@ const noDeviceFilterLoader: DeviceFilterLoader = {
   },
 };
 
+/**
+ * `io` is enabled only for a container with a block I/O weight (Docker's --blkio-weight):
+ * the other containers do not pay for the controller.
+ */
+const ioWanted = (l: ResourceLimits): string[] => (l.blkioWeight ?? 0) > 0 ? ["io"] : [];
+
 const words = (s: string) => s.trim().split(/\s+/).filter((w) => w !== "");
 
 /** A container's cgroup on a pure cgroup v2 host. */
@@ -93,7 +99,7 @@ export class CgroupV2Manager implements CgroupManager {
     const parent = parentDir(this.dir);
     const created = mkdirLevels(this.fs, this.root, parent);
     try {
-      this.enableControllers(parent);
+      this.enableControllers(parent, ioWanted(limits));
       if (!this.fs.exists(this.dir)) {
         this.fs.mkdir(this.dir);
         created.push(this.dir);
@@ -118,7 +124,8 @@ export class CgroupV2Manager implements CgroupManager {
    * controller missing higher up is skipped, and a limit that needs it fails later with
    * a message naming the controller.
    */
-  private enableControllers(parent: string): void {
+  private enableControllers(parent: string, extra: readonly string[] = []): void {
+    const wanted = [...V2_CONTROLLERS, ...extra];
     const levels = [this.root];
     for (const part of parent.slice(this.root.length).split("/").filter((p) => p)) {
       levels.push(`${levels[levels.length - 1]}/${part}`);
@@ -126,7 +133,7 @@ export class CgroupV2Manager implements CgroupManager {
     for (const dir of levels) {
       const available = words(this.fs.read(`${dir}/cgroup.controllers`));
       const enabled = words(this.fs.read(`${dir}/cgroup.subtree_control`));
-      const missing = V2_CONTROLLERS.filter((c) => available.includes(c) && !enabled.includes(c));
+      const missing = wanted.filter((c) => available.includes(c) && !enabled.includes(c));
       if (missing.length === 0) continue;
       try {
         this.fs.write(`${dir}/cgroup.subtree_control`, missing.map((c) => `+${c}`).join(" "));
@@ -159,6 +166,11 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   updateLimits(previous: ResourceLimits, next: ResourceLimits): void {
+    // A weight given only now needs io passed down to the container's cgroup first.
+    const io = ioWanted(next);
+    if (io.length > 0 && ioWanted(previous).length === 0) {
+      this.enableControllers(parentDir(this.dir), io);
+    }
     // v2's memory.max and memory.swap.max are independent: any order is accepted.
     this.writeFiles(changedLimitFiles(previous, next, "v2"));
   }

@@ -6,13 +6,15 @@
  */
 
 import {
+  containerIdsOf,
   containerRoot,
   CopyError,
   copyPath,
   extractEntries,
+  hostIdsOf,
   resolveSource,
-  sourceArchive,
   tarEntries,
+  writeSourceArchive,
 } from "../container/copy.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { action, type CliContext } from "./context.ts";
@@ -53,12 +55,15 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
     const root = containerRoot(state);
     const path = inContainer(src.path);
     const missing = () => new CopyError(`No such container:path: ${src.container}:${path}`);
+    // A remapped container's files have host ids: the archive and -a carry its own.
+    const ids = containerIdsOf(state.spec.userns);
     if (dest.path === "-") {
       const resolved = resolveSource(root, path, followLink);
       if (!resolved) throw missing();
-      const tar = await sourceArchive(resolved);
-      let off = 0;
-      while (off < tar.length) off += Deno.stdout.writeSync(tar.subarray(off));
+      await writeSourceArchive(resolved, (chunk) => {
+        let off = 0;
+        while (off < chunk.length) off += Deno.stdout.writeSync(chunk.subarray(off));
+      }, ids);
       return 0;
     }
     const owner = archive ? undefined : { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
@@ -66,6 +71,7 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
       await copyPath({ root, path }, { root: "/", path: absolute(dest.path) }, {
         followLink,
         owner,
+        ids,
       });
     } catch (e) {
       if (e instanceof Deno.errors.NotFound && resolveSource(root, path, followLink) === null) {
@@ -77,7 +83,10 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
   }
   const state = resolveReconciled(store, dest.container!);
   const path = inContainer(dest.path);
-  const owner = archive ? undefined : { uid: 0, gid: 0 };
+  // The container's root, or with -a the source's owners, as host ids (a remapped
+  // container's are its range's).
+  const ids = hostIdsOf(state.spec.userns);
+  const owner = archive ? undefined : { uid: ids?.uid(0) ?? 0, gid: ids?.gid(0) ?? 0 };
   if (src.path === "-") {
     const root = containerRoot(state);
     const dir = resolveSource(root, path, true);
@@ -85,7 +94,7 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
     if (!dir.info.isDirectory) {
       throw new CopyError(`destination "${dest.container}:${path}" must be a directory`);
     }
-    await extractEntries({ root, dir: path, owner }, tarEntries(Deno.stdin.readable));
+    await extractEntries({ root, dir: path, owner, ids }, tarEntries(Deno.stdin.readable));
     return 0;
   }
   const local = absolute(src.path);
@@ -93,7 +102,7 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
     throw new CopyError(`lstat ${local}: no such file or directory`);
   }
   const root = containerRoot(state);
-  await copyPath({ root: "/", path: local }, { root, path }, { followLink, owner });
+  await copyPath({ root: "/", path: local }, { root, path }, { followLink, owner, ids });
   return 0;
 }
 

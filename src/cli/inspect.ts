@@ -65,9 +65,10 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       MemorySwap: l.memorySwapBytes ?? 0,
       MemoryReservation: l.memoryReservationBytes ?? 0,
       OomKillDisable: l.oomKillDisable ?? false,
-      NanoCpus: l.cpuQuotaUs && l.cpuPeriodUs
-        ? Math.round((l.cpuQuotaUs / l.cpuPeriodUs) * 1e9)
-        : 0,
+      NanoCpus: l.nanoCpus ?? 0,
+      CpuPeriod: l.cpuPeriodUs ?? 0,
+      CpuQuota: l.cpuQuotaUs ?? 0,
+      BlkioWeight: l.blkioWeight ?? 0,
       CpuShares: l.cpuShares ?? 0,
       CpusetCpus: l.cpusetCpus ?? "",
       PidsLimit: l.pidsLimit ?? null,

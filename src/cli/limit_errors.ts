@@ -21,6 +21,8 @@ export const FLAG_OF_CGROUP_FILE: Readonly<Record<string, string>> = {
   "cpu.weight": "--cpu-shares",
   "cpuset.cpus": "--cpuset-cpus",
   "pids.max": "--pids-limit",
+  "blkio.weight": "--blkio-weight",
+  "io.bfq.weight": "--blkio-weight",
   // Enabling controllers fails where the parent cgroup holds processes.
   "cgroup.subtree_control": "--cgroup-parent",
 };

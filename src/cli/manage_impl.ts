@@ -16,6 +16,7 @@ import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 import { cliMessage } from "./limit_errors.ts";
 import type { RestartPolicy } from "../config/container.ts";
+import { nanoCpusOf } from "./run.ts";
 
 /** `update`'s flags as parsed. */
 export interface UpdateFlags {
@@ -23,9 +24,12 @@ export interface UpdateFlags {
   memorySwap?: number;
   memoryReservation?: number;
   cpus?: { quotaUs: number; periodUs: number };
+  cpuPeriod?: number;
+  cpuQuota?: number;
   cpuShares?: number;
   cpusetCpus?: string;
   pidsLimit?: number;
+  blkioWeight?: number;
   restart?: RestartPolicy;
 }
 
@@ -69,7 +73,11 @@ export const unpause = action(function (this: CliContext, _f: NoFlags, ...refs: 
 }, { errorExitCode: FAILED });
 
 /** `update [OPTIONS] CONTAINER...` */
-export const update = action(function (this: CliContext, flags: UpdateFlags, ...refs: string[]) {
+export const update = action(async function (
+  this: CliContext,
+  flags: UpdateFlags,
+  ...refs: string[]
+) {
   if (Object.values(flags).every((v) => v === undefined)) {
     throw new UsageError("you must provide one or more flags when using this command");
   }
@@ -79,18 +87,22 @@ export const update = action(function (this: CliContext, flags: UpdateFlags, ...
       memoryBytes: flags.memory,
       memorySwapBytes: flags.memorySwap,
       memoryReservationBytes: flags.memoryReservation,
-      cpuQuotaUs: flags.cpus?.quotaUs,
-      cpuPeriodUs: flags.cpus?.periodUs,
+      nanoCpus: nanoCpusOf(flags.cpus),
+      cpuQuotaUs: flags.cpuQuota,
+      cpuPeriodUs: flags.cpuPeriod,
       cpuShares: flags.cpuShares,
       cpusetCpus: flags.cpusetCpus,
       pidsLimit: flags.pidsLimit,
+      blkioWeight: flags.blkioWeight,
     },
     restart: flags.restart,
   };
-  return each(this, refs, (ref) => {
+  // Docker prints the daemon's warnings on stdout, after the containers updated.
+  const warnings: string[] = [];
+  const status = await each(this, refs, (ref) => {
     const id = resolveReconciled(store, ref).id;
     try {
-      updateContainer(store, id, change);
+      updateContainer(store, id, change, warnings);
     } catch (e) {
       // Docker names the container for what its update step refused or the kernel did.
       const wrapped = e instanceof UpdateConflictError || e instanceof CgroupWriteError ||
@@ -99,6 +111,8 @@ export const update = action(function (this: CliContext, flags: UpdateFlags, ...
       throw new ExitCodeError(`Cannot update container ${id}: ${cliMessage(e)}`, FAILED);
     }
   });
+  if (warnings.length > 0) println(this, warnings.join("\n"));
+  return status;
 }, { errorExitCode: FAILED });
 
 /** Asks on stdout, reads one line of stdin: true for `y`, as Docker's prompt. */

@@ -43,6 +43,7 @@ import { remapRanges } from "../container/userns.ts";
 import { healthcheckFromFlags, type HealthFlags, healthFlags } from "./health_flags.ts";
 import { requestLabels } from "./labels.ts";
 import { logConfigFromFlags } from "../config/logging.ts";
+import { discardUnsupportedLimits } from "../cgroups/support.ts";
 
 /** `run`'s flags as parsed (`create` takes the same, less those about attaching). */
 export interface RunFlags extends HealthFlags {
@@ -64,9 +65,12 @@ export interface RunFlags extends HealthFlags {
   memoryReservation?: number;
   oomKillDisable?: boolean;
   cpus?: { quotaUs: number; periodUs: number };
+  cpuPeriod?: number;
+  cpuQuota?: number;
   cpuShares?: number;
   cpusetCpus?: string;
   pidsLimit?: number;
+  blkioWeight?: number;
   cgroupParent?: string;
   stopSignal?: number;
   stopTimeout?: number;
@@ -161,6 +165,18 @@ export const runFlags = {
     optional: true,
     brief: "Number of CPUs",
   },
+  cpuPeriod: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "Limit CPU CFS (Completely Fair Scheduler) period",
+  },
+  cpuQuota: {
+    kind: "parsed",
+    parse: parseInteger,
+    optional: true,
+    brief: "Limit CPU CFS (Completely Fair Scheduler) quota",
+  },
   cpuShares: {
     kind: "parsed",
     parse: parseInteger,
@@ -178,6 +194,12 @@ export const runFlags = {
     parse: parseInteger,
     optional: true,
     brief: "Tune container pids limit (-1 for unlimited)",
+  },
+  blkioWeight: {
+    kind: "parsed",
+    parse: parseBlkioWeight,
+    optional: true,
+    brief: "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",
   },
   cgroupParent: { ...str, brief: "Parent cgroup (relative: under m-docker's own cgroup)" },
   stopSignal: {
@@ -277,6 +299,26 @@ export const runAliases = {
   l: "label",
 } as const;
 
+/**
+ * `--cpus` as Docker's NanoCpus (0: `--cpus 0`), from the quota per period it was parsed to:
+ * exact to 0.00001 CPU, the quota's own precision.
+ */
+export function nanoCpusOf(cpus: RunFlags["cpus"]): number | undefined {
+  if (!cpus) return undefined;
+  return cpus.periodUs ? Math.round(cpus.quotaUs * 1e9 / cpus.periodUs) : 0;
+}
+
+/** `--blkio-weight`: Docker's uint16, so no sign; the range is the daemon's check. */
+export function parseBlkioWeight(s: string): number {
+  if (!/^\d+$/.test(s.trim()) || Number(s) > 65535) {
+    throw new UsageError(
+      `invalid argument "${s}" for "--blkio-weight" flag: strconv.ParseUint: parsing ` +
+        `${JSON.stringify(s)}: ${/^\d+$/.test(s.trim()) ? "value out of range" : "invalid syntax"}`,
+    );
+  }
+  return Number(s);
+}
+
 /** The request `run` and `create` make of their flags, image and command. */
 export function runRequestFrom(flags: RunFlags, image: string, command: string[]): RunRequest {
   // -v and --mount, in the order Docker applies them: -v first.
@@ -309,11 +351,15 @@ export function runRequestFrom(flags: RunFlags, image: string, command: string[]
       memorySwapBytes: flags.memorySwap,
       memoryReservationBytes: flags.memoryReservation,
       oomKillDisable: flags.oomKillDisable,
-      cpuQuotaUs: flags.cpus?.quotaUs,
-      cpuPeriodUs: flags.cpus?.periodUs,
+      // --cpus is Docker's NanoCpus, applied as a quota per 100 ms; --cpu-quota and
+      // --cpu-period are its CpuQuota and CpuPeriod (the two may not be mixed).
+      nanoCpus: nanoCpusOf(flags.cpus),
+      cpuQuotaUs: flags.cpuQuota,
+      cpuPeriodUs: flags.cpuPeriod,
       cpuShares: flags.cpuShares,
       cpusetCpus: flags.cpusetCpus,
       pidsLimit: flags.pidsLimit,
+      blkioWeight: flags.blkioWeight,
     },
     cgroupParent: flags.cgroupParent ?? (Deno.env.get("M_DOCKER_CGROUP_PARENT") || undefined),
     network: {
@@ -445,6 +491,9 @@ export async function createOrAbandon(
   abandon: () => void,
 ) {
   const { roots, containers, images } = ctx.engine;
+  // What the kernel cannot apply is dropped with Docker's warning, not refused.
+  const supported = discardUnsupportedLimits(request.limits);
+  request = { ...request, limits: supported.limits };
   try {
     const img = await resolveImage(
       ctx.engine,
@@ -453,7 +502,7 @@ export async function createOrAbandon(
       (line) => ctx.process.stderr.write(`${line}\n`),
     );
     const state = createContainer(roots, containers, images, img, request);
-    for (const w of limitWarnings(request, state.cgroup.layout)) {
+    for (const w of [...supported.warnings, ...limitWarnings(request, state.cgroup.layout)]) {
       ctx.process.stderr.write(`WARNING: ${w}\n`);
     }
     return state;

@@ -31,9 +31,14 @@ export interface ResourceLimits {
    * of killing a process (cgroup v1 only: v2 has no such switch).
    */
   oomKillDisable?: boolean;
-  /** Docker's `CpuQuota`: CFS quota in microseconds per period (0: unset, -1: unlimited). */
+  /**
+   * Docker's `NanoCpus` (`--cpus`): CPUs in billionths, applied as a CFS quota per 100 ms
+   * period; exclusive with `cpuQuotaUs` and `cpuPeriodUs` (0: unset).
+   */
+  nanoCpus?: number;
+  /** Docker's `CpuQuota` (`--cpu-quota`): CFS quota in µs per period (0: unset, -1: unlimited). */
   cpuQuotaUs?: number;
-  /** Docker's `CpuPeriod`: CFS period in microseconds (0: unset, the kernel's 100000). */
+  /** Docker's `CpuPeriod` (`--cpu-period`): CFS period in µs (0: unset, the kernel's 100000). */
   cpuPeriodUs?: number;
   /** Docker's `CpuShares`: relative weight on the cgroup v1 scale (0: default). */
   cpuShares?: number;
@@ -41,6 +46,8 @@ export interface ResourceLimits {
   cpusetCpus?: string;
   /** Docker's `PidsLimit`: most tasks at once; 0 or less (Docker's -1) means unlimited. */
   pidsLimit?: number;
+  /** Docker's `BlkioWeight` (`--blkio-weight`): relative block I/O weight, 10..1000 (0: default). */
+  blkioWeight?: number;
 }
 
 /** What of the host the limits are checked against: data, so the validator stays pure. */
@@ -59,10 +66,12 @@ const INTEGER_FIELDS: ReadonlyArray<[keyof ResourceLimits, string]> = [
   ["memoryBytes", "memory limit"],
   ["memorySwapBytes", "memory+swap limit"],
   ["memoryReservationBytes", "memory reservation"],
+  ["nanoCpus", "number of CPUs"],
   ["cpuQuotaUs", "CPU quota"],
   ["cpuPeriodUs", "CPU period"],
   ["cpuShares", "CPU shares"],
   ["pidsLimit", "pids limit"],
+  ["blkioWeight", "blkio weight"],
 ];
 
 /**
@@ -126,6 +135,22 @@ export function validateLimits(l: ResourceLimits, host: HostResources = {}): voi
   }
   // The kernel refuses a quota or period under 1 ms and a period over 1 s.
   const quota = l.cpuQuotaUs ?? 0, period = l.cpuPeriodUs ?? 0;
+  // --cpus sets both itself (Docker checks this first).
+  if ((l.nanoCpus ?? 0) > 0 && period > 0) {
+    throw new InvalidConfigError(
+      "limits.cpuPeriodUs",
+      "Conflicting options: Nano CPUs and CPU Period cannot both be set",
+    );
+  }
+  if ((l.nanoCpus ?? 0) > 0 && quota > 0) {
+    throw new InvalidConfigError(
+      "limits.cpuQuotaUs",
+      "Conflicting options: Nano CPUs and CPU Quota cannot both be set",
+    );
+  }
+  if ((l.nanoCpus ?? 0) < 0) {
+    throw new InvalidConfigError("limits.nanoCpus", `invalid number of CPUs: ${l.nanoCpus}`);
+  }
   if (quota > 0 && quota < 1000) {
     throw new InvalidConfigError(
       "limits.cpuQuotaUs",
@@ -144,6 +169,10 @@ export function validateLimits(l: ResourceLimits, host: HostResources = {}): voi
       "limits.cpuShares",
       `invalid CPU shares: ${l.cpuShares}: must be 0 (default) or more`,
     );
+  }
+  const weight = l.blkioWeight ?? 0;
+  if (weight !== 0 && (weight < 10 || weight > 1000)) {
+    throw new InvalidConfigError("limits.blkioWeight", "Range of blkio weight is from 10 to 1000");
   }
   if (l.cpusetCpus !== undefined) {
     const requested = cpuListRanges(l.cpusetCpus);

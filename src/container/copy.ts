@@ -13,12 +13,34 @@
  * under the destination directory. Sync file calls only: they must run on the thread
  * that entered the mount namespace.
  *
+ * Files are streamed a chunk at a time (a tar stream too, either way), so a copy's memory
+ * does not grow with what it copies. A remapped container's files are seen from the host
+ * (its running root, or its overlay on idmapped layers, mounted as start does) with the
+ * host's ids, 100000+N: owners are translated to the container's at the edge, as Docker's
+ * daemon does with its id mapping.
+ *
  * @module
  */
 
-import { CLONE, lchown, mknod, mount, MS, unshare } from "../../ffi/libc.ts";
+import {
+  CLONE,
+  close,
+  fsmountDetached,
+  idmapMount,
+  lchown,
+  mknod,
+  mount,
+  moveMount,
+  MS,
+  O,
+  open,
+  openTreeClone,
+  unshare,
+} from "../../ffi/libc.ts";
+import { spawnInNamespaces } from "../../ffi/nsclone.ts";
 import { secureJoin } from "../rootfs/secure_join.ts";
 import type { TarEntryType } from "../image/tar.ts";
+import { containerId, hostId, idMapLine, type UsernsRemap } from "../config/userns.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { isRunning } from "./reconcile.ts";
@@ -36,8 +58,50 @@ export interface CopyEntry {
   linkname: string;
   devmajor: number;
   devminor: number;
-  /** A file's contents, read when the entry is written. */
-  data?: () => Uint8Array | Promise<Uint8Array>;
+  /** A file's size in bytes (0 for anything else). */
+  size: number;
+  /**
+   * Streams a file's contents to `sink`, a chunk at a time; each chunk is used before the
+   * next is read (its buffer may be reused). Absent: an empty file.
+   */
+  body?: (sink: (chunk: Uint8Array) => void) => void | Promise<void>;
+}
+
+/** How much of a file is read at a time. */
+const CHUNK_BYTES = 1 << 20;
+
+/** Ids translated one way between the host's view of a container's files and the container's. */
+export interface IdMap {
+  uid(id: number): number;
+  gid(id: number): number;
+}
+
+/**
+ * A remapped container's ids as the container sees them, from the host ids its files have
+ * (ids outside its range are its overflow id, as its processes see them). Undefined for a
+ * container that is not remapped: the ids are the same.
+ */
+export function containerIdsOf(remap: UsernsRemap | undefined): IdMap | undefined {
+  if (!remap) return undefined;
+  return {
+    uid: (id) => containerId(remap.uid, id),
+    gid: (id) => containerId(remap.gid, id),
+  };
+}
+
+/**
+ * The host ids a remapped container's ids are, for what is written into it. An id beyond
+ * the range has none: refused with Docker's message.
+ */
+export function hostIdsOf(remap: UsernsRemap | undefined): IdMap | undefined {
+  if (!remap) return undefined;
+  const map = (range: UsernsRemap["uid"], id: number) => {
+    if (id < 0 || id >= range.size) {
+      throw new CopyError(`Container ID ${id} cannot be mapped to a host ID`);
+    }
+    return hostId(range, id);
+  };
+  return { uid: (id) => map(remap.uid, id), gid: (id) => map(remap.gid, id) };
 }
 
 /** A copy failed the way Docker's does; exits 1. */
@@ -51,17 +115,17 @@ export class CopyError extends ExitCodeError {
 /**
  * The directory under which the container's files are seen, for the rest of this process:
  * /proc/PID/root of a running container, or its overlay mounted at its mount point in a new
- * private mount namespace of this thread.
+ * private mount namespace of this thread (a remapped container's on idmapped layers, as
+ * its start makes it). The namespace, and the mount with it, goes when the process ends.
  */
 export function containerRoot(state: ContainerState): string {
   if (isRunning(state)) return `/proc/${state.pid}/root`;
-  if (state.spec.userns) {
-    throw new CopyError(
-      "cp of a stopped container with --userns=remap is not supported yet: start it first",
-    );
-  }
   unshare(CLONE.NEWNS);
   mount(null, "/", null, MS.REC | MS.PRIVATE);
+  if (state.spec.userns) {
+    attachIdmappedOverlay(state.rootfs, state.spec.userns);
+    return state.rootfs.mountPoint;
+  }
   const { lowerDirs, upperDir, workDir, mountPoint } = state.rootfs;
   // Not rootfs/setup.ts's mountOverlay: sharing init's module would split init's bundle
   // chunk (one more file for every container start to load). The layers are short links
@@ -85,6 +149,69 @@ export function containerRoot(state: ContainerState): string {
     Deno.chdir(cwd);
   }
   return mountPoint;
+}
+
+/**
+ * A user namespace with the container's id maps, held by descriptor: a child is cloned into
+ * a new one, its maps written while it waits, the namespace opened, and the child told to
+ * exit (it never execs). The namespace lives as long as the descriptor.
+ */
+function userNamespaceFor(remap: UsernsRemap): number {
+  let fd = -1;
+  const held = new Error("the user namespace is held");
+  try {
+    spawnInNamespaces(
+      { path: "/", args: ["m-docker-userns"], env: [], namespaces: CLONE.NEWUSER },
+      (pid) => {
+        Deno.writeTextFileSync(`/proc/${pid}/uid_map`, idMapLine(remap.uid));
+        Deno.writeTextFileSync(`/proc/${pid}/gid_map`, idMapLine(remap.gid));
+        fd = open(`/proc/${pid}/ns/user`, O.RDONLY | O.CLOEXEC);
+        // Not a failure: the go-ahead byte is not sent, so the child exits and is reaped.
+        throw held;
+      },
+    );
+  } catch (e) {
+    if (e !== held) {
+      if (fd >= 0) close(fd);
+      throw e;
+    }
+  }
+  return fd;
+}
+
+/**
+ * Mounts a stopped remapped container's overlay at its mount point as its start does
+ * (src/rootfs/detached.ts): the image's layers idmapped to its range, its own upper layer
+ * as it is, so that every file has the host id the running container's would.
+ */
+function attachIdmappedOverlay(rootfs: ContainerState["rootfs"], remap: UsernsRemap): void {
+  const userns = userNamespaceFor(remap);
+  const fds: number[] = [];
+  try {
+    for (const dir of rootfs.lowerDirs) {
+      const fd = openTreeClone(dir, false);
+      fds.push(fd);
+      idmapMount(fd, userns, dir);
+    }
+    const overlay = fsmountDetached("overlay", [
+      ["lowerdir", fds.map((fd) => `/proc/self/fd/${fd}`).join(":")],
+      ["upperdir", rootfs.upperDir],
+      ["workdir", rootfs.workDir],
+    ]);
+    fds.push(overlay);
+    moveMount(overlay, rootfs.mountPoint);
+  } finally {
+    for (const fd of fds) close(fd);
+    close(userns);
+  }
+}
+
+function stat(path: string): Deno.FileInfo | null {
+  try {
+    return Deno.statSync(path);
+  } catch {
+    return null;
+  }
 }
 
 function lstat(path: string): Deno.FileInfo | null {
@@ -159,6 +286,7 @@ export function* walkSource(src: ResolvedSource): Generator<CopyEntry> {
       linkname: "",
       devmajor: 0,
       devminor: 0,
+      size: 0,
     };
     if (info.isDirectory) {
       if (name !== "") yield { ...base, type: "directory" };
@@ -177,7 +305,12 @@ export function* walkSource(src: ResolvedSource): Generator<CopyEntry> {
         yield { ...base, type: "hardlink", linkname: first };
       } else {
         seen.set(key, name);
-        yield { ...base, type: "file", data: () => Deno.readFileSync(path) };
+        yield {
+          ...base,
+          type: "file",
+          size: info.size,
+          body: (sink) => readChunks(path, info, sink),
+        };
       }
     } else if (info.isCharDevice || info.isBlockDevice) {
       const { major, minor } = devParts(info.rdev ?? 0);
@@ -195,6 +328,24 @@ export function* walkSource(src: ResolvedSource): Generator<CopyEntry> {
   yield* visit(src.path, src.base, src.info);
 }
 
+/**
+ * Streams the file at `path` to `sink`. The file opened must be the one walked (`info`): a
+ * container that swapped it for a link meanwhile would have the host's file read.
+ */
+function readChunks(path: string, info: Deno.FileInfo, sink: (chunk: Uint8Array) => void): void {
+  using f = Deno.openSync(path, { read: true });
+  const opened = f.statSync();
+  if (opened.dev !== info.dev || opened.ino !== info.ino || !opened.isFile) {
+    throw new CopyError(`${path} changed while it was copied`);
+  }
+  const buf = new Uint8Array(CHUNK_BYTES);
+  for (;;) {
+    const n = f.readSync(buf);
+    if (n === null || n === 0) return;
+    sink(buf.subarray(0, n));
+  }
+}
+
 /** Where extracted entries go: under `root`, in the directory `dir` (a path inside it). */
 export interface CopyTarget {
   root: string;
@@ -203,6 +354,8 @@ export interface CopyTarget {
   rename?: { from: string; to: string };
   /** Owners for everything written; undefined keeps the entries' own (`-a`). */
   owner?: { uid: number; gid: number };
+  /** How the entries' own owners are translated when they are kept (a remapped target). */
+  ids?: IdMap;
 }
 
 function targetName(t: CopyTarget, name: string): string {
@@ -233,7 +386,8 @@ export async function extractEntries(
     const parent = secureJoin(target.root, `${target.dir}/${rel.slice(0, Math.max(slash, 0))}`);
     const full = `${parent}/${rel.slice(slash + 1)}`;
     const existing = lstat(full);
-    const uid = target.owner?.uid ?? e.uid, gid = target.owner?.gid ?? e.gid;
+    const uid = target.owner?.uid ?? target.ids?.uid(e.uid) ?? e.uid;
+    const gid = target.owner?.gid ?? target.ids?.gid(e.gid) ?? e.gid;
     if (e.type === "directory") {
       if (existing && !existing.isDirectory) Deno.removeSync(full);
       if (!existing || !existing.isDirectory) Deno.mkdirSync(full, { mode: e.mode });
@@ -248,12 +402,10 @@ export async function extractEntries(
     if (existing) Deno.removeSync(full);
     switch (e.type) {
       case "file": {
-        const data = e.data ? await e.data() : new Uint8Array();
         // createNew: whatever appears there meanwhile (a symlink planted by the container)
         // fails the copy instead of being written through.
         using f = Deno.openSync(full, { write: true, createNew: true, mode: e.mode });
-        let off = 0;
-        while (off < data.length) off += f.writeSync(data.subarray(off));
+        if (e.body) await e.body((chunk) => writeAll(f, chunk));
         f.utimeSync(e.mtime, e.mtime);
         break;
       }
@@ -283,6 +435,11 @@ export async function extractEntries(
   }
 }
 
+function writeAll(w: { writeSync(p: Uint8Array): number }, data: Uint8Array): void {
+  let off = 0;
+  while (off < data.length) off += w.writeSync(data.subarray(off));
+}
+
 /**
  * Docker's rules for where a source lands, given the destination as it is: into an
  * existing directory under the source's name (its contents for `dir/.`), or as the
@@ -306,7 +463,9 @@ export function placeSource(
   if (destPath.endsWith("/")) throw new CopyError("no such directory");
   if (info && src.info.isDirectory) throw new CopyError("cannot copy directory");
   const parent = relDest.split("/").slice(0, -1).join("/") || "/";
-  if (!lstat(secureJoin(root, parent))?.isDirectory) {
+  // stat, not lstat: a running container's root is the link /proc/PID/root (the rest of
+  // the path is resolved already).
+  if (!stat(secureJoin(root, parent))?.isDirectory) {
     throw new CopyError(`no such directory`);
   }
   return { dir: parent, name: baseName(relDest) };
@@ -318,6 +477,8 @@ export interface CopyOptions {
   followLink: boolean;
   /** Owners of what is written; undefined keeps the source's (`-a`). */
   owner?: { uid: number; gid: number };
+  /** How the source's owners are translated when they are kept (`-a` across a remap). */
+  ids?: IdMap;
 }
 
 /**
@@ -333,7 +494,7 @@ export async function copyPath(
   const src = resolveSource(from.root, from.path, opts.followLink);
   if (!src) throw new Deno.errors.NotFound(from.path);
   const { dir, name } = placeSource(to.root, src, to.path);
-  const target: CopyTarget = { root: to.root, dir, owner: opts.owner };
+  const target: CopyTarget = { root: to.root, dir, owner: opts.owner, ids: opts.ids };
   if (src.base === "" && name !== "") {
     // `dir/.` to a new name: the directory is made, then filled.
     await extractEntries(target, underName(name, walkSource(src), directoryEntry(src, name)));
@@ -367,33 +528,49 @@ export function directoryEntry(src: ResolvedSource, name: string): CopyEntry {
     linkname: "",
     devmajor: 0,
     devminor: 0,
+    size: 0,
   };
 }
 
-/** A tar stream's members as copy entries (for `cp - CONTAINER:DIR`). */
+/**
+ * A tar stream's members as copy entries (for `cp - CONTAINER:DIR`): each body streams from
+ * the archive as the entry is written, so nothing of it is held.
+ */
 export async function* tarEntries(stream: ReadableStream<Uint8Array>): AsyncGenerator<CopyEntry> {
   const { readTar } = await import("../image/tar.ts");
   for await (const e of readTar(stream)) {
-    const chunks: Uint8Array[] = [];
-    await e.readBody((c) => chunks.push(c.slice()));
-    const data = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
-    let off = 0;
-    for (const c of chunks) {
-      data.set(c, off);
-      off += c.length;
-    }
-    yield { ...e, data: () => data };
+    yield { ...e, body: (sink) => e.readBody(sink) };
   }
 }
 
-/** The tar archive of a source (for `cp CONTAINER:PATH -`), as Docker streams it. */
-export async function sourceArchive(src: ResolvedSource): Promise<Uint8Array<ArrayBuffer>> {
-  const { writeTar } = await import("../image/tar_writer.ts");
-  const entries = [];
+/**
+ * Writes the tar archive of a source (for `cp CONTAINER:PATH -`) to `out` as it walks it,
+ * as Docker streams it; `ids` translates the owners (a remapped container's, to its own).
+ * A file that changed size meanwhile keeps the size its header gave (cut or zero-filled), so
+ * that the archive stays readable.
+ */
+export async function writeSourceArchive(
+  src: ResolvedSource,
+  out: (chunk: Uint8Array) => void,
+  ids?: IdMap,
+): Promise<void> {
+  const { entryHeader, tarPadding, TAR_END } = await import("../image/tar_writer.ts");
   for (const e of walkSource(src)) {
-    const body = e.data ? await e.data() : undefined;
     const name = e.type === "directory" ? `${e.name}/` : e.name;
-    entries.push({ ...e, name, body });
+    const uid = ids ? ids.uid(e.uid) : e.uid, gid = ids ? ids.gid(e.gid) : e.gid;
+    out(entryHeader({ ...e, body: undefined, name, uid, gid }, e.size));
+    let left = e.size;
+    if (e.body) {
+      await e.body((chunk) => {
+        const part = chunk.subarray(0, Math.min(chunk.length, left));
+        if (part.length > 0) out(part);
+        left -= part.length;
+      });
+    }
+    for (; left > 0; left -= Math.min(left, CHUNK_BYTES)) {
+      out(new Uint8Array(Math.min(left, CHUNK_BYTES)));
+    }
+    out(tarPadding(e.size));
   }
-  return writeTar(entries);
+  out(TAR_END);
 }

@@ -10,6 +10,7 @@
 
 import { availableCpus } from "../cgroups/cpus.ts";
 import { openCgroupManager } from "../cgroups/manager.ts";
+import { discardUnsupportedLimits } from "../cgroups/support.ts";
 import type { RestartPolicy } from "../config/container.ts";
 import { type ResourceLimits, validateLimits } from "../config/limits.ts";
 import { NoSuchContainerError, type StateStore } from "../state/store.ts";
@@ -50,6 +51,30 @@ function swapInForce(l: ResourceLimits): number {
 export function mergeLimits(current: ResourceLimits, change: ResourceLimits): ResourceLimits {
   const given = <K extends keyof ResourceLimits>(k: K) =>
     change[k] !== undefined && change[k] !== 0 && change[k] !== "" && change[k] !== false;
+  // --cpus sets the CFS quota and period itself: it cannot be mixed with either, either way
+  // round (Docker's checks, and its messages).
+  const positive = (n: number | undefined) => (n ?? 0) > 0;
+  const conflicts: Array<[boolean, string]> = [
+    [
+      positive(change.nanoCpus) && positive(current.cpuPeriodUs),
+      "Nano CPUs cannot be updated as CPU Period has already been set",
+    ],
+    [
+      positive(change.nanoCpus) && positive(current.cpuQuotaUs),
+      "Nano CPUs cannot be updated as CPU Quota has already been set",
+    ],
+    [
+      positive(change.cpuPeriodUs) && positive(current.nanoCpus),
+      "CPU Period cannot be updated as NanoCPUs has already been set",
+    ],
+    [
+      positive(change.cpuQuotaUs) && positive(current.nanoCpus),
+      "CPU Quota cannot be updated as NanoCPUs has already been set",
+    ],
+  ];
+  for (const [conflict, message] of conflicts) {
+    if (conflict) throw new UpdateConflictError(`Conflicting options: ${message}`);
+  }
   if (given("memoryBytes") && !given("memorySwapBytes")) {
     if (change.memoryBytes! > swapInForce(current)) {
       throw new UpdateConflictError(
@@ -66,15 +91,19 @@ export function mergeLimits(current: ResourceLimits, change: ResourceLimits): Re
 }
 
 /**
- * Updates the container `id`, under its lock: the merged limits checked with Docker's
- * messages, applied to its cgroup if it runs (paused too), then recorded. Nothing is
- * recorded if any of that fails.
+ * Updates the container `id`, under its lock: what the host cannot apply discarded with
+ * Docker's warning (added to `warnings`), the merged limits checked with Docker's messages,
+ * applied to its cgroup if it runs (paused too), then recorded. Nothing is recorded if any
+ * of that fails.
  */
 export function updateContainer(
   store: StateStore,
   id: string,
   change: ContainerUpdate,
+  warnings: string[] = [],
 ): ContainerState {
+  const supported = discardUnsupportedLimits(change.limits);
+  change = { ...change, limits: supported.limits };
   const done = store.update(id, (s) => {
     if (change.restart && change.restart.name !== "no") {
       if (s.spec.autoRemove) {
@@ -103,5 +132,6 @@ export function updateContainer(
     if (change.restart) s.spec.restart = change.restart;
   });
   if (!done) throw new NoSuchContainerError(id);
+  warnings.push(...supported.warnings);
   return done;
 }

@@ -87,21 +87,38 @@ function paxRecord(key: string, value: string): string {
   return `${len}${rest}`;
 }
 
-/** Encodes entries (and the end-of-archive marker) as one tar archive. */
-export function writeTar(entries: TarWriteEntry[]): Uint8Array<ArrayBuffer> {
-  const parts: Uint8Array[] = [];
-  for (const e of entries) {
-    const type = e.type ?? "file";
-    const body = type === "file" ? e.body ?? new Uint8Array() : new Uint8Array();
-    let name = e.name;
-    if (encoder.encode(name).length > 255) {
-      const pax = encoder.encode(paxRecord("path", name));
-      parts.push(header("././@PaxHeader", "x", { name: "" }, pax.length), padded(pax));
-      name = name.slice(0, 99);
-    }
-    parts.push(header(name, FLAGS[type], e, body.length), padded(body));
+/** The largest size the 11 octal digits of a ustar header hold (8 GiB - 1). */
+const MAX_OCTAL_SIZE = 0o77777777777;
+
+/**
+ * The header blocks of one member whose body is `size` bytes (a pax header first for a
+ * name longer than 255 bytes or a size above 8 GiB), for writers that stream the body
+ * after it themselves, then `tarPadding(size)`.
+ */
+export function entryHeader(e: TarWriteEntry, size: number): Uint8Array {
+  const type = e.type ?? "file";
+  let name = e.name;
+  const records: string[] = [];
+  if (encoder.encode(name).length > 255) {
+    records.push(paxRecord("path", name));
+    name = name.slice(0, 99);
   }
-  parts.push(new Uint8Array(1024));
+  if (size > MAX_OCTAL_SIZE) records.push(paxRecord("size", String(size)));
+  const main = header(name, FLAGS[type], e, Math.min(size, MAX_OCTAL_SIZE));
+  if (records.length === 0) return main;
+  const pax = encoder.encode(records.join(""));
+  return concat([header("././@PaxHeader", "x", { name: "" }, pax.length), padded(pax), main]);
+}
+
+/** The zeros that pad a body of `size` bytes to the next 512-byte block. */
+export function tarPadding(size: number): Uint8Array {
+  return new Uint8Array((512 - (size % 512)) % 512);
+}
+
+/** The end-of-archive marker: two zero blocks. */
+export const TAR_END: Uint8Array = new Uint8Array(1024);
+
+function concat(parts: Uint8Array[]): Uint8Array<ArrayBuffer> {
   const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) {
@@ -109,4 +126,16 @@ export function writeTar(entries: TarWriteEntry[]): Uint8Array<ArrayBuffer> {
     off += p.length;
   }
   return out;
+}
+
+/** Encodes entries (and the end-of-archive marker) as one tar archive. */
+export function writeTar(entries: TarWriteEntry[]): Uint8Array<ArrayBuffer> {
+  const parts: Uint8Array[] = [];
+  for (const e of entries) {
+    const type = e.type ?? "file";
+    const body = type === "file" ? e.body ?? new Uint8Array() : new Uint8Array();
+    parts.push(entryHeader(e, body.length), padded(body));
+  }
+  parts.push(TAR_END);
+  return concat(parts);
 }

@@ -1,11 +1,18 @@
 import assert from "node:assert/strict";
 import {
+  containerIdsOf,
   CopyError,
   copyPath,
+  extractEntries,
+  hostIdsOf,
   placeSource,
   resolveSource,
+  tarEntries,
   walkSource,
+  writeSourceArchive,
 } from "../../src/container/copy.ts";
+import { readTar } from "../../src/image/tar.ts";
+import { entryHeader } from "../../src/image/tar_writer.ts";
 import { layerChanges } from "../../src/container/diff.ts";
 import { renderFormat, renderTemplate } from "../../src/cli/format_lite.ts";
 import { splitCpArg } from "../../src/cli/cp_impl.ts";
@@ -135,6 +142,86 @@ Deno.test(
     assert.equal(Deno.readLinkSync(`${host}/copy/abs`), "/etc");
   }),
 );
+
+Deno.test(
+  "writeSourceArchive streams a tree as tar, owners translated; tarEntries extracts it",
+  withDir(async (dir) => {
+    const root = `${dir}/root`;
+    Deno.mkdirSync(root);
+    containerTree(root);
+    // A body larger than one read chunk (1 MiB), so that it arrives in several.
+    const big = new Uint8Array(2_500_000).map((_, i) => i % 251);
+    Deno.writeFileSync(`${root}/data/big`, big);
+    const chunks: Uint8Array[] = [];
+    const remap = { uid: { hostStart: 0, size: 65536 }, gid: { hostStart: 0, size: 65536 } };
+    const me = { uid: Deno.uid() ?? 0, gid: Deno.gid() ?? 0 };
+    await writeSourceArchive(resolveSource(root, "/data", false)!, (c) => chunks.push(c.slice()), {
+      uid: (id) => id + 7,
+      gid: (id) => id + 8,
+    });
+    const stream = ReadableStream.from(chunks);
+    const seen: string[] = [];
+    for await (const e of readTar(stream)) {
+      seen.push(`${e.type} ${e.name} ${e.uid}:${e.gid} ${e.size}`);
+      if (e.name === "data/big") {
+        let n = 0, ok = true;
+        await e.readBody((c) => {
+          for (let i = 0; i < c.length; i++) ok &&= c[i] === (n + i) % 251;
+          n += c.length;
+        });
+        assert.ok(ok && n === big.length, "the body arrives whole and in order");
+      }
+    }
+    const ids = `${me.uid + 7}:${me.gid + 8}`;
+    assert.deepEqual(seen, [
+      `directory data/ ${ids} 0`,
+      `file data/a ${ids} 2`,
+      `symlink data/abs ${ids} 0`,
+      `file data/big ${ids} ${big.length}`,
+      `symlink data/rel ${ids} 0`,
+      `directory data/sub/ ${ids} 0`,
+      `file data/sub/b ${ids} 2`,
+    ]);
+    // Extracted from the stream, with the owners mapped to host ids (when run as root).
+    const out = `${dir}/out`;
+    Deno.mkdirSync(out);
+    await extractEntries(
+      { root: out, dir: "/", owner: isRoot ? undefined : me, ids: hostIdsOf(remap) },
+      tarEntries(ReadableStream.from(chunks)),
+    );
+    assert.deepEqual(Deno.readFileSync(`${out}/data/big`), big);
+    assert.equal(Deno.readTextFileSync(`${out}/data/sub/b`), "b\n");
+    if (isRoot) assert.equal(Deno.statSync(`${out}/data/big`).uid, me.uid + 7);
+    assert.equal(containerIdsOf(undefined), undefined);
+  }),
+);
+
+Deno.test("remapped ids: host ids to the container's and back, Docker's refusal past the range", () => {
+  const remap = {
+    uid: { hostStart: 100000, size: 65536 },
+    gid: { hostStart: 200000, size: 65536 },
+  };
+  const toContainer = containerIdsOf(remap)!, toHost = hostIdsOf(remap)!;
+  assert.deepEqual([toContainer.uid(100005), toContainer.gid(200000)], [5, 0]);
+  assert.equal(toContainer.uid(0), 65534, "host root is the overflow id inside");
+  assert.deepEqual([toHost.uid(0), toHost.gid(1234)], [100000, 201234]);
+  assert.throws(
+    () => toHost.uid(70000),
+    new CopyError("Container ID 70000 cannot be mapped to a host ID"),
+  );
+});
+
+Deno.test("entryHeader: a pax size record for a body of 8 GiB or more", async () => {
+  const size = 9 * 1024 ** 3;
+  const head = entryHeader({ name: "huge" }, size);
+  assert.equal(head.length, 3 * 512, "pax header, its record, the ustar header");
+  const stream = ReadableStream.from([head, new Uint8Array(512)]);
+  for await (const e of readTar(stream)) {
+    assert.deepEqual([e.name, e.size], ["huge", size]);
+    break;
+  }
+  assert.equal(entryHeader({ name: "small" }, 10).length, 512);
+});
 
 Deno.test(
   "layerChanges: A, C and D as Docker's overlay driver reports them",

@@ -23,6 +23,8 @@ const V2_FILES: Record<string, Record<string, string>> = {
     "memory.events": "low 0\nhigh 0\nmax 0\noom 0\noom_kill 0\n",
   },
   pids: { "pids.max": "max\n" },
+  // With iocost (no BFQ): io.weight only.
+  io: { "io.weight": "default 100\n" },
 };
 
 const parentOf = (p: string) => p.slice(0, p.lastIndexOf("/"));
