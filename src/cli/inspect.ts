@@ -332,7 +332,7 @@ export const inspectCommand = buildCommand<InspectFlags, string[], CliContext>({
       else errors.push(`error: no such object: ${ref}`);
     }
     return printInspect(this, docs, errors, flags.format);
-  }, { errorExitCode: 1 }),
+  }),
   parameters: {
     flags: {
       format: {

@@ -54,19 +54,19 @@ async function each(
 /** `rename CONTAINER NEW_NAME`: prints nothing, as Docker's. */
 export const rename = action(function (this: CliContext, _f: NoFlags, ref: string, name: string) {
   renameContainer(this.engine.containers, ref, name);
-}, { errorExitCode: FAILED });
+});
 
 /** `pause CONTAINER...` */
 export const pause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
   const store = this.engine.containers;
   return each(this, refs, (ref) => void pauseContainer(store, resolveReconciled(store, ref).id));
-}, { errorExitCode: FAILED });
+});
 
 /** `unpause CONTAINER...` */
 export const unpause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
   const store = this.engine.containers;
   return each(this, refs, (ref) => void unpauseContainer(store, resolveReconciled(store, ref).id));
-}, { errorExitCode: FAILED });
+});
 
 /** `update [OPTIONS] CONTAINER...` */
 export const update = action(function (this: CliContext, flags: UpdateFlags, ...refs: string[]) {
@@ -124,4 +124,4 @@ export const prune = action(async function (this: CliContext, flags: { force?: b
   }
   println(this, `Total reclaimed space: ${humanSize(report.reclaimedBytes, 4)}`);
   return 0;
-}, { errorExitCode: FAILED });
+});

@@ -24,13 +24,6 @@ import { goTime, printInspect, renderList } from "./format.ts";
 import { cliMessage } from "./limit_errors.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 
-/** Like `action`, but every failure exits 1, as Docker's network commands do. */
-function networkAction<F, A extends unknown[]>(
-  body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
-) {
-  return action(body, { errorExitCode: 1 });
-}
-
 function store(ctx: CliContext): NetworkStore {
   return new NetworkStore(networkDir(ctx.engine.roots));
 }
@@ -64,7 +57,7 @@ const createCommand = buildCommand<
   [string],
   CliContext
 >({
-  func: networkAction(function (flags, name: string) {
+  func: action(function (flags, name: string) {
     if (flags.driver && flags.driver !== "bridge") {
       throw new UsageError(`network driver ${flags.driver} is not supported: use bridge`);
     }
@@ -104,7 +97,7 @@ const lsCommand = buildCommand<
   [],
   CliContext
 >({
-  func: networkAction(function (flags) {
+  func: action(function (flags) {
     const db = readNetworks(store(this));
     const rows = db.networks.map((n) =>
       goStruct("*formatter.networkContext", {
@@ -151,7 +144,7 @@ const lsCommand = buildCommand<
 });
 
 const inspectCommand = buildCommand<{ format?: string }, string[], CliContext>({
-  func: networkAction(function (flags, ...refs: string[]) {
+  func: action(function (flags, ...refs: string[]) {
     const db = readNetworks(store(this));
     const docs: Record<string, unknown>[] = [];
     const errors: string[] = [];
@@ -180,7 +173,7 @@ const inspectCommand = buildCommand<{ format?: string }, string[], CliContext>({
 });
 
 const rmCommand = buildCommand<Record<never, never>, string[], CliContext>({
-  func: networkAction(async function (_flags, ...refs: string[]) {
+  func: action(async function (_flags, ...refs: string[]) {
     let failed = false;
     for (const ref of refs) {
       try {
@@ -198,7 +191,7 @@ const rmCommand = buildCommand<Record<never, never>, string[], CliContext>({
 });
 
 const pruneCommand = buildCommand<{ force?: boolean }, [], CliContext>({
-  func: networkAction(async function () {
+  func: action(async function () {
     const removed = await pruneNetworks(store(this));
     if (removed.length > 0) println(this, `Deleted Networks:\n${removed.join("\n")}`);
   }),
@@ -214,7 +207,7 @@ const connectCommand = buildCommand<
   [string, string],
   CliContext
 >({
-  func: networkAction(async function (flags, network: string, ref: string) {
+  func: action(async function (flags, network: string, ref: string) {
     const containers = this.engine.containers;
     const c = resolveReconciled(containers, ref);
     const db = readNetworks(store(this));
@@ -257,7 +250,7 @@ const connectCommand = buildCommand<
 });
 
 const disconnectCommand = buildCommand<{ force?: boolean }, [string, string], CliContext>({
-  func: networkAction(function (_flags, network: string, ref: string) {
+  func: action(function (_flags, network: string, ref: string) {
     const containers = this.engine.containers;
     const c = resolveReconciled(containers, ref);
     const net = NetworkStore.find(readNetworks(store(this)), network);

@@ -91,7 +91,7 @@ export const info = action(function (this: CliContext, flags: FormatFlags) {
   ];
   for (const line of lines) println(this, line);
   return 0;
-}, { errorExitCode: 1 });
+});
 
 /** `version`: Client and Server sections, labels padded as Docker's tabwriter does. */
 export const version = action(function (this: CliContext, flags: FormatFlags) {
@@ -148,7 +148,7 @@ export const version = action(function (this: CliContext, flags: FormatFlags) {
   ];
   for (const line of lines) println(this, line);
   return 0;
-}, { errorExitCode: 1 });
+});
 
 /** docker/cli's RECLAIMABLE: the size, and its whole percentage of the total when any. */
 function reclaimable(r: DiskUsageRow): string {
@@ -177,7 +177,7 @@ export const df = action(function (this: CliContext, flags: FormatFlags) {
   const format = flags.format === undefined || flags.format === "table" ? DF_FORMAT : flags.format;
   for (const line of renderFormat(format, rows, DF_HEADERS)) println(this, line);
   return 0;
-}, { errorExitCode: 1 });
+});
 
 /** Docker 20.10's confirmation for `system prune`. */
 function pruneWarning(flags: PruneFlags): string {
@@ -225,4 +225,4 @@ export const prune = action(async function (this: CliContext, flags: PruneFlags)
   section("Deleted Images", report.images);
   println(this, `Total reclaimed space: ${humanSize(report.reclaimedBytes, 4)}`);
   return 0;
-}, { errorExitCode: 1 });
+});

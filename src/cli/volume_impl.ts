@@ -46,13 +46,6 @@ export interface VolumePruneFlags {
   filter?: string[];
 }
 
-/** Every failure exits 1 (only `run` and `create` use 125). */
-function volumeAction<F, A extends unknown[]>(
-  body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
-) {
-  return action(body, { errorExitCode: 1 });
-}
-
 function store(ctx: CliContext): VolumeStore {
   return new VolumeStore(ctx.engine.roots.root);
 }
@@ -95,7 +88,7 @@ function lsFields(v: Volume): Record<string, unknown> {
 }
 
 /** `volume create [NAME]`: prints the name. */
-export const createVolumeCommand = volumeAction(function (
+export const createVolumeCommand = action(function (
   this: CliContext,
   flags: VolumeCreateFlags,
   positional?: string,
@@ -154,7 +147,7 @@ function danglingValue(v: string): boolean {
 }
 
 /** `volume ls`: `DRIVER  VOLUME NAME`, or names (`-q`), or `--format`. */
-export const lsVolumesCommand = volumeAction(function (this: CliContext, flags: VolumeLsFlags) {
+export const lsVolumesCommand = action(function (this: CliContext, flags: VolumeLsFlags) {
   const filters = parseFilters(flags.filter, ["name", "label", "dangling", "driver"]);
   const dangling = filters.get("dangling")?.map(danglingValue);
   const rows = listVolumes(this.engine.containers, store(this)).filter((v) =>
@@ -181,7 +174,7 @@ export const lsVolumesCommand = volumeAction(function (this: CliContext, flags: 
 });
 
 /** `volume inspect NAME...`: Docker's JSON array; `[]` and exit 1 when one is missing. */
-export const inspectVolumesCommand = volumeAction(function (
+export const inspectVolumesCommand = action(function (
   this: CliContext,
   flags: VolumeInspectFlags,
   ...refs: string[]
@@ -205,7 +198,7 @@ export const inspectVolumesCommand = volumeAction(function (
 });
 
 /** `volume rm NAME...`: prints each name removed; in use or missing: exit 1. */
-export const rmVolumesCommand = volumeAction(function (
+export const rmVolumesCommand = action(function (
   this: CliContext,
   flags: VolumeRmFlags,
   ...refs: string[]
@@ -242,7 +235,7 @@ async function readAnswer(): Promise<string> {
 }
 
 /** `volume prune [-a] [-f]`: Docker's prompt, list and reclaimed space. */
-export const pruneVolumesCommand = volumeAction(
+export const pruneVolumesCommand = action(
   async function (this: CliContext, flags: VolumePruneFlags) {
     const filters = parseFilters(flags.filter, ["label", "all"]);
     const all = flags.all || (filters.get("all")?.some((v) => ["true", "1"].includes(v)) ??
