@@ -9,7 +9,11 @@
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { networkSpecOf } from "../container/network.ts";
-import { type ContainerFacts, filterContainers } from "../container/list_filters.ts";
+import {
+  type ContainerFacts,
+  filterContainers,
+  imageWithDescendants,
+} from "../container/list_filters.ts";
 import { directorySize } from "../image/store.ts";
 import { type ContainerEntry, isDead } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -238,13 +242,17 @@ function ps(this: CliContext, flags: PsFlags) {
       return undefined;
     }
   };
-  const imageIdOf = (ref: string) => this.engine.images.find(ref)?.id;
+  const images = this.engine.images;
+  const imagesOf = (ref: string) => {
+    const image = images.find(ref);
+    return image ? imageWithDescendants(image.id, images.list()) : [];
+  };
   const listed = filterContainers(
     entries,
     filters,
     { all: flags.all ?? false, limit },
     resolve,
-    imageIdOf,
+    imagesOf,
   ).map((f) => f.entry);
   const trunc = !flags.noTrunc;
   if (flags.quiet) {

@@ -99,6 +99,21 @@ Deno.test({ name: "ps filters, -n, -l, -s", ...asRoot }, async () => {
   const sized = await sb.ok(["ps", "-s"]);
   assert.match(sized, /\s+SIZE\n/);
   assert.match(sized, /web\s+\d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)\n/);
+  // ancestor= by name, name:tag, short and full ID, and the images made from it (commit).
+  const busybox = JSON.parse(await sb.ok(["image", "inspect", "busybox"]))[0].Id as string;
+  for (const ref of ["busybox:latest", busybox, busybox.slice(7, 19)]) {
+    assert.equal(await names("-a", "-f", `ancestor=${ref}`, "-f", "status=running"), "web", ref);
+  }
+  await sb.ok(["commit", "second", "kid-image:v1"]);
+  await sb.ok(["create", "--name", "kid", "kid-image:v1", "true"]);
+  try {
+    assert.equal(await names("-a", "-f", "ancestor=busybox"), "kid,second,web,first");
+    assert.equal(await names("-a", "-f", "ancestor=kid-image:v1"), "kid");
+    assert.equal(await names("-a", "-f", "ancestor=nope"), "");
+  } finally {
+    await sb.ok(["rm", "kid"]);
+    await sb.ok(["rmi", "kid-image:v1"]);
+  }
   const invalid = await sb.run(["ps", "-f", "color=red"]);
   assert.equal(invalid.code, 1);
   assert.match(invalid.stderr, /invalid filter 'color'/);
