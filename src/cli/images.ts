@@ -9,7 +9,6 @@ import { buildCommand } from "@stricli/core";
 import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
 import { createdAgo, humanSize } from "../util/humanize.ts";
-import { formatTable } from "../util/table.ts";
 import { parseFilters } from "../util/filters.ts";
 import { goStruct } from "../util/go_template.ts";
 import { filterImages } from "../image/filters.ts";
@@ -104,13 +103,11 @@ export const imagesCommand = buildCommand<ImagesFlags, [string?], CliContext>({
       this.process.stdout.write(renderList(custom, contexts, IMAGE_HEADERS));
       return 0;
     }
-    const fields = flags.digests
-      ? ["Repository", "Tag", "Digest", "ID", "CreatedSince", "Size"]
-      : ["Repository", "Tag", "ID", "CreatedSince", "Size"];
-    const rows = contexts.map((c) =>
-      fields.map((f) => (c as unknown as Record<string, () => string>)[f]())
-    );
-    println(this, formatTable(fields.map((f) => IMAGE_HEADERS[f]), rows));
+    // docker/cli's defaultImageTableFormat (and its --digests form).
+    const table = flags.digests
+      ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+      : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+    this.process.stdout.write(renderList(table, contexts, IMAGE_HEADERS));
     return 0;
   }),
   parameters: {

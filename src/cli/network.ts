@@ -18,7 +18,6 @@ import { resolveReconciled } from "../container/reconcile.ts";
 import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
-import { formatTable } from "../util/table.ts";
 import { goStruct } from "../util/go_template.ts";
 import { goTime, printInspect, renderList } from "./format.ts";
 import { cliMessage } from "./limit_errors.ts";
@@ -112,19 +111,14 @@ const lsCommand = buildCommand<
         Scope: () => "local",
       })
     );
-    const format = flags.format ?? "";
+    // No format, or "table": docker/cli's default network table.
+    const format = flags.format && flags.format !== "table"
+      ? flags.format
+      : "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
     if (flags.quiet) {
       for (const r of rows) println(this, r.ID());
-    } else if (format !== "" && format !== "table") {
-      this.process.stdout.write(renderList(format, rows, NETWORK_HEADERS));
     } else {
-      println(
-        this,
-        formatTable(
-          ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
-          rows.map((r) => [r.ID(), r.Name(), r.Driver(), r.Scope()]),
-        ),
-      );
+      this.process.stdout.write(renderList(format, rows, NETWORK_HEADERS));
     }
   }),
   parameters: {

@@ -21,7 +21,7 @@ import { ExitCodeError } from "../util/errors.ts";
 import { parseFilters } from "../util/filters.ts";
 import { executeTemplate, goStruct, parseTemplate, TemplateError } from "../util/go_template.ts";
 import { createdAgo, humanSize, statusText } from "../util/humanize.ts";
-import { ellipsis, formatCommand, formatTable, truncateId } from "../util/table.ts";
+import { ellipsis, formatCommand, truncateId } from "../util/table.ts";
 import { action, type CliContext } from "./context.ts";
 import { goTime, renderList } from "./format.ts";
 import { parseInteger } from "./params.ts";
@@ -264,16 +264,11 @@ function ps(this: CliContext, flags: PsFlags) {
     this.process.stdout.write(renderList(flags.format!, contexts, PS_HEADERS));
     return 0;
   }
-  const headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
-  const fields = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
-  if (withSize) {
-    headers.push("SIZE");
-    fields.push("Size");
-  }
-  const rows = contexts.map((ctx) =>
-    fields.map((f) => String((ctx as unknown as Record<string, () => unknown>)[f]()))
-  );
-  this.process.stdout.write(formatTable(headers, rows) + "\n");
+  // docker/cli's defaultContainerTableFormat, SIZE last with -s.
+  const table =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}" +
+    (withSize ? "\t{{.Size}}" : "");
+  this.process.stdout.write(renderList(table, contexts, PS_HEADERS));
   return 0;
 }
 

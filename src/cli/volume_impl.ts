@@ -9,7 +9,6 @@ import { renderList } from "./format.ts";
 import { goMap } from "../util/go_template.ts";
 import { listVolumes, pruneVolumes, removeVolume, usedVolumeNames } from "../container/volumes.ts";
 import { humanSize } from "../util/humanize.ts";
-import { formatTable } from "../util/table.ts";
 import { UsageError } from "../util/errors.ts";
 import { ANONYMOUS_LABEL, randomVolumeName, type Volume, VolumeStore } from "../volume/store.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
@@ -158,9 +157,13 @@ export const lsVolumesCommand = action(function (this: CliContext, flags: Volume
   );
   if (flags.quiet) {
     for (const v of rows) println(this, v.Name);
-  } else if (flags.format) {
+  } else {
+    // No format, or "table": docker/cli's default volume table.
+    const format = flags.format && flags.format !== "table"
+      ? flags.format
+      : "table {{.Driver}}\t{{.Name}}";
     this.process.stdout.write(
-      renderList(flags.format, rows.map((v) => goMap(lsFields(v))), {
+      renderList(format, rows.map((v) => goMap(lsFields(v))), {
         Name: "VOLUME NAME",
         Driver: "DRIVER",
         Scope: "SCOPE",
@@ -168,8 +171,6 @@ export const lsVolumesCommand = action(function (this: CliContext, flags: Volume
         Labels: "LABELS",
       }),
     );
-  } else {
-    println(this, formatTable(["DRIVER", "VOLUME NAME"], rows.map((v) => [v.Driver, v.Name])));
   }
 });
 

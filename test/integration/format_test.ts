@@ -257,6 +257,42 @@ Deno.test({ name: "network ls and network inspect --format", ...asRoot }, async 
   );
 });
 
+Deno.test(
+  { name: "default tables: Docker's tabwriter, minwidth 10 and padding 3; top's 20", ...asRoot },
+  async () => {
+    // docker/cli's formatter: tabwriter.NewWriter(out, 10, 1, 3, ' ', 0), so a column
+    // narrower than 7 characters is still 10 wide ("TAG" and "local" below).
+    await sb.ok(["volume", "create", "vv"]);
+    try {
+      assert.equal(await sb.ok(["volume", "ls"]), "DRIVER    VOLUME NAME\nlocal     vv\n");
+      assert.equal(
+        await sb.ok(["volume", "ls", "--format", "table"]),
+        await sb.ok(["volume", "ls"]),
+      );
+    } finally {
+      await sb.ok(["volume", "rm", "vv"]);
+    }
+    assert.match(
+      await sb.ok(["images", "busybox"]),
+      /^REPOSITORY   TAG       IMAGE ID       CREATED +SIZE\nbusybox      latest    [0-9a-f]{12}   /,
+    );
+    assert.match(
+      await sb.ok(["network", "ls"]),
+      /^NETWORK ID     NAME      DRIVER    SCOPE\n(.*\n)*[0-9a-f]{12}   none      null      local\n/,
+    );
+    assert.match(
+      await sb.ok(["ps"]),
+      /^CONTAINER ID   IMAGE     COMMAND       CREATED +STATUS +PORTS     NAMES\n[0-9a-f]{12}   busybox   "sleep 300"   /,
+    );
+    // docker/cli's top: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0).
+    const top = await sb.ok(["top", "web"]);
+    assert.match(
+      top,
+      /^UID {17}PID {17}PPID {16}CONTAINER PID {7}CMD\n0 {19}\d+ +\d+ +1 {19}sleep 300\n$/,
+    );
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
