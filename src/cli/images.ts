@@ -16,6 +16,7 @@ import { goTime, isTableFormat, renderList } from "./format.ts";
 import { imageRefs } from "./params.ts";
 import { action, type CliContext, CliError, println, reportError } from "./context.ts";
 import { pruneImages, removeImage } from "../image/remove.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
 import { parseReference } from "../image/reference.ts";
 import { UsageError } from "../util/errors.ts";
 
@@ -223,15 +224,28 @@ export const rmiCommand = buildCommand<{ force?: boolean }, string[], CliContext
 /** `image inspect IMAGE...` (in image_inspect.ts, with the document `inspect` shares). */
 export { imageInspectCommand } from "./image_inspect.ts";
 
-/** `image prune` */
-export const imagePruneCommand = buildCommand<Record<never, never>, [], CliContext>({
-  func: action(function (this: CliContext) {
-    const lines = pruneImages(this.engine.images, this.engine.containers);
+/** `image prune [--filter F]` */
+export const imagePruneCommand = buildCommand<{ filter?: string[] }, [], CliContext>({
+  func: action(function (this: CliContext, flags: { filter?: string[] }) {
+    const filters = parseFilters(flags.filter ?? []);
+    const keep = pruneFilter(filters, PRUNE_FILTERS.image);
+    // dangling=true is what prune removes anyway; dangling=false (-a) is not done here.
+    const lines = pruneImages(this.engine.images, this.engine.containers, keep);
     for (const line of lines) println(this, line);
     println(this, `Total reclaimed: ${lines.length} objects`);
     return 0;
   }),
-  parameters: { flags: {} },
+  parameters: {
+    flags: {
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: 'Provide filter values (e.g. "until=<timestamp>")',
+      },
+    },
+  },
   docs: { brief: "Remove unused images and layers" },
 });
 

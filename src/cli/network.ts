@@ -16,6 +16,8 @@ import {
 import { connectRunning, disconnectRunning, networkSpecOf } from "../container/network.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { NetworkStore } from "../network/store.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
+import { parseFilters } from "../util/filters.ts";
 import { networkDir } from "../state/roots.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { goStruct } from "../util/go_template.ts";
@@ -184,13 +186,23 @@ const rmCommand = buildCommand<Record<never, never>, string[], CliContext>({
   docs: { brief: "Remove one or more networks" },
 });
 
-const pruneCommand = buildCommand<{ force?: boolean }, [], CliContext>({
-  func: action(async function () {
-    const removed = await pruneNetworks(store(this));
+const pruneCommand = buildCommand<{ force?: boolean; filter?: string[] }, [], CliContext>({
+  func: action(async function (flags) {
+    const keep = pruneFilter(parseFilters(flags.filter ?? []), PRUNE_FILTERS.network);
+    const removed = await pruneNetworks(store(this), keep);
     if (removed.length > 0) println(this, `Deleted Networks:\n${removed.join("\n")}`);
   }),
   parameters: {
-    flags: { force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" } },
+    flags: {
+      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: 'Provide filter values (e.g. "until=<timestamp>")',
+      },
+    },
     aliases: { f: "force" },
   },
   docs: { brief: "Remove all unused networks" },

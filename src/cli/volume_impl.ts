@@ -12,6 +12,7 @@ import { humanSize } from "../util/humanize.ts";
 import { UsageError } from "../util/errors.ts";
 import { ANONYMOUS_LABEL, randomVolumeName, type Volume, VolumeStore } from "../volume/store.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
 
 /** `volume create` flags. */
 export interface VolumeCreateFlags {
@@ -238,7 +239,9 @@ async function readAnswer(): Promise<string> {
 /** `volume prune [-a] [-f]`: Docker's prompt, list and reclaimed space. */
 export const pruneVolumesCommand = action(
   async function (this: CliContext, flags: VolumePruneFlags) {
-    const filters = parseFilters(flags.filter, ["label", "all"]);
+    // moby's volumesAcceptedFilters: no `until` ("invalid filter 'until'").
+    const filters = parseFilters(flags.filter, [...PRUNE_FILTERS.volume]);
+    const keep = pruneFilter(filters, PRUNE_FILTERS.volume);
     const all = flags.all || (filters.get("all")?.some((v) => ["true", "1"].includes(v)) ??
       false);
     if (!flags.force) {
@@ -250,14 +253,13 @@ export const pruneVolumesCommand = action(
       if (!/^y(es)?$/i.test(await readAnswer())) return 0;
     }
     const volumes = store(this);
-    const labels = filters.get("label");
     let removed: Array<{ name: string; bytes: number }>;
-    if (labels) {
+    if (filters.has("label") || filters.has("label!")) {
       // With a label filter, only the matching unused volumes go.
       removed = [];
       const used = usedVolumeNames(this.engine.containers, volumes);
       for (const v of volumes.list()) {
-        if (used.has(v.Name) || !labels.every((l) => labelMatches(v.Labels, l))) continue;
+        if (used.has(v.Name) || !keep({ labels: v.Labels })) continue;
         if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
         const bytes = volumes.size(v.Name);
         try {
