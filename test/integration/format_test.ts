@@ -293,6 +293,41 @@ Deno.test(
   },
 );
 
+Deno.test(
+  { name: "inspect --format: Go's typed nils, [] and map[] where json says null", ...asRoot },
+  async () => {
+    // `second` has no -v, no --cap-add, no --tmpfs: Docker's nil slices and maps there.
+    const f = async (format: string, ref = "second", kind = "inspect") =>
+      (await sb.ok([...kind.split(" "), "--format", format, ref])).trim();
+    const doc = await sb.inspect("second");
+    assert.equal(doc.HostConfig.Binds, null);
+    assert.equal(doc.HostConfig.ExtraHosts, null);
+    assert.deepEqual(doc.Mounts, []);
+    for (
+      const [format, docker] of [
+        ["{{.Mounts}} {{json .Mounts}}", "[] []"],
+        ["{{.HostConfig.Binds}} {{json .HostConfig.Binds}}", "[] null"],
+        ["{{.HostConfig.CapAdd}} {{json .HostConfig.CapAdd}}", "[] null"],
+        ["{{.HostConfig.ExtraHosts}} {{len .HostConfig.ExtraHosts}}", "[] 0"],
+        ["{{.HostConfig.Tmpfs}} {{json .HostConfig.Tmpfs}}", "map[] null"],
+        ["{{.Config.Volumes}} {{json .Config.Volumes}}", "map[] null"],
+        ["{{.Config.Entrypoint}} {{json .Config.Entrypoint}}", "[] null"],
+        ["{{.HostConfig.PidsLimit}}", "<nil>"], // a nil *int64
+        ["{{range .NetworkSettings.Networks}}{{.Aliases}} {{.IPAMConfig}}{{end}}", "[] <nil>"],
+        ["{{if .HostConfig.Binds}}y{{else}}n{{end}}", "n"],
+      ]
+    ) assert.equal(await f(format), docker, format);
+    // `web` has a bind: a real slice.
+    assert.equal(await f("{{json .HostConfig.Binds}}", "web"), `["${sb.dir}:/data"]`);
+    // `--format json` is the document itself, nulls kept.
+    assert.match(await f("json"), /"Binds":null/);
+    assert.equal(
+      await f("{{.Config.Entrypoint}} {{json .Config.OnBuild}}", "busybox", "image inspect"),
+      "[] null",
+    );
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
