@@ -92,4 +92,4 @@ export function completionScript(shell: string): string {
 export default action(function (this: CliContext, _flags: Record<never, never>, shell: string) {
   this.process.stdout.write(completionScript(shell));
   return 0;
-}, { errorExitCode: 1 });
+});

@@ -10,7 +10,7 @@
 
 import type { CommandContext } from "@stricli/core";
 import type { Engine } from "../engine.ts";
-import { ExitCodeError } from "../util/errors.ts";
+import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { cliMessage } from "./limit_errors.ts";
 
 /** The context stricli hands to each command. */
@@ -60,15 +60,21 @@ export class CliError extends ExitCodeError {
 
 /**
  * Docker's words around an error's message. Errors of the CLI itself are bare; otherwise
- * `run`/`create` say `m-docker: ` first (Docker's `docker: `), and the other commands print
- * what Docker prints for an error the daemon returned, `Error response from daemon: No such
- * container: x` (m-docker's engine is in-process, but scripts and people match that line).
+ * `run`/`create` say `m-docker: ` first (Docker's `docker: `), followed, for what Docker's
+ * daemon would have refused (a name in use, a missing device, a program not found), by
+ * `Error response from daemon: `; their flag errors (UsageError: a bad value, a bad image
+ * reference, as docker/cli's own parse refuses them) stay `m-docker: <msg>`. The other
+ * commands print what Docker prints for an error the daemon returned, `Error response from
+ * daemon: No such container: x` (m-docker's engine is in-process, but scripts and people
+ * match that line).
  */
 function errorLine(ctx: CliContext, e: unknown): string {
   const message = cliMessage(e);
   if (e instanceof CliError) return message;
   if ((ctx.failureExitCode ?? EXIT_ENGINE_ERROR) === EXIT_ENGINE_ERROR) {
-    return `m-docker: ${message}`;
+    return e instanceof UsageError
+      ? `m-docker: ${message}`
+      : `m-docker: Error response from daemon: ${message}`;
   }
   return `Error response from daemon: ${message}`;
 }

@@ -16,7 +16,13 @@ async function create(this: CliContext, flags: CreateFlags, image: string, ...co
   // Detached as far as the container knows: a plain `start` runs it under a shim, so its
   // restart policy is honoured, as Docker's is for a created container.
   const request = runRequestFrom({ ...flags, detach: true, sigProxy: true }, image, command);
-  const state = await createOrAbandon(this, request, flags.pull ?? "missing", () => {});
+  const state = await createOrAbandon(
+    this,
+    request,
+    flags.pull ?? "missing",
+    () => {},
+    flags.quiet ?? false,
+  );
   println(this, state.id);
   return 0;
 }

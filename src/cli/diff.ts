@@ -15,7 +15,7 @@ export const diffCommand = buildCommand<Record<never, never>, [string], CliConte
     const state = resolveReconciled(this.engine.containers, ref);
     for (const c of containerChanges(state)) println(this, `${c.kind} ${c.path}`);
     return 0;
-  }, { errorExitCode: 1 }),
+  }),
   parameters: {
     flags: {},
     positional: {

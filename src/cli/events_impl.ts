@@ -70,4 +70,4 @@ async function events(this: CliContext, flags: EventsFlags) {
 }
 
 /** The command's function, loaded by `events.ts`. */
-export default action(events, { errorExitCode: 1 });
+export default action(events);

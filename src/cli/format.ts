@@ -11,6 +11,7 @@ import {
   executeTemplate,
   type FunctionMap,
   goMap,
+  goNil,
   parseTemplate,
   type Template,
   TemplateError,
@@ -163,11 +164,112 @@ export function renderInspect(
 }
 
 /**
- * Marks the parts of an inspect document that are Go maps in Docker's types, so that
- * templates treat them as Go does: a missing key prints `<no value>` and `index` of one
- * is "" (labels), they print as `map[k:v]` and `json` sorts them.
+ * The fields of Docker's inspect types (moby api/types: container, image, network,
+ * volume) that are Go slices and maps, by path (`*` for every entry of a map): where the
+ * document has `null` or nothing, Docker's typed value is a nil slice or map, which
+ * `{{.X}}` prints as `[]` or `map[]` and `{{json .X}}` as `null` (a nil pointer such as
+ * `HostConfig.PidsLimit` or an endpoint's `IPAMConfig` stays `<nil>`).
  */
-function markGoMaps(doc: Record<string, unknown>): Record<string, unknown> {
+const NIL_SLICES = [
+  "Args",
+  "Mounts",
+  "State.Health.Log",
+  "HostConfig.Binds",
+  "HostConfig.CapAdd",
+  "HostConfig.CapDrop",
+  "HostConfig.SecurityOpt",
+  "HostConfig.GroupAdd",
+  "HostConfig.Ulimits",
+  "HostConfig.Devices",
+  "HostConfig.DeviceCgroupRules",
+  "HostConfig.Dns",
+  "HostConfig.DnsSearch",
+  "HostConfig.DnsOptions",
+  "HostConfig.ExtraHosts",
+  "HostConfig.Links",
+  "Config.Cmd",
+  "Config.Entrypoint",
+  "Config.Env",
+  "Config.OnBuild",
+  "Config.Shell",
+  "NetworkSettings.Networks.*.Links",
+  "NetworkSettings.Networks.*.Aliases",
+  "NetworkSettings.Networks.*.DNSNames",
+  "RepoTags",
+  "RepoDigests",
+  "RootFS.Layers",
+  "IPAM.Config",
+];
+const NIL_MAPS: Array<[string, unknown?]> = [
+  ["Config.Labels", ""],
+  ["Config.ExposedPorts"],
+  ["Config.Volumes"],
+  ["HostConfig.PortBindings"],
+  ["HostConfig.Tmpfs", ""],
+  ["HostConfig.Sysctls", ""],
+  ["HostConfig.LogConfig.Config", ""],
+  ["NetworkSettings.Ports"],
+  ["NetworkSettings.Networks"],
+  ["GraphDriver.Data", ""],
+  ["IPAM.Options", ""],
+  ["Labels", ""],
+  ["Options", ""],
+];
+
+/** The objects at `path` in `doc` and the key to read there (`*`: every key). */
+function slots(doc: unknown, path: string): Array<[Record<string, unknown>, string]> {
+  const parts = path.split(".");
+  let here: unknown[] = [doc];
+  for (const part of parts.slice(0, -1)) {
+    here = here.flatMap((v) => {
+      if (!v || typeof v !== "object" || Array.isArray(v)) return [];
+      const o = v as Record<string, unknown>;
+      return part === "*" ? Object.values(o) : [o[part]];
+    });
+  }
+  const last = parts.at(-1)!;
+  return here.filter((v): v is Record<string, unknown> =>
+    !!v && typeof v === "object" && !Array.isArray(v)
+  ).map((o) => [o, last]);
+}
+
+/** Whether `o` has the section a path starts with (no nils made up for another kind). */
+function hasRoot(doc: Record<string, unknown>, path: string): boolean {
+  const first = path.split(".")[0];
+  return path.includes(".") ? doc[first] !== undefined && doc[first] !== null : true;
+}
+
+/**
+ * A copy of an inspect document whose parts are typed as in Docker's Go types, so that
+ * templates treat them as Go does: maps (a missing key prints `<no value>`, `index` of
+ * one is "" for labels, `map[k:v]`, `json` sorts them), and nil slices and maps where the
+ * document has null or nothing (NIL_SLICES, NIL_MAPS).
+ */
+function markGoMaps(original: Record<string, unknown>): Record<string, unknown> {
+  const doc = structuredClone(original);
+  // Top-level fields only where the document is of a kind that has them.
+  const container = "Path" in doc, image = "RootFS" in doc;
+  const volumeOrNetwork = "Mountpoint" in doc || "IPAM" in doc;
+  const topLevel: Record<string, boolean> = {
+    Args: container,
+    Mounts: container,
+    RepoTags: image,
+    RepoDigests: image,
+    Labels: volumeOrNetwork,
+    Options: volumeOrNetwork,
+  };
+  for (const path of NIL_SLICES) {
+    if (!hasRoot(doc, path) || topLevel[path] === false) continue;
+    for (const [o, k] of slots(doc, path)) {
+      if (o[k] === null || o[k] === undefined) o[k] = goNil("slice");
+    }
+  }
+  for (const [path, zero] of NIL_MAPS) {
+    if (!hasRoot(doc, path) || topLevel[path] === false) continue;
+    for (const [o, k] of slots(doc, path)) {
+      if (o[k] === null || o[k] === undefined) o[k] = goNil("map", zero);
+    }
+  }
   const at = (path: string[], zero?: unknown) => {
     let v: unknown = doc;
     for (const k of path) {
@@ -203,7 +305,8 @@ export function printInspect(
   if (format) {
     let rendered: ReturnType<typeof renderInspect>;
     try {
-      rendered = renderInspect(format, docs.map(markGoMaps));
+      // `json` is the documents as they are (nulls and all), a template sees Go's types.
+      rendered = renderInspect(format, format === "json" ? docs : docs.map(markGoMaps));
     } catch (e) {
       // A template that does not parse exits 64 (the commands' own errors are 1).
       if (!(e instanceof ExitCodeError)) throw e;

@@ -50,7 +50,7 @@ export const imageInspectCommand = buildCommand<{ format?: string }, string[], C
       else errors.push(`Error: No such image: ${ref}`);
     }
     return printInspect(this, docs, errors, flags.format);
-  }, { errorExitCode: 1 }),
+  }),
   parameters: {
     flags: {
       format: {

@@ -9,7 +9,6 @@ import { buildCommand } from "@stricli/core";
 import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
 import { createdAgo, humanSize } from "../util/humanize.ts";
-import { formatTable } from "../util/table.ts";
 import { parseFilters } from "../util/filters.ts";
 import { goStruct } from "../util/go_template.ts";
 import { filterImages } from "../image/filters.ts";
@@ -17,6 +16,7 @@ import { goTime, isTableFormat, renderList } from "./format.ts";
 import { imageRefs } from "./params.ts";
 import { action, type CliContext, CliError, println, reportError } from "./context.ts";
 import { pruneImages, removeImage } from "../image/remove.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
 import { parseReference } from "../image/reference.ts";
 import { UsageError } from "../util/errors.ts";
 
@@ -104,13 +104,11 @@ export const imagesCommand = buildCommand<ImagesFlags, [string?], CliContext>({
       this.process.stdout.write(renderList(custom, contexts, IMAGE_HEADERS));
       return 0;
     }
-    const fields = flags.digests
-      ? ["Repository", "Tag", "Digest", "ID", "CreatedSince", "Size"]
-      : ["Repository", "Tag", "ID", "CreatedSince", "Size"];
-    const rows = contexts.map((c) =>
-      fields.map((f) => (c as unknown as Record<string, () => string>)[f]())
-    );
-    println(this, formatTable(fields.map((f) => IMAGE_HEADERS[f]), rows));
+    // docker/cli's defaultImageTableFormat (and its --digests form).
+    const table = flags.digests
+      ? "table {{.Repository}}\t{{.Tag}}\t{{.Digest}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}"
+      : "table {{.Repository}}\t{{.Tag}}\t{{.ID}}\t{{.CreatedSince}}\t{{.Size}}";
+    this.process.stdout.write(renderList(table, contexts, IMAGE_HEADERS));
     return 0;
   }),
   parameters: {
@@ -226,15 +224,28 @@ export const rmiCommand = buildCommand<{ force?: boolean }, string[], CliContext
 /** `image inspect IMAGE...` (in image_inspect.ts, with the document `inspect` shares). */
 export { imageInspectCommand } from "./image_inspect.ts";
 
-/** `image prune` */
-export const imagePruneCommand = buildCommand<Record<never, never>, [], CliContext>({
-  func: action(function (this: CliContext) {
-    const lines = pruneImages(this.engine.images, this.engine.containers);
+/** `image prune [--filter F]` */
+export const imagePruneCommand = buildCommand<{ filter?: string[] }, [], CliContext>({
+  func: action(function (this: CliContext, flags: { filter?: string[] }) {
+    const filters = parseFilters(flags.filter ?? []);
+    const keep = pruneFilter(filters, PRUNE_FILTERS.image);
+    // dangling=true is what prune removes anyway; dangling=false (-a) is not done here.
+    const lines = pruneImages(this.engine.images, this.engine.containers, keep);
     for (const line of lines) println(this, line);
     println(this, `Total reclaimed: ${lines.length} objects`);
     return 0;
   }),
-  parameters: { flags: {} },
+  parameters: {
+    flags: {
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: 'Provide filter values (e.g. "until=<timestamp>")',
+      },
+    },
+  },
   docs: { brief: "Remove unused images and layers" },
 });
 

@@ -59,7 +59,8 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     // Docker shows the path for json-file only (`local`'s file is not an API).
     LogPath: (s.logConfig ?? DEFAULT_LOG_CONFIG).type === "json-file" ? c.logPath : "",
     HostConfig: {
-      Binds: bindsOf(s.mounts),
+      // Docker's null without binds (the CLI's nil slice), as ExtraHosts below.
+      Binds: nullIfEmpty(bindsOf(s.mounts)),
       AutoRemove: s.autoRemove,
       Memory: l.memoryBytes ?? 0,
       MemorySwap: l.memorySwapBytes ?? 0,
@@ -79,7 +80,7 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
       Dns: net.dns,
       DnsSearch: net.dnsSearch,
       DnsOptions: net.dnsOptions,
-      ExtraHosts: net.extraHosts.map((h) => `${h.name}:${h.address}`),
+      ExtraHosts: nullIfEmpty(net.extraHosts.map((h) => `${h.name}:${h.address}`)),
       // Docker's null when not given; the flags as typed.
       CapAdd: s.capAdd ?? null,
       CapDrop: s.capDrop ?? null,
@@ -142,6 +143,11 @@ export function inspectDocument(c: ContainerState): Record<string, unknown> {
     NetworkSettings: networkSettings(c),
     Cgroup: { Layout: c.cgroup.layout, Paths: c.cgroup.paths },
   };
+}
+
+/** A list, or null when it is empty: a nil Go slice, as Docker's JSON writes it. */
+function nullIfEmpty<T>(list: T[]): T[] | null {
+  return list.length > 0 ? list : null;
 }
 
 /**
@@ -333,7 +339,7 @@ export const inspectCommand = buildCommand<InspectFlags, string[], CliContext>({
       else errors.push(`error: no such object: ${ref}`);
     }
     return printInspect(this, docs, errors, flags.format);
-  }, { errorExitCode: 1 }),
+  }),
   parameters: {
     flags: {
       format: {

@@ -71,11 +71,24 @@ export const updateCommand = buildCommand<UpdateFlags, string[], CliContext>({
   docs: { brief: "Update configuration of one or more containers" },
 });
 
-/** `container prune [-f]` */
-export const containerPruneCommand = buildCommand<{ force?: boolean }, [], CliContext>({
+/** `container prune [-f] [--filter F]` */
+export const containerPruneCommand = buildCommand<
+  { force?: boolean; filter?: string[] },
+  [],
+  CliContext
+>({
   loader: async () => (await impl()).prune,
   parameters: {
-    flags: { force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" } },
+    flags: {
+      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: 'Provide filter values (e.g. "until=<timestamp>")',
+      },
+    },
     aliases: { f: "force" },
   },
   docs: { brief: "Remove all stopped containers" },

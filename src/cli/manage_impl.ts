@@ -7,7 +7,8 @@
 
 import { CgroupUnsupportedError, CgroupWriteError } from "../cgroups/errors.ts";
 import { pauseContainer, unpauseContainer } from "../container/pause.ts";
-import { pruneContainers } from "../container/prune.ts";
+import { PRUNE_FILTERS, pruneContainers, pruneFilter } from "../container/prune.ts";
+import { parseFilters } from "../util/filters.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { renameContainer } from "../container/rename.ts";
 import { UpdateConflictError, updateContainer } from "../container/update.ts";
@@ -58,19 +59,19 @@ async function each(
 /** `rename CONTAINER NEW_NAME`: prints nothing, as Docker's. */
 export const rename = action(function (this: CliContext, _f: NoFlags, ref: string, name: string) {
   renameContainer(this.engine.containers, ref, name);
-}, { errorExitCode: FAILED });
+});
 
 /** `pause CONTAINER...` */
 export const pause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
   const store = this.engine.containers;
   return each(this, refs, (ref) => void pauseContainer(store, resolveReconciled(store, ref).id));
-}, { errorExitCode: FAILED });
+});
 
 /** `unpause CONTAINER...` */
 export const unpause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
   const store = this.engine.containers;
   return each(this, refs, (ref) => void unpauseContainer(store, resolveReconciled(store, ref).id));
-}, { errorExitCode: FAILED });
+});
 
 /** `update [OPTIONS] CONTAINER...` */
 export const update = action(async function (
@@ -126,16 +127,21 @@ async function confirm(ctx: CliContext, message: string): Promise<boolean> {
   return line.trim().toLowerCase() === "y";
 }
 
-/** `container prune [-f]`: Docker's report, or nothing if the user says no. */
-export const prune = action(async function (this: CliContext, flags: { force?: boolean }) {
+/** `container prune [-f] [--filter F]`: Docker's report, or nothing if the user says no. */
+export const prune = action(async function (
+  this: CliContext,
+  flags: { force?: boolean; filter?: string[] },
+) {
   const warning = "WARNING! This will remove all stopped containers.\n" +
     "Are you sure you want to continue?";
   // Declining is not an error for Docker: it prints nothing more and exits 0.
   if (!flags.force && !(await confirm(this, warning))) return 0;
-  const report = pruneContainers(this.engine.containers);
+  // The daemon checks the filters once the user has said yes, as Docker's.
+  const keep = pruneFilter(parseFilters(flags.filter ?? []), PRUNE_FILTERS.container);
+  const report = pruneContainers(this.engine.containers, keep);
   if (report.deleted.length > 0) {
     println(this, ["Deleted Containers:", ...report.deleted, ""].join("\n"));
   }
   println(this, `Total reclaimed space: ${humanSize(report.reclaimedBytes, 4)}`);
   return 0;
-}, { errorExitCode: FAILED });
+});

@@ -16,20 +16,14 @@ import {
 import { connectRunning, disconnectRunning, networkSpecOf } from "../container/network.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { NetworkStore } from "../network/store.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
+import { parseFilters } from "../util/filters.ts";
 import { networkDir } from "../state/roots.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
-import { formatTable } from "../util/table.ts";
 import { goStruct } from "../util/go_template.ts";
 import { goTime, printInspect, renderList } from "./format.ts";
 import { cliMessage } from "./limit_errors.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
-
-/** Like `action`, but every failure exits 1, as Docker's network commands do. */
-function networkAction<F, A extends unknown[]>(
-  body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
-) {
-  return action(body, { errorExitCode: 1 });
-}
 
 function store(ctx: CliContext): NetworkStore {
   return new NetworkStore(networkDir(ctx.engine.roots));
@@ -64,7 +58,7 @@ const createCommand = buildCommand<
   [string],
   CliContext
 >({
-  func: networkAction(function (flags, name: string) {
+  func: action(function (flags, name: string) {
     if (flags.driver && flags.driver !== "bridge") {
       throw new UsageError(`network driver ${flags.driver} is not supported: use bridge`);
     }
@@ -104,7 +98,7 @@ const lsCommand = buildCommand<
   [],
   CliContext
 >({
-  func: networkAction(function (flags) {
+  func: action(function (flags) {
     const db = readNetworks(store(this));
     const rows = db.networks.map((n) =>
       goStruct("*formatter.networkContext", {
@@ -119,19 +113,14 @@ const lsCommand = buildCommand<
         Scope: () => "local",
       })
     );
-    const format = flags.format ?? "";
+    // No format, or "table": docker/cli's default network table.
+    const format = flags.format && flags.format !== "table"
+      ? flags.format
+      : "table {{.ID}}\t{{.Name}}\t{{.Driver}}\t{{.Scope}}";
     if (flags.quiet) {
       for (const r of rows) println(this, r.ID());
-    } else if (format !== "" && format !== "table") {
-      this.process.stdout.write(renderList(format, rows, NETWORK_HEADERS));
     } else {
-      println(
-        this,
-        formatTable(
-          ["NETWORK ID", "NAME", "DRIVER", "SCOPE"],
-          rows.map((r) => [r.ID(), r.Name(), r.Driver(), r.Scope()]),
-        ),
-      );
+      this.process.stdout.write(renderList(format, rows, NETWORK_HEADERS));
     }
   }),
   parameters: {
@@ -151,7 +140,7 @@ const lsCommand = buildCommand<
 });
 
 const inspectCommand = buildCommand<{ format?: string }, string[], CliContext>({
-  func: networkAction(function (flags, ...refs: string[]) {
+  func: action(function (flags, ...refs: string[]) {
     const db = readNetworks(store(this));
     const docs: Record<string, unknown>[] = [];
     const errors: string[] = [];
@@ -180,7 +169,7 @@ const inspectCommand = buildCommand<{ format?: string }, string[], CliContext>({
 });
 
 const rmCommand = buildCommand<Record<never, never>, string[], CliContext>({
-  func: networkAction(async function (_flags, ...refs: string[]) {
+  func: action(async function (_flags, ...refs: string[]) {
     let failed = false;
     for (const ref of refs) {
       try {
@@ -197,13 +186,23 @@ const rmCommand = buildCommand<Record<never, never>, string[], CliContext>({
   docs: { brief: "Remove one or more networks" },
 });
 
-const pruneCommand = buildCommand<{ force?: boolean }, [], CliContext>({
-  func: networkAction(async function () {
-    const removed = await pruneNetworks(store(this));
+const pruneCommand = buildCommand<{ force?: boolean; filter?: string[] }, [], CliContext>({
+  func: action(async function (flags) {
+    const keep = pruneFilter(parseFilters(flags.filter ?? []), PRUNE_FILTERS.network);
+    const removed = await pruneNetworks(store(this), keep);
     if (removed.length > 0) println(this, `Deleted Networks:\n${removed.join("\n")}`);
   }),
   parameters: {
-    flags: { force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" } },
+    flags: {
+      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: 'Provide filter values (e.g. "until=<timestamp>")',
+      },
+    },
     aliases: { f: "force" },
   },
   docs: { brief: "Remove all unused networks" },
@@ -214,7 +213,7 @@ const connectCommand = buildCommand<
   [string, string],
   CliContext
 >({
-  func: networkAction(async function (flags, network: string, ref: string) {
+  func: action(async function (flags, network: string, ref: string) {
     const containers = this.engine.containers;
     const c = resolveReconciled(containers, ref);
     const db = readNetworks(store(this));
@@ -257,7 +256,7 @@ const connectCommand = buildCommand<
 });
 
 const disconnectCommand = buildCommand<{ force?: boolean }, [string, string], CliContext>({
-  func: networkAction(function (_flags, network: string, ref: string) {
+  func: action(function (_flags, network: string, ref: string) {
     const containers = this.engine.containers;
     const c = resolveReconciled(containers, ref);
     const net = NetworkStore.find(readNetworks(store(this)), network);

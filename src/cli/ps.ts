@@ -9,7 +9,11 @@
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
 import { networkSpecOf } from "../container/network.ts";
-import { type ContainerFacts, filterContainers } from "../container/list_filters.ts";
+import {
+  type ContainerFacts,
+  filterContainers,
+  imageWithDescendants,
+} from "../container/list_filters.ts";
 import { directorySize } from "../image/store.ts";
 import { type ContainerEntry, isDead } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
@@ -17,7 +21,7 @@ import { ExitCodeError } from "../util/errors.ts";
 import { parseFilters } from "../util/filters.ts";
 import { executeTemplate, goStruct, parseTemplate, TemplateError } from "../util/go_template.ts";
 import { createdAgo, humanSize, statusText } from "../util/humanize.ts";
-import { ellipsis, formatCommand, formatTable, truncateId } from "../util/table.ts";
+import { ellipsis, formatCommand, truncateId } from "../util/table.ts";
 import { action, type CliContext } from "./context.ts";
 import { goTime, renderList } from "./format.ts";
 import { parseInteger } from "./params.ts";
@@ -238,13 +242,17 @@ function ps(this: CliContext, flags: PsFlags) {
       return undefined;
     }
   };
-  const imageIdOf = (ref: string) => this.engine.images.find(ref)?.id;
+  const images = this.engine.images;
+  const imagesOf = (ref: string) => {
+    const image = images.find(ref);
+    return image ? imageWithDescendants(image.id, images.list()) : [];
+  };
   const listed = filterContainers(
     entries,
     filters,
     { all: flags.all ?? false, limit },
     resolve,
-    imageIdOf,
+    imagesOf,
   ).map((f) => f.entry);
   const trunc = !flags.noTrunc;
   if (flags.quiet) {
@@ -256,16 +264,11 @@ function ps(this: CliContext, flags: PsFlags) {
     this.process.stdout.write(renderList(flags.format!, contexts, PS_HEADERS));
     return 0;
   }
-  const headers = ["CONTAINER ID", "IMAGE", "COMMAND", "CREATED", "STATUS", "PORTS", "NAMES"];
-  const fields = ["ID", "Image", "Command", "RunningFor", "Status", "Ports", "Names"];
-  if (withSize) {
-    headers.push("SIZE");
-    fields.push("Size");
-  }
-  const rows = contexts.map((ctx) =>
-    fields.map((f) => String((ctx as unknown as Record<string, () => unknown>)[f]()))
-  );
-  this.process.stdout.write(formatTable(headers, rows) + "\n");
+  // docker/cli's defaultContainerTableFormat, SIZE last with -s.
+  const table =
+    "table {{.ID}}\t{{.Image}}\t{{.Command}}\t{{.RunningFor}}\t{{.Status}}\t{{.Ports}}\t{{.Names}}" +
+    (withSize ? "\t{{.Size}}" : "");
+  this.process.stdout.write(renderList(table, contexts, PS_HEADERS));
   return 0;
 }
 

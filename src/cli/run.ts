@@ -78,6 +78,8 @@ export interface RunFlags extends HealthFlags {
   restart?: RestartPolicy;
   sigProxy: boolean;
   pull?: PullPolicy;
+  /** `-q`: no pull output (Docker's "Suppress the pull output"). */
+  quiet?: boolean;
   user?: string;
   userns?: string;
   network?: string;
@@ -224,6 +226,7 @@ export const runFlags = {
     optional: true,
     brief: "Pull the image before running: missing (default), never, always",
   },
+  quiet: { kind: "boolean", optional: true, brief: "Suppress the pull output" },
   sigProxy: {
     kind: "boolean",
     default: true,
@@ -297,6 +300,7 @@ export const runAliases = {
   p: "publish",
   P: "publishAll",
   l: "label",
+  q: "quiet",
 } as const;
 
 /**
@@ -404,7 +408,11 @@ export function runRequestFrom(flags: RunFlags, image: string, command: string[]
 async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
   if (!flags.detach) requireTerminalStdin(flags.interactive ?? false, flags.tty ?? false);
   const request = runRequestFrom(flags, image, command);
-  const how: HowToRun = { pull: flags.pull ?? "missing", sigProxy: flags.sigProxy };
+  const how: HowToRun = {
+    pull: flags.pull ?? "missing",
+    sigProxy: flags.sigProxy,
+    quiet: flags.quiet ?? false,
+  };
   return request.detach
     ? await runDetached(this, request, how)
     : await runAttached(this, request, how);
@@ -478,17 +486,21 @@ function parseSecurityOpts(
 interface HowToRun {
   pull: PullPolicy;
   sigProxy: boolean;
+  /** `-q`: the pull says nothing ("Unable to find image" included, as Docker's). */
+  quiet: boolean;
 }
 
 /**
  * Resolves the image and creates the container; if that fails, `abandon` stops what was
- * started early (init or the shim, spawned first so that their boot overlaps this work).
+ * started early (init or the shim, spawned first so that their boot overlaps this work);
+ * `quiet` (run/create -q) keeps the pull's lines off stderr.
  */
 export async function createOrAbandon(
   ctx: CliContext,
   request: RunRequest,
   pull: PullPolicy,
   abandon: () => void,
+  quiet = false,
 ) {
   const { roots, containers, images } = ctx.engine;
   // What the kernel cannot apply is dropped with Docker's warning, not refused.
@@ -499,7 +511,7 @@ export async function createOrAbandon(
       ctx.engine,
       request.image,
       pull,
-      (line) => ctx.process.stderr.write(`${line}\n`),
+      quiet ? () => {} : (line) => ctx.process.stderr.write(`${line}\n`),
     );
     const state = createContainer(roots, containers, images, img, request);
     for (const w of [...supported.warnings, ...limitWarnings(request, state.cgroup.layout)]) {
@@ -566,7 +578,7 @@ async function runAttached(ctx: CliContext, request: RunRequest, how: HowToRun):
   const state = await createOrAbandon(ctx, request, how.pull, () => {
     stdio.close();
     abandonInit(init);
-  });
+  }, how.quiet);
   return await removeOnFailure(
     store,
     state.id,
@@ -583,7 +595,13 @@ async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun):
     netnsPlanForMode(store, request.network!.mode),
     remappedInit(ctx.engine.roots.root, request.userns),
   );
-  const state = await createOrAbandon(ctx, request, how.pull, () => abandonShim(shim));
+  const state = await createOrAbandon(
+    ctx,
+    request,
+    how.pull,
+    () => abandonShim(shim),
+    how.quiet,
+  );
   await removeOnFailure(store, state.id, () => handOverToShim(store, state, shim));
   println(ctx, state.id);
   return 0;

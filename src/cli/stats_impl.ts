@@ -138,4 +138,4 @@ async function stats(this: CliContext, flags: StatsFlags, ...refs: string[]) {
 }
 
 /** The command's function, loaded by `stats.ts`. */
-export default action(stats, { errorExitCode: 1 });
+export default action(stats);

@@ -54,6 +54,13 @@ const pruneCommand = buildCommand<PruneFlags, [], CliContext>({
       },
       force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
       volumes: { kind: "boolean", optional: true, brief: "Prune volumes" },
+      filter: {
+        kind: "parsed",
+        parse: String,
+        optional: true,
+        variadic: true,
+        brief: 'Provide filter values (e.g. "label=<key>=<value>")',
+      },
     },
     aliases: { a: "all", f: "force" },
   },

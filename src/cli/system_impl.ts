@@ -14,7 +14,9 @@ import {
 } from "../container/system.ts";
 import { bytesSize, humanSize } from "../util/humanize.ts";
 import { VERSION } from "../util/version.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext, CliError, println } from "./context.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
+import { parseFilters } from "../util/filters.ts";
 import { renderFormat, renderTemplate } from "./format_lite.ts";
 
 /** `--format` alone. */
@@ -27,6 +29,7 @@ export interface PruneFlags {
   all?: boolean;
   force?: boolean;
   volumes?: boolean;
+  filter?: string[];
 }
 
 /** Prints `obj` with `--format`: `json` or `{{json .}}`, or a template. */
@@ -91,7 +94,7 @@ export const info = action(function (this: CliContext, flags: FormatFlags) {
   ];
   for (const line of lines) println(this, line);
   return 0;
-}, { errorExitCode: 1 });
+});
 
 /** `version`: Client and Server sections, labels padded as Docker's tabwriter does. */
 export const version = action(function (this: CliContext, flags: FormatFlags) {
@@ -148,7 +151,7 @@ export const version = action(function (this: CliContext, flags: FormatFlags) {
   ];
   for (const line of lines) println(this, line);
   return 0;
-}, { errorExitCode: 1 });
+});
 
 /** docker/cli's RECLAIMABLE: the size, and its whole percentage of the total when any. */
 function reclaimable(r: DiskUsageRow): string {
@@ -177,7 +180,7 @@ export const df = action(function (this: CliContext, flags: FormatFlags) {
   const format = flags.format === undefined || flags.format === "table" ? DF_FORMAT : flags.format;
   for (const line of renderFormat(format, rows, DF_HEADERS)) println(this, line);
   return 0;
-}, { errorExitCode: 1 });
+});
 
 /** Docker 20.10's confirmation for `system prune`. */
 function pruneWarning(flags: PruneFlags): string {
@@ -207,14 +210,23 @@ function readLine(): string {
 
 /** `system prune [-a] [-f] [--volumes]`. */
 export const prune = action(async function (this: CliContext, flags: PruneFlags) {
+  const filters = parseFilters(flags.filter ?? []);
+  // docker/cli's own check, before it asks (volume prune has no `until`).
+  if (flags.volumes && filters.has("until")) {
+    throw new CliError(`ERROR: The "until" filter is not supported with "--volumes"`);
+  }
   if (!flags.force) {
     this.process.stdout.write(pruneWarning(flags));
     const answer = readLine().trim().toLowerCase();
     if (answer !== "y" && answer !== "yes") return 0;
   }
+  // The daemon's checks: the keys every prune takes (the containers' list, as Docker's
+  // first call), then each kind's.
+  const keep = pruneFilter(filters, PRUNE_FILTERS.container);
   const report = await systemPrune(this.engine, {
     allImages: flags.all ?? false,
     volumes: flags.volumes ?? false,
+    keep,
   });
   const section = (title: string, lines: string[]) => {
     if (lines.length > 0) println(this, `${title}:\n${lines.join("\n")}\n`);
@@ -225,4 +237,4 @@ export const prune = action(async function (this: CliContext, flags: PruneFlags)
   section("Deleted Images", report.images);
   println(this, `Total reclaimed space: ${humanSize(report.reclaimedBytes, 4)}`);
   return 0;
-}, { errorExitCode: 1 });
+});

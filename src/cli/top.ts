@@ -7,9 +7,9 @@
 import { buildCommand } from "@stricli/core";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { containerProcesses } from "../container/top.ts";
-import { formatTable } from "../util/table.ts";
+import { tabwrite } from "../util/tabwriter.ts";
 import { containerNames } from "./names.ts";
-import { action, type CliContext, println } from "./context.ts";
+import { action, type CliContext } from "./context.ts";
 
 async function top(this: CliContext, _flags: Record<never, never>, ref: string) {
   const store = this.engine.containers;
@@ -20,7 +20,11 @@ async function top(this: CliContext, _flags: Record<never, never>, ref: string) 
     String(p.containerPid),
     p.command,
   ]);
-  println(this, formatTable(["UID", "PID", "PPID", "CONTAINER PID", "CMD"], rows));
+  // docker/cli's top writes its own table: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0).
+  const lines = [["UID", "PID", "PPID", "CONTAINER PID", "CMD"], ...rows];
+  this.process.stdout.write(
+    tabwrite(lines.map((l) => l.join("\t") + "\n").join(""), { minWidth: 20, padding: 3 }),
+  );
   await Promise.resolve();
   return 0;
 }

@@ -9,10 +9,10 @@ import { renderList } from "./format.ts";
 import { goMap } from "../util/go_template.ts";
 import { listVolumes, pruneVolumes, removeVolume, usedVolumeNames } from "../container/volumes.ts";
 import { humanSize } from "../util/humanize.ts";
-import { formatTable } from "../util/table.ts";
 import { UsageError } from "../util/errors.ts";
 import { ANONYMOUS_LABEL, randomVolumeName, type Volume, VolumeStore } from "../volume/store.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
+import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
 
 /** `volume create` flags. */
 export interface VolumeCreateFlags {
@@ -44,13 +44,6 @@ export interface VolumePruneFlags {
   force?: boolean;
   all?: boolean;
   filter?: string[];
-}
-
-/** Every failure exits 1 (only `run` and `create` use 125). */
-function volumeAction<F, A extends unknown[]>(
-  body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
-) {
-  return action(body, { errorExitCode: 1 });
 }
 
 function store(ctx: CliContext): VolumeStore {
@@ -95,7 +88,7 @@ function lsFields(v: Volume): Record<string, unknown> {
 }
 
 /** `volume create [NAME]`: prints the name. */
-export const createVolumeCommand = volumeAction(function (
+export const createVolumeCommand = action(function (
   this: CliContext,
   flags: VolumeCreateFlags,
   positional?: string,
@@ -154,7 +147,7 @@ function danglingValue(v: string): boolean {
 }
 
 /** `volume ls`: `DRIVER  VOLUME NAME`, or names (`-q`), or `--format`. */
-export const lsVolumesCommand = volumeAction(function (this: CliContext, flags: VolumeLsFlags) {
+export const lsVolumesCommand = action(function (this: CliContext, flags: VolumeLsFlags) {
   const filters = parseFilters(flags.filter, ["name", "label", "dangling", "driver"]);
   const dangling = filters.get("dangling")?.map(danglingValue);
   const rows = listVolumes(this.engine.containers, store(this)).filter((v) =>
@@ -165,9 +158,13 @@ export const lsVolumesCommand = volumeAction(function (this: CliContext, flags: 
   );
   if (flags.quiet) {
     for (const v of rows) println(this, v.Name);
-  } else if (flags.format) {
+  } else {
+    // No format, or "table": docker/cli's default volume table.
+    const format = flags.format && flags.format !== "table"
+      ? flags.format
+      : "table {{.Driver}}\t{{.Name}}";
     this.process.stdout.write(
-      renderList(flags.format, rows.map((v) => goMap(lsFields(v))), {
+      renderList(format, rows.map((v) => goMap(lsFields(v))), {
         Name: "VOLUME NAME",
         Driver: "DRIVER",
         Scope: "SCOPE",
@@ -175,13 +172,11 @@ export const lsVolumesCommand = volumeAction(function (this: CliContext, flags: 
         Labels: "LABELS",
       }),
     );
-  } else {
-    println(this, formatTable(["DRIVER", "VOLUME NAME"], rows.map((v) => [v.Driver, v.Name])));
   }
 });
 
 /** `volume inspect NAME...`: Docker's JSON array; `[]` and exit 1 when one is missing. */
-export const inspectVolumesCommand = volumeAction(function (
+export const inspectVolumesCommand = action(function (
   this: CliContext,
   flags: VolumeInspectFlags,
   ...refs: string[]
@@ -205,7 +200,7 @@ export const inspectVolumesCommand = volumeAction(function (
 });
 
 /** `volume rm NAME...`: prints each name removed; in use or missing: exit 1. */
-export const rmVolumesCommand = volumeAction(function (
+export const rmVolumesCommand = action(function (
   this: CliContext,
   flags: VolumeRmFlags,
   ...refs: string[]
@@ -242,9 +237,11 @@ async function readAnswer(): Promise<string> {
 }
 
 /** `volume prune [-a] [-f]`: Docker's prompt, list and reclaimed space. */
-export const pruneVolumesCommand = volumeAction(
+export const pruneVolumesCommand = action(
   async function (this: CliContext, flags: VolumePruneFlags) {
-    const filters = parseFilters(flags.filter, ["label", "all"]);
+    // moby's volumesAcceptedFilters: no `until` ("invalid filter 'until'").
+    const filters = parseFilters(flags.filter, [...PRUNE_FILTERS.volume]);
+    const keep = pruneFilter(filters, PRUNE_FILTERS.volume);
     const all = flags.all || (filters.get("all")?.some((v) => ["true", "1"].includes(v)) ??
       false);
     if (!flags.force) {
@@ -256,14 +253,13 @@ export const pruneVolumesCommand = volumeAction(
       if (!/^y(es)?$/i.test(await readAnswer())) return 0;
     }
     const volumes = store(this);
-    const labels = filters.get("label");
     let removed: Array<{ name: string; bytes: number }>;
-    if (labels) {
+    if (filters.has("label") || filters.has("label!")) {
       // With a label filter, only the matching unused volumes go.
       removed = [];
       const used = usedVolumeNames(this.engine.containers, volumes);
       for (const v of volumes.list()) {
-        if (used.has(v.Name) || !labels.every((l) => labelMatches(v.Labels, l))) continue;
+        if (used.has(v.Name) || !keep({ labels: v.Labels })) continue;
         if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
         const bytes = volumes.size(v.Name);
         try {

@@ -90,17 +90,40 @@ function portSet(key: string, values: string[]): Set<string> {
   return out;
 }
 
+/** An image as the `ancestor` filter sees it: its ID and its layers, bottom first. */
+export interface ImageLineage {
+  id: string;
+  layers: readonly string[];
+}
+
+/**
+ * The image `id` and its descendants, the images `ancestor=` also matches containers of.
+ * m-docker's store keeps no parent link (Docker 29 reads a parent label that its builder
+ * and `commit` set), so a descendant is what moby's containerd image store took for a child
+ * before that label (v24-v25 Children): an image whose layers extend `id`'s, not only equal
+ * them. A `commit`ted image adds a layer to its image's, so it is one.
+ */
+export function imageWithDescendants(id: string, images: readonly ImageLineage[]): string[] {
+  const root = images.find((i) => i.id === id);
+  if (!root) return [id];
+  const isChild = (i: ImageLineage) =>
+    i.layers.length > root.layers.length && root.layers.every((l, n) => i.layers[n] === l);
+  return [id, ...images.filter(isChild).map((i) => i.id)];
+}
+
 /**
  * The containers `ps` shows, in the order given (newest first), as the daemon picks them.
- * `resolve` finds a container by ID or name (for `before`/`since`), `imageIdOf` an image's
- * ID by reference (for `ancestor`; undefined when there is no such image).
+ * `resolve` finds a container by ID or name (for `before`/`since`), `imagesOf` the IDs an
+ * `ancestor=` value stands for: the image it names (by name, `name:tag`, full or short ID)
+ * and its descendants (`imageWithDescendants`), none when there is no such image (the
+ * daemon then only logs a warning, and no container matches).
  */
 export function filterContainers<T extends ContainerFacts>(
   containers: readonly T[],
   filters: Filters,
   opts: ListOptions,
   resolve: (ref: string) => T | undefined,
-  imageIdOf: (ref: string) => string | undefined,
+  imagesOf: (ref: string) => readonly string[],
 ): T[] {
   validateFilters(filters, PS_FILTERS);
   const exited = (filters.get("exited") ?? []).map((v) => {
@@ -142,7 +165,7 @@ export function filterContainers<T extends ContainerFacts>(
   let before = (filters.get("before") ?? []).map(find).at(-1);
   const since = (filters.get("since") ?? []).map(find).at(-1);
   const ancestors = filters.has("ancestor")
-    ? new Set((filters.get("ancestor") ?? []).map(imageIdOf).filter((i) => i !== undefined))
+    ? new Set((filters.get("ancestor") ?? []).flatMap(imagesOf))
     : undefined;
   const publish = portSet("publish", filters.get("publish") ?? []);
   const expose = portSet("expose", filters.get("expose") ?? []);

@@ -29,6 +29,7 @@ import {
 } from "../network/store.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { deleteBridge, hostRoutes, sweepAbandoned } from "./network.ts";
+import type { PruneKeep } from "./prune.ts";
 
 /** What `network create` asks for. */
 export interface NetworkCreateRequest {
@@ -165,11 +166,15 @@ async function teardown(net: NetworkRecord): Promise<void> {
 }
 
 /** Removes every user network no container is on; returns their names. */
-export async function pruneNetworks(networks: NetworkStore): Promise<string[]> {
+export async function pruneNetworks(
+  networks: NetworkStore,
+  keep: PruneKeep = () => true,
+): Promise<string[]> {
   sweepAbandoned(networks);
   const removed = networks.update((db) => {
     const unused = db.networks.filter((n) =>
-      !BUILTIN.has(n.name) && !db.endpoints.some((e) => e.networkId === n.id)
+      !BUILTIN.has(n.name) && !db.endpoints.some((e) => e.networkId === n.id) &&
+      keep({ created: n.created, labels: n.labels })
     );
     db.networks = db.networks.filter((n) => !unused.includes(n));
     return unused;

@@ -20,6 +20,7 @@ import { type ContainerEntry, isDead } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { isRunning, reconcile } from "./reconcile.ts";
 import { pruneNetworks } from "./networks.ts";
+import { type PruneKeep, subjectOf } from "./prune.ts";
 import { removeContainer } from "./remove.ts";
 import { VERSION } from "../util/version.ts";
 
@@ -205,6 +206,8 @@ export interface PruneOptions {
   allImages: boolean;
   /** Unused anonymous volumes too (`--volumes`), as Docker's since 23.0. */
   volumes: boolean;
+  /** `--filter`'s `label`, `label!` and `until`, for every kind (see prune.ts). */
+  keep?: PruneKeep;
 }
 
 /** What `system prune` removed, in Docker's words, and the bytes it freed. */
@@ -218,13 +221,17 @@ export interface PruneReport {
 }
 
 /** Removes stopped containers (dead ones too): their IDs and the bytes their layers held. */
-export async function pruneContainers(engine: Engine): Promise<{ ids: string[]; bytes: number }> {
+export async function pruneContainers(
+  engine: Engine,
+  keep: PruneKeep = () => true,
+): Promise<{ ids: string[]; bytes: number }> {
   const store = engine.containers;
   const ids: string[] = [];
   let bytes = 0;
   for (const entry of store.entries()) {
     const c = isDead(entry) ? entry : reconcile(store, entry);
     if (c === null || (!isDead(c) && (isRunning(c) || isPaused(c)))) continue;
+    if (!keep(isDead(c) ? { created: c.createdAt } : subjectOf(c))) continue;
     const size = isDead(c) ? 0 : sizeOf(c.rootfs.upperDir);
     await removeContainer(store, c, false);
     ids.push(c.id);
@@ -238,26 +245,28 @@ export async function pruneContainers(engine: Engine): Promise<{ ids: string[]; 
  * images (every unused one with `allImages`) and the layers they alone held.
  */
 export async function systemPrune(engine: Engine, opts: PruneOptions): Promise<PruneReport> {
-  const { ids, bytes } = await pruneContainers(engine);
-  const networks = await pruneNetworks(new NetworkStore(networkDir(engine.roots)));
+  const keep = opts.keep ?? (() => true);
+  const { ids, bytes } = await pruneContainers(engine, keep);
+  const networks = await pruneNetworks(new NetworkStore(networkDir(engine.roots)), keep);
   const before = new Map(engine.images.list().map((i) => [i.id, i.size]));
   const images: string[] = [];
   if (opts.allImages) {
     const used = new Set(engine.containers.list().map((c) => c.spec.imageId));
     for (const image of engine.images.list()) {
       if (used.has(image.id)) continue;
+      if (!keep({ created: image.created, labels: image.config.Labels ?? {} })) continue;
       for (const line of removeImage(engine.images, engine.containers, image.id, false)) {
         images.push(dockerPruneLine(line));
       }
     }
   } else {
-    images.push(...pruneImages(engine.images, engine.containers).map(dockerPruneLine));
+    images.push(...pruneImages(engine.images, engine.containers, keep).map(dockerPruneLine));
   }
   const after = new Set(engine.images.list().map((i) => i.id));
   let imageBytes = 0;
   for (const [id, size] of before) if (!after.has(id)) imageBytes += size;
   const volumes = opts.volumes
-    ? pruneVolumes(engine.containers, new VolumeStore(engine.roots.root), false)
+    ? pruneVolumes(engine.containers, new VolumeStore(engine.roots.root), false, keep)
     : [];
   const volumeBytes = volumes.reduce((a, v) => a + v.bytes, 0);
   return {

@@ -207,12 +207,13 @@ export function pruneVolumes(
   store: StateStore,
   volumes: VolumeStore,
   all: boolean,
+  keep: (volume: { labels?: Record<string, string> | null }) => boolean = () => true,
 ): Array<{ name: string; bytes: number }> {
   return store.withLock(null, () => {
     const used = usedVolumeNames(store, volumes);
     const removed: Array<{ name: string; bytes: number }> = [];
     for (const v of volumes.list()) {
-      if (used.has(v.Name)) continue;
+      if (used.has(v.Name) || !keep({ labels: v.Labels })) continue;
       if (!all && !(v.Labels && ANONYMOUS_LABEL in v.Labels)) continue;
       const bytes = volumes.size(v.Name);
       volumes.remove(v.Name);

@@ -59,11 +59,16 @@ export function removeImage(
 }
 
 /** Removes images with no tag that no container uses, then unused layers. */
-export function pruneImages(images: ImageStore, containers: StateStore): string[] {
+export function pruneImages(
+  images: ImageStore,
+  containers: StateStore,
+  keep: (image: { created?: string; labels?: Record<string, string> }) => boolean = () => true,
+): string[] {
   const used = new Set(containers.list().map((c) => c.spec.imageId));
   const lines: string[] = [];
   for (const image of images.list()) {
-    if (image.tags.length === 0 && !used.has(image.id)) {
+    const subject = { created: image.created, labels: image.config.Labels ?? {} };
+    if (image.tags.length === 0 && !used.has(image.id) && keep(subject)) {
       images.removeImage(image.id);
       lines.push(`Deleted: ${image.id}`);
     }

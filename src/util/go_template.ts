@@ -15,7 +15,8 @@
  *   (`{{.Label "k"}}`);
  * - `goMap(obj, zero)` is a Go map: a missing key prints `<no value>`, `index` gives `zero`,
  *   it prints as `map[k:v]` and `json` sorts its keys, as Go does.
- * `undefined` is Go's invalid value (`<no value>`), `null` is nil (`<nil>`).
+ * `undefined` is Go's invalid value (`<no value>`), `null` is nil (`<nil>`, a nil pointer or
+ * interface); `goNil` is a nil slice or map (`[]`, `map[]`; `json` writes `null`).
  *
  * @module
  */
@@ -38,8 +39,25 @@ export function goStruct<T extends object>(typeName: string, fields: T): T {
 
 /** Marks `entries` as a Go map whose missing entries `index` reads as `zero`. */
 export function goMap<T extends object>(entries: T, zero?: unknown): T {
-  Object.defineProperty(entries, MAP, { value: { zero }, enumerable: false });
+  Object.defineProperty(entries, MAP, { value: { zero }, enumerable: false, configurable: true });
   return entries;
+}
+
+const NIL = Symbol("go.nil");
+
+/**
+ * A nil Go slice (`kind` "slice") or map ("map", whose missing entries `index` reads as
+ * `zero`): empty to templates, so `{{.X}}` prints `[]` or `map[]` as Go's fmt does for a
+ * typed nil, where `json` writes `null`.
+ */
+export function goNil(kind: "slice" | "map", zero?: unknown): unknown[] | Record<string, never> {
+  const v = kind === "slice" ? [] : goMap({}, zero);
+  Object.defineProperty(v, NIL, { value: true, enumerable: false });
+  return v;
+}
+
+function isNil(v: unknown): boolean {
+  return v !== null && typeof v === "object" && (v as { [NIL]?: boolean })[NIL] === true;
 }
 
 function structType(v: unknown): string | undefined {
@@ -1098,7 +1116,7 @@ function printValue(v: unknown): string {
 /** JSON as Go's encoding/json writes it without HTML escaping; Go maps sorted. */
 export function goJson(v: unknown): string {
   const order = (x: unknown): unknown => {
-    if (x === undefined || typeof x === "function") return null;
+    if (x === undefined || typeof x === "function" || isNil(x)) return null;
     if (Array.isArray(x)) return x.map(order);
     if (isObject(x)) {
       // A struct's methods without arguments are marshalled too, as docker/cli's

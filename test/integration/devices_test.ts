@@ -106,7 +106,7 @@ Deno.test(
     const cases: Array<[string[], RegExp]> = [
       [
         ["--device", "/dev/nope"],
-        /^m-docker: error gathering device information while adding custom device "\/dev\/nope": no such file or directory\n$/,
+        /^m-docker: Error response from daemon: error gathering device information while adding custom device "\/dev\/nope": no such file or directory\n$/,
       ],
       [["--device", "/etc/passwd"], /"\/etc\/passwd": not a device node\n$/],
       [["--device", "/dev/null:/x:rwx"], /^m-docker: invalid device mode: rwx\n$/],

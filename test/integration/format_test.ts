@@ -99,6 +99,21 @@ Deno.test({ name: "ps filters, -n, -l, -s", ...asRoot }, async () => {
   const sized = await sb.ok(["ps", "-s"]);
   assert.match(sized, /\s+SIZE\n/);
   assert.match(sized, /web\s+\d+(\.\d+)?[kMG]?B \(virtual \d+(\.\d+)?[kMG]?B\)\n/);
+  // ancestor= by name, name:tag, short and full ID, and the images made from it (commit).
+  const busybox = JSON.parse(await sb.ok(["image", "inspect", "busybox"]))[0].Id as string;
+  for (const ref of ["busybox:latest", busybox, busybox.slice(7, 19)]) {
+    assert.equal(await names("-a", "-f", `ancestor=${ref}`, "-f", "status=running"), "web", ref);
+  }
+  await sb.ok(["commit", "second", "kid-image:v1"]);
+  await sb.ok(["create", "--name", "kid", "kid-image:v1", "true"]);
+  try {
+    assert.equal(await names("-a", "-f", "ancestor=busybox"), "kid,second,web,first");
+    assert.equal(await names("-a", "-f", "ancestor=kid-image:v1"), "kid");
+    assert.equal(await names("-a", "-f", "ancestor=nope"), "");
+  } finally {
+    await sb.ok(["rm", "kid"]);
+    await sb.ok(["rmi", "kid-image:v1"]);
+  }
   const invalid = await sb.run(["ps", "-f", "color=red"]);
   assert.equal(invalid.code, 1);
   assert.match(invalid.stderr, /invalid filter 'color'/);
@@ -241,6 +256,77 @@ Deno.test({ name: "network ls and network inspect --format", ...asRoot }, async 
     "none/null\n",
   );
 });
+
+Deno.test(
+  { name: "default tables: Docker's tabwriter, minwidth 10 and padding 3; top's 20", ...asRoot },
+  async () => {
+    // docker/cli's formatter: tabwriter.NewWriter(out, 10, 1, 3, ' ', 0), so a column
+    // narrower than 7 characters is still 10 wide ("TAG" and "local" below).
+    await sb.ok(["volume", "create", "vv"]);
+    try {
+      assert.equal(await sb.ok(["volume", "ls"]), "DRIVER    VOLUME NAME\nlocal     vv\n");
+      assert.equal(
+        await sb.ok(["volume", "ls", "--format", "table"]),
+        await sb.ok(["volume", "ls"]),
+      );
+    } finally {
+      await sb.ok(["volume", "rm", "vv"]);
+    }
+    assert.match(
+      await sb.ok(["images", "busybox"]),
+      /^REPOSITORY {3}TAG {7}IMAGE ID {7}CREATED +SIZE\nbusybox {6}latest {4}[0-9a-f]{12} {3}/,
+    );
+    assert.match(
+      await sb.ok(["network", "ls"]),
+      /^NETWORK ID {5}NAME {6}DRIVER {4}SCOPE\n(.*\n)*[0-9a-f]{12} {3}none {6}null {6}local\n/,
+    );
+    assert.match(
+      await sb.ok(["ps"]),
+      /^CONTAINER ID {3}IMAGE {5}COMMAND {7}CREATED +STATUS +PORTS {5}NAMES\n[0-9a-f]{12} {3}busybox {3}"sleep 300" {3}/,
+    );
+    // docker/cli's top: tabwriter.NewWriter(out, 20, 1, 3, ' ', 0).
+    const top = await sb.ok(["top", "web"]);
+    assert.match(
+      top,
+      /^UID {17}PID {17}PPID {16}CONTAINER PID {7}CMD\n0 {19}\d+ +\d+ +1 {19}sleep 300\n$/,
+    );
+  },
+);
+
+Deno.test(
+  { name: "inspect --format: Go's typed nils, [] and map[] where json says null", ...asRoot },
+  async () => {
+    // `second` has no -v, no --cap-add, no --tmpfs: Docker's nil slices and maps there.
+    const f = async (format: string, ref = "second", kind = "inspect") =>
+      (await sb.ok([...kind.split(" "), "--format", format, ref])).trim();
+    const doc = await sb.inspect("second");
+    assert.equal(doc.HostConfig.Binds, null);
+    assert.equal(doc.HostConfig.ExtraHosts, null);
+    assert.deepEqual(doc.Mounts, []);
+    for (
+      const [format, docker] of [
+        ["{{.Mounts}} {{json .Mounts}}", "[] []"],
+        ["{{.HostConfig.Binds}} {{json .HostConfig.Binds}}", "[] null"],
+        ["{{.HostConfig.CapAdd}} {{json .HostConfig.CapAdd}}", "[] null"],
+        ["{{.HostConfig.ExtraHosts}} {{len .HostConfig.ExtraHosts}}", "[] 0"],
+        ["{{.HostConfig.Tmpfs}} {{json .HostConfig.Tmpfs}}", "map[] null"],
+        ["{{.Config.Volumes}} {{json .Config.Volumes}}", "map[] null"],
+        ["{{.Config.Entrypoint}} {{json .Config.Entrypoint}}", "[] null"],
+        ["{{.HostConfig.PidsLimit}}", "<nil>"], // a nil *int64
+        ["{{range .NetworkSettings.Networks}}{{.Aliases}} {{.IPAMConfig}}{{end}}", "[] <nil>"],
+        ["{{if .HostConfig.Binds}}y{{else}}n{{end}}", "n"],
+      ]
+    ) assert.equal(await f(format), docker, format);
+    // `web` has a bind: a real slice.
+    assert.equal(await f("{{json .HostConfig.Binds}}", "web"), `["${sb.dir}:/data"]`);
+    // `--format json` is the document itself, nulls kept.
+    assert.match(await f("json"), /"Binds":null/);
+    assert.equal(
+      await f("{{.Config.Entrypoint}} {{json .Config.OnBuild}}", "busybox", "image inspect"),
+      "[] null",
+    );
+  },
+);
 
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();

@@ -518,6 +518,65 @@ Deno.test({ name: "container prune removes what is not running", ...asRoot }, as
   await sb.ok(["rm", "-f", running]);
 });
 
+Deno.test(
+  { name: "prune --filter: label, label!, until; Docker's errors", ...asRoot },
+  async () => {
+    const keep = (await sb.ok(["create", "-l", "keep=yes", "busybox", "true"])).trim();
+    const tmp = (await sb.ok(["create", "-l", "tmp", "busybox", "true"])).trim();
+    const plain = (await sb.ok(["create", "busybox", "true"])).trim();
+    try {
+      // until=1h: everything here is newer, nothing goes.
+      const young = await sb.run(["container", "prune", "-f", "--filter", "until=1h"]);
+      assert.deepEqual([young.code, young.stdout], [0, "Total reclaimed space: 0B\n"]);
+      const byLabel = await sb.ok(["container", "prune", "-f", "--filter", "label=tmp"]);
+      assert.equal(byLabel.split("\n").slice(0, 2).join("\n"), `Deleted Containers:\n${tmp}`);
+      const notKeep = await sb.ok(["container", "prune", "-f", "--filter", "label!=keep=yes"]);
+      assert.equal(notKeep.split("\n").slice(0, 2).join("\n"), `Deleted Containers:\n${plain}`);
+      assert.deepEqual(sb.containerIds(), [keep]);
+      // moby's daemon/prune.go messages, exit 1.
+      for (
+        const [args, message] of [
+          [["container", "prune", "-f", "--filter", "color=red"], "invalid filter 'color'"],
+          [
+            ["container", "prune", "-f", "--filter", "until=soon"],
+            `failed to parse value as time or duration: "soon"`,
+          ],
+          [
+            ["container", "prune", "-f", "--filter", "until=1h", "--filter", "until=2h"],
+            "more than one until filter specified",
+          ],
+          [["volume", "prune", "-f", "--filter", "until=1h"], "invalid filter 'until'"],
+          [["network", "prune", "-f", "--filter", "dangling=true"], "invalid filter 'dangling'"],
+          [["image", "prune", "--filter", "name=x"], "invalid filter 'name'"],
+        ] as Array<[string[], string]>
+      ) {
+        const r = await sb.run(args);
+        assert.deepEqual(
+          [r.code, r.stderr],
+          [1, `Error response from daemon: ${message}\n`],
+          args.join(" "),
+        );
+      }
+      const sys = await sb.run(["system", "prune", "-f", "--volumes", "--filter", "until=1h"]);
+      assert.deepEqual([sys.code, sys.stderr], [
+        1,
+        `ERROR: The "until" filter is not supported with "--volumes"\n`,
+      ]);
+      assert.deepEqual(sb.containerIds(), [keep]);
+      // system prune passes the filter on: the labelled container stays, then goes.
+      await sb.ok(["system", "prune", "-f", "--filter", "label!=keep"]);
+      assert.deepEqual(sb.containerIds(), [keep]);
+      assert.match(
+        await sb.ok(["system", "prune", "-f", "--filter", "label=keep=yes"]),
+        new RegExp(keep),
+      );
+      assert.deepEqual(sb.containerIds(), []);
+    } finally {
+      for (const id of sb.containerIds()) await sb.ok(["rm", "-f", id]);
+    }
+  },
+);
+
 Deno.test({ name: "container ... spells the same commands", ...asRoot }, async () => {
   const id =
     (await sb.ok(["container", "run", "-d", "--name", "spelled", "busybox", "sleep", "600"]))

@@ -263,6 +263,18 @@ pullTest("run pulls a missing image; --pull never refuses", async () => {
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stderr, /Unable to find image '127\.0\.0\.1:\d+\/test\/img:v2s2' locally/);
     assert.match(r.stdout, /hello from the top layer/);
+    // -q/--quiet, Docker's "Suppress the pull output": not even "Unable to find image".
+    await fresh.ok(["rmi", ref]);
+    const created = await fresh.run(["create", "-q", ref]);
+    assert.equal(created.code, 0, created.stderr);
+    assert.equal(created.stderr, "");
+    assert.match(created.stdout, /^[0-9a-f]{64}\n$/);
+    await fresh.ok(["rm", created.stdout.trim()]);
+    await fresh.ok(["rmi", ref]);
+    const quiet = await fresh.run(["run", "--rm", "--quiet", ref]);
+    assert.equal(quiet.code, 0, quiet.stderr);
+    assert.equal(quiet.stderr, "");
+    assert.match(quiet.stdout, /hello from the top layer/);
   } finally {
     await fresh.cleanup();
   }

@@ -57,13 +57,29 @@ Deno.test("reportError outside run: Docker's daemon line, exit 1; 126/127 are ke
 });
 
 Deno.test("reportError in run: m-docker: first, 125 unless the error carries a code", () => {
+  // docker/cli: a flag the CLI refuses is `docker: <msg>`; what the daemon refused is
+  // `docker: Error response from daemon: <msg>` (a name in use, exec's not found, 127).
   const { ctx, stderr } = fakeContext(["run"]);
   assert.equal(reportError(ctx, new UsageError("invalid memory size")), 125);
   assert.equal(reportError(ctx, new ExitCodeError("not found", 127)), 127);
   assert.equal(reportError(ctx, new CliError("the input device is not a TTY")), 1);
+  assert.equal(reportError(ctx, new NoSuchContainerError("x")), 125);
+  assert.equal(reportError(ctx, new Error("Conflict. The container name...")), 125);
   assert.equal(
     stderr(),
-    "m-docker: invalid memory size\nm-docker: not found\nthe input device is not a TTY\n",
+    "m-docker: invalid memory size\n" +
+      "m-docker: Error response from daemon: not found\n" +
+      "the input device is not a TTY\n" +
+      "m-docker: Error response from daemon: No such container: x\n" +
+      "m-docker: Error response from daemon: Conflict. The container name...\n",
+  );
+  // create is run's first half: the same lines.
+  const create = fakeContext(["container", "create"]);
+  reportError(create.ctx, new UsageError("invalid reference format"));
+  reportError(create.ctx, new Error("no such device"));
+  assert.equal(
+    create.stderr(),
+    "m-docker: invalid reference format\nm-docker: Error response from daemon: no such device\n",
   );
 });
 

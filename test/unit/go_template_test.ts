@@ -6,6 +6,7 @@ import {
   executeTemplate,
   goJson,
   goMap,
+  goNil,
   goSprintf,
   goStruct,
   parseTemplate,
@@ -99,6 +100,18 @@ Deno.test("missing keys: <no value> in Go maps, errors in structs and inspect do
     doc,
     'template: :2:4: executing "" at <.Nope>: map has no entry for key "Nope"',
   );
+});
+
+Deno.test("goNil: a nil slice prints [] and a nil map map[], json writes null", () => {
+  const data = { S: goNil("slice"), M: goNil("map", ""), E: [], P: null };
+  assert.equal(r("{{.S}} {{json .S}} {{.E}} {{json .E}}", data), "[] null [] []");
+  assert.equal(r('{{.M}} {{json .M}} {{index .M "k"}}|{{.M.k}}', data), "map[] null |<no value>");
+  assert.equal(
+    r("{{len .S}} {{len .M}} {{if .S}}y{{else}}n{{end}}{{range .S}}x{{end}}", data),
+    "0 0 n",
+  );
+  assert.equal(r("{{.P}}", data), "<nil>"); // a nil pointer
+  assert.equal(goJson(data), '{"S":null,"M":null,"E":[],"P":null}');
 });
 
 Deno.test("methods of a struct: with and without arguments", () => {

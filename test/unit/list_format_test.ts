@@ -6,7 +6,11 @@ import { DOCKER_TABLE, tabwrite } from "../../src/util/tabwriter.ts";
 import { isTableFormat, renderInspect, renderList, templateString } from "../../src/cli/format.ts";
 import { goStruct } from "../../src/util/go_template.ts";
 import { globToRegExp, parseFilters } from "../../src/util/filters.ts";
-import { type ContainerFacts, filterContainers } from "../../src/container/list_filters.ts";
+import {
+  type ContainerFacts,
+  filterContainers,
+  imageWithDescendants,
+} from "../../src/container/list_filters.ts";
 import { filterImages, type ImageFacts } from "../../src/image/filters.ts";
 import { ExitCodeError } from "../../src/util/errors.ts";
 
@@ -132,7 +136,7 @@ const ids = (f: string[], opts = { all: true, limit: -1 }) =>
     parseFilters(f),
     opts,
     (r) => list.find((x) => x.id === r || x.name === r),
-    (r) => r === "busybox" ? "sha256:busy" : undefined,
+    (r) => r === "busybox" ? ["sha256:busy"] : r === "both" ? ["sha256:busy", "sha256:other"] : [],
   ).map((x) => x.id).join("");
 
 Deno.test("filterContainers: -a, -n, status, exited, name and id as regular expressions", () => {
@@ -154,6 +158,8 @@ Deno.test("filterContainers: labels (all must match), ancestor, volume, network,
   assert.equal(ids(["label=a=2"]), "");
   assert.equal(ids(["ancestor=busybox"]), "5431");
   assert.equal(ids(["ancestor=unknown"]), "");
+  assert.equal(ids(["ancestor=both"]), "54321"); // an image and its descendant
+  assert.equal(ids(["ancestor=unknown", "ancestor=busybox"]), "5431");
   assert.equal(ids(["volume=/data"]), "5");
   assert.equal(ids(["volume=/srv"]), "5");
   assert.equal(ids(["network=bridge"]), "5431");
@@ -163,6 +169,26 @@ Deno.test("filterContainers: labels (all must match), ancestor, volume, network,
   assert.equal(ids(["publish=8080"]), "1");
   assert.equal(ids(["expose=80/tcp"]), "1");
   assert.equal(ids(["expose=70-90"]), "1");
+});
+
+Deno.test("imageWithDescendants: the image and those whose layers extend its own", () => {
+  const lineage = [
+    { id: "sha256:base", layers: ["l1"] },
+    { id: "sha256:retag", layers: ["l1"] }, // the same layers: no child (moby's Children)
+    { id: "sha256:child", layers: ["l1", "l2"] },
+    { id: "sha256:grandchild", layers: ["l1", "l2", "l3"] },
+    { id: "sha256:other", layers: ["l9", "l1"] },
+  ];
+  assert.deepEqual(imageWithDescendants("sha256:base", lineage), [
+    "sha256:base",
+    "sha256:child",
+    "sha256:grandchild",
+  ]);
+  assert.deepEqual(imageWithDescendants("sha256:child", lineage), [
+    "sha256:child",
+    "sha256:grandchild",
+  ]);
+  assert.deepEqual(imageWithDescendants("sha256:gone", lineage), ["sha256:gone"]);
 });
 
 Deno.test("filterContainers: Docker's errors for bad filters", () => {
