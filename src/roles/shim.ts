@@ -18,7 +18,7 @@ import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
 import { parseUsernsWord, type UsernsRemap } from "../config/userns.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
-import { type JsonLogWriter, openContainerLog } from "../container/logs.ts";
+import { type LogWriter, openContainerLog } from "../container/logs.ts";
 import {
   abandonInit,
   ContainerStartError,
@@ -78,7 +78,7 @@ function launchInit(tty: boolean, netns: NetnsPlan, userns: RemappedInit | undef
  * container's side closes.
  */
 function pumpOutput(
-  log: JsonLogWriter | null,
+  log: LogWriter | null,
   attach: AttachServer,
   started: StartedContainer,
   io: { out?: number; err?: number },
@@ -183,7 +183,7 @@ export async function runShim(args: string[]): Promise<never> {
       break;
     }
   }
-  log?.close();
+  await log?.close(); // what non-blocking mode holds, and a compression under way
   await attach.close();
   Deno.exit(0);
 }
