@@ -13,7 +13,6 @@ export const DEFAULT_MAX_BUFFER_SIZE = 1e6;
 /** A bounded first-in first-out queue of byte strings. */
 export class LogBuffer<T extends { length: number } = Uint8Array> {
   #items: T[] = [];
-  #head = 0;
   #bytes = 0;
   /** How many entries were dropped because the buffer was full. */
   dropped = 0;
@@ -27,7 +26,7 @@ export class LogBuffer<T extends { length: number } = Uint8Array> {
 
   /** How many entries are held now. */
   get size(): number {
-    return this.#items.length - this.#head;
+    return this.#items.length;
   }
 
   /** Adds `item` unless that would pass the bound (and the buffer holds something). */
@@ -43,9 +42,8 @@ export class LogBuffer<T extends { length: number } = Uint8Array> {
 
   /** Takes everything held, oldest first. */
   takeAll(): T[] {
-    const out = this.#items.slice(this.#head);
+    const out = this.#items;
     this.#items = [];
-    this.#head = 0;
     this.#bytes = 0;
     return out;
   }

@@ -177,6 +177,11 @@ export class LogFile {
     }
   }
 
+  /** Resolves once what is queued is written and no compression runs. */
+  async idle(): Promise<void> {
+    while (this.draining || this.compressing) await (this.draining ?? this.compressing);
+  }
+
   /** Writes out what is queued, waits for a compression, and closes the file. */
   async close(): Promise<void> {
     while (this.draining) await this.draining;

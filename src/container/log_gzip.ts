@@ -113,9 +113,9 @@ export function gzipLastTime(head: Uint8Array): bigint | null {
   }
 }
 
-/** The whole content of a gzipped file. */
-export async function gunzipFile(path: string): Promise<Uint8Array> {
-  const file = await Deno.open(path, { read: true });
+/** The whole content of a gzipped file, read from its start; the file is closed. */
+export async function gunzipFile(file: Deno.FsFile): Promise<Uint8Array> {
+  await file.seek(0, Deno.SeekMode.Start);
   const parts: Uint8Array[] = [];
   let length = 0;
   // The readable closes the file at its end (or on an error).

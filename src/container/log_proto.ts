@@ -117,13 +117,15 @@ class In {
       shift += 7n;
     }
   }
-  small(): number {
+  tag(): number {
     const v = this.varint();
-    if (v > BigInt(this.b.length)) throw new Error("bad length");
+    if (v > 0xffffffffn) throw new Error("bad tag");
     return Number(v);
   }
   bytes(): Uint8Array {
-    const n = this.small();
+    const v = this.varint();
+    if (v > BigInt(this.b.length)) throw new Error("truncated field");
+    const n = Number(v);
     if (this.pos + n > this.b.length) throw new Error("truncated field");
     const out = this.b.subarray(this.pos, this.pos + n);
     this.pos += n;
@@ -150,7 +152,7 @@ export function decodeLogEntry(b: Uint8Array): ProtoLogEntry {
     attrs: [],
   };
   while (r.pos < b.length) {
-    const tag = r.small();
+    const tag = r.tag();
     const num = tag >>> 3;
     const wire = tag & 7;
     if (num === 1 && wire === 2) e.source = fromUtf8.decode(r.bytes());
@@ -162,7 +164,7 @@ export function decodeLogEntry(b: Uint8Array): ProtoLogEntry {
       let k = "";
       let v = "";
       while (a.pos < a.b.length) {
-        const t = a.small();
+        const t = a.tag();
         if (t === ((1 << 3) | 2)) k = fromUtf8.decode(a.bytes());
         else if (t === ((2 << 3) | 2)) v = fromUtf8.decode(a.bytes());
         else a.skip(t & 7);

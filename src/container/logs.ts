@@ -148,6 +148,11 @@ export class JsonLogWriter implements LogWriter {
     return this.out.dropped;
   }
 
+  /** Resolves once what is queued is written and no compression runs (for tests). */
+  idle(): Promise<void> {
+    return this.out.idle();
+  }
+
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
     if (this.out.failure) return;
     try {
@@ -256,6 +261,11 @@ export class LocalLogWriter implements LogWriter {
 
   get dropped(): number {
     return this.out.dropped;
+  }
+
+  /** Resolves once what is queued is written and no compression runs (for tests). */
+  idle(): Promise<void> {
+    return this.out.idle();
   }
 
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
@@ -589,40 +599,70 @@ function existsSync(p: string): boolean {
  * the plain file where there are both (a gzip being written, as Docker's reader prefers it).
  */
 export function rotatedFiles(path: string): string[] {
-  return rotatedIndexes(path).map((n) => existsSync(`${path}.${n}`) ? `${path}.${n}` : `${path}.${n}.gz`);
+  return rotatedIndexes(path).map((n) =>
+    existsSync(`${path}.${n}`) ? `${path}.${n}` : `${path}.${n}.gz`
+  );
 }
 
-/** The first bytes of a gzipped file, for its header. */
-async function gzipHead(path: string): Promise<Uint8Array | null> {
-  const f = await openIfThere(path);
-  if (!f) return null;
-  try {
-    return await fileSource(f, 4096).readAt(0, 4096);
-  } finally {
-    f.close();
-  }
+/** A rotated file, opened: its handle stays valid whatever is renamed afterwards. */
+interface RotatedFile {
+  n: number;
+  file: Deno.FsFile;
+  gz: boolean;
 }
 
 /**
- * Opens rotated file `n` (plain, else gunzipped), or null if it is gone, or if its gzip
- * header says its last entry is before `since` (Docker's reader skips it so).
+ * The current file and the rotated ones, opened as one consistent set (oldest first): the
+ * current file is opened first, then the rotated ones, and if the current file was replaced
+ * meanwhile (a rotation renamed them under us) the whole set is opened again.
  */
-async function openRotated(path: string, n: number, since?: bigint): Promise<Source | null> {
-  const plain = await openIfThere(`${path}.${n}`);
-  if (plain) return fileSource(plain, (await plain.stat()).size);
-  const gz = `${path}.${n}.gz`;
-  if (since !== undefined) {
-    const head = await gzipHead(gz);
-    if (!head) return null;
-    const last = gzipLastTime(head);
-    if (last !== null && last < since) return null;
+async function openLogSet(
+  path: string,
+): Promise<{ current: Deno.FsFile | null; rotated: RotatedFile[] }> {
+  for (let attempt = 0;; attempt++) {
+    const current = await openIfThere(path);
+    const rotated: RotatedFile[] = [];
+    for (const n of rotatedIndexes(path)) {
+      const plain = await openIfThere(`${path}.${n}`);
+      const gz = plain ? null : await openIfThere(`${path}.${n}.gz`);
+      if (plain || gz) rotated.push({ n, file: (plain ?? gz)!, gz: !plain });
+    }
+    const ino = current ? (await current.stat()).ino : null;
+    if (attempt >= 10 || ino === (await inoOf(path))) return { current, rotated };
+    current?.close();
+    rotated.forEach((r) => r.file.close());
   }
+}
+
+async function inoOf(path: string): Promise<number | null> {
   try {
-    return memorySource(await gunzipFile(gz));
+    return (await Deno.stat(path)).ino;
   } catch (e) {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
+}
+
+/** The `lastTime` in a gzipped file's header (ns), or null. */
+async function gzipLastTimeOf(file: Deno.FsFile): Promise<bigint | null> {
+  return gzipLastTime(await fileSource(file, 4096).readAt(0, 4096));
+}
+
+/**
+ * The bytes of a rotated file (gunzipped), or null if its gzip header says its last entry
+ * is before `since` (Docker's reader skips it so). Takes the file: it is closed by the
+ * source, or here.
+ */
+async function sourceOf(r: RotatedFile, since?: bigint): Promise<Source | null> {
+  if (!r.gz) return fileSource(r.file, (await r.file.stat()).size);
+  if (since !== undefined) {
+    const last = await gzipLastTimeOf(r.file);
+    if (last !== null && last < since) {
+      r.file.close();
+      return null;
+    }
+  }
+  return memorySource(await gunzipFile(r.file));
 }
 
 /** How `readContainerLog` follows a log. */
@@ -657,26 +697,25 @@ export async function readContainerLog(
     const shown = filter.apply(entries);
     if (shown.length > 0) emit(shown);
   };
-  let current: Deno.FsFile | null = await openIfThere(path);
-  // The current file first, so that a rotation from here on cannot hide its end from us.
+  const set = await openLogSet(path);
+  let current = set.current;
+  const rotated = set.rotated;
+  // The size now: what is appended from here on is for following.
   const size = current ? (await current.stat()).size : 0;
-  const rotated = rotatedIndexes(path);
   let offset = 0;
   const waiter = follow ? new ChangeWaiter(follow.watch) : null;
   try {
     if (query.tail !== Infinity) {
       const batches: LogEntry[][] = [];
       let need = query.tail;
-      if (current && need > 0) {
+      if (current) {
         const got = await codec.tail(fileSource(current, size), size, need);
         batches.unshift(got.entries);
         need -= got.entries.length;
         offset = got.end;
-      } else if (current) {
-        offset = (await codec.tail(fileSource(current, size), size, 0)).end;
       }
-      for (let i = rotated.length - 1; i >= 0 && need > 0; i--) {
-        const src = await openRotated(path, rotated[i]);
+      while (rotated.length > 0 && need > 0) {
+        const src = await sourceOf(rotated.pop()!);
         if (!src) continue;
         try {
           const got = await codec.tail(src, src.size, need);
@@ -688,16 +727,16 @@ export async function readContainerLog(
       }
       out(batches.flat());
     } else {
-      for (const n of rotated) {
-        const src = await openRotated(path, n, query.since);
+      while (rotated.length > 0 && !filter.done) {
+        const src = await sourceOf(rotated.shift()!, query.since);
         if (!src) continue;
         try {
           await streamSource(src, codec, out);
         } finally {
           src.close();
         }
-        if (filter.done) return;
       }
+      if (filter.done) return;
       if (current) offset = await streamSource(fileSource(current, size), codec, out);
     }
     if (!follow || filter.done) return;
@@ -717,25 +756,24 @@ export async function readContainerLog(
       const running = follow.running();
       await readOn();
       if (filter.done) return;
-      // Rotated (or created) under us: the old file is complete once the new one is there;
-      // read its end, then any file rotated out between two looks, then go on with the new.
-      const replaced = await reopenIfReplaced(path, current);
-      if (replaced) {
-        if (current) {
-          await readOn();
-          const ino = (await current.stat()).ino;
-          for (const n of await rotatedSince(path, ino, lastTime)) {
-            const src = await openRotated(path, n);
-            if (!src) continue;
-            try {
-              await streamSource(src, codec, out);
-            } finally {
-              src.close();
-            }
+      const ino = current ? (await current.stat()).ino : null;
+      if (ino !== await inoOf(path) && (await inoOf(path)) !== null) {
+        // Rotated (or created) under us: the old file is complete once the new one is
+        // there. Read its end, then any file rotated out between two looks, then go on with
+        // the new one, all from one consistent set of open files.
+        await readOn();
+        const next = await openLogSet(path);
+        for await (const r of newerThan(next.rotated, ino, lastTime)) {
+          const src = await sourceOf(r);
+          if (!src) continue;
+          try {
+            await streamSource(src, codec, out);
+          } finally {
+            src.close();
           }
         }
         current?.close();
-        current = replaced;
+        current = next.current;
         offset = 0;
         carry = new Uint8Array(0);
         continue;
@@ -747,32 +785,35 @@ export async function readContainerLog(
   } finally {
     waiter?.close();
     current?.close();
+    rotated.forEach((r) => r.file.close());
   }
 }
 
 /**
- * The indexes of the rotated files newer than the one we followed, oldest first (none if it
- * is not found): the plain file with its inode `ino`, or, gzipped since, the `.gz` whose
- * header's lastTime is the time of the last entry we read from it.
+ * The rotated files newer than the one we followed (oldest first), closing the others; all
+ * of them if it is not there (we had no file yet). Ours is the plain file with its inode
+ * `ino` or, gzipped since, the `.gz` whose header's lastTime is the time of the last entry
+ * we read from it.
  */
-async function rotatedSince(
-  path: string,
+function newerThan(
+  files: RotatedFile[],
   ino: number | null,
   lastTime: string | undefined,
-): Promise<number[]> {
+): AsyncIterable<RotatedFile> {
   const last = lastTime === undefined ? null : parseLogTime(lastTime);
-  const files = rotatedIndexes(path); // oldest first
-  for (let i = files.length - 1; i >= 0; i--) {
-    const n = files[i];
-    try {
-      if ((await Deno.stat(`${path}.${n}`)).ino === ino) return files.slice(i + 1);
-    } catch (e) {
-      if (!(e instanceof Deno.errors.NotFound)) throw e;
-      const head = await gzipHead(`${path}.${n}.gz`);
-      if (head && last !== null && gzipLastTime(head) === last) return files.slice(i + 1);
+  return (async function* () {
+    let start = ino === null ? 0 : -1;
+    for (let i = files.length - 1; i >= 0 && start < 0; i--) {
+      const f = files[i];
+      const ours = f.gz
+        ? last !== null && (await gzipLastTimeOf(f.file)) === last
+        : (await f.file.stat()).ino === ino;
+      if (ours) start = i + 1;
     }
-  }
-  return [];
+    if (start < 0) start = files.length;
+    files.slice(0, start).forEach((f) => f.file.close());
+    yield* files.slice(start);
+  })();
 }
 
 async function openIfThere(path: string): Promise<Deno.FsFile | null> {
@@ -782,22 +823,6 @@ async function openIfThere(path: string): Promise<Deno.FsFile | null> {
     if (e instanceof Deno.errors.NotFound) return null;
     throw e;
   }
-}
-
-/** A new file at `path` that is not `current` (after a rotation), opened; else null. */
-async function reopenIfReplaced(
-  path: string,
-  current: Deno.FsFile | null,
-): Promise<Deno.FsFile | null> {
-  let ino: number | null;
-  try {
-    ino = (await Deno.stat(path)).ino;
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return null;
-    throw e;
-  }
-  if (current && (await current.stat()).ino === ino) return null;
-  return await openIfThere(path);
 }
 
 /** Everything from the file's position to its end now. */
