@@ -122,7 +122,11 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
     // Woken by inotify on the container's directory (its log, its state); the poll is only a
     // fallback should no event come.
     flags.follow && running()
-      ? { running, intervalMs: 1000, watch: state.containerDir }
+      ? {
+        running,
+        intervalMs: 1000,
+        watch: [state.containerDir, store.containerStateDir(state.id)],
+      }
       : undefined,
     logFormatOf(state),
   );

@@ -177,6 +177,11 @@ export class LogFile {
     }
   }
 
+  /** Resolves once what non-blocking mode queued is written. */
+  async drained(): Promise<void> {
+    while (this.draining) await this.draining;
+  }
+
   /** Resolves once what is queued is written and no compression runs. */
   async idle(): Promise<void> {
     while (this.draining || this.compressing) await (this.draining ?? this.compressing);

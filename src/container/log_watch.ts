@@ -13,11 +13,11 @@ export class ChangeWaiter {
   #changed = false;
   #wake: (() => void) | null = null;
 
-  /** Watches `dir` (recursively) when given; without it, `wait` is a plain poll. */
-  constructor(dir?: string) {
-    if (!dir) return;
+  /** Watches `dirs` (recursively) when given; without them, `wait` is a plain poll. */
+  constructor(dirs?: string[]) {
+    if (!dirs || dirs.length === 0) return;
     try {
-      this.#watcher = Deno.watchFs(dir, { recursive: true });
+      this.#watcher = Deno.watchFs(dirs, { recursive: true });
     } catch {
       return; // no inotify: the poll is all there is
     }

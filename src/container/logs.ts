@@ -60,7 +60,12 @@ export function logFilePath(state: ContainerState): string | null {
 export interface LogWriter {
   /** Records a chunk of output; complete lines are written (or queued) at once. */
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void;
-  /** Writes out any unfinished line and what is queued, then closes the log. */
+  /**
+   * Writes out any unfinished line (the container's output ended: Docker's copier logs it
+   * at end of file) and what is queued. The log stays open, for a restart.
+   */
+  flush(): Promise<void>;
+  /** Flushes, then closes the log (once a compression under way has ended). */
   close(): Promise<void>;
   /**
    * Why the log could not be written (a full disk, say), once it could not: from then on
@@ -173,7 +178,7 @@ export class JsonLogWriter implements LogWriter {
     this.emit(stream, text.slice(0, end), "\\n");
   }
 
-  async close(): Promise<void> {
+  async flush(): Promise<void> {
     try {
       for (const stream of ["stdout", "stderr"] as const) {
         if (this.partial[stream] && !this.out.failure) this.emit(stream, this.partial[stream], "");
@@ -182,6 +187,11 @@ export class JsonLogWriter implements LogWriter {
     } catch (e) {
       this.out.failure ??= e as Error;
     }
+    await this.out.drained();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
     await this.out.close();
   }
 
@@ -309,6 +319,11 @@ export class LocalLogWriter implements LogWriter {
   }
 
   async close(): Promise<void> {
+    await this.flush();
+    await this.out.close();
+  }
+
+  async flush(): Promise<void> {
     for (const stream of ["stdout", "stderr"] as const) {
       if (this.partial[stream].length > 0 && !this.out.failure) {
         try {
@@ -319,7 +334,7 @@ export class LocalLogWriter implements LogWriter {
       }
       this.partial[stream] = EMPTY;
     }
-    await this.out.close();
+    await this.out.drained();
   }
 }
 
@@ -671,8 +686,8 @@ export interface FollowOptions {
   running: () => boolean;
   /** Between two reads: the poll interval, or with `watch` the slow fallback poll. */
   intervalMs: number;
-  /** A directory whose changes wake the follower (inotify), e.g. the container's. */
-  watch?: string;
+  /** Directories whose changes wake the follower (inotify): the log's, the state's. */
+  watch?: string[];
 }
 
 /**

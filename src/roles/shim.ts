@@ -146,6 +146,8 @@ export async function runShim(args: string[]): Promise<never> {
     await health?.stop();
     await dns?.stop();
     await pumps;
+    // Before the exit is recorded, so that `logs` after `wait` has all of it.
+    await log?.flush();
     await attach.disconnectAll();
     if (started.ttyMaster !== undefined) close(started.ttyMaster);
     const recorded = recordExit(store, id, result);

@@ -213,7 +213,7 @@ for (const format of ["json-file", "local"] as const) {
         path,
         { tail: Infinity },
         (es) => got.push(...logs(es)),
-        { running: () => !stop, intervalMs: 1, watch: dir },
+        { running: () => !stop, intervalMs: 1, watch: [dir] },
         format,
       );
       for (const l of all.slice(1)) {
