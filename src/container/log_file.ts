@@ -6,8 +6,11 @@
  * `NAME.1.gz` in the background (log_gzip.ts) and the rotated files move as `NAME.N.gz`.
  *
  * Docker's writer waits for a compression to end before it rotates again; this one never
- * waits: while a compression runs, the current file goes on past max-size and is rotated
- * at the first entry after the compression ended.
+ * waits: a compression reads the file it was given (opened at the rotation) and, once done,
+ * puts its `.gz` where that file has moved meanwhile (`.1` rotated twice since is `.3`),
+ * unless it was dropped. The gzip is written as `NAME.zN.gz.tmp` and renamed into place, so
+ * that a `.gz` is always complete; a plain `.N` is removed only after its `.gz` is there (a
+ * reader prefers the plain file, as Docker's does).
  *
  * With `mode=non-blocking` the entries go to a bounded buffer (log_buffer.ts) and are written
  * by an asynchronous drain, so that whoever relays the container's output never waits on the
@@ -17,7 +20,7 @@
  */
 
 import type { LogRotation } from "../config/logging.ts";
-import { compressRotated } from "./log_gzip.ts";
+import { gzipInto } from "./log_gzip.ts";
 import { LogBuffer } from "./log_buffer.ts";
 
 /** What non-blocking mode queues: bytes of entries, or a rotation between them. */
@@ -50,7 +53,9 @@ export class LogFile {
   size: number;
   /** The time (ns) of the last entry written, for the gzip header of a rotated file. */
   private lastTime: bigint | null = null;
-  private compressing: Promise<void> | null = null;
+  /** The compressions under way, each with the number of rotations since it began. */
+  private readonly compressing = new Set<{ done: Promise<void>; rotations: number }>();
+  private compressions = 0;
   private readonly buffer?: LogBuffer<Op>;
   private draining: Promise<void> | null = null;
   /** Why the log could not be written, once it could not; then nothing more is written. */
@@ -62,6 +67,14 @@ export class LogFile {
     opts: { nonBlocking?: { maxBufferSize: number } } = {},
   ) {
     this.file = Deno.openSync(path, { append: true, create: true, mode: 0o640 });
+    // What a compression cut short left behind (the plain file it read is still there).
+    const dir = path.slice(0, path.lastIndexOf("/")) || "/";
+    const base = path.slice(path.lastIndexOf("/") + 1);
+    for (const e of Deno.readDirSync(dir)) {
+      if (e.name.startsWith(`${base}.z`) && e.name.endsWith(".gz.tmp")) {
+        dropIfThere(`${dir}/${e.name}`);
+      }
+    }
     this.size = this.file.statSync().size;
     if (opts.nonBlocking) this.buffer = new LogBuffer<Op>(opts.nonBlocking.maxBufferSize);
   }
@@ -104,13 +117,12 @@ export class LogFile {
     const { maxSize } = this.rotation;
     if (this.failure || maxSize === -1 || this.size < maxSize) return;
     if (this.buffer) {
-      // In order with the entries; the drain waits for a compression first.
+      // In order with the entries.
       this.buffer.push({ length: 0, time: 0n });
       this.size = 0;
       this.kick();
       return;
     }
-    if (this.compressing) return; // rotated at the first entry after it ended
     try {
       this.rotateNow();
     } catch (e) {
@@ -141,11 +153,35 @@ export class LogFile {
       mode: 0o640,
     });
     if (!this.buffer) this.size = 0;
-    if (compress && maxFiles >= 2) {
-      // A failed compression leaves the plain `.1`, which readers read as well.
-      this.compressing = compressRotated(`${this.path}.1`, this.lastTime)
-        .catch(() => {})
-        .finally(() => this.compressing = null);
+    for (const job of this.compressing) job.rotations++;
+    if (compress && maxFiles >= 2) this.compress(Deno.openSync(`${this.path}.1`), this.lastTime);
+  }
+
+  /**
+   * Gzips the file just rotated to `.1` (open in `input`) in the background, then puts the
+   * `.gz` where the file is by then. A failed compression leaves the plain file, which
+   * readers read as well.
+   */
+  private compress(input: Deno.FsFile, lastTime: bigint | null): void {
+    const tmp = `${this.path}.z${++this.compressions}.gz.tmp`;
+    const job = { rotations: 0, done: Promise.resolve() };
+    job.done = gzipInto(input, tmp, lastTime).then(
+      () => {
+        // Synchronous, so that no rotation comes between the look and the renames.
+        const n = 1 + job.rotations;
+        if (n >= this.rotation.maxFiles) return dropIfThere(tmp); // rotated out meanwhile
+        Deno.renameSync(tmp, `${this.path}.${n}.gz`);
+        dropIfThere(`${this.path}.${n}`);
+      },
+      () => {},
+    ).catch(() => dropIfThere(tmp)).finally(() => this.compressing.delete(job));
+    this.compressing.add(job);
+  }
+
+  /** Resolves once no compression runs. */
+  private async compressed(): Promise<void> {
+    while (this.compressing.size > 0) {
+      await Promise.all([...this.compressing].map((j) => j.done));
     }
   }
 
@@ -162,7 +198,6 @@ export class LogFile {
         if (this.failure) break;
         try {
           if (!op.bytes) {
-            await this.compressing;
             this.rotateNow();
             continue;
           }
@@ -184,7 +219,8 @@ export class LogFile {
 
   /** Resolves once what is queued is written and no compression runs. */
   async idle(): Promise<void> {
-    while (this.draining || this.compressing) await (this.draining ?? this.compressing);
+    await this.drained();
+    await this.compressed();
   }
 
   /** Writes out what is queued, waits for a compression, and closes the file. */
@@ -195,6 +231,6 @@ export class LogFile {
     } catch {
       // Closed by a failed rotation already.
     }
-    await this.compressing;
+    await this.compressed();
   }
 }

@@ -6,7 +6,7 @@
  * relays the container's output is not held up for long.
  *
  * Docker writes `NAME.1.gz` in place and removes `NAME.1` afterwards (a reader prefers the
- * plain file); here the gzip is written as `NAME.1.gz.tmp` and renamed, so that a `.gz` on
+ * plain file); here the gzip is written to a `.gz.tmp` file and renamed, so that a `.gz` on
  * disk is always complete, even after a crash halfway.
  *
  * @module
@@ -47,19 +47,15 @@ function header(extra: Uint8Array): Uint8Array {
 }
 
 /**
- * Gzips `src` into `src.gz` (through `src.gz.tmp`), then removes `src`. `lastTime` (ns) is
- * the time of its last entry, kept in the header. A missing `src` is nothing to do.
+ * Gzips what `input` holds (from its start) into `dst`, with `lastTime` (ns, the time of its
+ * last entry) in the header; closes `input`. The caller renames `dst` into place.
  */
-export async function compressRotated(src: string, lastTime: bigint | null): Promise<void> {
-  let input: Deno.FsFile;
-  try {
-    input = await Deno.open(src, { read: true });
-  } catch (e) {
-    if (e instanceof Deno.errors.NotFound) return;
-    throw e;
-  }
-  const tmp = `${src}.gz.tmp`;
-  const out = await Deno.open(tmp, { write: true, create: true, truncate: true, mode: 0o640 });
+export async function gzipInto(
+  input: Deno.FsFile,
+  dst: string,
+  lastTime: bigint | null,
+): Promise<void> {
+  const out = await Deno.open(dst, { write: true, create: true, truncate: true, mode: 0o640 });
   try {
     const extra = new TextEncoder().encode(
       JSON.stringify(lastTime === null ? {} : { lastTime: goJsonTime(lastTime) }),
@@ -67,6 +63,8 @@ export async function compressRotated(src: string, lastTime: bigint | null): Pro
     await writeAll(out, header(extra));
     let crc = 0;
     let size = 0;
+    await input.seek(0, Deno.SeekMode.Start);
+    // The readable closes `input` at its end.
     const counted = input.readable.pipeThrough(
       new TransformStream<Uint8Array<ArrayBuffer>, Uint8Array<ArrayBuffer>>({
         transform(chunk, ctl) {
@@ -86,11 +84,23 @@ export async function compressRotated(src: string, lastTime: bigint | null): Pro
     await writeAll(out, trailer);
   } catch (e) {
     out.close();
-    await Deno.remove(tmp).catch(() => {});
+    await Deno.remove(dst).catch(() => {});
     throw e;
   }
   out.close();
-  await Deno.rename(tmp, `${src}.gz`);
+}
+
+/** Gzips the file `src` into `src.gz` (through `src.gz.tmp`), then removes `src`. */
+export async function compressRotated(src: string, lastTime: bigint | null): Promise<void> {
+  let input: Deno.FsFile;
+  try {
+    input = await Deno.open(src, { read: true });
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return;
+    throw e;
+  }
+  await gzipInto(input, `${src}.gz.tmp`, lastTime);
+  await Deno.rename(`${src}.gz.tmp`, `${src}.gz`);
   await Deno.remove(src).catch((e) => {
     if (!(e instanceof Deno.errors.NotFound)) throw e;
   });

@@ -218,10 +218,19 @@ export class JsonLogWriter implements LogWriter {
       this.writeOut(out, now);
       return;
     }
-    // Docker checks the size before each entry: a file may pass max-size by one entry.
-    for (const l of lines) {
+    // Docker checks the size before each entry: a file may pass max-size by one entry. Each
+    // entry has a time of its own here (as each of Docker's messages has), so that no two
+    // rotated files end at the same time: a follower finds its file by that time once the
+    // file is gzipped.
+    for (const [i, l] of lines.entries()) {
+      const t = i === 0 ? now : nowNanos();
       this.out.rotateIfDue();
-      this.writeOut(`{"log":${JSON.stringify(l).slice(0, -1)}${tail}`, now);
+      this.writeOut(
+        `{"log":${JSON.stringify(l).slice(0, -1)}${end}"${this.middle[stream]}${
+          formatNanoFixed(t)
+        }"}\n`,
+        t,
+      );
     }
   }
 
@@ -303,18 +312,22 @@ export class LocalLogWriter implements LogWriter {
 
   private emit(stream: "stdout" | "stderr", lines: Uint8Array[], partial: boolean): void {
     const timeNano = nowNanos();
-    const frames = lines.map((line) =>
-      frameLogEntry({ source: stream, timeNano, line, partial, attrs: this.attrs })
-    );
+    const frame = (line: Uint8Array, t: bigint) =>
+      frameLogEntry({ source: stream, timeNano: t, line, partial, attrs: this.attrs });
     const { maxSize } = this.out.rotation;
-    const total = frames.reduce((n, f) => n + f.length, 0);
-    if (!this.out.nonBlocking && (maxSize === -1 || this.out.size + total < maxSize)) {
-      this.out.write(concat(frames), timeNano);
-      return;
+    if (!this.out.nonBlocking) {
+      const frames = lines.map((line) => frame(line, timeNano));
+      const total = frames.reduce((n, f) => n + f.length, 0);
+      if (maxSize === -1 || this.out.size + total < maxSize) {
+        this.out.write(concat(frames), timeNano);
+        return;
+      }
     }
-    for (const f of frames) {
+    // One entry at a time, each with a time of its own (see JsonLogWriter.emit).
+    for (const [i, line] of lines.entries()) {
+      const t = i === 0 ? timeNano : nowNanos();
       this.out.rotateIfDue();
-      this.out.write(f, timeNano);
+      this.out.write(frame(line, t), t);
     }
   }
 
@@ -806,7 +819,8 @@ export async function readContainerLog(
 
 /**
  * The rotated files newer than the one we followed (oldest first), closing the others; all
- * of them if it is not there (we had no file yet). Ours is the plain file with its inode
+ * of them if it is not there (we had no file yet, or it was dropped since). Ours is the
+ * plain file with its inode
  * `ino` or, gzipped since, the `.gz` whose header's lastTime is the time of the last entry
  * we read from it.
  */
@@ -825,7 +839,8 @@ function newerThan(
         : (await f.file.stat()).ino === ino;
       if (ours) start = i + 1;
     }
-    if (start < 0) start = files.length;
+    // Not there: it was rotated out (max-file) before we looked. All that is left is newer.
+    if (start < 0) start = 0;
     files.slice(0, start).forEach((f) => f.file.close());
     yield* files.slice(start);
   })();

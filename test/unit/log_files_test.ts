@@ -99,7 +99,7 @@ Deno.test(
 );
 
 Deno.test(
-  "compress: a rotation due while a compression runs waits for it; nothing is lost or reordered",
+  "compress: rotations while compressions run put each .gz where its file moved; nothing lost",
   withDir(async (dir) => {
     const path = `${dir}/c-json.log`;
     const w = new JsonLogWriter(path, { rotation: { maxSize: 100, maxFiles: 50, compress: true } });
@@ -110,9 +110,21 @@ Deno.test(
       if (i % 7 === 0) await new Promise((r) => setTimeout(r, 0)); // let compressions run
     }
     await w.close();
-    assert.ok(names(path).every((n) => n.endsWith(".gz")), names(path).join(" "));
-    assert.ok(names(path).length >= 2);
+    // Two entries a file, as without compression: no rotation waited for a compression.
+    assert.deepEqual(names(path), Array.from({ length: 29 }, (_, i) => `.${29 - i}.gz`));
+    assert.deepEqual([...Deno.readDirSync(dir)].filter((e) => e.name.endsWith(".tmp")), []);
     assert.deepEqual(logs(await readAll(path)), all);
+    // With fewer files kept, compressions of files rotated out meanwhile leave nothing.
+    const small = `${dir}/small.log`;
+    const v = new JsonLogWriter(small, { rotation: { maxSize: 100, maxFiles: 3, compress: true } });
+    for (const l of all) v.write("stdout", enc.encode(l));
+    await v.close();
+    assert.deepEqual(names(small), [".2.gz", ".1.gz"]);
+    assert.deepEqual(logs(await readAll(small)), all.slice(-6));
+    assert.deepEqual(
+      [...Deno.readDirSync(dir)].map((e) => e.name).filter((n) => n.startsWith("small")).sort(),
+      ["small.log", "small.log.1.gz", "small.log.2.gz"],
+    );
   }),
 );
 
