@@ -17,6 +17,7 @@ import {
 import { compressRotated, gunzipFile, gzipLastTime } from "../../src/container/log_gzip.ts";
 import { decodeFrames } from "../../src/container/log_proto.ts";
 import { parseLogTime } from "../../src/util/docker_time.ts";
+import { ChangeWaiter } from "../../src/container/log_watch.ts";
 
 const enc = new TextEncoder();
 
@@ -279,3 +280,35 @@ Deno.test(
     assert.equal(w.dropped, 49);
   }),
 );
+
+Deno.test(
+  "ChangeWaiter: a change under a watched directory ends the wait (inotify), not the poll",
+  withDir(async (dir) => {
+    const w = new ChangeWaiter([dir]);
+    try {
+      assert.equal(w.watching, true);
+      let woken = false;
+      // The fallback poll is an hour: only the event can end this wait.
+      const waiting = w.wait(3_600_000).then(() => woken = true);
+      await waitFor(async () => {
+        Deno.writeTextFileSync(`${dir}/log`, "x\n", { append: true });
+        await Promise.race([waiting, new Promise((r) => setTimeout(r, 20))]);
+        return woken;
+      }, "the watcher to see the write");
+    } finally {
+      w.close();
+    }
+    // Without directories it is a plain poll.
+    const poll = new ChangeWaiter();
+    assert.equal(poll.watching, false);
+    await poll.wait(0);
+  }),
+);
+
+/** Polls `ok` until it holds, failing after ten seconds. */
+async function waitFor(ok: () => Promise<boolean>, what: string): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (!(await ok())) {
+    if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
+  }
+}
