@@ -41,9 +41,31 @@ export function logConfigOf(state: ContainerState): LogConfig {
   return state.spec.logConfig ?? DEFAULT_LOG_CONFIG;
 }
 
-/** The format of a container's log file. */
+/**
+ * The format of a container's log file. A `local` log that m-docker wrote before it had
+ * Docker's format is json-file lines (its first byte is `{`; a frame's is the length's high
+ * byte, 0): it is read, and written on, as such.
+ */
 export function logFormatOf(state: ContainerState): LogFormat {
-  return logConfigOf(state).type === "local" ? "local" : "json-file";
+  if (logConfigOf(state).type !== "local") return "json-file";
+  const path = logFilePath(state)!;
+  for (const p of [path, ...rotatedFiles(path).reverse()]) {
+    if (p.endsWith(".gz")) continue;
+    let f: Deno.FsFile;
+    try {
+      f = Deno.openSync(p, { read: true });
+    } catch (e) {
+      if (e instanceof Deno.errors.NotFound) continue;
+      throw e;
+    }
+    try {
+      const first = new Uint8Array(1);
+      if (f.readSync(first) === 1) return first[0] === 0x7b ? "json-file" : "local";
+    } finally {
+      f.close();
+    }
+  }
+  return "local";
 }
 
 /**
@@ -110,7 +132,9 @@ export function openContainerLog(state: ContainerState): LogWriter | null {
     }),
     nonBlocking: mode.nonBlocking ? { maxBufferSize: mode.maxBufferSize } : undefined,
   };
-  return cfg.type === "local" ? new LocalLogWriter(path, opts) : new JsonLogWriter(path, opts);
+  return logFormatOf(state) === "local"
+    ? new LocalLogWriter(path, opts)
+    : new JsonLogWriter(path, opts);
 }
 
 /** Characters a JSON string must escape, but for the newlines that end lines. */

@@ -9,7 +9,9 @@ import {
   LocalLogWriter,
   type LogEntry,
   type LogFormat,
+  logFormatOf,
   type LogQuery,
+  openContainerLog,
   parseLogLines,
   readContainerLog,
   rotatedFiles,
@@ -18,6 +20,7 @@ import { compressRotated, gunzipFile, gzipLastTime } from "../../src/container/l
 import { decodeFrames } from "../../src/container/log_proto.ts";
 import { parseLogTime } from "../../src/util/docker_time.ts";
 import { ChangeWaiter } from "../../src/container/log_watch.ts";
+import type { ContainerState } from "../../src/state/types.ts";
 
 const enc = new TextEncoder();
 
@@ -312,3 +315,36 @@ async function waitFor(ok: () => Promise<boolean>, what: string): Promise<void> 
     if (Date.now() > deadline) assert.fail(`timed out waiting for ${what}`);
   }
 }
+
+Deno.test(
+  "a local log written in json-file lines (before Docker's format) is still read and written so",
+  withDir(async (dir) => {
+    const state = {
+      id: "c1",
+      name: "old",
+      containerDir: dir,
+      logPath: `${dir}/c1-json.log`,
+      spec: { image: "busybox", env: [], logConfig: { type: "local", config: {} } },
+    } as unknown as ContainerState;
+    Deno.mkdirSync(`${dir}/local-logs`);
+    const path = `${dir}/local-logs/container.log`;
+    assert.equal(logFormatOf(state), "local"); // nothing written yet: Docker's format
+    const old = new JsonLogWriter(path);
+    old.write("stdout", enc.encode("before\n"));
+    await old.close();
+    assert.equal(logFormatOf(state), "json-file");
+    const w = openContainerLog(state)!;
+    w.write("stdout", enc.encode("after\n"));
+    await w.close();
+    assert.deepEqual(logs(await readAll(path, { tail: Infinity }, logFormatOf(state))), [
+      "before\n",
+      "after\n",
+    ]);
+    Deno.removeSync(path);
+    const fresh = openContainerLog(state)!;
+    fresh.write("stdout", enc.encode("new\n"));
+    await fresh.close();
+    assert.equal(logFormatOf(state), "local");
+    assert.equal(Deno.readFileSync(path)[0], 0);
+  }),
+);
