@@ -282,11 +282,23 @@ function concat(parts: Uint8Array[]): Uint8Array {
   return all;
 }
 
+/** One entry of a `local` log: a line, or a piece of one (`partial`: no newline after it). */
+interface Piece {
+  line: Uint8Array;
+  partial: boolean;
+}
+
+/**
+ * The longest line an entry holds: Docker's copier buffers 16 KiB at most (moby
+ * daemon/logger `defaultBufSize`) and logs a longer line as partial messages.
+ */
+const PARTIAL_MAX = 16 * 1024;
+
 /**
  * Appends a container's output to its `local` log, Docker's framed protobuf: each line is one
- * `LogEntry` (source, time_nano, the line without its newline, the attributes sorted by key);
- * an unfinished line written at the end is marked partial, so that it is read back without a
- * newline.
+ * `LogEntry` (source, time_nano, the line without its newline, the attributes sorted by key).
+ * A line longer than 16 KiB, and an unfinished one written at the end, become partial
+ * entries, read back without a newline (so a long line reads back whole).
  */
 export class LocalLogWriter implements LogWriter {
   private readonly out: LogFile;
@@ -313,30 +325,35 @@ export class LocalLogWriter implements LogWriter {
 
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
     if (this.out.failure) return;
-    let nl = chunk.indexOf(NEWLINE);
-    if (nl < 0) {
-      this.partial[stream] = concat([this.partial[stream], chunk]);
-      return;
-    }
-    const lines = [concat([this.partial[stream], chunk.subarray(0, nl)])];
-    for (let start = nl + 1;; start = nl + 1) {
-      nl = chunk.indexOf(NEWLINE, start);
-      if (nl < 0) {
-        this.partial[stream] = chunk.slice(start);
-        break;
+    const entries: Piece[] = [];
+    /** Adds a line as entries of at most 16 KiB, all partial but the last if it is complete. */
+    const add = (line: Uint8Array, complete: boolean): Uint8Array => {
+      let off = 0;
+      for (; line.length - off > PARTIAL_MAX; off += PARTIAL_MAX) {
+        entries.push({ line: line.subarray(off, off + PARTIAL_MAX), partial: true });
       }
-      lines.push(chunk.subarray(start, nl));
+      if (!complete) return line.slice(off);
+      entries.push({ line: line.subarray(off), partial: false });
+      return EMPTY;
+    };
+    let start = 0;
+    for (let nl = chunk.indexOf(NEWLINE); nl >= 0; nl = chunk.indexOf(NEWLINE, start)) {
+      const line = chunk.subarray(start, nl);
+      add(start === 0 ? concat([this.partial[stream], line]) : line, true);
+      if (start === 0) this.partial[stream] = EMPTY;
+      start = nl + 1;
     }
+    this.partial[stream] = add(concat([this.partial[stream], chunk.subarray(start)]), false);
     try {
-      this.emit(stream, lines, false);
+      if (entries.length > 0) this.emit(stream, entries);
     } catch (e) {
       this.out.failure = e as Error;
     }
   }
 
-  private emit(stream: "stdout" | "stderr", lines: Uint8Array[], partial: boolean): void {
+  private emit(stream: "stdout" | "stderr", lines: Piece[]): void {
     const timeNano = nowNanos();
-    const frame = (line: Uint8Array, t: bigint) =>
+    const frame = ({ line, partial }: Piece, t: bigint) =>
       frameLogEntry({ source: stream, timeNano: t, line, partial, attrs: this.attrs });
     const { maxSize } = this.out.rotation;
     if (!this.out.nonBlocking) {
@@ -364,7 +381,7 @@ export class LocalLogWriter implements LogWriter {
     for (const stream of ["stdout", "stderr"] as const) {
       if (this.partial[stream].length > 0 && !this.out.failure) {
         try {
-          this.emit(stream, [this.partial[stream]], true);
+          this.emit(stream, [{ line: this.partial[stream], partial: true }]);
         } catch (e) {
           this.out.failure ??= e as Error;
         }

@@ -348,3 +348,27 @@ Deno.test(
     assert.equal(Deno.readFileSync(path)[0], 0);
   }),
 );
+
+Deno.test(
+  "local: a line longer than 16 KiB is logged as partial entries (Docker's copier) and read whole",
+  withDir(async (dir) => {
+    const path = `${dir}/container.log`;
+    const w = new LocalLogWriter(path);
+    const long = "x".repeat(40 * 1024);
+    // In pieces, so the unfinished line passes 16 KiB before its newline comes.
+    w.write("stdout", enc.encode(long.slice(0, 20_000)));
+    w.write("stdout", enc.encode(long.slice(20_000) + "\nshort\n"));
+    await w.close();
+    const { entries } = decodeFrames(Deno.readFileSync(path));
+    assert.deepEqual(entries.map((e) => [e.line.length, e.partial]), [
+      [16384, true],
+      [16384, true],
+      [40 * 1024 - 2 * 16384, false],
+      [5, false],
+    ]);
+    assert.deepEqual(
+      logs(await readAll(path, { tail: Infinity }, "local")).join(""),
+      `${long}\nshort\n`,
+    );
+  }),
+);
