@@ -8,7 +8,7 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { type LogEntry, logFilePath, readContainerLog } from "../container/logs.ts";
+import { type LogEntry, logFilePath, logFormatOf, readContainerLog } from "../container/logs.ts";
 import { isRunning, reconcile } from "../container/reconcile.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { containerNames } from "./names.ts";
@@ -119,7 +119,16 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
     path,
     { tail, since, until },
     emit,
-    flags.follow && running() ? { running, intervalMs: 50 } : undefined,
+    // Woken by inotify on the container's directory (its log, its state); the poll is only a
+    // fallback should no event come.
+    flags.follow && running()
+      ? {
+        running,
+        intervalMs: 1000,
+        watch: [state.containerDir, store.containerStateDir(state.id)],
+      }
+      : undefined,
+    logFormatOf(state),
   );
   return 0;
 }

@@ -3,9 +3,10 @@
  * rules: `json-file` (the default), `local` and `none`. Validated once, at create, with
  * Docker's messages (moby's daemon/logger: the factory, jsonfilelog and local packages).
  *
- * `local` keeps Docker's defaults (20 MB files, 5 of them) but is written in the json-file
- * format, uncompressed: Docker's own `local` format is protobuf and gzips rotated files, which
- * no tool reads but `docker logs`, so nothing a user can see depends on it.
+ * `local` has Docker's defaults (20 MiB files, 5 of them, rotated files gzipped) and Docker's
+ * format (length-framed protobuf, src/container/log_proto.ts). `mode=non-blocking` (with
+ * `max-buffer-size`, 1 MB by default) puts a bounded buffer between the container's output
+ * and the file, for every driver.
  *
  * @module
  */
@@ -24,14 +25,21 @@ export interface LogConfig {
 /** What a container gets when `--log-driver` is not given (dockerd's default). */
 export const DEFAULT_LOG_CONFIG: LogConfig = { type: "json-file", config: {} };
 
-/** How the writer rotates: files of at most `maxSize` bytes (-1: no limit), `maxFiles` kept. */
+/**
+ * How the writer rotates: files of at most `maxSize` bytes (-1: no limit), `maxFiles` kept,
+ * the rotated ones gzipped with `compress`.
+ */
 export interface LogRotation {
   maxSize: number;
   maxFiles: number;
+  compress: boolean;
 }
 
-/** Docker's `local` defaults (moby daemon/logger/local). */
-const LOCAL_DEFAULTS: LogRotation = { maxSize: 20 * 1000 * 1000, maxFiles: 5 };
+/**
+ * Docker's `local` defaults (moby daemon/logger/local/local.go: `defaultMaxFileSize` is
+ * 20 * 1024 * 1024, `defaultMaxFileCount` 5, `defaultCompressLogs` true).
+ */
+const LOCAL_DEFAULTS: LogRotation = { maxSize: 20 * 1024 * 1024, maxFiles: 5, compress: true };
 
 /** The options every reading driver accepts besides its own (attributes and the tag). */
 const ATTRIBUTE_OPTS = ["labels", "labels-regex", "env", "env-regex", "tag"];
@@ -105,7 +113,9 @@ function parseBool(v: string): boolean | undefined {
 export function logRotation(cfg: LogConfig): LogRotation {
   const o = cfg.config;
   const local = cfg.type === "local";
-  let { maxSize, maxFiles } = local ? LOCAL_DEFAULTS : { maxSize: -1, maxFiles: 1 };
+  let { maxSize, maxFiles, compress } = local
+    ? LOCAL_DEFAULTS
+    : { maxSize: -1, maxFiles: 1, compress: false };
   if (o["max-size"] !== undefined) {
     const size = parseHumanSize(o["max-size"]);
     if (local) {
@@ -122,19 +132,51 @@ export function logRotation(cfg: LogConfig): LogRotation {
     if (local && maxFiles === 0) maxFiles = 1;
   }
   if (o.compress !== undefined) {
-    const compress = parseBool(o.compress);
-    if (compress === undefined) {
+    const given = parseBool(o.compress);
+    if (given === undefined) {
       const err = `strconv.ParseBool: parsing ${JSON.stringify(o.compress)}: invalid syntax`;
       fail(local ? `invalid boolean value for compress: ${err}` : err);
     }
-    if (compress) {
-      // Docker gzips rotated files; m-docker keeps them as they are (see the module's doc).
-      if (!local && (maxFiles === 1 || maxSize === -1)) {
-        fail("compress cannot be true when max-file is less than 2 or max-size is not set");
-      }
+    compress = given;
+    if (compress && !local && (maxFiles === 1 || maxSize === -1)) {
+      fail("compress cannot be true when max-file is less than 2 or max-size is not set");
     }
   }
-  return { maxSize, maxFiles };
+  // moby local/config.go validateConfig: compression applies to rotated files only.
+  if (local && compress && maxFiles <= 1) {
+    fail("compression cannot be enabled when max file count is 1");
+  }
+  return { maxSize, maxFiles, compress };
+}
+
+/** `--log-opt mode=` and `max-buffer-size=`: whether the log has a buffer, and its bound. */
+export interface LogMode {
+  nonBlocking: boolean;
+  /** Bytes; Docker's `defaultRingMaxSize` (1e6) unless `max-buffer-size` says. */
+  maxBufferSize: number;
+}
+
+/**
+ * go-units' `RAMInBytes`, which Docker uses for `max-buffer-size`: binary units (`1m` is
+ * 1048576 bytes), `k`/`m`/`g`/`t`/`p`, an optional `i` and `b`, any case.
+ */
+export function parseRamInBytes(s: string): number {
+  const m = /^(\d+(?:\.\d+)*) ?([kKmMgGtTpP])?[iI]?[bB]?$/.exec(s);
+  if (!m) fail(`invalid size: '${s}'`);
+  const mul = { k: 2 ** 10, m: 2 ** 20, g: 2 ** 30, t: 2 ** 40, p: 2 ** 50 }[
+    (m[2] ?? "").toLowerCase() as "k"
+  ] ?? 1;
+  return Math.trunc(Number(m[1]) * mul);
+}
+
+/** The mode a driver's options ask for (moby container.StartLogger: the ring logger). */
+export function logMode(cfg: LogConfig): LogMode {
+  const nonBlocking = cfg.config.mode === "non-blocking";
+  const size = cfg.config["max-buffer-size"];
+  return {
+    nonBlocking,
+    maxBufferSize: nonBlocking && size !== undefined ? parseRamInBytes(size) : 1e6,
+  };
 }
 
 /**
@@ -170,6 +212,7 @@ export function validateLogConfig(cfg: LogConfig): void {
     }
   }
   logRotation(cfg);
+  logMode(cfg);
 }
 
 /**

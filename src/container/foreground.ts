@@ -22,7 +22,7 @@ import { serveEmbeddedDns } from "./dns_server.ts";
 import type { SignalProxy } from "./signal_proxy.ts";
 import { pump, PumpCancel } from "./io.ts";
 import { HealthMonitor } from "./health.ts";
-import { type JsonLogWriter, openContainerLog } from "./logs.ts";
+import { type LogWriter, openContainerLog } from "./logs.ts";
 import {
   abandonInit,
   ContainerStartError,
@@ -45,7 +45,7 @@ import {
 function relayTerminal(
   master: number,
   interactive: boolean,
-  log?: JsonLogWriter | null,
+  log?: LogWriter | null,
 ): { done: Promise<void>; restore: () => void } {
   const isTerminal = Deno.stdin.isTerminal();
   let callerGone = false;
@@ -160,7 +160,7 @@ export class ForegroundStdio {
    * container's side closes. If the caller's side is closed (`run ... | head -1`), the pipe
    * is closed too, so that the container sees it closed, as it did writing there itself.
    */
-  relay(log: JsonLogWriter | null): Promise<void> {
+  relay(log: LogWriter | null): Promise<void> {
     const pipes = [
       [this.#out, Deno.stdout, "stdout", 1],
       [this.#err, Deno.stderr, "stderr", 2],
@@ -206,7 +206,7 @@ export async function attach(
   proc: { pid: number; ttyMaster?: number },
   interactive: boolean,
   signals: SignalProxy,
-  log?: JsonLogWriter | null,
+  log?: LogWriter | null,
 ): Promise<WaitResult> {
   signals.forwardTo(proc.pid);
   const terminal = proc.ttyMaster !== undefined
@@ -233,7 +233,7 @@ export async function runForeground(
   stdio: ForegroundStdio,
 ): Promise<number> {
   // Opened and relayed before the start, so that init's own complaints reach the caller.
-  let log: JsonLogWriter | null;
+  let log: LogWriter | null;
   try {
     log = openContainerLog(state);
   } catch (e) {
@@ -248,7 +248,7 @@ export async function runForeground(
   } catch (e) {
     // Kept as exited with the error (`start -a`); `run` removes it, as it never ran.
     await relayed; // init is gone: its pipes are at their end
-    log?.close();
+    await log?.close();
     const code = e instanceof ContainerStartError ? e.exitCode : 125;
     recordFailedStart(store, state.id, (e as Error).message, code);
     throw e;
@@ -259,7 +259,7 @@ export async function runForeground(
   const result = await attach(started, state.spec.interactive, signals, log);
   await health?.stop();
   await relayed;
-  log?.close();
+  await log?.close();
   if (log?.failure) {
     console.error(`m-docker: the container's log is incomplete: ${log.failure.message}`);
   }

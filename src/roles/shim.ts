@@ -18,7 +18,7 @@ import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
 import { parseUsernsWord, type UsernsRemap } from "../config/userns.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
-import { type JsonLogWriter, openContainerLog } from "../container/logs.ts";
+import { type LogWriter, openContainerLog } from "../container/logs.ts";
 import {
   abandonInit,
   ContainerStartError,
@@ -78,7 +78,7 @@ function launchInit(tty: boolean, netns: NetnsPlan, userns: RemappedInit | undef
  * container's side closes.
  */
 function pumpOutput(
-  log: JsonLogWriter | null,
+  log: LogWriter | null,
   attach: AttachServer,
   started: StartedContainer,
   io: { out?: number; err?: number },
@@ -146,6 +146,8 @@ export async function runShim(args: string[]): Promise<never> {
     await health?.stop();
     await dns?.stop();
     await pumps;
+    // Before the exit is recorded, so that `logs` after `wait` has all of it.
+    await log?.flush();
     await attach.disconnectAll();
     if (started.ttyMaster !== undefined) close(started.ttyMaster);
     const recorded = recordExit(store, id, result);
@@ -183,7 +185,7 @@ export async function runShim(args: string[]): Promise<never> {
       break;
     }
   }
-  log?.close();
+  await log?.close(); // what non-blocking mode holds, and a compression under way
   await attach.close();
   Deno.exit(0);
 }

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import {
   logAttributes,
   logConfigFromFlags,
+  logMode,
   logRotation,
   parseHumanSize,
+  parseRamInBytes,
   validateLogConfig,
 } from "../../src/config/logging.ts";
 import { InvalidConfigError } from "../../src/config/errors.ts";
@@ -20,20 +22,57 @@ Deno.test("parseHumanSize is go-units' FromHumanSize: decimal units, Docker's me
   assert.throws(() => parseHumanSize("10mbb"), { message: "invalid suffix: 'mbb'" });
 });
 
-Deno.test("logRotation: json-file's defaults and limits, local's defaults (20 MB, 5 files)", () => {
-  assert.deepEqual(logRotation({ type: "json-file", config: {} }), { maxSize: -1, maxFiles: 1 });
+Deno.test("logRotation: json-file's defaults and limits, local's defaults (20 MiB, 5 files, gzipped)", () => {
+  assert.deepEqual(logRotation({ type: "json-file", config: {} }), {
+    maxSize: -1,
+    maxFiles: 1,
+    compress: false,
+  });
   assert.deepEqual(
     logRotation({ type: "json-file", config: { "max-size": "1k", "max-file": "3" } }),
-    { maxSize: 1000, maxFiles: 3 },
+    { maxSize: 1000, maxFiles: 3, compress: false },
   );
+  assert.deepEqual(
+    logRotation({
+      type: "json-file",
+      config: { "max-size": "1k", "max-file": "3", compress: "true" },
+    }),
+    { maxSize: 1000, maxFiles: 3, compress: true },
+  );
+  // moby local.go: defaultMaxFileSize = 20 * 1024 * 1024, 5 files, compressed.
   assert.deepEqual(logRotation({ type: "local", config: {} }), {
-    maxSize: 20_000_000,
+    maxSize: 20 * 1024 * 1024,
     maxFiles: 5,
+    compress: true,
   });
   assert.deepEqual(logRotation({ type: "local", config: { "max-size": "1m" } }), {
     maxSize: 1_000_000,
     maxFiles: 5,
+    compress: true,
   });
+  assert.deepEqual(
+    logRotation({ type: "local", config: { "max-file": "1", compress: "false" } }),
+    { maxSize: 20 * 1024 * 1024, maxFiles: 1, compress: false },
+  );
+});
+
+Deno.test("logMode: non-blocking with max-buffer-size in binary units (go-units RAMInBytes)", () => {
+  assert.deepEqual(logMode({ type: "json-file", config: {} }), {
+    nonBlocking: false,
+    maxBufferSize: 1e6,
+  });
+  // Docker's ring logger: defaultRingMaxSize = 1e6 when max-buffer-size is not given.
+  assert.deepEqual(logMode({ type: "local", config: { mode: "non-blocking" } }), {
+    nonBlocking: true,
+    maxBufferSize: 1e6,
+  });
+  assert.deepEqual(
+    logMode({ type: "json-file", config: { mode: "non-blocking", "max-buffer-size": "4m" } }),
+    { nonBlocking: true, maxBufferSize: 4 * 1024 * 1024 },
+  );
+  assert.equal(parseRamInBytes("10KiB"), 10240);
+  assert.equal(parseRamInBytes("512"), 512);
+  assert.throws(() => parseRamInBytes("4x"), { message: "invalid size: '4x'" });
 });
 
 /** The message Docker gives for `run --log-driver DRIVER --log-opt OPTS...`. */
@@ -68,6 +107,16 @@ Deno.test("validateLogConfig gives Docker's messages (moby daemon/logger)", () =
     "compress cannot be true when max-file is less than 2 or max-size is not set",
   );
   assert.equal(message("local", { "max-file": "-1" }), "max-file must not be negative");
+  // moby local/config.go: rotated files are compressed by default, so one file is an error.
+  assert.equal(
+    message("local", { "max-file": "1" }),
+    "compression cannot be enabled when max file count is 1",
+  );
+  assert.equal(message("local", { "max-file": "1", compress: "false" }), "");
+  assert.equal(
+    message("json-file", { mode: "non-blocking", "max-buffer-size": "lots" }),
+    "invalid size: 'lots'",
+  );
   assert.equal(message("json-file", { mode: "fast" }), "logger: logging mode not supported: fast");
   assert.equal(
     message("json-file", { "max-buffer-size": "4m" }),

@@ -30,12 +30,12 @@ async function readAll(path: string, query: LogQuery = { tail: Infinity }): Prom
 
 Deno.test(
   "JsonLogWriter writes one Docker json-file line per output line, per stream",
-  withDir((dir) => {
+  withDir(async (dir) => {
     const w = new JsonLogWriter(`${dir}/log`);
     w.write("stdout", enc.encode("hel"));
     w.write("stderr", enc.encode("oops\n"));
     w.write("stdout", enc.encode("lo\nwor"));
-    w.close();
+    await w.close();
     const { entries, rest } = parseLogLines(Deno.readTextFileSync(`${dir}/log`));
     assert.equal(rest, "");
     assert.deepEqual(entries.map((e) => [e.stream, e.log]), [
@@ -49,13 +49,13 @@ Deno.test(
 
 Deno.test(
   "JsonLogWriter escapes what JSON must, keeps a character split across chunks whole",
-  withDir((dir) => {
+  withDir(async (dir) => {
     const w = new JsonLogWriter(`${dir}/log`);
     const euro = enc.encode("€"); // three bytes
     w.write("stdout", new Uint8Array([...enc.encode('a "q" \\ \t\x01'), euro[0]]));
     w.write("stdout", new Uint8Array([...euro.subarray(1), 0x0a]));
     w.write("stdout", enc.encode("plain\n\nlast\n"));
-    w.close();
+    await w.close();
     const text = Deno.readTextFileSync(`${dir}/log`);
     // Docker's field order: log, stream, time.
     assert.match(
@@ -73,10 +73,10 @@ Deno.test(
 
 Deno.test(
   "JsonLogWriter puts the attributes, keys sorted, between stream and time (Docker's order)",
-  withDir((dir) => {
+  withDir(async (dir) => {
     const w = new JsonLogWriter(`${dir}/log`, { attrs: { z: "1", a: "x y" } });
     w.write("stderr", enc.encode("e\n"));
-    w.close();
+    await w.close();
     const line = Deno.readTextFileSync(`${dir}/log`);
     assert.match(line, /^\{"log":"e\\n","stream":"stderr","attrs":\{"a":"x y","z":"1"\},"time":"/);
   }),
@@ -89,7 +89,7 @@ Deno.test(
     // Each entry is ~80 bytes: max-size 100 puts two entries in each file.
     const w = new JsonLogWriter(path, { rotation: { maxSize: 100, maxFiles: 3 } });
     for (let i = 1; i <= 7; i++) w.write("stdout", enc.encode(`line ${i}\n`));
-    w.close();
+    await w.close();
     assert.deepEqual(rotatedFiles(path), [`${path}.2`, `${path}.1`]);
     const lines = (p: string) => parseLogLines(Deno.readTextFileSync(p)).entries.map((e) => e.log);
     assert.deepEqual(lines(`${path}.2`), ["line 3\n", "line 4\n"]);
@@ -119,7 +119,7 @@ Deno.test(
     const path = `${dir}/c-json.log`;
     const w = new JsonLogWriter(path, { rotation: { maxSize: 100, maxFiles: 1 } });
     for (let i = 1; i <= 5; i++) w.write("stdout", enc.encode(`line ${i}\n`));
-    w.close();
+    await w.close();
     assert.deepEqual(rotatedFiles(path), []);
     assert.deepEqual((await readAll(path)).map((e) => e.log), ["line 5\n"]);
   }),
@@ -131,7 +131,7 @@ Deno.test(
     const path = `${dir}/c-json.log`;
     const w = new JsonLogWriter(path, { rotation: { maxSize: 100, maxFiles: 10 } });
     w.write("stdout", enc.encode("a\nb\nc\nd\ne\n"));
-    w.close();
+    await w.close();
     assert.equal(rotatedFiles(path).length, 2);
     assert.deepEqual((await readAll(path)).map((e) => e.log), ["a\n", "b\n", "c\n", "d\n", "e\n"]);
   }),
@@ -224,7 +224,7 @@ Deno.test(
       },
       intervalMs: 0,
     });
-    w.close();
+    await w.close();
     assert.deepEqual(got, ["one\n", "more 1\n", "more 2\n", "more 3\n"]);
   }),
 );
@@ -247,7 +247,7 @@ Deno.test(
       },
       intervalMs: 0,
     });
-    w.close();
+    await w.close();
     assert.ok(rotatedFiles(path).length >= 2);
     assert.deepEqual(got, ["one\n", "more 1\n", "more 2\n", "more 3\n", "more 4\n", "more 5\n"]);
   }),
@@ -255,7 +255,7 @@ Deno.test(
 
 Deno.test(
   "JsonLogWriter never throws: a write that fails stops the logging and says why",
-  withDir((dir) => {
+  withDir(async (dir) => {
     const path = `${dir}/c-json.log`;
     // The oldest file cannot be dropped (a non-empty directory is in its place).
     Deno.mkdirSync(`${path}.1/x`, { recursive: true });
@@ -266,7 +266,7 @@ Deno.test(
     w.write("stdout", enc.encode("second\n"));
     assert.ok(failure() instanceof Error);
     w.write("stdout", enc.encode("third\n"));
-    w.close();
+    await w.close();
     assert.deepEqual(parseLogLines(Deno.readTextFileSync(path)).entries.map((e) => e.log), [
       "first\n",
     ]);
