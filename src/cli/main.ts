@@ -6,11 +6,12 @@
  */
 
 import {
+  type Application,
   type ApplicationText,
   buildApplication,
-  buildRouteMap,
   ExitCode,
   help,
+  type RouteMap,
   run,
   text_en,
   UnexpectedPositionalError,
@@ -20,7 +21,7 @@ import {
 import { openEngine } from "../engine.ts";
 import { defaultRoots } from "../state/roots.ts";
 import { setDebugSink } from "../util/debug.ts";
-import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
+import { escapeTrailingCommand, parseGlobalOptions } from "./argv.ts";
 import {
   type CliContext,
   EXIT_COMMAND_ERROR,
@@ -30,134 +31,9 @@ import {
   reportError,
   StdoutClosedError,
 } from "./context.ts";
-import { attachCommand } from "./attach.ts";
-import { execAliases, execCommand, execFlags } from "./exec.ts";
-import {
-  commitCommand,
-  exportCommand,
-  imageInspectCommand,
-  imagePruneCommand,
-  imagesCommand,
-  importCommand,
-  loadCommand,
-  rmiCommand,
-  saveCommand,
-  tagCommand,
-} from "./images.ts";
-import { inspectCommand } from "./inspect.ts";
-import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
-import { logsCommand } from "./logs.ts";
-import { loginCommand, logoutCommand } from "./login.ts";
-import { psCommand } from "./ps.ts";
-import { pullCommand } from "./pull.ts";
-import { restartCommand, startCommand } from "./start.ts";
-import { topCommand } from "./top.ts";
-import { portCommand } from "./port.ts";
-import { networkRoutes } from "./network.ts";
-import { volumeRoutes } from "./volume.ts";
-import { runAliases, runCommand, runFlags } from "./run.ts";
-import { completionCommand } from "./completion.ts";
+import { allRoutes, allTrailing, routesFor, takesProgram, trailingFlags } from "./routes.ts";
 import { COMPLETE_COMMAND, completions } from "./complete.ts";
-import { createAliases, createCommand, createFlags } from "./create.ts";
-import {
-  containerPruneCommand,
-  pauseCommand,
-  renameCommand,
-  unpauseCommand,
-  updateCommand,
-} from "./manage.ts";
-
-/** `m-docker container ...`: Docker's management-command spellings of the same commands. */
-const containerRoutes = buildRouteMap({
-  routes: {
-    ls: psCommand,
-    inspect: inspectCommand,
-    rm: rmCommand,
-    start: startCommand,
-    stop: stopCommand,
-    kill: killCommand,
-    restart: restartCommand,
-    logs: logsCommand,
-    exec: execCommand,
-    run: runCommand,
-    create: createCommand,
-    rename: renameCommand,
-    pause: pauseCommand,
-    unpause: unpauseCommand,
-    update: updateCommand,
-    top: topCommand,
-    port: portCommand,
-    wait: waitCommand,
-    attach: attachCommand,
-    commit: commitCommand,
-    export: exportCommand,
-    prune: containerPruneCommand,
-  },
-  aliases: { ps: "ls", list: "ls" },
-  docs: { brief: "Manage containers" },
-});
-import { eventsCommand } from "./events.ts";
-import { statsCommand } from "./stats.ts";
 import { VERSION } from "../util/version.ts";
-import { infoCommand, systemRoutes, versionCommand } from "./system.ts";
-import { cpCommand } from "./cp.ts";
-import { diffCommand } from "./diff.ts";
-
-const routes = buildRouteMap({
-  routes: {
-    run: runCommand,
-    create: createCommand,
-    rename: renameCommand,
-    pause: pauseCommand,
-    unpause: unpauseCommand,
-    update: updateCommand,
-    container: containerRoutes,
-    exec: execCommand,
-    attach: attachCommand,
-    ps: psCommand,
-    logs: logsCommand,
-    start: startCommand,
-    restart: restartCommand,
-    stop: stopCommand,
-    kill: killCommand,
-    rm: rmCommand,
-    inspect: inspectCommand,
-    wait: waitCommand,
-    top: topCommand,
-    port: portCommand,
-    network: networkRoutes,
-    volume: volumeRoutes,
-    images: imagesCommand,
-    pull: pullCommand,
-    login: loginCommand,
-    logout: logoutCommand,
-    tag: tagCommand,
-    commit: commitCommand,
-    save: saveCommand,
-    export: exportCommand,
-    load: loadCommand,
-    rmi: rmiCommand,
-    image: buildRouteMap({
-      routes: {
-        ls: imagesCommand,
-        inspect: imageInspectCommand,
-        prune: imagePruneCommand,
-        rm: rmiCommand,
-      },
-      docs: { brief: "Manage images" },
-    }),
-    import: importCommand,
-    completion: completionCommand,
-    events: eventsCommand,
-    stats: statsCommand,
-    info: infoCommand,
-    version: versionCommand,
-    system: systemRoutes,
-    cp: cpCommand,
-    diff: diffCommand,
-  },
-  docs: { brief: "m-docker: a Docker-style container engine in one executable" },
-});
 
 /** The version `--version` prints (kept in src/util/version.ts for `version` and `info`). */
 export { VERSION };
@@ -186,50 +62,35 @@ const text: ApplicationText = {
   },
 };
 
-const app = buildApplication(
-  routes,
-  {
-    name: "m-docker",
-    scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
-    documentation,
-    // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
-    completion: { includeAliases: true },
-    localization: { text },
-  },
-  // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
-  // single-letter aliases.
-  {
-    help: help({
-      brief: "Print help information and exit",
-      alias: false,
-      defaultForRouteMap: true,
-      formatting: documentation,
-    }),
-    version: version({
-      brief: "Print version information and exit",
-      alias: false,
-      info: { currentVersion: VERSION },
-    }),
-  },
-);
-
-/** Flags that take a value, by long (kebab) name and by alias: where flags end. */
-function valueFlags(
-  flags: Record<string, { kind: string }>,
-  aliases: Record<string, string>,
-): Set<string> {
-  return new Set([
-    ...Object.entries(flags).filter(([, f]) => f.kind !== "boolean").map(([n]) => kebab(n)),
-    ...Object.entries(aliases).filter(([, n]) => flags[n].kind !== "boolean").map(([a]) => a),
-  ]);
+/** The application over `routes`: the whole table, or only the command being run. */
+function application(routes: RouteMap<CliContext>): Application<CliContext> {
+  return buildApplication(
+    routes,
+    {
+      name: "m-docker",
+      scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
+      documentation,
+      // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
+      completion: { includeAliases: true },
+      localization: { text },
+    },
+    // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
+    // single-letter aliases.
+    {
+      help: help({
+        brief: "Print help information and exit",
+        alias: false,
+        defaultForRouteMap: true,
+        formatting: documentation,
+      }),
+      version: version({
+        brief: "Print version information and exit",
+        alias: false,
+        info: { currentVersion: VERSION },
+      }),
+    },
+  );
 }
-
-/** Commands whose trailing arguments belong to the container's program. */
-const TRAILING: Record<string, Set<string>> = {
-  run: valueFlags(runFlags, runAliases),
-  exec: valueFlags(execFlags, execAliases),
-  create: valueFlags(createFlags, createAliases),
-};
 
 const encoder = new TextEncoder();
 
@@ -284,7 +145,10 @@ export async function main(args: string[]): Promise<number> {
   if (args[0] === COMPLETE_COMMAND) {
     // The completion scripts' helper: candidates for the word under the cursor, never an error.
     try {
-      for (const [value, brief] of await completions(app, args.slice(1), TRAILING, stdio)) {
+      const app = application(await allRoutes());
+      for (
+        const [value, brief] of await completions(app, args.slice(1), await allTrailing(), stdio)
+      ) {
         stdio.stdout.write(`${value}\t${brief}\n`);
       }
     } catch {
@@ -326,11 +190,16 @@ export async function main(args: string[]): Promise<number> {
     };
     ctx = base;
     // `container run|exec|create` has its command one word later.
-    const words = rest[0] === "container" && TRAILING[rest[1]] ? 2 : 1;
-    const trailing = TRAILING[rest[words - 1]];
-    const argv = trailing
-      ? [...rest.slice(0, words), ...escapeTrailingCommand(rest.slice(words), trailing)]
+    const words = rest[0] === "container" && takesProgram(rest[1]) ? 2 : 1;
+    const command = rest[words - 1];
+    const argv = takesProgram(command)
+      ? [
+        ...rest.slice(0, words),
+        ...escapeTrailingCommand(rest.slice(words), await trailingFlags(command)),
+      ]
       : rest;
+    // Only the command the arguments name is loaded (all of them for help and mistakes).
+    const app = application(await routesFor(rest));
     // Once stricli has found the command, its failures get that command's exit code.
     await run(app, argv, {
       ...base,
