@@ -5,22 +5,8 @@
  * @module
  */
 
-import {
-  type Application,
-  type ApplicationText,
-  buildApplication,
-  ExitCode,
-  help,
-  type RouteMap,
-  run,
-  text_en,
-  UnexpectedPositionalError,
-  UnsatisfiedPositionalError,
-  version,
-} from "@stricli/core";
-import { openEngine } from "../engine.ts";
+import type { Application, ApplicationText, RouteMap } from "@stricli/core";
 import { defaultRoots } from "../state/roots.ts";
-import { setDebugSink } from "../util/debug.ts";
 import { escapeTrailingCommand, parseGlobalOptions } from "./argv.ts";
 import {
   type CliContext,
@@ -31,9 +17,10 @@ import {
   reportError,
   StdoutClosedError,
 } from "./context.ts";
-import { allRoutes, allTrailing, routesFor, takesProgram, trailingFlags } from "./routes.ts";
-import { COMPLETE_COMMAND, completions } from "./complete.ts";
 import { VERSION } from "../util/version.ts";
+
+/** Stricli, imported once the arguments are more than `--version`. */
+type Stricli = typeof import("@stricli/core");
 
 /** The version `--version` prints (kept in src/util/version.ts for `version` and `info`). */
 export { VERSION };
@@ -53,18 +40,18 @@ const documentation = {
  */
 let positionalsRefused = false;
 
-const text: ApplicationText = {
-  ...text_en,
-  exceptionWhileParsingArguments(exc, ansiColor) {
-    positionalsRefused ||= exc instanceof UnexpectedPositionalError ||
-      exc instanceof UnsatisfiedPositionalError;
-    return text_en.exceptionWhileParsingArguments.call(this, exc, ansiColor);
-  },
-};
-
 /** The application over `routes`: the whole table, or only the command being run. */
-function application(routes: RouteMap<CliContext>): Application<CliContext> {
-  return buildApplication(
+function application(stricli: Stricli, routes: RouteMap<CliContext>): Application<CliContext> {
+  const { text_en, UnexpectedPositionalError, UnsatisfiedPositionalError } = stricli;
+  const text: ApplicationText = {
+    ...text_en,
+    exceptionWhileParsingArguments(exc, ansiColor) {
+      positionalsRefused ||= exc instanceof UnexpectedPositionalError ||
+        exc instanceof UnsatisfiedPositionalError;
+      return text_en.exceptionWhileParsingArguments.call(this, exc, ansiColor);
+    },
+  };
+  return stricli.buildApplication(
     routes,
     {
       name: "m-docker",
@@ -77,13 +64,13 @@ function application(routes: RouteMap<CliContext>): Application<CliContext> {
     // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
     // single-letter aliases.
     {
-      help: help({
+      help: stricli.help({
         brief: "Print help information and exit",
         alias: false,
         defaultForRouteMap: true,
         formatting: documentation,
       }),
-      version: version({
+      version: stricli.version({
         brief: "Print version information and exit",
         alias: false,
         info: { currentVersion: VERSION },
@@ -141,13 +128,27 @@ export async function main(args: string[]): Promise<number> {
     stderr: { write: writeStderr },
     exitCode: undefined as number | string | null | undefined,
   };
+  if (args.length === 1 && args[0] === "--version") {
+    // What stricli would print, without loading it or anything else: the version is all
+    // `--version` needs (no data root either, as Docker's never reaches its daemon).
+    stdio.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  // The rest of the CLI, loaded side by side; each command's own module comes later.
+  const [stricli, routes, complete, { openEngine }] = await Promise.all([
+    import("@stricli/core"),
+    import("./routes.ts"),
+    import("./complete.ts"),
+    import("../engine.ts"),
+  ]);
   let ctx: CliContext | undefined;
-  if (args[0] === COMPLETE_COMMAND) {
+  if (args[0] === complete.COMPLETE_COMMAND) {
     // The completion scripts' helper: candidates for the word under the cursor, never an error.
     try {
-      const app = application(await allRoutes());
+      const app = application(stricli, await routes.allRoutes());
+      const trailing = await routes.allTrailing();
       for (
-        const [value, brief] of await completions(app, args.slice(1), await allTrailing(), stdio)
+        const [value, brief] of await complete.completions(app, args.slice(1), trailing, stdio)
       ) {
         stdio.stdout.write(`${value}\t${brief}\n`);
       }
@@ -173,6 +174,7 @@ export async function main(args: string[]): Promise<number> {
         ],
       });
       // The message goes in as a property: logtape reads "{...}" in a message as a placeholder.
+      const { setDebugSink } = await import("../util/debug.ts");
       setDebugSink((category, message) =>
         getLogger(["m-docker", category]).debug("{message}", { message })
       );
@@ -190,18 +192,18 @@ export async function main(args: string[]): Promise<number> {
     };
     ctx = base;
     // `container run|exec|create` has its command one word later.
-    const words = rest[0] === "container" && takesProgram(rest[1]) ? 2 : 1;
+    const words = rest[0] === "container" && routes.takesProgram(rest[1]) ? 2 : 1;
     const command = rest[words - 1];
-    const argv = takesProgram(command)
+    const argv = routes.takesProgram(command)
       ? [
         ...rest.slice(0, words),
-        ...escapeTrailingCommand(rest.slice(words), await trailingFlags(command)),
+        ...escapeTrailingCommand(rest.slice(words), await routes.trailingFlags(command)),
       ]
       : rest;
     // Only the command the arguments name is loaded (all of them for help and mistakes).
-    const app = application(await routesFor(rest));
+    const app = application(stricli, await routes.routesFor(rest));
     // Once stricli has found the command, its failures get that command's exit code.
-    await run(app, argv, {
+    await stricli.run(app, argv, {
       ...base,
       // stricli's prefix starts with the application's name.
       forCommand: ({ prefix }) => {
@@ -212,7 +214,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
   }
-  return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode);
+  return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode, stricli.ExitCode);
 }
 
 /**
@@ -220,7 +222,11 @@ export async function main(args: string[]): Promise<number> {
  * (cobra's flag errors are a StatusError with 125), an unknown command or a wrong number of
  * arguments is 1 (plain errors), anything else is the command's failure code.
  */
-function exitCodeOf(code: number, failure: number | undefined): number {
+function exitCodeOf(
+  code: number,
+  failure: number | undefined,
+  ExitCode: Stricli["ExitCode"],
+): number {
   if (code >= 0) return code;
   if (code === ExitCode.UnknownCommand) return EXIT_COMMAND_ERROR;
   if (code === ExitCode.InvalidArgument) {
