@@ -1,6 +1,7 @@
 /**
- * The CLI: global options, the command table, and the mapping of every outcome to an exit
- * code. Commands live one per file beside this one.
+ * The CLI: global options, the application over the command table (routes.ts, which loads
+ * only the command being run), and the mapping of every outcome to an exit code. Commands
+ * live one per file beside this one. Its static imports are only what `--version` needs.
  *
  * @module
  */

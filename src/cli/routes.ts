@@ -5,9 +5,11 @@
  * imports, not every command's world; `--help`, an unknown command and shell completion get
  * the whole table, built in the same order as before, so their text is unchanged.
  *
- * The specifiers are literal so that the bundler splits the program at them; the launcher runs
- * the bundle with `--unstable-lazy-dynamic-imports`, without which Deno would fetch every
- * statically named dynamic import at start-up anyway.
+ * The specifiers are literal so that the bundler splits the program at them. The launcher
+ * (scripts/build) sets DENO_UNSTABLE_LAZY_DYNAMIC_IMPORTS: without it Deno fetches every
+ * module the bundle names in a dynamic import at start-up, used or not (every process, the
+ * shim and init too, opened all of the bundle's files), which is why Stricli's lazy `loader`
+ * measured slower before.
  *
  * @module
  */
