@@ -1,26 +1,14 @@
 /**
- * The CLI: global options, the command table, and the mapping of every outcome to an exit
- * code. Commands live one per file beside this one.
+ * The CLI: global options, the application over the command table (routes.ts, which loads
+ * only the command being run), and the mapping of every outcome to an exit code. Commands
+ * live one per file beside this one. Its static imports are only what `--version` needs.
  *
  * @module
  */
 
-import {
-  type ApplicationText,
-  buildApplication,
-  buildRouteMap,
-  ExitCode,
-  help,
-  run,
-  text_en,
-  UnexpectedPositionalError,
-  UnsatisfiedPositionalError,
-  version,
-} from "@stricli/core";
-import { openEngine } from "../engine.ts";
+import type { Application, ApplicationText, RouteMap } from "@stricli/core";
 import { defaultRoots } from "../state/roots.ts";
-import { setDebugSink } from "../util/debug.ts";
-import { escapeTrailingCommand, kebab, parseGlobalOptions } from "./argv.ts";
+import { escapeTrailingCommand, parseGlobalOptions } from "./argv.ts";
 import {
   type CliContext,
   EXIT_COMMAND_ERROR,
@@ -30,134 +18,10 @@ import {
   reportError,
   StdoutClosedError,
 } from "./context.ts";
-import { attachCommand } from "./attach.ts";
-import { execAliases, execCommand, execFlags } from "./exec.ts";
-import {
-  commitCommand,
-  exportCommand,
-  imageInspectCommand,
-  imagePruneCommand,
-  imagesCommand,
-  importCommand,
-  loadCommand,
-  rmiCommand,
-  saveCommand,
-  tagCommand,
-} from "./images.ts";
-import { inspectCommand } from "./inspect.ts";
-import { killCommand, rmCommand, stopCommand, waitCommand } from "./lifecycle.ts";
-import { logsCommand } from "./logs.ts";
-import { loginCommand, logoutCommand } from "./login.ts";
-import { psCommand } from "./ps.ts";
-import { pullCommand } from "./pull.ts";
-import { restartCommand, startCommand } from "./start.ts";
-import { topCommand } from "./top.ts";
-import { portCommand } from "./port.ts";
-import { networkRoutes } from "./network.ts";
-import { volumeRoutes } from "./volume.ts";
-import { runAliases, runCommand, runFlags } from "./run.ts";
-import { completionCommand } from "./completion.ts";
-import { COMPLETE_COMMAND, completions } from "./complete.ts";
-import { createAliases, createCommand, createFlags } from "./create.ts";
-import {
-  containerPruneCommand,
-  pauseCommand,
-  renameCommand,
-  unpauseCommand,
-  updateCommand,
-} from "./manage.ts";
-
-/** `m-docker container ...`: Docker's management-command spellings of the same commands. */
-const containerRoutes = buildRouteMap({
-  routes: {
-    ls: psCommand,
-    inspect: inspectCommand,
-    rm: rmCommand,
-    start: startCommand,
-    stop: stopCommand,
-    kill: killCommand,
-    restart: restartCommand,
-    logs: logsCommand,
-    exec: execCommand,
-    run: runCommand,
-    create: createCommand,
-    rename: renameCommand,
-    pause: pauseCommand,
-    unpause: unpauseCommand,
-    update: updateCommand,
-    top: topCommand,
-    port: portCommand,
-    wait: waitCommand,
-    attach: attachCommand,
-    commit: commitCommand,
-    export: exportCommand,
-    prune: containerPruneCommand,
-  },
-  aliases: { ps: "ls", list: "ls" },
-  docs: { brief: "Manage containers" },
-});
-import { eventsCommand } from "./events.ts";
-import { statsCommand } from "./stats.ts";
 import { VERSION } from "../util/version.ts";
-import { infoCommand, systemRoutes, versionCommand } from "./system.ts";
-import { cpCommand } from "./cp.ts";
-import { diffCommand } from "./diff.ts";
 
-const routes = buildRouteMap({
-  routes: {
-    run: runCommand,
-    create: createCommand,
-    rename: renameCommand,
-    pause: pauseCommand,
-    unpause: unpauseCommand,
-    update: updateCommand,
-    container: containerRoutes,
-    exec: execCommand,
-    attach: attachCommand,
-    ps: psCommand,
-    logs: logsCommand,
-    start: startCommand,
-    restart: restartCommand,
-    stop: stopCommand,
-    kill: killCommand,
-    rm: rmCommand,
-    inspect: inspectCommand,
-    wait: waitCommand,
-    top: topCommand,
-    port: portCommand,
-    network: networkRoutes,
-    volume: volumeRoutes,
-    images: imagesCommand,
-    pull: pullCommand,
-    login: loginCommand,
-    logout: logoutCommand,
-    tag: tagCommand,
-    commit: commitCommand,
-    save: saveCommand,
-    export: exportCommand,
-    load: loadCommand,
-    rmi: rmiCommand,
-    image: buildRouteMap({
-      routes: {
-        ls: imagesCommand,
-        inspect: imageInspectCommand,
-        prune: imagePruneCommand,
-        rm: rmiCommand,
-      },
-      docs: { brief: "Manage images" },
-    }),
-    import: importCommand,
-    completion: completionCommand,
-    events: eventsCommand,
-    stats: statsCommand,
-    info: infoCommand,
-    version: versionCommand,
-    system: systemRoutes,
-    cp: cpCommand,
-    diff: diffCommand,
-  },
-  docs: { brief: "m-docker: a Docker-style container engine in one executable" },
-});
+/** Stricli, imported once the arguments are more than `--version`. */
+type Stricli = typeof import("@stricli/core");
 
 /** The version `--version` prints (kept in src/util/version.ts for `version` and `info`). */
 export { VERSION };
@@ -177,59 +41,44 @@ const documentation = {
  */
 let positionalsRefused = false;
 
-const text: ApplicationText = {
-  ...text_en,
-  exceptionWhileParsingArguments(exc, ansiColor) {
-    positionalsRefused ||= exc instanceof UnexpectedPositionalError ||
-      exc instanceof UnsatisfiedPositionalError;
-    return text_en.exceptionWhileParsingArguments.call(this, exc, ansiColor);
-  },
-};
-
-const app = buildApplication(
-  routes,
-  {
-    name: "m-docker",
-    scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
-    documentation,
-    // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
-    completion: { includeAliases: true },
-    localization: { text },
-  },
-  // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
-  // single-letter aliases.
-  {
-    help: help({
-      brief: "Print help information and exit",
-      alias: false,
-      defaultForRouteMap: true,
-      formatting: documentation,
-    }),
-    version: version({
-      brief: "Print version information and exit",
-      alias: false,
-      info: { currentVersion: VERSION },
-    }),
-  },
-);
-
-/** Flags that take a value, by long (kebab) name and by alias: where flags end. */
-function valueFlags(
-  flags: Record<string, { kind: string }>,
-  aliases: Record<string, string>,
-): Set<string> {
-  return new Set([
-    ...Object.entries(flags).filter(([, f]) => f.kind !== "boolean").map(([n]) => kebab(n)),
-    ...Object.entries(aliases).filter(([, n]) => flags[n].kind !== "boolean").map(([a]) => a),
-  ]);
+/** The application over `routes`: the whole table, or only the command being run. */
+function application(stricli: Stricli, routes: RouteMap<CliContext>): Application<CliContext> {
+  const { text_en, UnexpectedPositionalError, UnsatisfiedPositionalError } = stricli;
+  const text: ApplicationText = {
+    ...text_en,
+    exceptionWhileParsingArguments(exc, ansiColor) {
+      positionalsRefused ||= exc instanceof UnexpectedPositionalError ||
+        exc instanceof UnsatisfiedPositionalError;
+      return text_en.exceptionWhileParsingArguments.call(this, exc, ansiColor);
+    },
+  };
+  return stricli.buildApplication(
+    routes,
+    {
+      name: "m-docker",
+      scanner: { caseStyle: "allow-kebab-for-camel", allowArgumentEscapeSequence: true },
+      documentation,
+      // Shell completion (`m-docker completion`) offers -a beside --all, as Docker's does.
+      completion: { includeAliases: true },
+      localization: { text },
+    },
+    // Docker's -h (hostname) and -v (volume) belong to `run`, so --help and --version get no
+    // single-letter aliases.
+    {
+      help: stricli.help({
+        brief: "Print help information and exit",
+        alias: false,
+        defaultForRouteMap: true,
+        formatting: documentation,
+      }),
+      version: stricli.version({
+        brief: "Print version information and exit",
+        alias: false,
+        info: { currentVersion: VERSION },
+      }),
+    },
+  );
 }
-
-/** Commands whose trailing arguments belong to the container's program. */
-const TRAILING: Record<string, Set<string>> = {
-  run: valueFlags(runFlags, runAliases),
-  exec: valueFlags(execFlags, execAliases),
-  create: valueFlags(createFlags, createAliases),
-};
 
 const encoder = new TextEncoder();
 
@@ -280,11 +129,28 @@ export async function main(args: string[]): Promise<number> {
     stderr: { write: writeStderr },
     exitCode: undefined as number | string | null | undefined,
   };
+  if (args.length === 1 && args[0] === "--version") {
+    // What stricli would print, without loading it or anything else: the version is all
+    // `--version` needs (no data root either, as Docker's never reaches its daemon).
+    stdio.stdout.write(`${VERSION}\n`);
+    return 0;
+  }
+  // The rest of the CLI, loaded side by side; each command's own module comes later.
+  const [stricli, routes, complete, { openEngine }] = await Promise.all([
+    import("@stricli/core"),
+    import("./routes.ts"),
+    import("./complete.ts"),
+    import("../engine.ts"),
+  ]);
   let ctx: CliContext | undefined;
-  if (args[0] === COMPLETE_COMMAND) {
+  if (args[0] === complete.COMPLETE_COMMAND) {
     // The completion scripts' helper: candidates for the word under the cursor, never an error.
     try {
-      for (const [value, brief] of await completions(app, args.slice(1), TRAILING, stdio)) {
+      const app = application(stricli, await routes.allRoutes());
+      const trailing = await routes.allTrailing();
+      for (
+        const [value, brief] of await complete.completions(app, args.slice(1), trailing, stdio)
+      ) {
         stdio.stdout.write(`${value}\t${brief}\n`);
       }
     } catch {
@@ -309,6 +175,7 @@ export async function main(args: string[]): Promise<number> {
         ],
       });
       // The message goes in as a property: logtape reads "{...}" in a message as a placeholder.
+      const { setDebugSink } = await import("../util/debug.ts");
       setDebugSink((category, message) =>
         getLogger(["m-docker", category]).debug("{message}", { message })
       );
@@ -326,13 +193,18 @@ export async function main(args: string[]): Promise<number> {
     };
     ctx = base;
     // `container run|exec|create` has its command one word later.
-    const words = rest[0] === "container" && TRAILING[rest[1]] ? 2 : 1;
-    const trailing = TRAILING[rest[words - 1]];
-    const argv = trailing
-      ? [...rest.slice(0, words), ...escapeTrailingCommand(rest.slice(words), trailing)]
+    const words = rest[0] === "container" && routes.takesProgram(rest[1]) ? 2 : 1;
+    const command = rest[words - 1];
+    const argv = routes.takesProgram(command)
+      ? [
+        ...rest.slice(0, words),
+        ...escapeTrailingCommand(rest.slice(words), await routes.trailingFlags(command)),
+      ]
       : rest;
+    // Only the command the arguments name is loaded (all of them for help and mistakes).
+    const app = application(stricli, await routes.routesFor(rest));
     // Once stricli has found the command, its failures get that command's exit code.
-    await run(app, argv, {
+    await stricli.run(app, argv, {
       ...base,
       // stricli's prefix starts with the application's name.
       forCommand: ({ prefix }) => {
@@ -343,7 +215,7 @@ export async function main(args: string[]): Promise<number> {
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
   }
-  return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode);
+  return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode, stricli.ExitCode);
 }
 
 /**
@@ -351,7 +223,11 @@ export async function main(args: string[]): Promise<number> {
  * (cobra's flag errors are a StatusError with 125), an unknown command or a wrong number of
  * arguments is 1 (plain errors), anything else is the command's failure code.
  */
-function exitCodeOf(code: number, failure: number | undefined): number {
+function exitCodeOf(
+  code: number,
+  failure: number | undefined,
+  ExitCode: Stricli["ExitCode"],
+): number {
   if (code >= 0) return code;
   if (code === ExitCode.UnknownCommand) return EXIT_COMMAND_ERROR;
   if (code === ExitCode.InvalidArgument) {
