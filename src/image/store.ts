@@ -16,6 +16,7 @@
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import type { HealthConfig } from "../config/health.ts";
+import { compareStrings } from "../util/compare.ts";
 
 /** The parts of an OCI image config that `run` applies. */
 export interface ImageRunConfig {
@@ -293,7 +294,7 @@ export class ImageStore {
         });
       }
     }
-    return out.sort((a, b) => b.created.localeCompare(a.created));
+    return out.sort((a, b) => compareStrings(b.created, a.created));
   }
 
   /** One image by ID, or null. */

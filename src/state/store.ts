@@ -27,6 +27,7 @@ import {
   validateState,
 } from "./schema.ts";
 import { type ContainerState, STATE_VERSION } from "./types.ts";
+import { compareStrings } from "../util/compare.ts";
 
 /** A container reference that matched nothing. */
 export class NoSuchContainerError extends Error {
@@ -126,7 +127,7 @@ export class StateStore {
       const found = this.load(entry.name, false);
       if (found) out.push(found);
     }
-    return out.sort((a, b) => a.createdAt.localeCompare(b.createdAt));
+    return out.sort((a, b) => compareStrings(a.createdAt, b.createdAt));
   }
 
   /**

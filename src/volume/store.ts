@@ -16,6 +16,7 @@
 
 import { syncDirectory, writeFileAtomic } from "../util/atomic_file.ts";
 import { ExitCodeError } from "../util/errors.ts";
+import { compareStrings } from "../util/compare.ts";
 
 /** The label Docker puts on the anonymous volumes it creates for containers. */
 export const ANONYMOUS_LABEL = "com.docker.volume.anonymous";
@@ -142,7 +143,7 @@ export class VolumeStore {
     }
     return entries.filter((e) => e.isDirectory && isValidVolumeName(e.name))
       .map((e) => this.find(e.name)).filter((v): v is Volume => v !== null)
-      .sort((a, b) => a.Name.localeCompare(b.Name));
+      .sort((a, b) => compareStrings(a.Name, b.Name));
   }
 
   /**
