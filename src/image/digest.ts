@@ -1,0 +1,45 @@
+/**
+ * Streaming SHA-256 for layers: libcrypto's through FFI where the system has it (no
+ * `node:crypto` to load, and updates that can run on a worker thread while the main thread
+ * unpacks), else Node's `createHash`.
+ *
+ * @module
+ */
+
+import { sha256Context } from "../../ffi/libcrypto.ts";
+
+/** A digest being computed. Updates must not overlap: await each `update` before the next. */
+export interface LayerDigest {
+  /**
+   * Adds `chunk`, which must stay unchanged until the returned promise settles (it may be
+   * hashed on another thread meanwhile).
+   */
+  update(chunk: Uint8Array): Promise<void>;
+  /** `sha256:` and the hex digest, once every update has settled. */
+  digest(): string;
+  /** Frees what an unfinished digest holds. */
+  dispose(): void;
+}
+
+/** Starts a SHA-256 digest. */
+export async function layerDigest(): Promise<LayerDigest> {
+  const ctx = sha256Context();
+  if (ctx !== null) {
+    return {
+      update: (chunk) => ctx.updateAsync(chunk),
+      digest: () => `sha256:${ctx.digest()}`,
+      dispose: () => ctx.dispose(),
+    };
+  }
+  // Loaded here, not at the top: any node: module costs every CLI start ~20 ms.
+  const { createHash } = await import("node:crypto");
+  const hash = createHash("sha256");
+  return {
+    update: (chunk) => {
+      hash.update(chunk);
+      return Promise.resolve();
+    },
+    digest: () => `sha256:${hash.digest("hex")}`,
+    dispose: () => {},
+  };
+}
