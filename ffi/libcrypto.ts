@@ -43,6 +43,7 @@ function libcrypto(): Symbols | null {
 export class Sha256 {
   private ctx: Deno.PointerValue;
   private busy: Promise<unknown> | null = null;
+  private disposed = false;
 
   /** @internal use `sha256Context` */
   constructor(private readonly l: Symbols) {
@@ -80,6 +81,7 @@ export class Sha256 {
       if ((await call) !== 1) throw new Error("libcrypto: SHA-256 update failed");
     } finally {
       this.busy = null;
+      if (this.disposed) this.dispose();
     }
   }
 
@@ -95,8 +97,9 @@ export class Sha256 {
     return hex;
   }
 
-  /** Frees the computation (after an asynchronous update has settled). */
+  /** Frees the computation, at once or when the running asynchronous update settles. */
   dispose(): void {
+    this.disposed = true;
     if (this.ctx !== null && !this.busy) {
       this.l.EVP_MD_CTX_free(this.ctx);
       this.ctx = null;
@@ -104,7 +107,7 @@ export class Sha256 {
   }
 
   private live(): Deno.PointerObject {
-    if (this.ctx === null) throw new Error("sha256: used after digest");
+    if (this.ctx === null || this.disposed) throw new Error("sha256: used after digest");
     return this.ctx;
   }
 }
