@@ -77,6 +77,8 @@ function kindOf(info: Deno.FileInfo | null): Kind {
  */
 class LayerTree {
   private readonly known: Map<string, Kind> | null;
+  /** Counts removals: a directory found real before one may be gone since. */
+  generation = 0;
   /** Directories with the set-group-ID bit, whose new entries take the directory's group. */
   private readonly setgid = new Set<string>();
 
@@ -101,6 +103,7 @@ class LayerTree {
 
   /** `rel` was removed, with whatever was below it. */
   forget(rel: string): void {
+    this.generation++;
     this.setgid.delete(rel);
     if (this.known === null) return;
     const wasDirectory = this.known.get(rel) === DIRECTORY;
@@ -266,8 +269,17 @@ class LayerWriter implements TarSink {
     return rel === "" ? this.root : `${this.root}/${rel}`;
   }
 
+  /** The parent last made sure of, while `tree.generation` was `lastGeneration`. */
+  private lastParent = "";
+  private lastGeneration = -1;
+
   /** Makes sure every parent of `parts` is a real directory (never a symlink); returns it. */
   private ensureParents(parts: string[], name: string): string {
+    if (parts.length === 1) return "";
+    // Archives list a directory's entries together: the same parent as the last entry's,
+    // with nothing removed since, is still a real directory.
+    const wanted = parts.length === 2 ? parts[0] : parts.slice(0, -1).join("/");
+    if (wanted === this.lastParent && this.lastGeneration === this.tree.generation) return wanted;
     let dir = "";
     for (let i = 0; i < parts.length - 1; i++) {
       const part = parts[i];
@@ -288,6 +300,8 @@ class LayerWriter implements TarSink {
       // A new directory in a set-group-ID one is set-group-ID too.
       if (this.tree.groupInherited(parent)) this.tree.setGroupInherited(dir, true);
     }
+    this.lastParent = dir;
+    this.lastGeneration = this.tree.generation;
     return dir;
   }
 

@@ -45,24 +45,47 @@ export class TarFormatError extends Error {
 
 const decoder = new TextDecoder();
 
+/** A NUL-terminated field; ASCII (nearly every name) without a TextDecoder call. */
 function cstring(block: Uint8Array, offset: number, length: number): string {
-  const field = block.subarray(offset, offset + length);
-  const end = field.indexOf(0);
-  return decoder.decode(end === -1 ? field : field.subarray(0, end));
+  const end = offset + length;
+  let i = offset;
+  let ascii = true;
+  for (; i < end; i++) {
+    const b = block[i];
+    if (b === 0) break;
+    if (b >= 0x80) ascii = false;
+  }
+  if (i === offset) return "";
+  const field = block.subarray(offset, i);
+  return ascii
+    ? String.fromCharCode.apply(null, field as unknown as number[])
+    : decoder.decode(field);
 }
+
+/** Spaces and the other characters String.prototype.trim removes from ASCII text. */
+const isBlank = (b: number) => b === 0x20 || (b >= 0x09 && b <= 0x0d);
 
 /** A numeric field: octal text, or base-256 when the high bit is set (GNU, for big values). */
 function number(block: Uint8Array, offset: number, length: number): number {
-  const field = block.subarray(offset, offset + length);
-  if (field[0] & 0x80) {
-    let n = field[0] & 0x7f;
-    for (let i = 1; i < field.length; i++) n = n * 256 + field[i];
+  if (block[offset] & 0x80) {
+    let n = block[offset] & 0x7f;
+    for (let i = offset + 1; i < offset + length; i++) n = n * 256 + block[i];
     return n;
   }
-  const text = cstring(block, offset, length).trim();
-  if (text === "") return 0;
-  if (!/^[0-7]+$/.test(text)) throw new TarFormatError(`bad numeric field "${text}"`);
-  return parseInt(text, 8);
+  // Up to the first NUL, without surrounding blanks; nothing at all is 0.
+  let start = offset, end = offset;
+  while (end < offset + length && block[end] !== 0) end++;
+  while (start < end && isBlank(block[start])) start++;
+  while (end > start && isBlank(block[end - 1])) end--;
+  let n = 0;
+  for (let i = start; i < end; i++) {
+    const digit = block[i] - 0x30;
+    if (digit < 0 || digit > 7) {
+      throw new TarFormatError(`bad numeric field "${cstring(block, offset, length).trim()}"`);
+    }
+    n = n * 8 + digit;
+  }
+  return n;
 }
 
 function checksumOk(block: Uint8Array): boolean {

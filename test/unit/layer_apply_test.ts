@@ -104,6 +104,12 @@ Deno.test({
     { name: "d", type: "symlink", linkname: "/tmp" },
     { name: "d/evil", body: text("x") },
   ], /through the symlink "d"/);
+  // The same parent as the entry before, but replaced in between.
+  await refused([
+    { name: "d/x", body: text("x") },
+    { name: "d", type: "symlink", linkname: "/tmp" },
+    { name: "d/evil", body: text("x") },
+  ], /through the symlink "d"/);
   await refused([
     { name: "f", body: text("x") },
     { name: "f/under", body: text("x") },

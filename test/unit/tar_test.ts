@@ -160,6 +160,38 @@ Deno.test("pax headers and long names over 1 MiB are refused by both readers", a
   ]);
 });
 
+/** `tar` with the header field at `offset` set to `bytes` and the checksum made right. */
+function withField(tar: Uint8Array, offset: number, length: number, bytes: number[]) {
+  const out = tar.slice();
+  out.fill(0, offset, offset + length);
+  out.set(bytes, offset);
+  out.fill(0x20, 148, 156);
+  let sum = 0;
+  for (let i = 0; i < 512; i++) sum += out[i];
+  out.set(new TextEncoder().encode(sum.toString(8).padStart(6, "0") + "\0 "), 148);
+  return out;
+}
+
+Deno.test("numeric fields: octal with blanks around it, empty, base-256; anything else refused", () => {
+  const tar = writeTar([{ name: "a", type: "directory" }]);
+  const ascii = (t: string) => [...new TextEncoder().encode(t)];
+  const uid = (bytes: number[]) => parsed(withField(tar, 108, 8, bytes), 512)[0].uid;
+  assert.equal(uid(ascii(" 1750 \0")), 0o1750);
+  assert.equal(uid(ascii("0001750\0")), 0o1750);
+  assert.equal(uid(ascii("17 \0")), 0o17);
+  assert.equal(uid([]), 0, "all NULs");
+  assert.equal(uid(ascii("      \0")), 0, "all blanks");
+  assert.equal(uid([0x80, 0, 0, 0, 0, 0x01, 0x00, 0x01]), 65537, "base-256");
+  assert.throws(() => uid(ascii("12 34\0")), /bad numeric field "12 34"/);
+  assert.throws(() => uid(ascii("0000789\0")), /bad numeric field "0000789"/);
+  assert.throws(() => uid(ascii("-1\0")), TarFormatError);
+  // Names: ASCII and UTF-8 alike.
+  const name = (bytes: number[]) => parsed(withField(tar, 0, 100, bytes), 512)[0].name;
+  assert.equal(name(ascii("plain/name")), "plain/name");
+  assert.equal(name([...new TextEncoder().encode("caf\u00e9/\u00fc")]), "caf\u00e9/\u00fc");
+  assert.equal(name(ascii("x".repeat(100))), "x".repeat(100), "a name that fills its field");
+});
+
 Deno.test("entryComponents refuses absolute names and ..", () => {
   assert.deepEqual(entryComponents("./usr//bin/./sh"), ["usr", "bin", "sh"]);
   assert.throws(() => entryComponents("/etc/passwd"), HostileLayerError);
