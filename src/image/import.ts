@@ -89,7 +89,7 @@ export async function importRootfs(
     Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
     // A flat rootfs: whiteouts have nothing below them to hide.
     await applyLayer(tarChunks(tarPath, digest), `${tmp}/diff`, "drop");
-    layer = digest.digest();
+    layer = await digest.digest();
     await store.addLayer(layer, (dir) => {
       Deno.removeSync(dir);
       Deno.renameSync(`${tmp}/diff`, dir);

@@ -208,11 +208,11 @@ export async function pullImage(
           const tar = gunzip ? ReadableStream.from(downloaded).pipeThrough(gunzip) : downloaded;
           await applyLayer(digesting(tar, uncompressed), dir, "overlay");
           // A mismatch throws, and addLayer deletes what was unpacked.
-          const got = compressed.digest();
+          const got = await compressed.digest();
           if (got !== layer.digest) {
             throw new DigestMismatchError(`layer ${short}`, layer.digest, got);
           }
-          const gotDiff = uncompressed.digest();
+          const gotDiff = await uncompressed.digest();
           if (gotDiff !== diffId) {
             throw new DigestMismatchError(`layer ${short} (uncompressed)`, diffId, gotDiff);
           }
