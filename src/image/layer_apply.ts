@@ -242,12 +242,14 @@ class LayerWriter implements TarSink {
   }
 
   data(chunk: Uint8Array): void {
-    const file = this.open!.file;
-    for (let off = 0; off < chunk.length;) off += file.writeSync(chunk.subarray(off));
+    // No file is open when the entry wrote nothing (a whiteout, the root): skipped.
+    const file = this.open?.file;
+    if (file) { for (let off = 0; off < chunk.length;) off += file.writeSync(chunk.subarray(off)); }
   }
 
   end(): void {
-    const { file, path, parent, entry } = this.open!;
+    if (this.open === null) return;
+    const { file, path, parent, entry } = this.open;
     this.open = null;
     file.close();
     this.size += entry.size;

@@ -137,6 +137,18 @@ Deno.test(
         assert.ok(wh.isCharDevice && wh.rdev === 0);
       },
     );
+    // Whiteouts (and the root) with contents: skipped, whether whole in a chunk or not.
+    const junk = new Uint8Array(3000).fill(1);
+    await withLayer([
+      { name: "a/x", body: text("x") },
+      { name: "a/.wh.x", body: junk },
+      { name: "a/.wh..wh..opq", body: junk },
+      { name: "./", body: junk },
+      { name: "after", body: text("after") },
+    ], (dir) => {
+      assert.ok(Deno.lstatSync(`${dir}/a/x`).isCharDevice);
+      assert.equal(Deno.readTextFileSync(`${dir}/after`), "after");
+    }, { chunks: [512, 1024, 100_000] });
     await refused([
       { name: "gone/x", body: text("x") },
       { name: "gone/.wh.", body: new Uint8Array() },
