@@ -11,6 +11,7 @@
 import { UsageError } from "../util/errors.ts";
 import { applyLayer } from "./layer_apply.ts";
 import { type LayerDigest, layerDigest } from "./digest.ts";
+import { gunzipped } from "./gunzip.ts";
 import { parseReference } from "./reference.ts";
 import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
 import { DEFAULT_PATH } from "../config/container.ts";
@@ -21,20 +22,16 @@ const CHUNK = 1 << 20;
 
 /**
  * The file's bytes in chunks, each added to `digest` (on a worker thread, while the caller
- * unpacks the chunk). With `reuse`, two buffers take turns, so a chunk is valid only until
- * the next but one is asked for: the caller must be done with it when it asks for the next.
+ * unpacks the chunk). Two buffers take turns: a chunk is valid until the one after next is
+ * asked for, so the caller must be done with it when it asks for the next.
  */
-async function* digestedChunks(
-  path: string,
-  digest: LayerDigest,
-  reuse: boolean,
-): AsyncGenerator<Uint8Array> {
+async function* digestedChunks(path: string, digest: LayerDigest): AsyncGenerator<Uint8Array> {
   using file = Deno.openSync(path);
-  const buffers = reuse ? [new Uint8Array(CHUNK), new Uint8Array(CHUNK)] : [];
+  const buffers = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
   let hashing: Promise<void> = Promise.resolve();
   try {
     for (let i = 0;; i++) {
-      const buffer = reuse ? buffers[i & 1] : new Uint8Array(CHUNK);
+      const buffer = buffers[i & 1];
       const n = file.readSync(buffer);
       if (n === null) break;
       const chunk = buffer.subarray(0, n);
@@ -55,13 +52,8 @@ function tarChunks(path: string, digest: LayerDigest): AsyncIterable<Uint8Array>
     using f = Deno.openSync(path);
     f.readSync(head);
   }
-  if (head[0] === 0x1f && head[1] === 0x8b) {
-    // The decompressor may keep a chunk after taking it: no buffers are reused.
-    return ReadableStream.from(digestedChunks(path, digest, false)).pipeThrough(
-      new DecompressionStream("gzip") as unknown as ReadableWritablePair<Uint8Array, Uint8Array>,
-    );
-  }
-  return digestedChunks(path, digest, true);
+  const chunks = digestedChunks(path, digest);
+  return head[0] === 0x1f && head[1] === 0x8b ? gunzipped(chunks) : chunks;
 }
 
 /** Imports a rootfs tarball as `reference`; returns the new image. */

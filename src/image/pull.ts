@@ -9,6 +9,7 @@
 
 import { applyLayer } from "./layer_apply.ts";
 import { type LayerDigest, layerDigest } from "./digest.ts";
+import { gunzipped } from "./gunzip.ts";
 import { hostPlatform } from "./platform.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import { MANIFEST_TYPES, RegistryClient, RegistryError, type RegistryOptions } from "./registry.ts";
@@ -86,19 +87,17 @@ async function* digesting(
   }
 }
 
-function decompressor(mediaType: string): ReadableWritablePair<Uint8Array, Uint8Array> | null {
+/** True for gzip layers, false for plain tar; an error for compressions not supported. */
+function gzipped(mediaType: string): boolean {
   if (
     mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip") || mediaType.endsWith("tar.gzip")
   ) {
-    return new DecompressionStream("gzip") as unknown as ReadableWritablePair<
-      Uint8Array,
-      Uint8Array
-    >;
+    return true;
   }
   if (mediaType.endsWith("+zstd")) {
     throw new RegistryError(`layers compressed with zstd are not supported yet (${mediaType})`);
   }
-  return null; // uncompressed tar
+  return false; // uncompressed tar
 }
 
 /**
@@ -204,8 +203,7 @@ export async function pullImage(
             received += n;
             layerSay(short, "Downloading", received, layer.size);
           });
-          const gunzip = decompressor(layer.mediaType);
-          const tar = gunzip ? ReadableStream.from(downloaded).pipeThrough(gunzip) : downloaded;
+          const tar = gzipped(layer.mediaType) ? gunzipped(downloaded) : downloaded;
           await applyLayer(digesting(tar, uncompressed), dir, "overlay");
           // A mismatch throws, and addLayer deletes what was unpacked.
           const got = await compressed.digest();
