@@ -1,6 +1,7 @@
 /**
  * Writes an OCI image layout for the pull benchmark: LAYERS layers of incompressible data,
- * SIZE_MB megabytes in all, plus the host's busybox, tagged "bench".
+ * SIZE_MB megabytes in all, plus the host's busybox, tagged "bench". Beside it, two layers
+ * for the unpacking comparison: layer.tar (the largest) and small.tar (many small files).
  *
  *   deno run -A scripts/bench.d/make-image.ts DIR [SIZE_MB] [LAYERS]
  */
@@ -75,3 +76,15 @@ Deno.writeTextFileSync(
 );
 // The largest layer, uncompressed, for the extraction comparison.
 Deno.writeFileSync(`${dir}/../layer.tar`, tars[1]);
+// And a layer of many small files in many directories (as a distribution's rootfs is: the
+// cost per entry, not per byte), 4000 files of 0 to 8 KiB and 400 symlinks in 200 directories.
+const small = [];
+for (let d = 0; d < 200; d++) {
+  small.push({ name: `usr/share/d${d}`, type: "directory" as const });
+  for (let f = 0; f < 20; f++) {
+    small.push({ name: `usr/share/d${d}/f${f}`, body: random((d * 20 + f) * 997 % 8192) });
+  }
+  small.push({ name: `usr/share/d${d}/l0`, type: "symlink" as const, linkname: "f0" });
+  small.push({ name: `usr/share/d${d}/l1`, type: "symlink" as const, linkname: "../d0/f1" });
+}
+Deno.writeFileSync(`${dir}/../small.tar`, writeTar(small));

@@ -2,36 +2,58 @@
  * `import ROOTFS.tar NAME[:TAG]`: a flat root filesystem tarball (plain or gzipped) becomes
  * a one-layer image. The layer's digest is the tarball's sha256; it is unpacked by the same
  * checked code as registry layers, into a directory renamed into place only when complete.
+ * The file is read once, in large synchronous reads: each chunk is hashed on a worker thread
+ * while the main thread writes out the files in it.
  *
  * @module
  */
 
 import { UsageError } from "../util/errors.ts";
 import { applyLayer } from "./layer_apply.ts";
+import { type LayerDigest, layerDigest } from "./digest.ts";
+import { gunzipped } from "./gunzip.ts";
 import { parseReference } from "./reference.ts";
 import type { ImageRecord, ImageRunConfig, ImageStore } from "./store.ts";
 import { DEFAULT_PATH } from "../config/container.ts";
 import { hostPlatform } from "./platform.ts";
 
-async function fileDigest(path: string): Promise<string> {
-  // Loaded here, not at the top: any node: module costs every CLI start ~20 ms.
-  const { createHash } = await import("node:crypto");
-  const hash = createHash("sha256");
-  using file = await Deno.open(path);
-  for await (const chunk of file.readable) hash.update(chunk);
-  return `sha256:${hash.digest("hex")}`;
+/** Bytes read at a time: large reads, few calls. */
+const CHUNK = 1 << 20;
+
+/**
+ * The file's bytes in chunks, each added to `digest` (on a worker thread, while the caller
+ * unpacks the chunk). Two buffers take turns: a chunk is valid until the one after next is
+ * asked for, so the caller must be done with it when it asks for the next.
+ */
+async function* digestedChunks(path: string, digest: LayerDigest): AsyncGenerator<Uint8Array> {
+  using file = Deno.openSync(path);
+  const buffers = [new Uint8Array(CHUNK), new Uint8Array(CHUNK)];
+  let hashing: Promise<void> = Promise.resolve();
+  try {
+    for (let i = 0;; i++) {
+      const buffer = buffers[i & 1];
+      const n = file.readSync(buffer);
+      if (n === null) break;
+      const chunk = buffer.subarray(0, n);
+      await hashing; // the one before: updates are sequential, and its buffer is next
+      hashing = digest.update(chunk);
+      yield chunk;
+    }
+    await hashing;
+  } finally {
+    await hashing.catch(() => {}); // the buffer must not be freed while it is hashed
+  }
 }
 
-/** The archive's bytes, gunzipped when they start with gzip's magic number. */
-async function tarStream(path: string): Promise<ReadableStream<Uint8Array>> {
+/** The archive's bytes, uncompressed, from digested chunks of the file. */
+function tarChunks(path: string, digest: LayerDigest): AsyncIterable<Uint8Array> {
   const head = new Uint8Array(2);
   {
-    using f = await Deno.open(path);
-    await f.read(head);
+    using f = Deno.openSync(path);
+    f.readSync(head);
   }
-  const file = await Deno.open(path);
-  const gzip = head[0] === 0x1f && head[1] === 0x8b;
-  return gzip ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
+  const chunks = digestedChunks(path, digest);
+  return head[0] === 0x1f && head[1] === 0x8b ? gunzipped(chunks) : chunks;
 }
 
 /** Imports a rootfs tarball as `reference`; returns the new image. */
@@ -47,11 +69,27 @@ export async function importRootfs(
     if (e instanceof Deno.errors.NotFound) throw new UsageError(`open ${tarPath}: no such file`);
     throw e;
   }
-  const layer = await fileDigest(tarPath);
-  // A flat rootfs: whiteouts have nothing below them to hide.
-  await store.addLayer(layer, async (dir) => {
-    await applyLayer(await tarStream(tarPath), dir, "drop");
-  });
+  // One pass digests and unpacks the file, so its name is known only at the end: it is
+  // unpacked into a temporary directory of the store's (`.tmp-`, removed on failure, pruned
+  // if a crash leaves it) and moved into the one `addLayer` renames into place.
+  const layers = `${store.dir}/layers`;
+  Deno.mkdirSync(layers, { recursive: true, mode: 0o700 });
+  const tmp = Deno.makeTempDirSync({ dir: layers, prefix: ".tmp-" });
+  const digest = await layerDigest();
+  let layer: string;
+  try {
+    Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
+    // A flat rootfs: whiteouts have nothing below them to hide.
+    await applyLayer(tarChunks(tarPath, digest), `${tmp}/diff`, "drop");
+    layer = await digest.digest();
+    await store.addLayer(layer, (dir) => {
+      Deno.removeSync(dir);
+      Deno.renameSync(`${tmp}/diff`, dir);
+    });
+  } finally {
+    digest.dispose();
+    Deno.removeSync(tmp, { recursive: true });
+  }
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
   const created = new Date().toISOString();
   // dockerd's import records the daemon's platform.

@@ -8,6 +8,8 @@
  */
 
 import { applyLayer } from "./layer_apply.ts";
+import { type LayerDigest, layerDigest } from "./digest.ts";
+import { gunzipped } from "./gunzip.ts";
 import { hostPlatform } from "./platform.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import { MANIFEST_TYPES, RegistryClient, RegistryError, type RegistryOptions } from "./registry.ts";
@@ -69,41 +71,33 @@ export function choosePlatform(manifests: Descriptor[], platform: string): Descr
   return found;
 }
 
-/** A pass-through stream that hashes what flows; `digest()` once it has ended. */
-async function hashing(): Promise<
-  { stream: TransformStream<Uint8Array, Uint8Array>; digest(): string }
-> {
-  // Lazily: node: modules cost every CLI start ~20 ms.
-  const { createHash } = await import("node:crypto");
-  const hash = createHash("sha256");
-  let result = "";
-  return {
-    stream: new TransformStream({
-      transform(chunk, c) {
-        hash.update(chunk);
-        c.enqueue(chunk);
-      },
-      flush() {
-        result = `sha256:${hash.digest("hex")}`;
-      },
-    }),
-    digest: () => result,
-  };
+/**
+ * The chunks of `source`, each added to `digest` before it is passed on (and counted by
+ * `seen`). A generator rather than a TransformStream: one promise per chunk, not several.
+ */
+async function* digesting(
+  source: AsyncIterable<Uint8Array>,
+  digest: LayerDigest,
+  seen?: (bytes: number) => void,
+): AsyncGenerator<Uint8Array> {
+  for await (const chunk of source) {
+    seen?.(chunk.length);
+    await digest.update(chunk);
+    yield chunk;
+  }
 }
 
-function decompressor(mediaType: string): ReadableWritablePair<Uint8Array, Uint8Array> | null {
+/** True for gzip layers, false for plain tar; an error for compressions not supported. */
+function gzipped(mediaType: string): boolean {
   if (
     mediaType.endsWith("+gzip") || mediaType.endsWith(".tar.gzip") || mediaType.endsWith("tar.gzip")
   ) {
-    return new DecompressionStream("gzip") as unknown as ReadableWritablePair<
-      Uint8Array,
-      Uint8Array
-    >;
+    return true;
   }
   if (mediaType.endsWith("+zstd")) {
     throw new RegistryError(`layers compressed with zstd are not supported yet (${mediaType})`);
   }
-  return null; // uncompressed tar
+  return false; // uncompressed tar
 }
 
 /**
@@ -200,32 +194,29 @@ export async function pullImage(
       }
       layerSay(short, "Pulling fs layer");
       await store.addLayer(diffId, async (dir) => {
-        const compressed = await hashing();
-        const uncompressed = await hashing();
-        let received = 0;
-        const counting = new TransformStream<Uint8Array, Uint8Array>({
-          transform(chunk, c) {
-            received += chunk.length;
+        const compressed = await layerDigest();
+        const uncompressed = await layerDigest();
+        try {
+          const body = await client.blob(layer.digest);
+          let received = 0;
+          const downloaded = digesting(body, compressed, (n) => {
+            received += n;
             layerSay(short, "Downloading", received, layer.size);
-            c.enqueue(chunk);
-          },
-        });
-        let stream = (await client.blob(layer.digest)).pipeThrough(counting).pipeThrough(
-          compressed.stream,
-        );
-        const gunzip = decompressor(layer.mediaType);
-        if (gunzip) stream = stream.pipeThrough(gunzip);
-        await applyLayer(stream.pipeThrough(uncompressed.stream), dir, "overlay");
-        // A mismatch throws, and addLayer deletes what was unpacked.
-        if (compressed.digest() !== layer.digest) {
-          throw new DigestMismatchError(`layer ${short}`, layer.digest, compressed.digest());
-        }
-        if (uncompressed.digest() !== diffId) {
-          throw new DigestMismatchError(
-            `layer ${short} (uncompressed)`,
-            diffId,
-            uncompressed.digest(),
-          );
+          });
+          const tar = gzipped(layer.mediaType) ? gunzipped(downloaded) : downloaded;
+          await applyLayer(digesting(tar, uncompressed), dir, "overlay");
+          // A mismatch throws, and addLayer deletes what was unpacked.
+          const got = await compressed.digest();
+          if (got !== layer.digest) {
+            throw new DigestMismatchError(`layer ${short}`, layer.digest, got);
+          }
+          const gotDiff = await uncompressed.digest();
+          if (gotDiff !== diffId) {
+            throw new DigestMismatchError(`layer ${short} (uncompressed)`, diffId, gotDiff);
+          }
+        } finally {
+          compressed.dispose();
+          uncompressed.dispose();
         }
       });
       layerSay(short, "Pull complete");

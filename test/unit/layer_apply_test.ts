@@ -1,0 +1,220 @@
+/**
+ * applyLayer on a temporary directory: what the table of what the layer holds must get
+ * right (entries replaced, removed and re-declared), owners where a new file's would differ,
+ * and the refusals that stay refusals whatever the chunking. As root (chown, mknod).
+ */
+import assert from "node:assert/strict";
+import { applyLayer, HostileLayerError } from "../../src/image/layer_apply.ts";
+import { type TarWriteEntry, writeTar } from "../../src/image/tar_writer.ts";
+
+const isRoot = Deno.uid() === 0;
+const text = (s: string) => new TextEncoder().encode(s);
+
+/** The archive in `chunk`-byte pieces, from one reused buffer (as import reads a file). */
+function* pieces(bytes: Uint8Array, chunk: number): Generator<Uint8Array> {
+  const buffer = new Uint8Array(chunk);
+  for (let off = 0; off < bytes.length; off += chunk) {
+    const piece = bytes.subarray(off, off + chunk);
+    buffer.set(piece);
+    yield buffer.subarray(0, piece.length);
+    buffer.fill(0xee);
+  }
+}
+
+async function withLayer(
+  entries: TarWriteEntry[],
+  check: (dir: string) => void,
+  opts: { chunks?: number[]; into?: (dir: string) => void } = {},
+): Promise<void> {
+  for (const chunk of opts.chunks ?? [512, 100_000]) {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-layer-test-" });
+    try {
+      opts.into?.(dir);
+      await applyLayer(pieces(writeTar(entries), chunk), dir, "overlay");
+      check(dir);
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+}
+
+/** The archive is refused as hostile, with `message`, whatever the chunking. */
+async function refused(entries: TarWriteEntry[], message: RegExp): Promise<void> {
+  for (const chunk of [512, 100_000]) {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-layer-test-" });
+    try {
+      await assert.rejects(
+        () => applyLayer(pieces(writeTar(entries), chunk), dir, "overlay"),
+        (e: Error) => e instanceof HostileLayerError && message.test(e.message),
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+}
+
+Deno.test(
+  { name: "a file's contents arrive whole, in pieces, or empty", ignore: !isRoot },
+  async () => {
+    const big = new Uint8Array(300_000).map((_, i) => i % 251);
+    await withLayer([
+      { name: "big", body: big, mode: 0o640, mtime: 1_600_000_000 },
+      { name: "small", body: text("small"), mode: 0o4755, uid: 7, gid: 8 },
+      { name: "empty", body: new Uint8Array(), mode: 0o1777 },
+    ], (dir) => {
+      assert.deepEqual(Deno.readFileSync(`${dir}/big`), big);
+      const b = Deno.lstatSync(`${dir}/big`);
+      assert.equal(b.mode! & 0o7777, 0o640);
+      assert.equal(b.mtime!.getTime() / 1000, 1_600_000_000);
+      const s = Deno.lstatSync(`${dir}/small`);
+      assert.equal(Deno.readTextFileSync(`${dir}/small`), "small");
+      // Set-user-ID survives the chown that follows the write.
+      assert.deepEqual([s.uid, s.gid, s.mode! & 0o7777], [7, 8, 0o4755]);
+      assert.equal(Deno.lstatSync(`${dir}/empty`).mode! & 0o7777, 0o1777);
+    }, { chunks: [512, 4096, 1 << 20] });
+  },
+);
+
+Deno.test({
+  name: "later entries replace earlier ones, and may not then be written through",
+  ignore: !isRoot,
+}, async () => {
+  await withLayer([
+    { name: "a/", type: "directory", uid: 5, gid: 5 },
+    { name: "a/f", body: text("1") },
+    { name: "a/", type: "directory", mode: 0o700 }, // re-declared: kept, but owned 0:0 now
+    { name: "f", body: text("old") },
+    { name: "f", body: text("new") },
+    { name: "d/sub/x", body: text("x") },
+    { name: "d", type: "symlink", linkname: "a" }, // replaces the directory d and all in it
+    { name: "r/x", body: text("x") },
+    { name: "r", type: "symlink", linkname: "a" },
+    { name: "r/", type: "directory" }, // replaces the symlink: an empty directory again
+    { name: "r/x/y", body: text("y") }, // so x is no file in it any more
+  ], (dir) => {
+    const a = Deno.lstatSync(`${dir}/a`);
+    assert.deepEqual([a.uid, a.gid, a.mode! & 0o7777], [0, 0, 0o700]);
+    assert.equal(Deno.readTextFileSync(`${dir}/a/f`), "1");
+    assert.equal(Deno.readTextFileSync(`${dir}/f`), "new");
+    assert.equal(Deno.readLinkSync(`${dir}/d`), "a");
+    assert.equal(Deno.readTextFileSync(`${dir}/r/x/y`), "y");
+  });
+  await refused([
+    { name: "d/sub/x", body: text("x") },
+    { name: "d", type: "symlink", linkname: "/tmp" },
+    { name: "d/evil", body: text("x") },
+  ], /through the symlink "d"/);
+  // The same parent as the entry before, but replaced in between.
+  await refused([
+    { name: "d/x", body: text("x") },
+    { name: "d", type: "symlink", linkname: "/tmp" },
+    { name: "d/evil", body: text("x") },
+  ], /through the symlink "d"/);
+  await refused([
+    { name: "f", body: text("x") },
+    { name: "f/under", body: text("x") },
+  ], /non-directory "f"/);
+  // A hard link to a path whose parent was replaced by a symlink reaches nothing.
+  await refused([
+    { name: "d/x", body: text("x") },
+    { name: "d", type: "symlink", linkname: "e" },
+    { name: "e/x", body: text("x") },
+    { name: "h", type: "hardlink", linkname: "d/x" },
+  ], /points to nothing/);
+});
+
+Deno.test(
+  { name: "whiteouts remove what they name, and must name a file", ignore: !isRoot },
+  async () => {
+    await withLayer(
+      [
+        { name: "gone/sub/x", body: text("x") },
+        { name: ".wh.gone", body: new Uint8Array() },
+        { name: "gone/again", body: text("a") }, // the whiteout is a device now: not a parent
+      ].slice(0, 2),
+      (dir) => {
+        const wh = Deno.lstatSync(`${dir}/gone`);
+        assert.ok(wh.isCharDevice && wh.rdev === 0);
+      },
+    );
+    // Whiteouts (and the root) with contents: skipped, whether whole in a chunk or not.
+    const junk = new Uint8Array(3000).fill(1);
+    await withLayer([
+      { name: "a/x", body: text("x") },
+      { name: "a/.wh.x", body: junk },
+      { name: "a/.wh..wh..opq", body: junk },
+      { name: "./", body: junk },
+      { name: "after", body: text("after") },
+    ], (dir) => {
+      assert.ok(Deno.lstatSync(`${dir}/a/x`).isCharDevice);
+      assert.equal(Deno.readTextFileSync(`${dir}/after`), "after");
+    }, { chunks: [512, 1024, 100_000] });
+    await refused([
+      { name: "gone/x", body: text("x") },
+      { name: "gone/.wh.", body: new Uint8Array() },
+    ], /names no file/);
+    await refused([{ name: "a/.wh..", body: new Uint8Array() }], /contains "\.\."|names no file/);
+  },
+);
+
+Deno.test({
+  name: "0:0 entries are chowned where a new file's group would differ",
+  ignore: !isRoot,
+}, async () => {
+  await withLayer([
+    { name: "shared/", type: "directory", mode: 0o2775, gid: 50 },
+    { name: "shared/f", body: text("x") }, // would take group 50 from its directory
+    { name: "shared/deeper/g", body: text("x") }, // so would its implicit parent, and it
+    { name: "plain/f", body: text("x"), uid: 0, gid: 0 },
+  ], (dir) => {
+    assert.equal(Deno.lstatSync(`${dir}/shared`).gid, 50);
+    assert.equal(Deno.lstatSync(`${dir}/shared/f`).gid, 0);
+    assert.equal(Deno.lstatSync(`${dir}/shared/deeper/g`).gid, 0);
+    assert.equal(Deno.lstatSync(`${dir}/plain/f`).gid, 0);
+  });
+  // A layer directory that is itself set-group-ID hands its group down too.
+  await withLayer([{ name: "f", body: text("x") }], (dir) => {
+    assert.equal(Deno.lstatSync(`${dir}/f`).gid, 0);
+  }, {
+    into: (dir) => {
+      Deno.chownSync(dir, 0, 50);
+      Deno.chmodSync(dir, 0o2755);
+    },
+  });
+});
+
+Deno.test(
+  { name: "a directory that is not empty is asked, not assumed", ignore: !isRoot },
+  async () => {
+    await withLayer([
+      { name: "old/new", body: text("n") },
+      { name: ".wh.file", body: new Uint8Array() },
+    ], (dir) => {
+      assert.equal(Deno.readTextFileSync(`${dir}/old/new`), "n");
+      assert.equal(Deno.lstatSync(`${dir}/old/was`).uid, 0);
+      assert.ok(Deno.lstatSync(`${dir}/file`).isCharDevice, "the existing file was whited out");
+    }, {
+      into: (dir) => {
+        Deno.mkdirSync(`${dir}/old`);
+        Deno.writeTextFileSync(`${dir}/old/was`, "w");
+        Deno.writeTextFileSync(`${dir}/file`, "f");
+      },
+    });
+    // An existing symlink is not written through either.
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-layer-test-" });
+    try {
+      Deno.symlinkSync("/tmp", `${dir}/link`);
+      await assert.rejects(
+        () =>
+          applyLayer(
+            pieces(writeTar([{ name: "link/evil", body: text("x") }]), 512),
+            dir,
+            "overlay",
+          ),
+        /through the symlink/,
+      );
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  },
+);
