@@ -15,7 +15,8 @@ import { filterImages } from "../image/filters.ts";
 import { goTime, isTableFormat, renderList } from "./format.ts";
 import { imageRefs } from "./params.ts";
 import { action, type CliContext, CliError, println, reportError } from "./context.ts";
-import { pruneImages, removeImage } from "../image/remove.ts";
+import { removeImage } from "../image/remove.ts";
+import { confirm } from "./prompt.ts";
 import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";
 import { parseReference } from "../image/reference.ts";
 import { UsageError } from "../util/errors.ts";
@@ -225,18 +226,34 @@ export const rmiCommand = buildCommand<{ force?: boolean }, string[], CliContext
 export { imageInspectCommand } from "./image_inspect.ts";
 
 /** `image prune [--filter F]` */
-export const imagePruneCommand = buildCommand<{ filter?: string[] }, [], CliContext>({
-  func: action(function (this: CliContext, flags: { filter?: string[] }) {
+export const imagePruneCommand = buildCommand<ImagePruneFlags, [], CliContext>({
+  func: action(async function (this: CliContext, flags: ImagePruneFlags) {
+    const warning = flags.all
+      ? "WARNING! This will remove all images without at least one container associated to them."
+      : "WARNING! This will remove all dangling images.";
+    // Declining is not an error for Docker: it prints nothing more and exits 0.
+    if (!flags.force && !(await confirm(this, `${warning}\nAre you sure you want to continue?`))) {
+      return 0;
+    }
+    // The daemon checks the filters once the user has said yes, as Docker's.
     const filters = parseFilters(flags.filter ?? []);
     const keep = pruneFilter(filters, PRUNE_FILTERS.image);
-    // dangling=true is what prune removes anyway; dangling=false (-a) is not done here.
-    const lines = pruneImages(this.engine.images, this.engine.containers, keep);
-    for (const line of lines) println(this, line);
-    println(this, `Total reclaimed: ${lines.length} objects`);
+    // dangling=false is Docker's spelling of -a.
+    const all = flags.all || filters.get("dangling")?.includes("false") === true;
+    const { pruneUnusedImages } = await import("../container/system.ts");
+    const { lines, bytes } = pruneUnusedImages(this.engine, { all, keep });
+    if (lines.length > 0) println(this, ["Deleted Images:", ...lines, ""].join("\n"));
+    println(this, `Total reclaimed space: ${humanSize(bytes, 4)}`);
     return 0;
   }),
   parameters: {
     flags: {
+      all: {
+        kind: "boolean",
+        optional: true,
+        brief: "Remove all unused images, not just dangling ones",
+      },
+      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
       filter: {
         kind: "parsed",
         parse: String,
@@ -245,9 +262,16 @@ export const imagePruneCommand = buildCommand<{ filter?: string[] }, [], CliCont
         brief: 'Provide filter values (e.g. "until=<timestamp>")',
       },
     },
+    aliases: { a: "all", f: "force" },
   },
-  docs: { brief: "Remove unused images and layers" },
+  docs: { brief: "Remove unused images" },
 });
+
+interface ImagePruneFlags {
+  all?: boolean;
+  force?: boolean;
+  filter?: string[];
+}
 
 /** `commit CONTAINER [REPOSITORY[:TAG]]` */
 export const commitCommand = buildCommand<Record<never, never>, [string, string?], CliContext>({

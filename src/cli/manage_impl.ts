@@ -5,6 +5,7 @@
  * @module
  */
 
+import { confirm } from "./prompt.ts";
 import { CgroupUnsupportedError, CgroupWriteError } from "../cgroups/errors.ts";
 import { pauseContainer, unpauseContainer } from "../container/pause.ts";
 import { PRUNE_FILTERS, pruneContainers, pruneFilter } from "../container/prune.ts";
@@ -115,17 +116,6 @@ export const update = action(async function (
   if (warnings.length > 0) println(this, warnings.join("\n"));
   return status;
 }, { errorExitCode: FAILED });
-
-/** Asks on stdout, reads one line of stdin: true for `y`, as Docker's prompt. */
-async function confirm(ctx: CliContext, message: string): Promise<boolean> {
-  ctx.process.stdout.write(`${message} [y/N] `);
-  const buf = new Uint8Array(1);
-  let line = "";
-  while (!line.includes("\n") && (await Deno.stdin.read(buf)) === 1) {
-    line += String.fromCharCode(buf[0]);
-  }
-  return line.trim().toLowerCase() === "y";
-}
 
 /** `container prune [-f] [--filter F]`: Docker's report, or nothing if the user says no. */
 export const prune = action(async function (

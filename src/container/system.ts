@@ -248,23 +248,10 @@ export async function systemPrune(engine: Engine, opts: PruneOptions): Promise<P
   const keep = opts.keep ?? (() => true);
   const { ids, bytes } = await pruneContainers(engine, keep);
   const networks = await pruneNetworks(new NetworkStore(networkDir(engine.roots)), keep);
-  const before = new Map(engine.images.list().map((i) => [i.id, i.size]));
-  const images: string[] = [];
-  if (opts.allImages) {
-    const used = new Set(engine.containers.list().map((c) => c.spec.imageId));
-    for (const image of engine.images.list()) {
-      if (used.has(image.id)) continue;
-      if (!keep({ created: image.created, labels: image.config.Labels ?? {} })) continue;
-      for (const line of removeImage(engine.images, engine.containers, image.id, false)) {
-        images.push(dockerPruneLine(line));
-      }
-    }
-  } else {
-    images.push(...pruneImages(engine.images, engine.containers, keep).map(dockerPruneLine));
-  }
-  const after = new Set(engine.images.list().map((i) => i.id));
-  let imageBytes = 0;
-  for (const [id, size] of before) if (!after.has(id)) imageBytes += size;
+  const { lines: images, bytes: imageBytes } = pruneUnusedImages(engine, {
+    all: opts.allImages,
+    keep,
+  });
   const volumes = opts.volumes
     ? pruneVolumes(engine.containers, new VolumeStore(engine.roots.root), false, keep)
     : [];
@@ -276,6 +263,37 @@ export async function systemPrune(engine: Engine, opts: PruneOptions): Promise<P
     images,
     reclaimedBytes: bytes + imageBytes + volumeBytes,
   };
+}
+
+/**
+ * `image prune` (and system prune's images): the dangling images no container uses, or with
+ * `all` every image no container uses, that `keep` (the filters) keeps; then the layers they
+ * alone held. Returns Docker's report lines (`untagged: REF`, `deleted: sha256:...`) and
+ * the bytes freed.
+ */
+export function pruneUnusedImages(
+  engine: Engine,
+  opts: { all: boolean; keep?: PruneOptions["keep"] },
+): { lines: string[]; bytes: number } {
+  const keep = opts.keep ?? (() => true);
+  const before = new Map(engine.images.list().map((i) => [i.id, i.size]));
+  const lines: string[] = [];
+  if (opts.all) {
+    const used = new Set(engine.containers.list().map((c) => c.spec.imageId));
+    for (const image of engine.images.list()) {
+      if (used.has(image.id)) continue;
+      if (!keep({ created: image.created, labels: image.config.Labels ?? {} })) continue;
+      for (const line of removeImage(engine.images, engine.containers, image.id, false)) {
+        lines.push(dockerPruneLine(line));
+      }
+    }
+  } else {
+    lines.push(...pruneImages(engine.images, engine.containers, keep).map(dockerPruneLine));
+  }
+  const after = new Set(engine.images.list().map((i) => i.id));
+  let bytes = 0;
+  for (const [id, size] of before) if (!after.has(id)) bytes += size;
+  return { lines, bytes };
 }
 
 /** `rmi`'s `Deleted: X` is `deleted: X` in a prune report, as Docker's. */

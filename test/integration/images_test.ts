@@ -68,11 +68,52 @@ Deno.test({ name: "tag, image inspect, rmi and image prune", ...asRoot }, async 
   assert.deepEqual(layers(), before);
   await sb.ok(["start", "-a", "user"]);
   await sb.ok(["rm", "user"]);
-  const pruned = await sb.ok(["image", "prune"]);
-  assert.match(pruned, /Deleted: sha256:/);
+  // Docker's prompt: declined (or no answer), nothing is removed and the exit is 0.
+  const declined = await sb.run(["image", "prune"], { stdin: "n\n" });
+  assert.deepEqual([declined.code, declined.stdout], [
+    0,
+    "WARNING! This will remove all dangling images.\nAre you sure you want to continue? [y/N] ",
+  ]);
+  assert.deepEqual(layers(), before);
+  const pruned = await sb.ok(["image", "prune", "-f"]);
+  // Docker's report: the images and layers deleted, then the space.
+  assert.match(
+    pruned,
+    /^Deleted Images:\n(deleted: sha256:[0-9a-f]{64}\n)+\nTotal reclaimed space: /,
+  );
   assert.ok(layers().length < before.length, "the now unused layer is gone");
   assert.equal((await sb.run(["rmi", "mine:v1"])).code, 1);
+  // -a: a tagged image no container uses goes too; one in use stays.
+  await sb.ok(["tag", "busybox", "spare:1"]);
+  const tar = await tarOfOneFile();
+  try {
+    await sb.ok(["import", tar, "unused:1"]);
+  } finally {
+    await Deno.remove(tar);
+  }
+  await sb.ok(["create", "--name", "holder", "busybox", "true"]);
+  const all = await sb.ok(["image", "prune", "-a", "-f"]);
+  assert.match(all, /untagged: unused:1\n/);
+  assert.doesNotMatch(all, /untagged: (spare:1|busybox)/);
+  assert.equal((await sb.run(["image", "inspect", "unused:1"])).code, 1);
+  await sb.ok(["image", "inspect", "spare:1"]);
+  await sb.ok(["rm", "holder"]);
+  await sb.ok(["rmi", "spare:1"]);
 });
+
+/** A one-file rootfs as a tar file, for `import`; the caller removes it. */
+async function tarOfOneFile(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "m-docker-prune-" });
+  const tar = `${dir}.tar`;
+  try {
+    await Deno.writeTextFile(`${dir}/hello`, "hi\n");
+    const out = await new Deno.Command("tar", { args: ["-C", dir, "-cf", tar, "."] }).output();
+    if (!out.success) throw new Error("tar failed");
+    return tar;
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
 
 Deno.test(
   { name: "commit: a container's changes (deletions too) become a new image", ...asRoot },

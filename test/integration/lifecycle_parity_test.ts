@@ -547,7 +547,7 @@ Deno.test(
           ],
           [["volume", "prune", "-f", "--filter", "until=1h"], "invalid filter 'until'"],
           [["network", "prune", "-f", "--filter", "dangling=true"], "invalid filter 'dangling'"],
-          [["image", "prune", "--filter", "name=x"], "invalid filter 'name'"],
+          [["image", "prune", "-f", "--filter", "name=x"], "invalid filter 'name'"],
         ] as Array<[string[], string]>
       ) {
         const r = await sb.run(args);

@@ -487,7 +487,7 @@ pullTest(
           );
         }
       }
-      await fresh.ok(["image", "prune"]);
+      await fresh.ok(["image", "prune", "-f"]);
       assert.deepEqual(
         [...Deno.readDirSync(`${fresh.root}/image/layers`)].filter((e) =>
           e.name.startsWith(".tmp-")
