@@ -66,7 +66,8 @@ function openNs(sys: Syscalls, pid: number | "thread-self", name: string): numbe
 function stdioFor(req: ExecRequest, slave?: string): FdAction[] {
   if (slave) {
     return [
-      { kind: "open", fd: 0, path: slave, flags: O.RDWR },
+      // Not the opener's controlling terminal (a health probe's role may have none): the child's.
+      { kind: "open", fd: 0, path: slave, flags: O.RDWR | O.NOCTTY },
       { kind: "dup", from: 0, to: 1 },
       { kind: "dup", from: 0, to: 2 },
     ];
@@ -151,15 +152,20 @@ export function execInContainer(
     }
     if (remapped) usernsFd = openNs(sys, target, "user");
     const capabilities = containerCapabilities(spec.capabilities);
+    // A remapped exec loads the filter on this thread, which must then still setns back to
+    // its own namespaces (and the child into the user namespace): those calls, on those
+    // descriptors only, stay allowed. Otherwise the child loads it, just before its exec.
     const filter = spec.privileged ? undefined : containerSeccompFilter(
       spec.seccomp,
       capabilities,
-      [
-        ...[...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
-          allowSetns(own.get(name)!, flag)
-        ),
-        ...(remapped ? [allowSetns(usernsFd, CLONE.NEWUSER)] : []),
-      ],
+      remapped
+        ? [
+          ...[...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
+            allowSetns(own.get(name)!, flag)
+          ),
+          allowSetns(usernsFd, CLONE.NEWUSER),
+        ]
+        : [],
     );
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
@@ -197,9 +203,10 @@ export function execInContainer(
       tty = { master, slave: `/dev/pts/${ptsNumber}` };
     }
     const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
-    dropCapabilities(sys, capabilities, lastCap);
+    const drop = [...Array(lastCap + 1).keys()].filter((c) => !capabilities.has(c));
     sys.setns(theirs.get("pid")!, CLONE.NEWPID, `pid namespace of ${target}`);
     if (remapped) {
+      dropCapabilities(sys, capabilities, lastCap);
       try {
         if (filter) sys.loadSeccompFilter(filter);
         if (spec.noNewPrivileges) sys.setNoNewPrivs();
@@ -210,33 +217,33 @@ export function execInContainer(
           usernsFd,
           tty,
           // Joining a user namespace gives a full bounding set again: the child drops it.
-          drop: [...Array(lastCap + 1).keys()].filter((c) => !capabilities.has(c)),
+          drop,
         });
       } finally {
         sys.setns(own.get("pid")!, CLONE.NEWPID, "own pid namespace");
       }
     }
     try {
-      // Loading needs CAP_SYS_ADMIN, which the user's identity would take away.
-      if (filter) sys.loadSeccompFilter(filter);
-      sys.setCredentials(user.uid, user.gid, user.groups, { uid: 0, gid: 0 });
-      // For good, like the filter: this thread spawns nothing else.
-      if (spec.noNewPrivileges) sys.setNoNewPrivs();
-      try {
-        const pid = sys.spawn({
-          path,
-          args: req.args,
-          env,
-          fds: stdioFor(req, tty?.slave),
-          newSession: req.tty || req.detach,
-        });
-        return { pid, ttyMaster: tty?.master };
-      } catch (e) {
-        if (tty) sys.close(tty.master);
-        throw new ExitCodeError(`exec: "${req.args[0]}": ${(e as Error).message}`, 126);
-      } finally {
-        sys.restoreRootCredentials();
-      }
+      // What a runtime in C does between fork and exec, done by the child (ffi/nsclone.s), so
+      // that this thread keeps its capabilities, identity and no filter.
+      const pid = sys.spawnInNamespaces({
+        path,
+        args: req.args,
+        env,
+        fds: stdioFor(req, tty?.slave),
+        namespaces: 0, // this thread's: the container's, the PID one for its children
+        dropCapabilities: drop,
+        clearInheritable: true,
+        newSession: req.tty || req.detach,
+        controllingTerminal: tty ? 0 : undefined,
+        seccomp: filter,
+        ids: user,
+        noNewPrivs: spec.noNewPrivileges,
+      });
+      return { pid, ttyMaster: tty?.master };
+    } catch (e) {
+      if (tty) sys.close(tty.master);
+      throw new ExitCodeError(`exec: "${req.args[0]}": ${(e as Error).message}`, 126);
     } finally {
       sys.setns(own.get("pid")!, CLONE.NEWPID, "own pid namespace");
     }
