@@ -62,7 +62,7 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
   const store = this.engine.containers;
   const state = resolveReconciled(store, ref);
   await warm;
-  const proc = execInContainer(state, {
+  const proc = await execInContainer(state, {
     args,
     env: flags.env ?? [],
     cwd: flags.workdir,

@@ -12,6 +12,7 @@ import { abandonShim, handOverToShim, spawnShim } from "../container/detach.ts";
 import { ForegroundStdio, runForeground } from "../container/foreground.ts";
 import { PROXIED_SIGNALS, SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
+import { containerFilter } from "../container/seccomp_filter.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
@@ -602,7 +603,12 @@ async function runDetached(ctx: CliContext, request: RunRequest, how: HowToRun):
     () => abandonShim(shim),
     how.quiet,
   );
-  await removeOnFailure(store, state.id, () => handOverToShim(store, state, shim));
+  await removeOnFailure(store, state.id, async () => {
+    // Compiled here, kept in the container's directory: the shim, which lives as long as the
+    // container, then never loads the profile or its compiler.
+    await containerFilter(state);
+    return await handOverToShim(store, state, shim);
+  });
   println(ctx, state.id);
   return 0;
 }

@@ -21,7 +21,7 @@ import { openCgroupManager } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { containerCapabilities, dropCapabilities } from "../rootfs/capabilities.ts";
 import { applyProcessLimits, type RestoreLimits } from "../rootfs/process_limits.ts";
-import { allowSetns, containerSeccompFilter } from "../seccomp/container.ts";
+import { containerFilter } from "./seccomp_filter.ts";
 import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
@@ -125,11 +125,11 @@ function spawnRemapped(
  * container is not running, 126/127 when the command cannot be run. `sys` is the kernel
  * unless a test passes a fake.
  */
-export function execInContainer(
+export async function execInContainer(
   state: ContainerState,
   req: ExecRequest,
   sys: Syscalls = realSyscalls,
-): ExecProcess {
+): Promise<ExecProcess> {
   if (!isRunning(state)) {
     throw new ExitCodeError(`container ${state.id} is not running`, 125);
   }
@@ -154,19 +154,19 @@ export function execInContainer(
     const capabilities = containerCapabilities(spec.capabilities);
     // A remapped exec loads the filter on this thread, which must then still setns back to
     // its own namespaces (and the child into the user namespace): those calls, on those
-    // descriptors only, stay allowed. Otherwise the child loads it, just before its exec.
-    const filter = spec.privileged ? undefined : containerSeccompFilter(
-      spec.seccomp,
-      capabilities,
-      remapped
-        ? [
-          ...[...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
-            allowSetns(own.get(name)!, flag)
-          ),
-          allowSetns(usernsFd, CLONE.NEWUSER),
-        ]
-        : [],
-    );
+    // descriptors only, stay allowed. Otherwise the child loads the container's own filter
+    // just before its exec. (Awaited here, before this thread enters any namespace.)
+    let filter: Uint8Array<ArrayBuffer> | undefined;
+    if (spec.privileged) filter = undefined;
+    else if (remapped) {
+      const { allowSetns, containerSeccompFilter } = await import("../seccomp/container.ts");
+      filter = containerSeccompFilter(spec.seccomp, capabilities, [
+        ...[...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
+          allowSetns(own.get(name)!, flag)
+        ),
+        allowSetns(usernsFd, CLONE.NEWUSER),
+      ]);
+    } else filter = await containerFilter(state);
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.

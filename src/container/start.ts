@@ -47,9 +47,8 @@ import { idMapLine, type UsernsRemap } from "../config/userns.ts";
 import { openDetachedMounts } from "../rootfs/detached.ts";
 import { detectCgroupLayout, parseCgroupMounts, v1Mounts } from "../cgroups/detect.ts";
 import { debug } from "../util/debug.ts";
-import type { ContainerSpec } from "../config/container.ts";
 import { containerCapabilities } from "../rootfs/capabilities.ts";
-import { containerSeccompFilter } from "../seccomp/container.ts";
+import { containerFilter } from "./seccomp_filter.ts";
 import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { probeCommand, startingHealth } from "../config/health.ts";
@@ -401,17 +400,6 @@ function detachedMountsFor(state: ContainerState, pid: number) {
   }
 }
 
-/**
- * The container's filter, compiled by the parent at every start (while init boots) so that
- * init loads no profile, in base64.
- */
-function seccompForInit(spec: ContainerSpec): string | undefined {
-  // Docker's --privileged runs without a filter, whatever the profile.
-  if (spec.privileged) return undefined;
-  const program = containerSeccompFilter(spec.seccomp, containerCapabilities(spec.capabilities));
-  return program && programToBase64(program);
-}
-
 /** The size of the caller's terminal, if it has one (a shim has none). */
 export function callerConsoleSize(): { rows: number; columns: number } | undefined {
   try {
@@ -445,7 +433,7 @@ export async function startContainer(
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
-    const seccomp = seccompForInit(state.spec);
+    const seccomp = await containerFilter(state).then((p) => p && programToBase64(p));
     // Wired while init boots: its address, veth, route and published ports.
     if (init.netns !== undefined) {
       const connected = await connectContainer(store, state, init.netns);
@@ -569,10 +557,7 @@ async function startDirectly(
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
-    const spec = state.spec;
-    const seccomp = spec.privileged
-      ? undefined
-      : containerSeccompFilter(spec.seccomp, containerCapabilities(spec.capabilities));
+    const seccomp = await containerFilter(state);
     if (init.netns !== undefined) {
       const connected = await connectContainer(store, state, init.netns);
       if (connected) {

@@ -31,13 +31,13 @@ export async function runHealthProbe(args: string[]): Promise<never> {
   try {
     const state = new StateStore(stateDir).read(id);
     if (!state) throw new Error(`No such container: ${id}`);
-    pid = execInContainer(state, {
+    pid = (await execInContainer(state, {
       args: JSON.parse(argvJson) as string[],
       env: [],
       tty: false,
       interactive: false,
       detach: false,
-    }).pid;
+    })).pid;
   } catch (e) {
     say({ error: (e as Error).message });
     Deno.exit(0);

@@ -231,6 +231,42 @@ Deno.test(
   },
 );
 
+Deno.test(
+  {
+    name:
+      "the filter is compiled once into the container's directory; a file not ours is not trusted",
+    ...asRoot,
+  },
+  async () => {
+    const id = (await sb.ok(["run", "-d", "busybox", "sleep", "600"])).trim();
+    const file = `${sb.root}/containers/${id}/seccomp-${Deno.osRelease()}.bpf`;
+    const kept = Deno.readFileSync(file);
+    // A magic word, the program's length, its hash, then whole 8-byte BPF instructions.
+    assert.equal(new TextDecoder().decode(kept.subarray(0, 8)), "MDSECCP1");
+    const length = new DataView(kept.buffer).getUint32(8, true);
+    assert.ok(length > 0 && length % 8 === 0 && kept.length === 16 + length, String(length));
+    const filtered = async () =>
+      assert.match(
+        await sb.ok(["exec", id, "grep", "Seccomp:", "/proc/self/status"]),
+        /^Seccomp:\s+2$/m,
+      );
+    await filtered();
+    // Torn, foreign or empty: compiled again (still filtered), and the file made whole.
+    for (
+      const junk of [
+        kept.subarray(0, 13),
+        new TextEncoder().encode("not a filter"),
+        new Uint8Array(),
+      ]
+    ) {
+      Deno.writeFileSync(file, junk);
+      await filtered();
+      assert.deepEqual(Deno.readFileSync(file), kept);
+    }
+    await sb.ok(["rm", "-f", id]);
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
