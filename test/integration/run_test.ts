@@ -33,6 +33,28 @@ Deno.test({
   await sb.ok(["rm", detached]);
 });
 
+Deno.test({
+  name:
+    "M_DOCKER_INIT_PROCESS=1 starts through the init role: the same confinement, an init ran first",
+  ...asRoot,
+}, async () => {
+  const script =
+    'sh -c "echo \\$\\$"; grep -E "^(CapBnd|Seccomp):" /proc/self/status; hostname; pwd';
+  const viaInit = await sb.run(["run", "--rm", "-w", "/tmp", "busybox", "sh", "-c", script], {
+    env: { M_DOCKER_INIT_PROCESS: "1" },
+  });
+  assert.equal(viaInit.code, 0, viaInit.stderr);
+  const direct = await sb.ok(["run", "--rm", "-w", "/tmp", "busybox", "sh", "-c", script]);
+  const [pid, ...rest] = viaInit.stdout.trim().split("\n");
+  const [directPid, ...directRest] = direct.trim().split("\n");
+  assert.equal(directPid, "2");
+  assert.ok(Number(pid) > 2, `init's threads took PIDs before the command: ${pid}`);
+  // Hostnames differ (one per container); everything else is the same.
+  assert.deepEqual([rest[0], rest[1], rest[3]], [directRest[0], directRest[1], directRest[3]]);
+  assert.match(rest[1], /^Seccomp:\s+2$/);
+  assert.equal(rest[3], "/tmp");
+});
+
 Deno.test({ name: "arguments with spaces and quotes arrive unchanged", ...asRoot }, async () => {
   const args = ["a  b", "c'd", 'e"f', "", "$HOME", "-l", "--rm"];
   const printed = await out("sh", "-c", 'for a in "$@"; do echo "[$a]"; done', "sh", ...args);
