@@ -127,18 +127,15 @@ export function reportError(ctx: CliContext, e: unknown): number {
 /**
  * Wraps a command body: its return value is the exit code, and anything it throws is
  * reported with the command's code (`reportError`) instead of reaching stricli.
- * `errorExitCode` overrides that code for every failure (not needed: the rule is per command).
  */
 export function action<F, A extends unknown[]>(
   body: (this: CliContext, flags: F, ...args: A) => Promise<number | void> | number | void,
-  opts: { errorExitCode?: number } = {},
 ) {
   return async function (this: CliContext, flags: F, ...args: A): Promise<void> {
     try {
       this.process.exitCode = (await body.call(this, flags, ...args)) ?? 0;
     } catch (e) {
-      const code = reportError(this, e);
-      this.process.exitCode = e instanceof StdoutClosedError ? code : opts.errorExitCode ?? code;
+      this.process.exitCode = reportError(this, e);
     }
   };
 }

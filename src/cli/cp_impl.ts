@@ -112,4 +112,4 @@ function absolute(path: string): string {
 }
 
 /** The command's function, loaded by `cp.ts`. */
-export default action(cp, { errorExitCode: 1 });
+export default action(cp);

@@ -135,7 +135,7 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
 
 /** The `logs` command. */
 export const logsCommand = buildCommand<LogsFlags, [string], CliContext>({
-  func: action(logs, { errorExitCode: 1 }),
+  func: action(logs),
   parameters: {
     flags: {
       details: { kind: "boolean", optional: true, brief: "Show extra details provided to logs" },

@@ -115,7 +115,7 @@ export const update = action(async function (
   });
   if (warnings.length > 0) println(this, warnings.join("\n"));
   return status;
-}, { errorExitCode: FAILED });
+});
 
 /** `container prune [-f] [--filter F]`: Docker's report, or nothing if the user says no. */
 export const prune = action(async function (

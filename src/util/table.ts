@@ -1,47 +1,9 @@
 /**
- * Docker's table output: left-aligned columns three spaces apart (Go's tabwriter with
- * padding 3, as the CLI's formatter sets it up), and its ways of shortening IDs and
- * commands for `ps`.
+ * Docker's ways of shortening IDs and commands for `ps`, and the cell widths its tabwriter
+ * counts (src/util/tabwriter.ts lays the tables out).
  *
  * @module
  */
-
-/** Spaces after a column's widest cell: the CLI's `tabwriter.NewWriter(out, 0, 4, 3, ' ', 0)`. */
-const PADDING = 3;
-
-/** Width of a cell as tabwriter counts it: in code points, not UTF-16 units. */
-function cellWidth(cell: string): number {
-  return [...cell].length;
-}
-
-/**
- * Rows under headers, one line each, joined by newlines (no final newline). Every column
- * but the last is as wide as its widest cell plus three spaces; the last is not padded. A
- * row shorter than the headers has empty cells at its end, as a Docker template that
- * prints an empty field. Unlike tabwriter, padding after a line's last non-empty cell is
- * dropped, so that no line ends in spaces.
- *
- * @example
- * ```ts
- * formatTable(["NAME", "ID"], [["web", "1"], ["database", "2"]]);
- * // "NAME       ID\nweb        1\ndatabase   2"
- * ```
- */
-export function formatTable(headers: string[], rows: string[][]): string {
-  const lines = [headers, ...rows];
-  const columns = Math.max(...lines.map((line) => line.length));
-  const widths = Array.from(
-    { length: columns - 1 },
-    (_, i) => Math.max(...lines.map((line) => cellWidth(line[i] ?? ""))) + PADDING,
-  );
-  return lines.map((line) => {
-    let last = line.length - 1;
-    while (last > 0 && line[last] === "") last--;
-    let out = "";
-    for (let i = 0; i < last; i++) out += line[i] + " ".repeat(widths[i] - cellWidth(line[i]));
-    return out + (line[last] ?? "");
-  }).join("\n");
-}
 
 /**
  * The 12-character short form of an ID, without its algorithm prefix (Docker's

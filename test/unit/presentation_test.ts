@@ -7,7 +7,7 @@ import {
   SURNAMES,
 } from "../../src/util/names.ts";
 import { createdAgo, humanDuration, humanSize, statusText } from "../../src/util/humanize.ts";
-import { formatCommand, formatTable, truncateId } from "../../src/util/table.ts";
+import { formatCommand, truncateId } from "../../src/util/table.ts";
 
 Deno.test("randomContainerName makes adjective_surname names, never boring_wozniak", () => {
   assert.match(randomContainerName(), /^[a-z]+_[a-z]+$/);
@@ -71,10 +71,6 @@ Deno.test("humanSize uses decimal units and three significant digits", () => {
   assert.equal(humanSize(4261), "4.26kB");
   assert.equal(humanSize(1_234_567), "1.23MB");
   assert.equal(humanSize(5_500_000_000), "5.5GB");
-});
-
-Deno.test("formatTable pads columns by three spaces and trims the last", () => {
-  assert.equal(formatTable(["A", "LONGER"], [["xyz", "1"], ["x", ""]]), "A     LONGER\nxyz   1\nx");
 });
 
 Deno.test("formatCommand quotes and truncates as docker ps", () => {

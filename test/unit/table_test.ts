@@ -1,54 +1,5 @@
 import assert from "node:assert/strict";
-import {
-  charWidth,
-  ellipsis,
-  formatCommand,
-  formatTable,
-  goQuote,
-  truncateId,
-} from "../../src/util/table.ts";
-
-Deno.test("formatTable: columns as wide as their widest cell plus three spaces", () => {
-  assert.equal(
-    formatTable(["NAME", "ID"], [["web", "1"], ["database", "2"]]),
-    ["NAME       ID", "web        1", "database   2"].join("\n"),
-  );
-});
-
-// Checked byte for byte against Go's tabwriter.NewWriter(out, 0, 4, 3, ' ', 0).
-Deno.test("formatTable: docker ps lines, empty middle cells padded, wide runes count one", () => {
-  const table = formatTable(["CONTAINER ID", "IMAGE", "COMMAND", "PORTS", "NAMES"], [
-    ["0123456789ab", "alpine", `"sh -c 'while true; …"`, "", "eager_hopper"],
-    ["ba9876543210", "漢字:latest", `"sleep 60"`, "", "x"],
-  ]);
-  assert.equal(
-    table,
-    [
-      "CONTAINER ID   IMAGE       COMMAND                  PORTS   NAMES",
-      '0123456789ab   alpine      "sh -c \'while true; …"           eager_hopper',
-      'ba9876543210   漢字:latest   "sleep 60"                       x',
-    ].join("\n"),
-  );
-});
-
-Deno.test("formatTable: the last column is not padded and no line ends in spaces", () => {
-  assert.equal(formatTable(["A", "LONGER"], [["xyz", "1"], ["x", ""]]), "A     LONGER\nxyz   1\nx");
-  // Empty cells at the end of a line, and missing cells, leave no padding behind.
-  assert.equal(
-    formatTable(["A", "B", "C"], [["1", "", ""], ["2"], ["", "", "3"]]),
-    ["A   B   C", "1", "2", "        3"].join("\n"),
-  );
-  // Spaces that belong to the content are kept.
-  assert.equal(formatTable(["A", "B"], [["x", "y  "]]), "A   B\nx   y  ");
-});
-
-Deno.test("formatTable: headers alone, one column, astral characters, empty rows", () => {
-  assert.equal(formatTable(["A", "B"], []), "A   B");
-  assert.equal(formatTable(["ONLY"], [["a"], ["bb"]]), "ONLY\na\nbb");
-  assert.equal(formatTable(["E", "X"], [["😀", "1"]]), "E   X\n😀   1");
-  assert.equal(formatTable(["A", "B"], [[], ["x", "y"]]), "A   B\n\nx   y");
-  assert.equal(formatTable([], []), "");
-});
+import { charWidth, ellipsis, formatCommand, goQuote, truncateId } from "../../src/util/table.ts";
 
 Deno.test("truncateId drops the algorithm prefix and keeps 12 characters", () => {
   const hex = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
