@@ -435,14 +435,7 @@ export async function startContainer(
     });
     const seccomp = await containerFilter(state).then((p) => p && programToBase64(p));
     // Wired while init boots: its address, veth, route and published ports.
-    if (init.netns !== undefined) {
-      const connected = await connectContainer(store, state, init.netns);
-      if (connected) {
-        const { dnsSocket, ...networking } = connected;
-        dns = dnsSocket;
-        record(store, state, { networking });
-      }
-    }
+    dns = await wireNetwork(store, state, init);
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     // Init says it has booted before it joins the cgroup, so that the runtime's own start-up
     // memory is not charged to the container's limit.
@@ -504,6 +497,28 @@ export async function startContainer(
 }
 
 /**
+ * Connects a container with a network namespace of its own to its networks (address, veth,
+ * route, published ports) and records it; returns the embedded DNS server's socket, if any.
+ */
+async function wireNetwork(
+  store: StateStore,
+  state: ContainerState,
+  init: InitProcess,
+): Promise<number | undefined> {
+  if (init.netns === undefined) return undefined;
+  const connected = await connectContainer(store, state, init.netns);
+  if (!connected) return undefined;
+  const { dnsSocket, ...networking } = connected;
+  try {
+    record(store, state, { networking });
+  } catch (e) {
+    if (dnsSocket !== undefined) close(dnsSocket);
+    throw e;
+  }
+  return dnsSocket;
+}
+
+/**
  * Records what starting decided, and only that, on the state as it is now (a concurrent
  * `stop`'s stopRequested stays), and in the caller's copy. A container removed meanwhile
  * (`rm -f`) fails the start.
@@ -558,14 +573,7 @@ async function startDirectly(
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
     const seccomp = await containerFilter(state);
-    if (init.netns !== undefined) {
-      const connected = await connectContainer(store, state, init.netns);
-      if (connected) {
-        const { dnsSocket, ...networking } = connected;
-        dns = dnsSocket;
-        record(store, state, { networking });
-      }
-    }
+    dns = await wireNetwork(store, state, init);
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     const config = initConfig(state, init, undefined);
     const capabilities = new Set(config.capabilities);
