@@ -26,6 +26,7 @@ import { DOCKER_TABLE, tabwrite } from "../util/tabwriter.ts";
 import { parseInteger } from "./params.ts";
 import { portsColumn } from "./port.ts";
 import { healthLabel } from "../config/health.ts";
+import { PS_HEADERS } from "./ps_headers.ts";
 
 interface PsFlags {
   all?: boolean;
@@ -38,25 +39,7 @@ interface PsFlags {
   size?: boolean;
 }
 
-/** Column names of `ps`'s fields (docker/cli's NewContainerContext). */
-export const PS_HEADERS: Record<string, string> = {
-  ID: "CONTAINER ID",
-  Names: "NAMES",
-  Image: "IMAGE",
-  Command: "COMMAND",
-  CreatedAt: "CREATED AT",
-  RunningFor: "CREATED",
-  Ports: "PORTS",
-  State: "STATE",
-  Status: "STATUS",
-  Size: "SIZE",
-  Labels: "LABELS",
-  Mounts: "MOUNTS",
-  LocalVolumes: "LOCAL VOLUMES",
-  Networks: "NETWORKS",
-  Platform: "PLATFORM",
-  HealthStatus: "HEALTH STATUS",
-};
+export { PS_HEADERS };
 
 function statusOf(c: ContainerEntry, now: number): string {
   if (isDead(c)) return "Dead";

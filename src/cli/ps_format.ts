@@ -8,10 +8,10 @@
 import { ExitCodeError } from "../util/errors.ts";
 import { executeTemplate, goStruct, parseTemplate, TemplateError } from "../util/go_template.ts";
 import { renderList } from "./format.ts";
-import { type ContainerFields, PS_HEADERS } from "./ps.ts";
+import { PS_HEADERS } from "./ps_headers.ts";
 
 /** The containers rendered with `format` (a table or not), as Docker's formatter does. */
-export function renderPs(format: string, fields: readonly ContainerFields[]): string {
+export function renderPs(format: string, fields: readonly object[]): string {
   return renderList(
     format,
     fields.map((f) => goStruct("*formatter.ContainerContext", f)),

@@ -46,8 +46,8 @@ Deno.test("ps's default table is what docker/cli's default template renders, wit
     );
   }
   // Docker's header line, padded as its tabwriter pads (minwidth 10, padding 3).
-  assert.match(
+  assert.equal(
     defaultTable([], false),
-    /^CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n$/,
+    "CONTAINER ID   IMAGE     COMMAND   CREATED   STATUS    PORTS     NAMES\n",
   );
 });
