@@ -1045,24 +1045,12 @@ export function setCredentials(
   uid: number,
   gid: number,
   groups: readonly number[],
-  saved: { uid: number; gid: number } = { uid, gid },
 ): void {
-  // Raw syscalls change only the calling thread (glibc's wrappers would change them all),
-  // which is what lets `exec` take a user's identity for one spawn and give it back.
+  // Raw syscalls change only the calling thread (glibc's wrappers would change them all).
   const g = new Uint32Array(groups);
   check("setgroups", sys(SYS.setgroups, groups.length, g.length ? new Uint8Array(g.buffer) : null));
-  check("setresgid", sys(SYS.setresgid, gid, gid, saved.gid));
-  check("setresuid", sys(SYS.setresuid, uid, uid, saved.uid));
-}
-
-/**
- * Gives the calling thread back full root credentials after `setCredentials` kept a saved
- * root ID: the user ID first, since it restores the capabilities the group calls need.
- */
-export function restoreRootCredentials(): void {
-  check("setresuid", sys(SYS.setresuid, 0, 0, 0));
-  check("setresgid", sys(SYS.setresgid, 0, 0, 0));
-  check("setgroups", sys(SYS.setgroups, 0, null));
+  check("setresgid", sys(SYS.setresgid, gid, gid, gid));
+  check("setresuid", sys(SYS.setresuid, uid, uid, uid));
 }
 
 /** kill(2). Returns false when the process does not exist (ESRCH). */

@@ -72,14 +72,7 @@ export interface Syscalls {
   /** Sets PR_SET_NO_NEW_PRIVS on the calling thread (`--security-opt no-new-privileges`). */
   setNoNewPrivs(): void;
   /** Sets the calling thread's uid, gid and groups (see `libc.setCredentials`). */
-  setCredentials(
-    uid: number,
-    gid: number,
-    groups: readonly number[],
-    saved?: { uid: number; gid: number },
-  ): void;
-  /** Gives the calling thread back the root credentials `setCredentials` saved. */
-  restoreRootCredentials(): void;
+  setCredentials(uid: number, gid: number, groups: readonly number[]): void;
   /** Installs a seccomp filter (struct sock_filter[] bytes) on the calling thread, for good. */
   loadSeccompFilter(program: Uint8Array<ArrayBuffer>): void;
   /** A new pseudo-terminal from the devpts instance behind `ptmxPath`. */
@@ -194,7 +187,6 @@ export const realSyscalls: Syscalls = {
   setNoNewPrivs: libc.setNoNewPrivs,
   clearInheritableCapabilities: libc.clearInheritableCapabilities,
   setCredentials: libc.setCredentials,
-  restoreRootCredentials: libc.restoreRootCredentials,
   loadSeccompFilter: (program) => loadSeccompFilter(program),
   openPty: libc.openPty,
   setWindowSize: libc.setWindowSize,

@@ -612,7 +612,6 @@ async function startDirectly(
           ids: { uid: config.uid, gid: config.gid, groups: config.groups ?? [config.gid] },
           noNewPrivs: config.noNewPrivileges,
         }, (child) => {
-          pid = child;
           // Still the host's /proc and cgroup tree: this thread has not pivoted yet.
           cgroup.addProcess(child);
           applyProcessLimits(sys, config.ulimits, config.oomScoreAdj, 125, child);
@@ -640,6 +639,14 @@ async function startDirectly(
     recordContainerEvent(store.dir, state, "start");
     return { pid, ttyMaster, dnsSocket: dns };
   } catch (e) {
+    // Spawned but not recorded (removed meanwhile, say): it must not run on, unwatched. A
+    // failed spawn has reaped its child already.
+    if (pid > 0) {
+      try {
+        Deno.kill(pid, "SIGKILL");
+      } catch { /* already gone */ }
+      waitSync(pid);
+    }
     if (ttyMaster !== undefined) close(ttyMaster);
     releaseContainer(state);
     if (dns !== undefined) close(dns);

@@ -452,17 +452,8 @@ export class FakeSyscalls implements Syscalls {
     this.record("setNoNewPrivs", []);
   }
 
-  setCredentials(
-    uid: number,
-    gid: number,
-    groups: readonly number[],
-    saved?: { uid: number; gid: number },
-  ): void {
-    this.record("setCredentials", [uid, gid, groups, saved]);
-  }
-
-  restoreRootCredentials(): void {
-    this.record("restoreRootCredentials", []);
+  setCredentials(uid: number, gid: number, groups: readonly number[]): void {
+    this.record("setCredentials", [uid, gid, groups]);
   }
 
   loadSeccompFilter(program: Uint8Array<ArrayBuffer>): void {
