@@ -2,11 +2,6 @@
  * `m-docker cp [-a] [-L] CONTAINER:SRC_PATH DEST_PATH|-` and
  * `m-docker cp [-a] [-L] SRC_PATH|- CONTAINER:DEST_PATH`. The work is in `cp_impl.ts`.
  *
- * Imported statically, not through Stricli's lazy `loader`: the bundled build runs under
- * `deno run`, which fetches every statically named dynamic import at start-up anyway, and
- * the extra split points cut the shared code into more chunks that every process (init and
- * the shim too) then opens: measured, the lazy form cost `run --rm` about 20 ms of CPU.
- *
  * @module
  */
 

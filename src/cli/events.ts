@@ -1,11 +1,7 @@
 /**
  * `m-docker events [--since T] [--until T] [--filter K=V]... [--format F]`: the engine's
  * event journal, as Docker's `events` prints it. Without `--until` it follows the journal
- * until interrupted. The work is in `events_impl.ts`. *
- * Imported statically, not through Stricli's lazy `loader`: the bundled build runs under
- * `deno run`, which fetches every statically named dynamic import at start-up anyway, and
- * the extra split points cut the shared code into more chunks that every process (init and
- * the shim too) then opens: measured, the lazy form cost `run --rm` about 20 ms of CPU.
+ * until interrupted. The work is in `events_impl.ts`.
  *
  * @module
  */

@@ -4,6 +4,7 @@
  * @module
  */
 
+import { stringFlag } from "./params.ts";
 import { buildCommand } from "@stricli/core";
 import { warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { execInContainer } from "../container/exec.ts";
@@ -24,16 +25,15 @@ interface ExecFlags {
 }
 
 const bool = { kind: "boolean", optional: true } as const;
-const str = { kind: "parsed", parse: String, optional: true } as const;
 
 /** The flags `exec` takes; also used to find where the container name starts. */
 export const execFlags = {
   detach: { ...bool, brief: "Detached mode: run command in the background" },
   interactive: { ...bool, brief: "Keep STDIN open" },
   tty: { ...bool, brief: "Allocate a pseudo-TTY" },
-  env: { ...str, variadic: true, brief: "Set environment variables" },
-  workdir: { ...str, brief: "Working directory inside the container" },
-  user: { ...str, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
+  env: { ...stringFlag, variadic: true, brief: "Set environment variables" },
+  workdir: { ...stringFlag, brief: "Working directory inside the container" },
+  user: { ...stringFlag, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
 } as const;
 
 /** Single-letter aliases, as Docker's. */

@@ -7,7 +7,7 @@
 
 import { buildCommand } from "@stricli/core";
 import type { ImageRecord } from "../image/store.ts";
-import { imageRefs } from "./params.ts";
+import { imageRefs, inspectFormatFlags } from "./params.ts";
 import { action, type CliContext } from "./context.ts";
 import { printInspect } from "./format.ts";
 
@@ -52,15 +52,7 @@ export const imageInspectCommand = buildCommand<{ format?: string }, string[], C
     return printInspect(this, docs, errors, flags.format);
   }),
   parameters: {
-    flags: {
-      format: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        brief: "Format output using a custom template ('json' or a Go template)",
-      },
-    },
-    aliases: { f: "format" },
+    ...inspectFormatFlags,
     positional: imageRefs,
   },
   docs: { brief: "Display detailed information on one or more images" },

@@ -13,7 +13,7 @@ import { parseFilters } from "../util/filters.ts";
 import { goStruct } from "../util/go_template.ts";
 import { filterImages } from "../image/filters.ts";
 import { goTime, isTableFormat, renderList } from "./format.ts";
-import { imageRefs } from "./params.ts";
+import { imageRefs, pruneFlags } from "./params.ts";
 import { action, type CliContext, CliError, println, reportError } from "./context.ts";
 import { removeImage } from "../image/remove.ts";
 import { confirm } from "./prompt.ts";
@@ -253,14 +253,7 @@ export const imagePruneCommand = buildCommand<ImagePruneFlags, [], CliContext>({
         optional: true,
         brief: "Remove all unused images, not just dangling ones",
       },
-      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
-      filter: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        variadic: true,
-        brief: 'Provide filter values (e.g. "until=<timestamp>")',
-      },
+      ...pruneFlags('Provide filter values (e.g. "until=<timestamp>")').flags,
     },
     aliases: { a: "all", f: "force" },
   },

@@ -15,7 +15,7 @@ import type { ContainerSpec } from "../config/container.ts";
 import type { NetworkMode, PortMapping } from "../config/network.ts";
 import { networkSpecOf, portsDocument } from "../container/network.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
-import { containerRefs } from "./params.ts";
+import { containerRefs, inspectFormatFlags, stringFlag } from "./params.ts";
 import { compact, type HealthState } from "../config/health.ts";
 import { action, type CliContext } from "./context.ts";
 import { printInspect } from "./format.ts";
@@ -342,17 +342,10 @@ export const inspectCommand = buildCommand<InspectFlags, string[], CliContext>({
   }),
   parameters: {
     flags: {
-      format: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        brief: "Format output using a custom template ('json' or a Go template)",
-      },
+      ...inspectFormatFlags.flags,
       size: { kind: "boolean", optional: true, brief: "Display total file sizes" },
       type: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
+        ...stringFlag,
         brief: "Only inspect objects of the given type (container, image, network)",
       },
     },

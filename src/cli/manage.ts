@@ -9,7 +9,7 @@
 import { buildCommand } from "@stricli/core";
 import type { CliContext } from "./context.ts";
 import type { UpdateFlags } from "./manage_impl.ts";
-import { containerRefs } from "./params.ts";
+import { containerRefs, pruneFlags } from "./params.ts";
 import { runFlags } from "./run.ts";
 
 const impl = () => import("./manage_impl.ts");
@@ -78,18 +78,6 @@ export const containerPruneCommand = buildCommand<
   CliContext
 >({
   loader: async () => (await impl()).prune,
-  parameters: {
-    flags: {
-      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
-      filter: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        variadic: true,
-        brief: 'Provide filter values (e.g. "until=<timestamp>")',
-      },
-    },
-    aliases: { f: "force" },
-  },
+  parameters: pruneFlags('Provide filter values (e.g. "until=<timestamp>")'),
   docs: { brief: "Remove all stopped containers" },
 });

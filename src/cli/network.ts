@@ -5,6 +5,7 @@
  * @module
  */
 
+import { inspectFormatFlags, listFlag, pruneFlags } from "./params.ts";
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import {
   createNetwork,
@@ -46,7 +47,6 @@ const NETWORK_HEADERS: Record<string, string> = {
   CreatedAt: "CREATED AT",
 };
 
-const list = { kind: "parsed", parse: String, optional: true, variadic: true } as const;
 const names = {
   kind: "array",
   parameter: { brief: "Network name or ID", parse: String, placeholder: "NETWORK" },
@@ -82,7 +82,7 @@ const createCommand = buildCommand<
       },
       gateway: { kind: "parsed", parse: String, optional: true, brief: "IPv4 Gateway" },
       internal: { kind: "boolean", optional: true, brief: "Restrict external access" },
-      label: { ...list, brief: "Set metadata on a network" },
+      label: { ...listFlag, brief: "Set metadata on a network" },
     },
     aliases: { d: "driver" },
     positional: {
@@ -154,15 +154,7 @@ const inspectCommand = buildCommand<{ format?: string }, string[], CliContext>({
     return printInspect(this, docs, errors, flags.format);
   }),
   parameters: {
-    flags: {
-      format: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        brief: "Format output using a custom template ('json' or a Go template)",
-      },
-    },
-    aliases: { f: "format" },
+    ...inspectFormatFlags,
     positional: names,
   },
   docs: { brief: "Display detailed information on one or more networks" },
@@ -192,19 +184,7 @@ const pruneCommand = buildCommand<{ force?: boolean; filter?: string[] }, [], Cl
     const removed = await pruneNetworks(store(this), keep);
     if (removed.length > 0) println(this, `Deleted Networks:\n${removed.join("\n")}`);
   }),
-  parameters: {
-    flags: {
-      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
-      filter: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        variadic: true,
-        brief: 'Provide filter values (e.g. "until=<timestamp>")',
-      },
-    },
-    aliases: { f: "force" },
-  },
+  parameters: pruneFlags('Provide filter values (e.g. "until=<timestamp>")'),
   docs: { brief: "Remove all unused networks" },
 });
 
@@ -242,7 +222,7 @@ const connectCommand = buildCommand<
   parameters: {
     flags: {
       ip: { kind: "parsed", parse: String, optional: true, brief: "IPv4 address" },
-      alias: { ...list, brief: "Add network-scoped alias for the container" },
+      alias: { ...listFlag, brief: "Add network-scoped alias for the container" },
     },
     positional: {
       kind: "tuple",

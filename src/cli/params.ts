@@ -50,3 +50,31 @@ export const stopTimeFlags = {
   },
   aliases: { t: "time" },
 } as const;
+
+/** An optional string flag (`--format`, `--workdir`...); spread it and add the brief. */
+export const stringFlag = { kind: "parsed", parse: String, optional: true } as const;
+
+/** An optional string flag that may be given again and again (`--filter`, `--env`...). */
+export const listFlag = { ...stringFlag, variadic: true } as const;
+
+/** `-f/--force` and `--filter` of every prune command, with the filter's brief. */
+export function pruneFlags(filterBrief: string) {
+  return {
+    flags: {
+      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
+      filter: { ...listFlag, brief: filterBrief },
+    },
+    aliases: { f: "force" },
+  } as const;
+}
+
+/** `-f/--format` of the inspect commands, Docker's brief. */
+export const inspectFormatFlags = {
+  flags: {
+    format: {
+      ...stringFlag,
+      brief: "Format output using a custom template ('json' or a Go template)",
+    },
+  },
+  aliases: { f: "format" },
+} as const;

@@ -17,7 +17,7 @@ import type { RunRequest } from "../config/run_request.ts";
 import type { StateStore } from "../state/store.ts";
 import { type PullPolicy, resolveImage } from "../engine.ts";
 import { parseCpus, parseCpuset, parseMemorySize } from "../util/units.ts";
-import { parseInteger } from "./params.ts";
+import { listFlag, parseInteger, stringFlag } from "./params.ts";
 import { imageNames } from "./names.ts";
 import { action, type CliContext, println, requireTerminalStdin } from "./context.ts";
 import { parseSignal } from "./signals.ts";
@@ -112,8 +112,6 @@ export interface RunFlags extends HealthFlags {
   logOpt?: string[];
 }
 
-const str = { kind: "parsed", parse: String, optional: true } as const;
-const list = { kind: "parsed", parse: String, optional: true, variadic: true } as const;
 const bool = { kind: "boolean", optional: true } as const;
 
 /** The flags `run` takes; also used to find where the image name starts. */
@@ -122,27 +120,27 @@ export const runFlags = {
   interactive: { ...bool, brief: "Keep STDIN open" },
   tty: { ...bool, brief: "Allocate a pseudo-TTY" },
   rm: { ...bool, brief: "Automatically remove the container when it exits" },
-  name: { ...str, brief: "Assign a name to the container" },
-  env: { ...list, brief: "Set environment variables (KEY=VALUE, or KEY to copy it)" },
-  envFile: { ...list, brief: "Read in a file of environment variables" },
+  name: { ...stringFlag, brief: "Assign a name to the container" },
+  env: { ...listFlag, brief: "Set environment variables (KEY=VALUE, or KEY to copy it)" },
+  envFile: { ...listFlag, brief: "Read in a file of environment variables" },
   volume: {
-    ...list,
+    ...listFlag,
     brief: "Bind mount a volume (HOST:CONTAINER[:MODE], NAME:CONTAINER[:MODE], CONTAINER)",
   },
   mount: {
-    ...list,
+    ...listFlag,
     brief: "Attach a filesystem mount (type=bind|volume|tmpfs,source=,target=,readonly,...)",
   },
-  volumesFrom: { ...list, brief: "Mount volumes from the specified container(s) (C[:ro|rw])" },
-  workdir: { ...str, brief: "Working directory inside the container" },
-  user: { ...str, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
-  hostname: { ...str, brief: "Container host name" },
+  volumesFrom: { ...listFlag, brief: "Mount volumes from the specified container(s) (C[:ro|rw])" },
+  workdir: { ...stringFlag, brief: "Working directory inside the container" },
+  user: { ...stringFlag, brief: "Username or UID (format: <name|uid>[:<group|gid>])" },
+  hostname: { ...stringFlag, brief: "Container host name" },
   userns: {
-    ...str,
+    ...stringFlag,
     brief:
       "User namespace: host, or remap (m-docker's: root is the dockremap range of /etc/subuid; M_DOCKER_USERNS_REMAP=default makes it the default)",
   },
-  entrypoint: { ...str, brief: "Overwrite the default ENTRYPOINT of the image" },
+  entrypoint: { ...stringFlag, brief: "Overwrite the default ENTRYPOINT of the image" },
   memory: {
     kind: "parsed",
     parse: parseMemorySize,
@@ -204,7 +202,7 @@ export const runFlags = {
     optional: true,
     brief: "Block IO (relative weight), between 10 and 1000, or 0 to disable (default 0)",
   },
-  cgroupParent: { ...str, brief: "Parent cgroup (relative: under m-docker's own cgroup)" },
+  cgroupParent: { ...stringFlag, brief: "Parent cgroup (relative: under m-docker's own cgroup)" },
   stopSignal: {
     kind: "parsed",
     parse: parseSignal,
@@ -239,51 +237,57 @@ export const runFlags = {
     optional: true,
     brief: "Restart policy: no, on-failure[:max-retries], always (with -d)",
   },
-  network: { ...str, brief: "Connect a container to a network (bridge, none, host, container:C)" },
+  network: {
+    ...stringFlag,
+    brief: "Connect a container to a network (bridge, none, host, container:C)",
+  },
   publish: {
-    ...list,
+    ...listFlag,
     brief: "Publish a container's port(s) to the host ([IP:][HOST:]PORT[/proto])",
   },
   publishAll: { ...bool, brief: "Publish all exposed ports to random ports" },
-  expose: { ...list, brief: "Expose a port or a range of ports" },
-  ip: { ...str, brief: "IPv4 address (e.g., 172.30.100.104)" },
-  dns: { ...list, brief: "Set custom DNS servers" },
-  dnsSearch: { ...list, brief: "Set custom DNS search domains" },
-  dnsOption: { ...list, brief: "Set DNS options" },
-  addHost: { ...list, brief: "Add a custom host-to-IP mapping (host:ip)" },
-  networkAlias: { ...list, brief: "Add network-scoped alias for the container" },
-  groupAdd: { ...list, brief: "Add additional groups to join" },
+  expose: { ...listFlag, brief: "Expose a port or a range of ports" },
+  ip: { ...stringFlag, brief: "IPv4 address (e.g., 172.30.100.104)" },
+  dns: { ...listFlag, brief: "Set custom DNS servers" },
+  dnsSearch: { ...listFlag, brief: "Set custom DNS search domains" },
+  dnsOption: { ...listFlag, brief: "Set DNS options" },
+  addHost: { ...listFlag, brief: "Add a custom host-to-IP mapping (host:ip)" },
+  networkAlias: { ...listFlag, brief: "Add network-scoped alias for the container" },
+  groupAdd: { ...listFlag, brief: "Add additional groups to join" },
   securityOpt: {
-    ...list,
+    ...listFlag,
     brief:
       "Security options: seccomp=unconfined, seccomp=PROFILE.json (Docker's format), no-new-privileges",
   },
-  capAdd: { ...list, brief: "Add Linux capabilities (NET_ADMIN, CAP_SYS_ADMIN, ALL)" },
-  capDrop: { ...list, brief: "Drop Linux capabilities (NET_RAW, ALL)" },
+  capAdd: { ...listFlag, brief: "Add Linux capabilities (NET_ADMIN, CAP_SYS_ADMIN, ALL)" },
+  capDrop: { ...listFlag, brief: "Drop Linux capabilities (NET_RAW, ALL)" },
   privileged: { ...bool, brief: "Give extended privileges to this container" },
   readOnly: { ...bool, brief: "Mount the container's root filesystem as read only" },
-  tmpfs: { ...list, brief: "Mount a tmpfs directory (PATH[:OPTIONS])" },
+  tmpfs: { ...listFlag, brief: "Mount a tmpfs directory (PATH[:OPTIONS])" },
   shmSize: {
     kind: "parsed",
     parse: parseMemorySize,
     optional: true,
     brief: "Size of /dev/shm (default 64m)",
   },
-  ulimit: { ...list, brief: "Ulimit options (NAME=SOFT[:HARD], -1 for unlimited)" },
+  ulimit: { ...listFlag, brief: "Ulimit options (NAME=SOFT[:HARD], -1 for unlimited)" },
   oomScoreAdj: {
     kind: "parsed",
     parse: parseInteger,
     optional: true,
     brief: "Tune host's OOM preferences (-1000 to 1000)",
   },
-  sysctl: { ...list, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
-  device: { ...list, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
-  deviceCgroupRule: { ...list, brief: "Add a rule to the cgroup allowed devices list" },
+  sysctl: { ...listFlag, brief: "Sysctl options (KEY=VALUE, namespaced ones only)" },
+  device: { ...listFlag, brief: "Add a host device to the container (HOST[:CONTAINER][:rwm])" },
+  deviceCgroupRule: { ...listFlag, brief: "Add a rule to the cgroup allowed devices list" },
   ...healthFlags,
-  label: { ...list, brief: "Set meta data on a container" },
-  labelFile: { ...list, brief: "Read in a line delimited file of labels" },
-  logDriver: { ...str, brief: "Logging driver for the container: json-file, local, none" },
-  logOpt: { ...list, brief: "Log driver options (max-size=10m, max-file=3, labels=, env=, tag=)" },
+  label: { ...listFlag, brief: "Set meta data on a container" },
+  labelFile: { ...listFlag, brief: "Read in a line delimited file of labels" },
+  logDriver: { ...stringFlag, brief: "Logging driver for the container: json-file, local, none" },
+  logOpt: {
+    ...listFlag,
+    brief: "Log driver options (max-size=10m, max-file=3, labels=, env=, tag=)",
+  },
 } as const;
 
 /** Single-letter aliases, as Docker's. */

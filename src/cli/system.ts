@@ -1,16 +1,13 @@
 /**
  * `m-docker info`, `version`, `system df`, `system prune` and `system info`: the engine as a
- * whole. The work is in `system_impl.ts`. *
- * Imported statically, not through Stricli's lazy `loader`: the bundled build runs under
- * `deno run`, which fetches every statically named dynamic import at start-up anyway, and
- * the extra split points cut the shared code into more chunks that every process (init and
- * the shim too) then opens: measured, the lazy form cost `run --rm` about 20 ms of CPU.
+ * whole. The work is in `system_impl.ts`.
  *
  * @module
  */
 
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import type { CliContext } from "./context.ts";
+import { pruneFlags } from "./params.ts";
 import * as impl from "./system_impl.ts";
 import type { FormatFlags, PruneFlags } from "./system_impl.ts";
 
@@ -43,6 +40,8 @@ const dfCommand = buildCommand<FormatFlags, [], CliContext>({
   docs: { brief: "Show docker disk usage" },
 });
 
+const prune = pruneFlags('Provide filter values (e.g. "label=<key>=<value>")');
+
 const pruneCommand = buildCommand<PruneFlags, [], CliContext>({
   func: impl.prune,
   parameters: {
@@ -52,15 +51,9 @@ const pruneCommand = buildCommand<PruneFlags, [], CliContext>({
         optional: true,
         brief: "Remove all unused images not just dangling ones",
       },
-      force: { kind: "boolean", optional: true, brief: "Do not prompt for confirmation" },
+      force: prune.flags.force,
       volumes: { kind: "boolean", optional: true, brief: "Prune volumes" },
-      filter: {
-        kind: "parsed",
-        parse: String,
-        optional: true,
-        variadic: true,
-        brief: 'Provide filter values (e.g. "label=<key>=<value>")',
-      },
+      filter: prune.flags.filter,
     },
     aliases: { a: "all", f: "force" },
   },

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { listFlag, stringFlag } from "./params.ts";
 import { buildCommand, buildRouteMap } from "@stricli/core";
 import type { CliContext } from "./context.ts";
 import type {
@@ -16,8 +17,6 @@ import type {
 } from "./volume_impl.ts";
 
 const impl = () => import("./volume_impl.ts");
-const list = { kind: "parsed", parse: String, optional: true, variadic: true } as const;
-const str = { kind: "parsed", parse: String, optional: true } as const;
 const names = {
   kind: "array",
   parameter: { brief: "Volume name", parse: String, placeholder: "VOLUME" },
@@ -28,10 +27,10 @@ const createCommand = buildCommand<VolumeCreateFlags, [string?], CliContext>({
   loader: async () => (await impl()).createVolumeCommand,
   parameters: {
     flags: {
-      driver: { ...str, brief: "Specify volume driver name (local)" },
-      label: { ...list, brief: "Set metadata for a volume" },
-      opt: { ...list, brief: "Set driver specific options" },
-      name: { ...str, brief: "Specify volume name", hidden: true },
+      driver: { ...stringFlag, brief: "Specify volume driver name (local)" },
+      label: { ...listFlag, brief: "Set metadata for a volume" },
+      opt: { ...listFlag, brief: "Set driver specific options" },
+      name: { ...stringFlag, brief: "Specify volume name", hidden: true },
     },
     aliases: { d: "driver", o: "opt" },
     positional: {
@@ -47,8 +46,8 @@ const lsCommand = buildCommand<VolumeLsFlags, [], CliContext>({
   parameters: {
     flags: {
       quiet: { kind: "boolean", optional: true, brief: "Only display volume names" },
-      filter: { ...list, brief: "Provide filter values (name=, label=, dangling=, driver=)" },
-      format: { ...str, brief: "Format output using a Go template" },
+      filter: { ...listFlag, brief: "Provide filter values (name=, label=, dangling=, driver=)" },
+      format: { ...stringFlag, brief: "Format output using a Go template" },
     },
     aliases: { q: "quiet", f: "filter" },
   },
@@ -58,7 +57,7 @@ const lsCommand = buildCommand<VolumeLsFlags, [], CliContext>({
 const inspectCommand = buildCommand<VolumeInspectFlags, string[], CliContext>({
   loader: async () => (await impl()).inspectVolumesCommand,
   parameters: {
-    flags: { format: { ...str, brief: "Format output using a Go template" } },
+    flags: { format: { ...stringFlag, brief: "Format output using a Go template" } },
     aliases: { f: "format" },
     positional: names,
   },
@@ -87,7 +86,7 @@ const pruneCommand = buildCommand<VolumePruneFlags, [], CliContext>({
         optional: true,
         brief: "Remove all unused volumes, not just anonymous ones",
       },
-      filter: { ...list, brief: "Provide filter values (label=)" },
+      filter: { ...listFlag, brief: "Provide filter values (label=)" },
     },
     aliases: { f: "force", a: "all" },
   },
