@@ -5,6 +5,7 @@
  * @module
  */
 
+import { confirm } from "./prompt.ts";
 import {
   diskUsage,
   type DiskUsageRow,
@@ -194,18 +195,7 @@ function pruneWarning(flags: PruneFlags): string {
     flags.all ? "all build cache" : "all dangling build cache",
   ];
   return `WARNING! This will remove:\n${items.map((i) => `  - ${i}`).join("\n")}\n\n` +
-    "Are you sure you want to continue? [y/N] ";
-}
-
-/** One line of the terminal's (or the pipe's) input. */
-function readLine(): string {
-  const buf = new Uint8Array(1);
-  let line = "";
-  for (;;) {
-    const n = Deno.stdin.readSync(buf);
-    if (n === null || n === 0 || buf[0] === 10) return line;
-    line += String.fromCharCode(buf[0]);
-  }
+    "Are you sure you want to continue?";
 }
 
 /** `system prune [-a] [-f] [--volumes]`. */
@@ -215,11 +205,7 @@ export const prune = action(async function (this: CliContext, flags: PruneFlags)
   if (flags.volumes && filters.has("until")) {
     throw new CliError(`ERROR: The "until" filter is not supported with "--volumes"`);
   }
-  if (!flags.force) {
-    this.process.stdout.write(pruneWarning(flags));
-    const answer = readLine().trim().toLowerCase();
-    if (answer !== "y" && answer !== "yes") return 0;
-  }
+  if (!flags.force && !(await confirm(this, pruneWarning(flags)))) return 0;
   // The daemon's checks: the keys every prune takes (the containers' list, as Docker's
   // first call), then each kind's.
   const keep = pruneFilter(filters, PRUNE_FILTERS.container);

@@ -5,6 +5,7 @@
  * @module
  */
 
+import { confirm } from "./prompt.ts";
 import { renderList } from "./format.ts";
 import { goMap } from "../util/go_template.ts";
 import { listVolumes, pruneVolumes, removeVolume, usedVolumeNames } from "../container/volumes.ts";
@@ -223,19 +224,6 @@ export const rmVolumesCommand = action(function (
   return failed ? 1 : 0;
 });
 
-/** Reads one line from stdin: the answer to a prompt. */
-async function readAnswer(): Promise<string> {
-  const buf = new Uint8Array(1024);
-  let text = "";
-  for (;;) {
-    const n = await Deno.stdin.read(buf);
-    if (n === null) break;
-    text += new TextDecoder().decode(buf.subarray(0, n));
-    if (text.includes("\n")) break;
-  }
-  return text.split("\n")[0].trim();
-}
-
 /** `volume prune [-a] [-f]`: Docker's prompt, list and reclaimed space. */
 export const pruneVolumesCommand = action(
   async function (this: CliContext, flags: VolumePruneFlags) {
@@ -244,14 +232,10 @@ export const pruneVolumesCommand = action(
     const keep = pruneFilter(filters, PRUNE_FILTERS.volume);
     const all = flags.all || (filters.get("all")?.some((v) => ["true", "1"].includes(v)) ??
       false);
-    if (!flags.force) {
-      this.process.stdout.write(
-        `WARNING! This will remove ${
-          all ? "all" : "anonymous"
-        } local volumes not used by at least one container.\nAre you sure you want to continue? [y/N] `,
-      );
-      if (!/^y(es)?$/i.test(await readAnswer())) return 0;
-    }
+    const warning = `WARNING! This will remove ${
+      all ? "all" : "anonymous"
+    } local volumes not used by at least one container.\nAre you sure you want to continue?`;
+    if (!flags.force && !(await confirm(this, warning))) return 0;
     const volumes = store(this);
     let removed: Array<{ name: string; bytes: number }>;
     if (filters.has("label") || filters.has("label!")) {
