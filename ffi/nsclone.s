@@ -15,8 +15,9 @@
 #  30 no_new_privs (0/1)                    31 working directory, a C string (0: none)
 #  32 mount count                           33 mounts: 5 slots each (source, target, fstype,
 #                                              flags, data), made after the unshare
-#  34.. dup pairs (from, to)
-# The order: wait, unshare, mounts, user ns, bounding set, capset, session, dups, terminal, chdir,
+#  34 cgroup file count                     35 cgroup files: open descriptors (8 bytes each)
+#  36 the text written to them ("0")        37.. dup pairs (from, to)
+# The order: wait, cgroup join, unshare, mounts, user ns, bounding set, capset, session, dups, terminal, chdir,
 # seccomp (it needs CAP_SYS_ADMIN, which the ids take away), ids, no_new_privs, close_range,
 # exec: after the filter only what every profile must allow anyway.
 	.intel_syntax noprefix
@@ -81,7 +82,27 @@ child:
 	syscall
 	cmp rax, 1
 	jne fail_noerr
-3:	# step 12: unshare what must follow the parent's go-ahead (the cgroup namespace)
+3:	# step 18 (+ 256 x the file's index): join the cgroup by writing "0" to each v1 tasks
+	# file given. A thread that moves itself, alone, skips the kernel's global threadgroup
+	# lock, whose first taking waits an RCU grace period; this process has one thread.
+	xor r13d, r13d
+	mov r14, [rbx+280]
+14:	cmp r13, [rbx+272]
+	je 15f
+	mov r12, r13
+	shl r12, 8
+	or r12, 18
+	mov eax, 1
+	mov rdi, [r14]
+	lea rsi, [rbx+288]
+	mov edx, 1
+	syscall
+	cmp rax, 1
+	jne fail
+	inc r13
+	add r14, 8
+	jmp 14b
+15:	# step 12: unshare what must follow the parent's go-ahead (the cgroup namespace)
 	cmp qword ptr [rbx+216], 0
 	je 8f
 	mov r12d, 12
@@ -164,15 +185,15 @@ dups:	# step 5: dup2 each pair; dup2 onto itself keeps close-on-exec, so clear i
 	shl r12, 4
 	add r12, rbx
 	mov eax, 33
-	mov rdi, [r12+272]
-	mov rsi, [r12+280]
+	mov rdi, [r12+296]
+	mov rsi, [r12+304]
 	push rcx
 	syscall
 	pop rcx
 	test rax, rax
 	js dupfail
 	mov eax, 72
-	mov rdi, [r12+280]
+	mov rdi, [r12+304]
 	mov esi, 2
 	xor edx, edx
 	push rcx

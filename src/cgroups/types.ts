@@ -64,4 +64,12 @@ export interface CgroupManager {
    * domain cgroups). Returns how to go back.
    */
   enterForSpawning(): () => void;
+  /**
+   * The files through which a process of one thread joins the cgroup itself, by writing
+   * "0" to each (v1's `tasks`, one per hierarchy); undefined on v2, where a domain cgroup
+   * takes whole processes only. Why: the kernel moves a thread that moves itself without the
+   * global threadgroup lock that `addProcess` takes, whose first taking after a quiet spell
+   * waits an RCU grace period (10-30 ms measured here, on every `run`).
+   */
+  selfJoinFiles(): string[] | undefined;
 }

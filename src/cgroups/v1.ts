@@ -8,7 +8,6 @@
 
 import type { CgroupLayout, CgroupManager } from "./types.ts";
 import type { ResourceLimits } from "../config/limits.ts";
-import { gettid } from "../../ffi/libc.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import { type LimitFile, limitFiles } from "./resources.ts";
 import { CgroupUnsupportedError } from "./errors.ts";
@@ -166,18 +165,23 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   enterForSpawning(): () => void {
-    const tid = String(gettid());
+    // "0", not our tid: a thread that names itself so moves without the global threadgroup
+    // lock (see selfJoinFiles), and only this thread moves either way.
     const own = parseProcCgroup(Deno.readTextFileSync("/proc/thread-self/cgroup"));
     const back: string[] = [];
     for (const [name, dir] of Object.entries(this.paths)) {
       const mount = this.mountOf(name);
       const entry = [...own].find(([c]) => c !== "" && c.replace(/^name=/, "") === name);
       if (entry) back.push(`${mount}${entry[1] === "/" ? "" : entry[1]}/tasks`);
-      this.fs.write(`${dir}/tasks`, tid);
+      this.fs.write(`${dir}/tasks`, "0");
     }
     return () => {
-      for (const file of back) this.fs.write(file, tid);
+      for (const file of back) this.fs.write(file, "0");
     };
+  }
+
+  selfJoinFiles(): string[] {
+    return Object.values(this.paths).map((dir) => `${dir}/tasks`);
   }
 
   /**

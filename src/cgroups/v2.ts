@@ -204,6 +204,10 @@ export class CgroupV2Manager implements CgroupManager {
     return () => this.fs.write(back, String(Deno.pid));
   }
 
+  selfJoinFiles(): undefined {
+    return undefined;
+  }
+
   /** `oom_kill` of memory.events, which also counts kills in nested cgroups. */
   oomKilled(): boolean {
     const file = `${this.dir}/memory.events`;

@@ -6,7 +6,6 @@
 
 import { stringFlag } from "./params.ts";
 import { buildCommand } from "@stricli/core";
-import { warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { execInContainer } from "../container/exec.ts";
 import { attach } from "../container/foreground.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
@@ -57,11 +56,8 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
     );
   }
   using signals = new SignalProxy();
-  // The cgroup join below waits a kernel grace period unless one was started earlier.
-  const warm = warmUpCgroupMigration();
   const store = this.engine.containers;
   const state = resolveReconciled(store, ref);
-  await warm;
   const proc = await execInContainer(state, {
     args,
     env: flags.env ?? [],

@@ -17,7 +17,7 @@
 import { CLONE, type FdAction, O } from "../../ffi/libc.ts";
 import { errorReason } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
-import { openCgroupManager } from "../cgroups/manager.ts";
+import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { containerCapabilities, dropCapabilities } from "../rootfs/capabilities.ts";
 import { applyProcessLimits, type RestoreLimits } from "../rootfs/process_limits.ts";
@@ -144,6 +144,13 @@ export async function execInContainer(
   // Remapped: the command must join the container's user namespace too, which only a
   // process without threads can (see spawnRemapped).
   const remapped = spec.userns !== undefined;
+  const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
+  // v1: the child joins the cgroup itself (see selfJoinFiles). Otherwise this thread (v2:
+  // this process) moves in and back, and the first move waits a grace period, paid here
+  // in the background meanwhile.
+  const joinFiles = remapped ? undefined : cgroup.selfJoinFiles();
+  const warmUp = joinFiles ? undefined : warmUpCgroupMigration();
+  let joinFds: number[] | undefined;
   let usernsFd = -1;
   try {
     for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
@@ -169,8 +176,10 @@ export async function execInContainer(
     } else filter = await containerFilter(state);
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
+    await warmUp;
+    if (joinFiles) joinFds = joinFiles.map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
     // Into the cgroup first: what this thread spawns is born there.
-    leaveCgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths).enterForSpawning();
+    else leaveCgroup = cgroup.enterForSpawning();
     // While our own /proc is still the one mounted (the container's does not show us) and
     // before the capabilities go: a hard limit above ours needs CAP_SYS_RESOURCE.
     restoreLimits = applyProcessLimits(sys, spec.ulimits, spec.oomScoreAdj, 126);
@@ -239,6 +248,7 @@ export async function execInContainer(
         seccomp: filter,
         ids: user,
         noNewPrivs: spec.noNewPrivileges,
+        joinCgroupFiles: joinFds,
       });
       return { pid, ttyMaster: tty?.master };
     } catch (e) {
@@ -257,7 +267,9 @@ export async function execInContainer(
     }
     restoreLimits?.();
     leaveCgroup?.();
-    for (const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd, usernsFd]) {
+    for (
+      const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd, usernsFd, ...joinFds ?? []]
+    ) {
       if (fd >= 0) sys.close(fd);
     }
   }

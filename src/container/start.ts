@@ -100,8 +100,8 @@ export interface InitProcess {
   socket: number;
   /** The container's new network namespace (plan `new`), open, until the start is done. */
   netns?: number;
-  /** The background cgroup-migration warm-up (see `warmUpCgroupMigration`). */
-  warmUp: Promise<void>;
+  /** The background cgroup-migration warm-up (see `warmUpCgroupMigration`), if one runs. */
+  warmUp?: Promise<void>;
   /** Remapped: init is root of a user namespace of its own, with these host ids. */
   userns?: UsernsRemap;
   /**
@@ -157,9 +157,11 @@ export function spawnInit(
   sys: Syscalls = realSyscalls,
   userns?: RemappedInit,
 ): InitProcess {
+  // A direct start needs no warm-up on v1 (its child joins the cgroup itself): startDirectly
+  // decides once it knows the layout.
+  if (startsDirectly(userns)) return deferDirectStart(plan, netns, sys);
   // Pays the kernel's cgroup-migration grace period in the background, while init boots.
   const warmUp = warmUpCgroupMigration();
-  if (startsDirectly(userns)) return deferDirectStart(plan, netns, sys, warmUp);
   const [parentSocket, childSocket] = socketPair();
   try {
     const self = selfCommand(ROLE.init);
@@ -239,7 +241,6 @@ function deferDirectStart(
   plan: StdioPlan,
   netns: NetnsPlan,
   sys: Syscalls,
-  warmUp: Promise<void>,
 ): InitProcess {
   let netnsFd: number | undefined;
   let joinNetns: number | undefined;
@@ -258,7 +259,7 @@ function deferDirectStart(
   } else if (netns.kind === "join") {
     joinNetns = sys.open(netns.path, O.RDONLY | O.CLOEXEC);
   }
-  return { pid: 0, socket: -1, warmUp, netns: netnsFd, direct: { plan: ownPlan(plan), joinNetns } };
+  return { pid: 0, socket: -1, netns: netnsFd, direct: { plan: ownPlan(plan), joinNetns } };
 }
 
 /** Where a remapped init finds its real stderr while it boots (see `spawnInit`). */
@@ -549,8 +550,9 @@ function failure(pid: number, report: string): ContainerStartError {
  * mount, UTS and IPC namespaces (and the container's network namespace), builds the
  * container's filesystem there with the same code init uses, and clones the container's
  * first process as PID 1 of a new PID namespace (ffi/nsclone.ts). While that child waits,
- * it is moved into the cgroup and given its limits, and the thread pivots into the root
- * (the child, in the same mount namespace, moves with it) and finds the command there.
+ * it joins the cgroup (on v1 by itself, see selfJoinFiles) and is given its limits, and the
+ * thread pivots into the root (the child, in the same mount namespace, moves with it) and
+ * finds the command there.
  * Then the child, alone in its namespaces, unshares its cgroup namespace, mounts /proc, the
  * masks over it and the cgroup hierarchies, and does what a runtime in C does between fork
  * and exec: bounding set, capabilities, terminal, working directory, seccomp, ids,
@@ -567,18 +569,24 @@ async function startDirectly(
   let dns: number | undefined;
   let pid = 0;
   let ttyMaster: number | undefined;
+  let joinFds: number[] | undefined;
   try {
+    const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
+    const joinFiles = cgroup.selfJoinFiles();
+    // v2: the parent moves the child, so pay the grace period meanwhile.
+    const warmUp = joinFiles ? undefined : warmUpCgroupMigration();
     record(store, state, {
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
     });
     const seccomp = await containerFilter(state);
     dns = await wireNetwork(store, state, init);
-    const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
     const config = initConfig(state, init, undefined);
     const capabilities = new Set(config.capabilities);
     const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
-    await init.warmUp;
+    await warmUp;
+    // Opened here, in the host's mount namespace; the child writes to them (v1).
+    joinFds = joinFiles?.map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
     // From here to the end of the spawn: sync calls only, on this thread.
     const started = inContainerNamespaces(sys, init, direct, () => {
       if (config.loopbackUp) interfaceUp("lo");
@@ -611,9 +619,10 @@ async function startDirectly(
           seccomp,
           ids: { uid: config.uid, gid: config.gid, groups: config.groups ?? [config.gid] },
           noNewPrivs: config.noNewPrivileges,
+          joinCgroupFiles: joinFds,
         }, (child) => {
           // Still the host's /proc and cgroup tree: this thread has not pivoted yet.
-          cgroup.addProcess(child);
+          if (!joinFds) cgroup.addProcess(child);
           applyProcessLimits(sys, config.ulimits, config.oomScoreAdj, 125, child);
           enterPreparedRoot(sys, config, root);
           try {
@@ -652,6 +661,7 @@ async function startDirectly(
     if (dns !== undefined) close(dns);
     throw e;
   } finally {
+    for (const fd of joinFds ?? []) close(fd);
     closeDirect(init);
   }
 }

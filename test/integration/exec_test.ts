@@ -55,17 +55,19 @@ Deno.test(
     assert.notEqual(await sb.ok(["exec", "target", "sh", "-c", "echo $$"]), "1\n");
     assert.equal(await sb.ok(["exec", "target", "hostname"]), `${id.slice(0, 12)}\n`);
     assert.equal(await sb.ok(["exec", "target", "ls", "/sys/class/net"]), "lo\n");
-    // The same cgroup as the container's PID 1.
+    // The same cgroup as the container's PID 1, in every hierarchy (on v1 the exec'd child
+    // joins each by itself).
     const inspected = JSON.parse(await sb.ok(["inspect", "target"]))[0];
-    const pidsDir = inspected.Cgroup.Paths.pids;
-    if (pidsDir) {
-      const child = sb.run(["exec", "target", "sleep", "31"]);
-      await waitFor(() => sleepers("31").length === 1, { what: "the exec'd sleep 31" });
-      const procs = Deno.readTextFileSync(`${pidsDir}/cgroup.procs`).trim().split("\n");
-      assert.ok(procs.includes(String(sleepers("31")[0])), `${procs} lacks the exec'd process`);
-      for (const pid of sleepers("31")) Deno.kill(pid, "SIGKILL");
-      await child;
+    const dirs = Object.values(inspected.Cgroup.Paths) as string[];
+    assert.ok(dirs.length > 0);
+    const child = sb.run(["exec", "target", "sleep", "31"]);
+    await waitFor(() => sleepers("31").length === 1, { what: "the exec'd sleep 31" });
+    for (const dir of dirs) {
+      const procs = Deno.readTextFileSync(`${dir}/cgroup.procs`).trim().split("\n");
+      assert.ok(procs.includes(String(sleepers("31")[0])), `${dir} lacks the exec'd process`);
     }
+    for (const pid of sleepers("31")) Deno.kill(pid, "SIGKILL");
+    await child;
     assert.equal(
       await sb.ok(["exec", "target", "grep", "CapBnd", "/proc/self/status"]),
       "CapBnd:\t00000000a80425fb\n",

@@ -142,3 +142,46 @@ Deno.test({
     );
   },
 });
+
+Deno.test({
+  name:
+    'the child joins its cgroups itself: it writes "0" to each file, and a failed write names the step',
+  fn() {
+    // Pipes stand in for v1 tasks files: what the child writes arrives at the read ends.
+    const [r1, w1] = pipe(), [r2, w2] = pipe();
+    try {
+      const pid = spawnInNamespaces({
+        path: "/bin/true",
+        args: ["true"],
+        env: [],
+        namespaces: 0,
+        joinCgroupFiles: [w1, w2],
+      });
+      assert.equal(waitSync(pid)?.exitCode, 0);
+      close(w1), close(w2);
+      const buf = new Uint8Array(8);
+      assert.equal(new TextDecoder().decode(buf.subarray(0, read(r1, buf))), "0");
+      assert.equal(new TextDecoder().decode(buf.subarray(0, read(r2, buf))), "0");
+    } finally {
+      for (const fd of [r1, r2]) close(fd);
+    }
+    // A read end cannot be written: EBADF, reported as the join, and nothing runs.
+    const [r, w] = pipe();
+    try {
+      assert.throws(
+        () =>
+          spawnInNamespaces({
+            path: "/bin/true",
+            args: ["true"],
+            env: [],
+            namespaces: 0,
+            joinCgroupFiles: [r],
+          }),
+        (e) =>
+          e instanceof SyscallError && e.syscall.startsWith("cgroup join") && e.code === "EBADF",
+      );
+    } finally {
+      close(r), close(w);
+    }
+  },
+});
