@@ -234,17 +234,39 @@ Deno.test(
 Deno.test(
   {
     name:
-      "the filter is compiled once into the container's directory; a file not ours is not trusted",
+      "the filter is compiled once per profile and capability set into the cache; a file not ours is not trusted",
     ...asRoot,
   },
   async () => {
-    const id = (await sb.ok(["run", "-d", "busybox", "sleep", "600"])).trim();
-    const file = `${sb.root}/containers/${id}/seccomp-${Deno.osRelease()}.bpf`;
+    const cache = `${sb.root}/cache/seccomp`;
+    const entries = () => {
+      try {
+        return [...Deno.readDirSync(cache)].map((e) => e.name).sort();
+      } catch {
+        return [];
+      }
+    };
+    // A capability set no other test uses: its program is compiled now.
+    const caps = ["--cap-add", "SYS_PTRACE", "--cap-drop", "MKNOD"];
+    const before = entries();
+    const id = (await sb.ok(["run", "-d", ...caps, "busybox", "sleep", "600"])).trim();
+    const added = entries().filter((n) => !before.includes(n));
+    assert.equal(added.length, 1, `one new program: ${added}`);
+    assert.match(added[0], /^[0-9a-z.]+-[0-9a-f]{64}\.bpf$/);
+    const file = `${cache}/${added[0]}`;
     const kept = Deno.readFileSync(file);
     // A magic word, the program's length, its hash, then whole 8-byte BPF instructions.
     assert.equal(new TextDecoder().decode(kept.subarray(0, 8)), "MDSECCP1");
     const length = new DataView(kept.buffer).getUint32(8, true);
     assert.ok(length > 0 && length % 8 === 0 && kept.length === 16 + length, String(length));
+    // The same inputs share it; another capability set (SYS_PTRACE opens ptrace's rules) or
+    // another profile does not.
+    assert.equal(await sb.ok(["run", "--rm", ...caps, "busybox", "true"]), "");
+    assert.deepEqual(entries(), [...before, added[0]].sort());
+    assert.equal(await sb.ok(["run", "--rm", "--cap-drop", "MKNOD", "busybox", "true"]), "");
+    const other = entries().filter((n) => n !== added[0] && !before.includes(n));
+    assert.equal(other.length, 1, String(other));
+    assert.notDeepEqual(Deno.readFileSync(`${cache}/${other[0]}`), kept);
     const filtered = async () =>
       assert.match(
         await sb.ok(["exec", id, "grep", "Seccomp:", "/proc/self/status"]),
