@@ -21,7 +21,7 @@ import { action, type CliContext } from "./context.ts";
 import { printInspect } from "./format.ts";
 import { imageDocument } from "./image_inspect.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { networkDocument, readNetworks } from "../container/networks.ts";
+import { networkDocument, readNetworks } from "../container/network_table.ts";
 import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 

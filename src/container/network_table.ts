@@ -12,7 +12,12 @@
 import type { HostsEntry } from "../network/etc_files.ts";
 import { renderHosts, renderResolvConf } from "../network/etc_files.ts";
 import { applyNftScriptSync, unpublishScript } from "../network/nftables.ts";
-import { type NetworkDb, NetworkStore, type PortBinding } from "../network/store.ts";
+import {
+  type NetworkDb,
+  type NetworkRecord,
+  NetworkStore,
+  type PortBinding,
+} from "../network/store.ts";
 import { EMBEDDED_DNS_IP } from "../config/network.ts";
 import { isProcessAlive } from "../state/proc.ts";
 import { etcFiles } from "../state/roots.ts";
@@ -182,4 +187,45 @@ export function releaseContainer(state: ContainerState): void {
     return { endpoints, ports };
   }, { durable: false });
   if (released) unwire(released.ports);
+}
+
+/** The network table as it is, after releasing what crashed containers left. */
+export function readNetworks(networks: NetworkStore): NetworkDb {
+  sweepAbandoned(networks);
+  return networks.read();
+}
+
+/** Docker's `network inspect` document for one network. */
+export function networkDocument(db: NetworkDb, net: NetworkRecord): Record<string, unknown> {
+  const containers: Record<string, unknown> = {};
+  for (const e of db.endpoints.filter((x) => x.networkId === net.id)) {
+    containers[e.containerId] = {
+      Name: e.name,
+      EndpointID: "",
+      MacAddress: e.mac,
+      IPv4Address: `${e.ip}/${net.subnet?.split("/")[1] ?? 32}`,
+      IPv6Address: "",
+    };
+  }
+  return {
+    Name: net.name,
+    Id: net.id,
+    Created: net.created,
+    Scope: "local",
+    Driver: net.driver,
+    EnableIPv6: false,
+    IPAM: {
+      Driver: "default",
+      Options: {},
+      Config: net.subnet ? [{ Subnet: net.subnet, Gateway: net.gateway }] : [],
+    },
+    Internal: net.internal,
+    Attachable: false,
+    Ingress: false,
+    ConfigFrom: { Network: "" },
+    ConfigOnly: false,
+    Containers: containers,
+    Options: net.bridge ? { "com.docker.network.bridge.name": net.bridge } : {},
+    Labels: net.labels,
+  };
 }
