@@ -13,7 +13,7 @@ import { SIGNALS } from "../../ffi/libc.ts";
 import type { ContainerState, NetworkAttachment } from "../state/types.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import type { NetworkMode, PortMapping } from "../config/network.ts";
-import { networkSpecOf, portsDocument } from "../container/network.ts";
+import { networkSpecOf, portsDocument } from "../container/network_spec.ts";
 import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store.ts";
 import { containerRefs, inspectFormatFlags, stringFlag } from "./params.ts";
 import { compact, type HealthState } from "../config/health.ts";
@@ -21,7 +21,7 @@ import { action, type CliContext } from "./context.ts";
 import { printInspect } from "./format.ts";
 import { imageDocument } from "./image_inspect.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { networkDocument, readNetworks } from "../container/networks.ts";
+import { networkDocument, readNetworks } from "../container/network_table.ts";
 import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 

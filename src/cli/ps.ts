@@ -8,7 +8,7 @@
 
 import { buildCommand } from "@stricli/core";
 import { reconcile } from "../container/reconcile.ts";
-import { networkSpecOf } from "../container/network.ts";
+import { networkSpecOf } from "../container/network_spec.ts";
 import {
   type ContainerFacts,
   filterContainers,

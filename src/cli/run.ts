@@ -37,7 +37,7 @@ import {
 import { parseMount, parseVolume, parseVolumesFrom, sortMounts } from "./mount_options.ts";
 import { DEFAULT_NETWORK } from "../config/network.ts";
 import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
-import { netnsPlanForMode } from "../container/network.ts";
+import { netnsPlanForMode } from "../container/network_spec.ts";
 import { parseDeviceRule } from "../config/devices.ts";
 import { parseUsernsMode } from "../config/userns.ts";
 import { remapRanges } from "../container/userns.ts";

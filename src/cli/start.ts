@@ -13,7 +13,7 @@ import { prepareStart } from "../container/restart.ts";
 import { stopContainer } from "../container/signal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
 import { abandonInit, remappedInit, spawnInit } from "../container/start.ts";
-import { netnsPlanFor } from "../container/network.ts";
+import { netnsPlanFor } from "../container/network_spec.ts";
 import type { Engine } from "../engine.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { containerRefs, stopTimeFlags } from "./params.ts";

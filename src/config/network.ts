@@ -149,3 +149,6 @@ export function validateNetworkSpec(n: NetworkSpec): void {
     }
   }
 }
+
+/** The address containers on user networks resolve with, as Docker's. */
+export const EMBEDDED_DNS_IP = "127.0.0.11";

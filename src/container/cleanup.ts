@@ -12,7 +12,7 @@ import { openCgroupManager } from "../cgroups/manager.ts";
 import { type DeadContainer, isDead, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { attachSocketPath } from "./attach_protocol.ts";
-import { releaseContainer } from "./network.ts";
+import { releaseContainer } from "./network_table.ts";
 import { removeAnonymousVolumes } from "./volumes.ts";
 import { recordContainerEvent } from "../state/events.ts";
 

@@ -16,7 +16,7 @@ import { hostId, type UsernsRemap } from "../config/userns.ts";
 import type { ContainerSpec } from "../config/container.ts";
 import { InvalidConfigError } from "../config/errors.ts";
 import { NetworkStore, NoSuchNetworkError } from "../network/store.ts";
-import { writeNetworkEtcFiles } from "./network.ts";
+import { writeNetworkEtcFiles } from "./network_table.ts";
 import type { StateStore } from "../state/store.ts";
 import { type ContainerState, STATE_VERSION } from "../state/types.ts";
 import { newContainerId, randomContainerName } from "../util/names.ts";

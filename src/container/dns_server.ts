@@ -22,9 +22,9 @@ import { NetworkStore } from "../network/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { debug } from "../util/debug.ts";
 import { PumpCancel } from "./io.ts";
+import { EMBEDDED_DNS_IP } from "../config/network.ts";
 
-/** The address containers on user networks resolve with, as Docker's. */
-export const EMBEDDED_DNS_IP = "127.0.0.11";
+export { EMBEDDED_DNS_IP };
 
 /**
  * Where names that are not members' go: the `--dns` servers, else the host's own resolvers

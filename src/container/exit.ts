@@ -11,7 +11,7 @@ import type { WaitResult } from "../../ffi/libc.ts";
 import { DeadContainerError, type StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { destroyCgroup, destroyContainer } from "./cleanup.ts";
-import { releaseContainer } from "./network.ts";
+import { releaseContainer } from "./network_table.ts";
 import { recordContainerEvent } from "../state/events.ts";
 
 function oomKilled(state: ContainerState): boolean {

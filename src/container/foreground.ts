@@ -18,11 +18,10 @@ import {
 import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordExit, recordFailedStart } from "./exit.ts";
-import { serveEmbeddedDns } from "./dns_server.ts";
 import type { SignalProxy } from "./signal_proxy.ts";
 import { pump, PumpCancel } from "./io.ts";
-import { HealthMonitor } from "./health.ts";
-import { type LogWriter, openContainerLog } from "./logs.ts";
+import { serveDnsIfAny, startHealthIfAny } from "./monitors.ts";
+import { type LogWriter, openContainerLog } from "./log_writer.ts";
 import {
   abandonInit,
   ContainerStartError,
@@ -253,9 +252,9 @@ export async function runForeground(
     recordFailedStart(store, state.id, (e as Error).message, code);
     throw e;
   }
-  const dns = serveEmbeddedDns(started, state);
+  const dns = await serveDnsIfAny(started, state);
   // Docker's daemon checks foreground containers too; here their monitor is this CLI.
-  const health = HealthMonitor.start(store, state);
+  const health = await startHealthIfAny(store, state);
   const result = await attach(started, state.spec.interactive, signals, log);
   await health?.stop();
   await relayed;

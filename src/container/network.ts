@@ -15,12 +15,9 @@
 import * as nl from "../../ffi/netlink.ts";
 import { ERRNO } from "../../ffi/errors.ts";
 import { close, O, open } from "../../ffi/libc.ts";
-import type { ContainerSpec } from "../config/container.ts";
 import { InvalidConfigError } from "../config/errors.ts";
-import type { NetnsPlan } from "../config/init.ts";
-import type { NetworkJoin, NetworkMode, NetworkSpec, PortMapping } from "../config/network.ts";
+import type { NetworkJoin, NetworkSpec, PortMapping } from "../config/network.ts";
 import { EPHEMERAL_PORTS } from "../config/network.ts";
-import { type HostsEntry, renderHosts, renderResolvConf } from "../network/etc_files.ts";
 import {
   allocateAddress,
   DEFAULT_POOLS,
@@ -34,12 +31,7 @@ import {
   pickSubnet,
   type Subnet,
 } from "../network/ipam.ts";
-import {
-  applyNftScriptSync,
-  type NetworkRules,
-  publishPorts,
-  unpublishScript,
-} from "../network/nftables.ts";
+import { type NetworkRules, publishPorts } from "../network/nftables.ts";
 import {
   type Endpoint,
   type NetworkDb,
@@ -48,10 +40,16 @@ import {
   type PortBinding,
 } from "../network/store.ts";
 import { enableContainerRouting } from "../network/sysctl.ts";
-import { EMBEDDED_DNS_IP, openEmbeddedDns } from "./dns_server.ts";
-import { isProcessAlive } from "../state/proc.ts";
-import { etcFiles } from "../state/roots.ts";
-import { StateStore } from "../state/store.ts";
+import { openEmbeddedDns } from "./dns_server.ts";
+import { networkSpecOf, usesEmbeddedDns } from "./network_spec.ts";
+import {
+  isAbandoned,
+  refreshMemberHosts,
+  releaseContainer,
+  unwire,
+  writeHostsFile,
+} from "./network_table.ts";
+import type { StateStore } from "../state/store.ts";
 import type {
   ContainerNetworking,
   ContainerState,
@@ -60,40 +58,16 @@ import type {
 } from "../state/types.ts";
 import { debug } from "../util/debug.ts";
 
-/** The network spec of a container; containers from before networking had only `lo`. */
-export function networkSpecOf(spec: ContainerSpec): NetworkSpec {
-  return spec.network ?? {
-    mode: { kind: "none" },
-    ports: [],
-    aliases: [],
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
-  };
-}
-
-/**
- * Where the container's network namespace comes from, for `spawnInit`. `container:` needs
- * the other container running: its namespace is joined through its PID 1.
- */
-export function netnsPlanFor(store: StateStore, spec: ContainerSpec): NetnsPlan {
-  return netnsPlanForMode(store, networkSpecOf(spec).mode);
-}
-
-/** `netnsPlanFor` for a mode given before the container exists (`run`). */
-export function netnsPlanForMode(store: StateStore, mode: NetworkMode): NetnsPlan {
-  if (mode.kind === "host") return { kind: "host" };
-  if (mode.kind !== "container") return { kind: "new" };
-  const other = store.resolve(mode.container);
-  if (other.status !== "running" || !isProcessAlive(other.pid, other.pidStartTime)) {
-    throw new InvalidConfigError(
-      "network.mode",
-      `cannot join network namespace of a non running container: ${mode.container}`,
-    );
-  }
-  return { kind: "join", path: `/proc/${other.pid}/ns/net` };
-}
+// What callers have always found here; the light parts live in their own modules so that
+// commands that wire no network load none of this one.
+export {
+  netnsPlanFor,
+  netnsPlanForMode,
+  networkSpecOf,
+  portsDocument,
+  usesEmbeddedDns,
+} from "./network_spec.ts";
+export { releaseContainer, sweepAbandoned, writeNetworkEtcFiles } from "./network_table.ts";
 
 /** The address pools new networks take subnets from (`M_DOCKER_DEFAULT_ADDRESS_POOLS`). */
 function addressPools() {
@@ -131,33 +105,6 @@ function readHostRoutes(sock: nl.NetlinkSocket): HostRoutes {
 /** A bridge network's subnet and gateway, parsed. */
 function addressing(net: NetworkRecord): { subnet: Subnet; gateway: number } {
   return { subnet: parseSubnet(net.subnet!), gateway: ipToInt(net.gateway!) };
-}
-
-/** Endpoints and ports whose container is gone, or stopped with no one to record it. */
-function isAbandoned(e: { containerId: string; stateDir: string }): boolean {
-  let state: ContainerState | null;
-  try {
-    state = new StateStore(e.stateDir).read(e.containerId);
-  } catch {
-    return true; // its state is unusable: `rm -f` removes it
-  }
-  if (!state) return true;
-  if (state.status === "running" && isProcessAlive(state.pid, state.pidStartTime)) return false;
-  return !isProcessAlive(state.monitorPid, state.monitorStartTime);
-}
-
-/**
- * Releases, from the whole table, what containers that are gone or dead without a monitor
- * still hold (their monitor was killed): `network rm` and `prune` must not see them as users.
- */
-export function sweepAbandoned(networks: NetworkStore): void {
-  const swept = networks.update((db) => {
-    const ports = db.ports.filter(isAbandoned);
-    db.endpoints = db.endpoints.filter((e) => !isAbandoned(e));
-    db.ports = db.ports.filter((p) => !ports.includes(p));
-    return ports;
-  }, { durable: false });
-  unwire(swept);
 }
 
 /** Reads the host's routes in the current network namespace (see `readHostRoutes`). */
@@ -384,120 +331,9 @@ function deleteVeth(sock: nl.NetlinkSocket, name: string): void {
   }
 }
 
-/** Removes published ports from the firewall; ports already gone are fine. */
-function unpublish(ports: PortBinding[]): void {
-  const byIp = new Map<string, PortBinding[]>();
-  for (const p of ports) byIp.set(p.containerIp, [...(byIp.get(p.containerIp) ?? []), p]);
-  for (const [ip, list] of byIp) {
-    try {
-      applyNftScriptSync(unpublishScript(ip, list.map((p) => ({ ...p, hostIp: p.hostIp }))));
-    } catch (e) {
-      debug("network", () => `unpublish ${ip}: ${(e as Error).message}`);
-    }
-  }
-}
-
-/**
- * Unwires what the table no longer holds. Only published ports need it: a veth pair goes
- * with its container's namespace, which the kernel removes once the container's last
- * process is gone (deleting it by hand costs about 15 ms, measured, and races that).
- */
-function unwire(ports: PortBinding[]): void {
-  if (ports.length > 0) unpublish(ports);
-}
-
-/** Every member's /etc/hosts on a user network, rewritten in place (they are bind-mounted). */
-function refreshMemberHosts(db: NetworkDb, networkId: string): void {
-  for (const e of db.endpoints.filter((x) => x.networkId === networkId)) {
-    let state: ContainerState | null = null;
-    try {
-      state = new StateStore(e.stateDir).read(e.containerId);
-    } catch { /* unusable state: nothing to update */ }
-    if (state) writeHostsFile(state, db);
-  }
-}
-
-/** What a container's /etc/hosts says now, from the table. */
-function hostsFor(state: ContainerState, db: NetworkDb, gateway?: string): string {
-  const spec = networkSpecOf(state.spec);
-  const mine = db.endpoints.filter((e) => e.containerId === state.id);
-  const first = mine[0];
-  const userNetworks = new Set(
-    mine.map((e) => e.networkId).filter((id) =>
-      db.networks.find((n) => n.id === id)?.name !== "bridge"
-    ),
-  );
-  const members: HostsEntry[] = db.endpoints
-    .filter((e) => e.containerId !== state.id && userNetworks.has(e.networkId))
-    .map((e) => ({ ip: e.ip, names: [e.name, ...e.aliases, e.containerId.slice(0, 12)] }));
-  const gw = gateway ?? db.networks.find((n) => n.id === first?.networkId)?.gateway;
-  const extraHosts = spec.extraHosts.map((h) => ({
-    ip: h.address === "host-gateway" ? (gw ?? "127.0.0.1") : h.address,
-    names: [h.name],
-  }));
-  const onUserNetwork = first !== undefined && userNetworks.has(first.networkId);
-  return renderHosts({
-    hostname: state.spec.hostname,
-    ownIp: first?.ip,
-    ownNames: onUserNetwork ? [state.name, ...first.aliases] : [],
-    extraHosts,
-    members,
-  });
-}
-
-/** Rewrites a container's hosts file in place: the bind mount pins its inode. */
-function writeHostsFile(state: ContainerState, db: NetworkDb): void {
-  try {
-    Deno.writeTextFileSync(etcFiles(state.containerDir).hosts, hostsFor(state, db));
-  } catch (e) {
-    if (!(e instanceof Deno.errors.NotFound)) throw e;
-  }
-}
-
-/**
- * Writes a container's /etc/hosts and /etc/resolv.conf for its network mode before it
- * starts: on the host's network the host's own, elsewhere Docker's generated ones.
- */
-export function writeNetworkEtcFiles(state: ContainerState): void {
-  const spec = networkSpecOf(state.spec);
-  const files = etcFiles(state.containerDir);
-  let hostResolv = "";
-  try {
-    hostResolv = Deno.readTextFileSync("/etc/resolv.conf");
-  } catch { /* none on the host: the container's lists only what it was given */ }
-  if (spec.mode.kind === "container") return; // they share the other container's files
-  const hostMode = spec.mode.kind === "host";
-  Deno.writeTextFileSync(
-    files.resolvConf,
-    usesEmbeddedDns(spec)
-      // Docker's embedded resolver answers members' names and relays the rest.
-      ? renderResolvConf(hostResolv, {
-        dns: [EMBEDDED_DNS_IP],
-        dnsSearch: spec.dnsSearch,
-        dnsOptions: spec.dnsOptions.length ? spec.dnsOptions : ["ndots:0"],
-      })
-      : renderResolvConf(hostResolv, spec, { keepLoopback: hostMode }),
-  );
-  if (hostMode) {
-    let hosts = "";
-    try {
-      hosts = Deno.readTextFileSync("/etc/hosts");
-    } catch { /* none */ }
-    const extra = spec.extraHosts.map((h) =>
-      `${h.address === "host-gateway" ? "127.0.0.1" : h.address}\t${h.name}\n`
-    );
-    Deno.writeTextFileSync(files.hosts, hosts + extra.join(""));
-  }
-}
-
-/** Containers on a user network resolve through the embedded DNS server, as Docker's. */
-export function usesEmbeddedDns(spec: NetworkSpec): boolean {
-  return spec.mode.kind === "bridge" && spec.mode.network !== "bridge";
-}
-
 /** The networks a container joins, its primary (`--network`) first. */
 function joinsOf(spec: NetworkSpec): NetworkJoin[] {
-  if (spec.mode.kind !== "bridge") return [];
+  if (spec.mode.kind !== "bridge") return []; // as wiresNetwork says
   return [
     { network: spec.mode.network, aliases: spec.aliases, ip: spec.ip },
     ...(spec.extraNetworks ?? []),
@@ -694,48 +530,4 @@ function publishedPort(p: PortBinding): PublishedPort {
     hostPort: p.hostPort,
     containerPort: p.containerPort,
   };
-}
-
-/**
- * Gives back everything a container holds on networks: its addresses and ports in the table
- * and its published ports in the firewall (its veth goes with its namespace); other members
- * of its user networks stop listing it. Safe to call at any time, any number of times (exit, failed start,
- * removal, after a crash).
- */
-export function releaseContainer(state: ContainerState): void {
-  if (!state.networkDir) return;
-  let dbExists = true;
-  try {
-    Deno.statSync(`${state.networkDir}/networks.json`);
-  } catch {
-    dbExists = false;
-  }
-  if (!dbExists) return;
-  const networks = new NetworkStore(state.networkDir);
-  const released = networks.update((db) => {
-    const endpoints = db.endpoints.filter((e) => e.containerId === state.id);
-    const ports = db.ports.filter((p) => p.containerId === state.id);
-    if (endpoints.length === 0 && ports.length === 0) return null;
-    db.endpoints = db.endpoints.filter((e) => e.containerId !== state.id);
-    db.ports = db.ports.filter((p) => p.containerId !== state.id);
-    for (const id of new Set(endpoints.map((e) => e.networkId))) {
-      if (db.networks.find((n) => n.id === id)?.name !== "bridge") refreshMemberHosts(db, id);
-    }
-    return { endpoints, ports };
-  }, { durable: false });
-  if (released) unwire(released.ports);
-}
-
-/** `Ports` as Docker's inspect shows them: `"80/tcp": [{HostIp, HostPort}]`. */
-export function portsDocument(
-  networking: ContainerNetworking | undefined,
-  exposed: string[] = [],
-): Record<string, Array<{ HostIp: string; HostPort: string }> | null> {
-  const out: Record<string, Array<{ HostIp: string; HostPort: string }> | null> = {};
-  for (const key of exposed) out[key] = null;
-  for (const p of networking?.ports ?? []) {
-    const key = `${p.containerPort}/${p.protocol}`;
-    (out[key] ??= []).push({ HostIp: p.hostIp, HostPort: String(p.hostPort) });
-  }
-  return out;
 }

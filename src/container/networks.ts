@@ -21,14 +21,13 @@ import {
   type Subnet,
 } from "../network/ipam.ts";
 import { removeNetwork as removeNetworkRules } from "../network/nftables.ts";
-import {
-  type NetworkDb,
-  type NetworkRecord,
-  NetworkStore,
-  newNetworkId,
-} from "../network/store.ts";
+import { type NetworkRecord, NetworkStore, newNetworkId } from "../network/store.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { deleteBridge, hostRoutes, sweepAbandoned } from "./network.ts";
+import { deleteBridge, hostRoutes } from "./network.ts";
+import { sweepAbandoned } from "./network_table.ts";
+
+// Where `network ls`/`inspect` have always found them; they load no wiring code.
+export { networkDocument, readNetworks } from "./network_table.ts";
 import type { PruneKeep } from "./prune.ts";
 
 /** What `network create` asks for. */
@@ -128,12 +127,6 @@ export function createNetwork(networks: NetworkStore, r: NetworkCreateRequest): 
   });
 }
 
-/** The network table as it is, after releasing what crashed containers left. */
-export function readNetworks(networks: NetworkStore): NetworkDb {
-  sweepAbandoned(networks);
-  return networks.read();
-}
-
 /**
  * Removes a user network that no container is on: its record, its bridge and its firewall
  * elements. Returns the removed record.
@@ -181,39 +174,4 @@ export async function pruneNetworks(
   });
   for (const net of removed) await teardown(net);
   return removed.map((n) => n.name);
-}
-
-/** Docker's `network inspect` document for one network. */
-export function networkDocument(db: NetworkDb, net: NetworkRecord): Record<string, unknown> {
-  const containers: Record<string, unknown> = {};
-  for (const e of db.endpoints.filter((x) => x.networkId === net.id)) {
-    containers[e.containerId] = {
-      Name: e.name,
-      EndpointID: "",
-      MacAddress: e.mac,
-      IPv4Address: `${e.ip}/${net.subnet?.split("/")[1] ?? 32}`,
-      IPv6Address: "",
-    };
-  }
-  return {
-    Name: net.name,
-    Id: net.id,
-    Created: net.created,
-    Scope: "local",
-    Driver: net.driver,
-    EnableIPv6: false,
-    IPAM: {
-      Driver: "default",
-      Options: {},
-      Config: net.subnet ? [{ Subnet: net.subnet, Gateway: net.gateway }] : [],
-    },
-    Internal: net.internal,
-    Attachable: false,
-    Ingress: false,
-    ConfigFrom: { Network: "" },
-    ConfigOnly: false,
-    Containers: containers,
-    Options: net.bridge ? { "com.docker.network.bridge.name": net.bridge } : {},
-    Labels: net.labels,
-  };
 }

@@ -11,7 +11,7 @@ import { isProcessAlive } from "../state/proc.ts";
 import { ROLE } from "./reexec.ts";
 import { NoSuchContainerError, type StateStore } from "../state/store.ts";
 import { destroyContainer } from "./cleanup.ts";
-import { releaseContainer } from "./network.ts";
+import { releaseContainer } from "./network_table.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordContainerEvent } from "../state/events.ts";
 

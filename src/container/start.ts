@@ -28,7 +28,8 @@ import { resolveCommand } from "../rootfs/command.ts";
 import { writeSysctls } from "../rootfs/sysctls.ts";
 import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
 import { envList } from "../config/env.ts";
-import { connectContainer, releaseContainer } from "./network.ts";
+import { networkSpecOf, wiresNetwork } from "./network_spec.ts";
+import { releaseContainer } from "./network_table.ts";
 import { readToEnd } from "./io.ts";
 import { ROLE, selfCommand } from "./reexec.ts";
 import { processStartTime } from "../state/proc.ts";
@@ -506,7 +507,9 @@ async function wireNetwork(
   state: ContainerState,
   init: InitProcess,
 ): Promise<number | undefined> {
-  if (init.netns === undefined) return undefined;
+  if (init.netns === undefined || !wiresNetwork(networkSpecOf(state.spec))) return undefined;
+  // Loaded only for a network to wire: `--network none` needs no netlink or firewall code.
+  const { connectContainer } = await import("./network.ts");
   const connected = await connectContainer(store, state, init.netns);
   if (!connected) return undefined;
   const { dnsSocket, ...networking } = connected;

@@ -12,13 +12,12 @@ import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi
 import { attachSocketPath } from "../container/attach_protocol.ts";
 import { AttachServer } from "../container/attach_server.ts";
 import { recordExit, recordFailedStart } from "../container/exit.ts";
-import { netnsPlanFor } from "../container/network.ts";
-import { serveEmbeddedDns } from "../container/dns_server.ts";
+import { netnsPlanFor } from "../container/network_spec.ts";
 import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
 import { parseUsernsWord, type UsernsRemap } from "../config/userns.ts";
 import { pump } from "../container/io.ts";
 import type { ShimReport } from "../container/detach.ts";
-import { type LogWriter, openContainerLog } from "../container/logs.ts";
+import { type LogWriter, openContainerLog } from "../container/log_writer.ts";
 import {
   abandonInit,
   ContainerStartError,
@@ -31,7 +30,7 @@ import {
 import { StateStore } from "../state/store.ts";
 import { restartDelayMs, shouldRestart } from "../container/restart_policy.ts";
 import { prepareStart } from "../container/restart.ts";
-import { HealthMonitor } from "../container/health.ts";
+import { serveDnsIfAny, startHealthIfAny } from "../container/monitors.ts";
 
 /** The descriptor of the shim's socket to the CLI. */
 export const SHIM_SOCKET_FD = 3;
@@ -140,8 +139,8 @@ export async function runShim(args: string[]): Promise<never> {
   for (;;) {
     const pumps = pumpOutput(log, attach, started, io);
     const current = store.read(id) ?? state;
-    const dns = serveEmbeddedDns(started, current);
-    const health = HealthMonitor.start(store, current);
+    const dns = await serveDnsIfAny(started, current);
+    const health = await startHealthIfAny(store, current);
     const result = await waitAsync(started.pid);
     await health?.stop();
     await dns?.stop();

@@ -1,0 +1,72 @@
+/**
+ * The commands that run most (`run --network none`, `exec`, `ps`, `inspect`) and the shim
+ * reach no networking or log-reading code through static imports: wiring (network.ts and its
+ * netlink, address and DNS modules), the embedded DNS server, health checks and the log
+ * reader load with `await import(...)` only where a container needs them. An import added
+ * back statically fails here.
+ */
+import assert from "node:assert/strict";
+
+const ROOT = new URL("../../", import.meta.url).pathname;
+const IMPORT = /(?:^|\n)\s*(?:import|export)\s+(?!type\b)(?:[^"';]*?\sfrom\s+)?"(\.[^"]+\.ts)"/g;
+
+function resolve(from: string, spec: string): string {
+  const parts = from.split("/").slice(0, -1);
+  for (const p of spec.split("/")) {
+    if (p === "..") parts.pop();
+    else if (p !== ".") parts.push(p);
+  }
+  return parts.join("/");
+}
+
+/** Every module `entry` reaches through static, non-type imports. */
+function staticClosure(entry: string): Set<string> {
+  const seen = new Set([entry]);
+  const todo = [entry];
+  while (todo.length) {
+    const file = todo.pop()!;
+    for (const m of Deno.readTextFileSync(ROOT + file).matchAll(IMPORT)) {
+      const dep = resolve(file, m[1]);
+      if (!seen.has(dep)) {
+        seen.add(dep);
+        todo.push(dep);
+      }
+    }
+  }
+  return seen;
+}
+
+const WIRING = [
+  "src/container/network.ts",
+  "src/container/networks.ts",
+  "src/container/dns_server.ts",
+  "src/network/ipam.ts",
+  "src/network/dns.ts",
+  "src/network/sysctl.ts",
+  "ffi/netlink.ts",
+  "ffi/rtnetlink.ts",
+];
+const READING = ["src/container/logs.ts", "src/container/log_watch.ts"];
+
+for (
+  const entry of [
+    "src/cli/run.ts",
+    "src/cli/exec.ts",
+    "src/cli/ps.ts",
+    "src/cli/inspect.ts",
+    "src/roles/shim.ts",
+  ]
+) {
+  Deno.test(`${entry} statically imports no network wiring, health or log reading`, () => {
+    const reached = staticClosure(entry);
+    assert.ok(reached.has("src/state/store.ts"), "the walk follows imports");
+    const found = [...WIRING, ...READING, "src/container/health.ts"].filter((m) => reached.has(m));
+    assert.deepEqual(found, []);
+  });
+}
+
+Deno.test("the lazy modules are still reached by the commands that need them", () => {
+  assert.ok(staticClosure("src/cli/logs.ts").has("src/container/logs.ts"));
+  assert.ok(staticClosure("src/cli/network.ts").has("src/container/network.ts"));
+  assert.ok(staticClosure("src/container/network.ts").has("ffi/netlink.ts"));
+});
