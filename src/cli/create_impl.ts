@@ -15,7 +15,7 @@ export type CreateFlags = Omit<RunFlags, "detach" | "sigProxy">;
 async function create(this: CliContext, flags: CreateFlags, image: string, ...command: string[]) {
   // Detached as far as the container knows: a plain `start` runs it under a shim, so its
   // restart policy is honoured, as Docker's is for a created container.
-  const request = runRequestFrom({ ...flags, detach: true, sigProxy: true }, image, command);
+  const request = await runRequestFrom({ ...flags, detach: true, sigProxy: true }, image, command);
   const state = await createOrAbandon(
     this,
     request,

@@ -23,7 +23,6 @@ import { action, type CliContext, println, requireTerminalStdin } from "./contex
 import { parseSignal } from "./signals.ts";
 import type { RestartPolicy, SeccompChoice } from "../config/container.ts";
 import { DEFAULT_CAPABILITIES } from "../rootfs/capabilities.ts";
-import { validateSeccompChoice } from "../seccomp/container.ts";
 import { UsageError } from "../util/errors.ts";
 import {
   parseAddHost,
@@ -329,7 +328,11 @@ export function parseBlkioWeight(s: string): number {
 }
 
 /** The request `run` and `create` make of their flags, image and command. */
-export function runRequestFrom(flags: RunFlags, image: string, command: string[]): RunRequest {
+export async function runRequestFrom(
+  flags: RunFlags,
+  image: string,
+  command: string[],
+): Promise<RunRequest> {
   // -v and --mount, in the order Docker applies them: -v first.
   const mounted = sortMounts([
     ...(flags.volume ?? []).map(parseVolume),
@@ -387,7 +390,7 @@ export function runRequestFrom(flags: RunFlags, image: string, command: string[]
     groupAdd: flags.groupAdd,
     publishAll: flags.publishAll ?? false,
     expose: (flags.expose ?? []).flatMap(parseExpose),
-    ...parseSecurityOpts(flags.securityOpt ?? []),
+    ...await parseSecurityOpts(flags.securityOpt ?? []),
     securityOpt: flags.securityOpt,
     capAdd: flags.capAdd,
     capDrop: flags.capDrop,
@@ -412,7 +415,7 @@ export function runRequestFrom(flags: RunFlags, image: string, command: string[]
 
 async function run(this: CliContext, flags: RunFlags, image: string, ...command: string[]) {
   if (!flags.detach) requireTerminalStdin(flags.interactive ?? false, flags.tty ?? false);
-  const request = runRequestFrom(flags, image, command);
+  const request = await runRequestFrom(flags, image, command);
   const how: HowToRun = {
     pull: flags.pull ?? "missing",
     sigProxy: flags.sigProxy,
@@ -438,9 +441,9 @@ function usernsRequest(flag: string | undefined): Pick<RunRequest, "usernsMode" 
  * `--security-opt`: seccomp and no-new-privileges. A profile file is read (and checked) now,
  * and its text kept in the container, as Docker does. `seccomp:` is Docker's old spelling.
  */
-function parseSecurityOpts(
+async function parseSecurityOpts(
   opts: string[],
-): { seccomp?: SeccompChoice; noNewPrivileges?: boolean } {
+): Promise<{ seccomp?: SeccompChoice; noNewPrivileges?: boolean }> {
   let choice: SeccompChoice | undefined;
   let noNewPrivileges: boolean | undefined;
   for (const opt of opts) {
@@ -478,6 +481,9 @@ function parseSecurityOpts(
       throw new UsageError(`opening seccomp profile (${m[1]}) failed: ${(e as Error).message}`);
     }
     choice = { profileJson: text };
+    // Only a profile of the user's loads the compiler (Docker's default is compiled once, at
+    // the first start, and cached: src/container/seccomp_filter.ts).
+    const { validateSeccompChoice } = await import("../seccomp/container.ts");
     try {
       validateSeccompChoice(choice, DEFAULT_CAPABILITIES);
     } catch (e) {

@@ -47,6 +47,8 @@ const WIRING = [
   "ffi/rtnetlink.ts",
 ];
 const READING = ["src/container/logs.ts", "src/container/log_watch.ts"];
+// Docker's profile and the compiler: a start reads the cached program (seccomp_filter.ts).
+const COMPILING = ["src/seccomp/compile.ts", "src/seccomp/docker_default.ts"];
 
 for (
   const entry of [
@@ -57,10 +59,11 @@ for (
     "src/roles/shim.ts",
   ]
 ) {
-  Deno.test(`${entry} statically imports no network wiring, health or log reading`, () => {
+  Deno.test(`${entry} statically imports no network wiring, health, log reading or seccomp compiler`, () => {
     const reached = staticClosure(entry);
     assert.ok(reached.has("src/state/store.ts"), "the walk follows imports");
-    const found = [...WIRING, ...READING, "src/container/health.ts"].filter((m) => reached.has(m));
+    const found = [...WIRING, ...READING, ...COMPILING, "src/container/health.ts"]
+      .filter((m) => reached.has(m));
     assert.deepEqual(found, []);
   });
 }
@@ -69,4 +72,5 @@ Deno.test("the lazy modules are still reached by the commands that need them", (
   assert.ok(staticClosure("src/cli/logs.ts").has("src/container/logs.ts"));
   assert.ok(staticClosure("src/cli/network.ts").has("src/container/network.ts"));
   assert.ok(staticClosure("src/container/network.ts").has("ffi/netlink.ts"));
+  assert.ok(staticClosure("src/seccomp/container.ts").has("src/seccomp/docker_default.ts"));
 });
