@@ -271,6 +271,25 @@ export function rmdirWithRetry(fs: CgroupFs, dir: string, timeoutMs = 2000): voi
   }
 }
 
+/**
+ * Removes the cgroups `dirs` with one rmdir apiece when each is empty and has no children:
+ * what a container leaves once its PID 1 has exited (and, with it, its PID namespace). True
+ * when all are gone (missing ones count); false at the first still in use, after which the
+ * caller kills and removes the usual way (killUntilEmpty, removeCgroupTree), which skips
+ * what this removed. Why: that way reads every hierarchy's tree and cgroup.procs twice, 1.5-2
+ * ms of every `run --rm` and `rm` on v1's nine hierarchies, for what is nearly always empty.
+ */
+export function removeIfEmpty(fs: CgroupFs, dirs: readonly string[]): boolean {
+  for (const dir of dirs) {
+    try {
+      fs.rmdir(dir);
+    } catch {
+      if (fs.exists(dir)) return false;
+    }
+  }
+  return true;
+}
+
 /** Removes a cgroup and the cgroups nested in it, deepest first. Gone already is fine. */
 export function removeCgroupTree(fs: CgroupFs, dir: string): void {
   for (const d of cgroupTree(fs, dir).reverse()) rmdirWithRetry(fs, d);

@@ -22,6 +22,7 @@ import {
   procsInTrees,
   readCounter,
   removeCgroupTree,
+  removeIfEmpty,
   removeQuietly,
   retryIfParentsVanish,
   signalEach,
@@ -232,14 +233,16 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   destroy(): void {
-    this.killAll();
-    // Every hierarchy is tried even if one fails, so that as little as possible is left.
     const errors: unknown[] = [];
-    for (const dir of Object.values(this.paths)) {
-      try {
-        removeCgroupTree(this.fs, dir);
-      } catch (e) {
-        errors.push(e);
+    if (!removeIfEmpty(this.fs, Object.values(this.paths))) {
+      this.killAll();
+      // Every hierarchy is tried even if one fails, so that as little as possible is left.
+      for (const dir of Object.values(this.paths)) {
+        try {
+          removeCgroupTree(this.fs, dir);
+        } catch (e) {
+          errors.push(e);
+        }
       }
     }
     // The shared parent goes too once the last container has left it, so that nothing of

@@ -23,6 +23,7 @@ import {
   procsInTrees,
   readCounter,
   removeCgroupTree,
+  removeIfEmpty,
   removeQuietly,
   retryIfParentsVanish,
   signalEach,
@@ -254,7 +255,10 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   destroy(): void {
-    if (!this.fs.exists(this.dir)) return;
+    if (removeIfEmpty(this.fs, [this.dir])) {
+      removeQuietly(this.fs, [parentDir(this.dir)]);
+      return;
+    }
     this.killAll();
     removeCgroupTree(this.fs, this.dir);
     // The shared parent goes too once the last container has left it; a concurrent create

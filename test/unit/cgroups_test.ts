@@ -439,6 +439,38 @@ Deno.test("v1: destroy removes the container's cgroups, nested ones first, and t
   assert.ok(fs.dirs.has(`/sys/fs/cgroup/memory${OWN_MEMORY}`), "the caller's own cgroup stays");
 });
 
+Deno.test("v1: destroy of an emptied cgroup is one rmdir per hierarchy; one still in use is killed and removed", () => {
+  const fs = hybridFs();
+  const m = hybridManager(fs);
+  m.create({});
+  let reads = 0;
+  const read = fs.read.bind(fs), readdir = fs.readdir.bind(fs);
+  fs.read = (path) => (reads++, read(path));
+  fs.readdir = (path) => (reads++, readdir(path));
+  m.destroy();
+  assert.equal(reads, 0, "no tree walk and no cgroup.procs read for an empty cgroup");
+  assert.deepEqual(fs.dirsMatching(ID), []);
+  // A process left in one hierarchy: that one refuses the rmdir, so the kill and the walk
+  // run, and everything goes once the process is gone.
+  const busy = hybridManager(fs);
+  busy.create({});
+  const procs = `${busy.paths.pids}/cgroup.procs`;
+  fs.files.set(procs, "999999999\n");
+  const kill = Deno.kill;
+  const killed: number[] = [];
+  Deno.kill = ((pid: number) => {
+    killed.push(pid);
+    fs.files.set(procs, "");
+  }) as typeof Deno.kill;
+  try {
+    busy.destroy();
+  } finally {
+    Deno.kill = kill;
+  }
+  assert.deepEqual(killed, [999999999]);
+  assert.deepEqual(fs.dirsMatching(ID), []);
+});
+
 Deno.test("v1: destroy leaves a sibling container alone", () => {
   const fs = hybridFs();
   const a = hybridManager(fs);
