@@ -7,7 +7,7 @@
 import { stringFlag } from "./params.ts";
 import { buildCommand } from "@stricli/core";
 import { execInContainer } from "../container/exec.ts";
-import { attach } from "../container/foreground.ts";
+import { attach } from "../container/terminal.ts";
 import { SignalProxy } from "../container/signal_proxy.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { UsageError } from "../util/errors.ts";

@@ -27,7 +27,7 @@ import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { mergeEnv } from "../config/env.ts";
 import { isRunning } from "./reconcile.ts";
-import { callerConsoleSize } from "./start.ts";
+import { callerConsoleSize } from "./terminal.ts";
 import { execPausedError } from "./pause.ts";
 
 /** What to run, as the user asked. */

@@ -54,6 +54,7 @@ import { programToBase64 } from "../seccomp/bpf.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { probeCommand, startingHealth } from "../config/health.ts";
 import { recordContainerEvent } from "../state/events.ts";
+import { callerConsoleSize } from "./terminal.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
 export type StdioSource = "inherit" | "null" | number;
@@ -399,16 +400,6 @@ function detachedMountsFor(state: ContainerState, pid: number) {
     );
   } finally {
     close(usernsFd);
-  }
-}
-
-/** The size of the caller's terminal, if it has one (a shim has none). */
-export function callerConsoleSize(): { rows: number; columns: number } | undefined {
-  try {
-    const { rows, columns } = Deno.consoleSize();
-    return rows > 0 && columns > 0 ? { rows, columns } : undefined;
-  } catch {
-    return undefined;
   }
 }
 

@@ -68,6 +68,18 @@ for (
   });
 }
 
+Deno.test("exec loads none of the start-up or log-writing code", () => {
+  const reached = staticClosure("src/cli/exec.ts");
+  assert.ok(reached.has("src/container/exec.ts"), "the walk follows imports");
+  const found = [
+    "src/container/start.ts",
+    "src/rootfs/setup.ts",
+    "src/container/foreground.ts",
+    "src/container/log_writer.ts",
+  ].filter((m) => reached.has(m));
+  assert.deepEqual(found, []);
+});
+
 Deno.test("the lazy modules are still reached by the commands that need them", () => {
   assert.ok(staticClosure("src/cli/logs.ts").has("src/container/logs.ts"));
   assert.ok(staticClosure("src/cli/network.ts").has("src/container/network.ts"));
