@@ -190,6 +190,8 @@ export async function execInContainer(
     sys.unshare(CLONE.FS);
     unshared = true;
     for (const [name, flag] of NAMESPACES) {
+      // Born in the cgroup: the child joins the cgroup namespace itself (see joinCgroupns).
+      if (name === "cgroup" && cgroupFd >= 0) continue;
       sys.setns(theirs.get(name)!, flag, `${name} namespace of ${target}`);
     }
     sys.fchdir(rootFd);
@@ -253,6 +255,7 @@ export async function execInContainer(
         noNewPrivs: spec.noNewPrivileges,
         joinCgroupFiles: joinFds,
         cgroupDir: cgroupFd < 0 ? undefined : cgroupFd,
+        joinCgroupns: cgroupFd < 0 ? undefined : theirs.get("cgroup"),
       });
       return { pid, ttyMaster: tty?.master };
     } catch (e) {
@@ -265,6 +268,7 @@ export async function execInContainer(
     if (unshared) {
       // Back to our own namespaces; the mount namespace resets root and cwd, so restore cwd.
       for (const [name, flag] of [...NAMESPACES].reverse()) {
+        if (name === "cgroup" && cgroupFd >= 0) continue; // never left
         sys.setns(own.get(name)!, flag, `own ${name} namespace`);
       }
       sys.fchdir(cwdFd);

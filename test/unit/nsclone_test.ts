@@ -301,3 +301,67 @@ Deno.test({
     }
   },
 });
+
+Deno.test({
+  name: "the child joins the cgroup namespace it is given; a descriptor of none names the step",
+  ignore: !isRoot,
+  fn() {
+    // A process in a cgroup namespace of its own, whose namespace the child then joins.
+    const other = spawnInNamespaces({
+      path: "/bin/sleep",
+      args: ["sleep", "60"],
+      env: [],
+      namespaces: CLONE.NEWCGROUP,
+    });
+    try {
+      const ns = open(`/proc/${other}/ns/cgroup`, O.RDONLY | O.CLOEXEC);
+      let out: string;
+      try {
+        const [r, w] = pipe();
+        let pid: number;
+        try {
+          pid = spawnInNamespaces({
+            path: "/bin/readlink",
+            args: ["readlink", "/proc/self/ns/cgroup"],
+            env: [],
+            fds: [{ kind: "dup", from: w, to: 1 }],
+            namespaces: 0,
+            joinCgroupns: ns,
+          });
+        } finally {
+          close(w);
+        }
+        const buf = new Uint8Array(256);
+        out = new TextDecoder().decode(buf.subarray(0, read(r, buf))).trim();
+        close(r);
+        assert.equal(waitSync(pid)?.exitCode, 0);
+      } finally {
+        close(ns);
+      }
+      const want = Deno.readLinkSync(`/proc/${other}/ns/cgroup`);
+      assert.notEqual(want, Deno.readLinkSync("/proc/self/ns/cgroup"));
+      assert.equal(out, want);
+    } finally {
+      Deno.kill(other, "SIGKILL");
+      waitSync(other);
+    }
+    const [r, w] = pipe();
+    try {
+      assert.throws(
+        () =>
+          spawnInNamespaces({
+            path: "/bin/true",
+            args: ["true"],
+            env: [],
+            namespaces: 0,
+            joinCgroupns: r,
+          }),
+        (e) =>
+          e instanceof SyscallError && e.syscall === "setns (cgroup namespace)" &&
+          e.code === "EINVAL",
+      );
+    } finally {
+      close(r), close(w);
+    }
+  },
+});
