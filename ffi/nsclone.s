@@ -16,8 +16,9 @@
 #  32 mount count                           33 mounts: 5 slots each (source, target, fstype,
 #                                              flags, data), made after the unshare
 #  34 cgroup file count                     35 cgroup files: open descriptors (8 bytes each)
-#  36 the text written to them ("0")        37.. dup pairs (from, to)
-# The order: wait, cgroup join, unshare, mounts, user ns, bounding set, capset, session, dups, terminal, chdir,
+#  36 the text written to them ("0")        37 struct clone_args for clone3 (0: clone)
+#  38 cgroup namespace fd to join (-1: none) 39.. dup pairs (from, to)
+# The order: wait, cgroup join, cgroup namespace join, unshare, mounts, user ns, bounding set, capset, session, dups, terminal, chdir,
 # seccomp (it needs CAP_SYS_ADMIN, which the ids take away), ids, no_new_privs, close_range,
 # exec: after the filter only what every profile must allow anyway.
 	.intel_syntax noprefix
@@ -34,15 +35,24 @@ spawn_ns:
 	lea rdx, [rbx+96]
 	mov r10d, 8
 	syscall
-	# clone(flags, stack, NULL, NULL, 0)
-	mov eax, 56
+	# clone3(args, 88) when the table gives a struct clone_args (CLONE_INTO_CGROUP: the
+	# child is born in its cgroup; the same flags and stack top as below), else
+	# clone(flags, stack, NULL, NULL, 0). Either way the child starts below on that stack.
+	mov rdi, [rbx+296]
+	test rdi, rdi
+	jz 16f
+	mov eax, 435
+	mov esi, 88
+	syscall
+	jmp 17f
+16:	mov eax, 56
 	mov rdi, [rbx]
 	mov rsi, [rbx+8]
 	xor edx, edx
 	xor r10d, r10d
 	xor r8d, r8d
 	syscall
-	test rax, rax
+17:	test rax, rax
 	jz child
 	mov r12, rax
 	mov eax, 14
@@ -102,7 +112,17 @@ child:
 	inc r13
 	add r14, 8
 	jmp 14b
-15:	# step 12: unshare what must follow the parent's go-ahead (the cgroup namespace)
+15:	# step 19: join a cgroup namespace (exec: the parent stays in its own for the clone)
+	cmp qword ptr [rbx+304], 0
+	jl 18f
+	mov r12d, 19
+	mov eax, 308
+	mov rdi, [rbx+304]
+	mov esi, 0x02000000
+	syscall
+	test rax, rax
+	jnz fail
+18:	# step 12: unshare what must follow the parent's go-ahead (the cgroup namespace)
 	cmp qword ptr [rbx+216], 0
 	je 8f
 	mov r12d, 12
@@ -185,15 +205,15 @@ dups:	# step 5: dup2 each pair; dup2 onto itself keeps close-on-exec, so clear i
 	shl r12, 4
 	add r12, rbx
 	mov eax, 33
-	mov rdi, [r12+296]
-	mov rsi, [r12+304]
+	mov rdi, [r12+312]
+	mov rsi, [r12+320]
 	push rcx
 	syscall
 	pop rcx
 	test rax, rax
 	js dupfail
 	mov eax, 72
-	mov rdi, [r12+304]
+	mov rdi, [r12+320]
 	mov esi, 2
 	xor edx, edx
 	push rcx

@@ -23,28 +23,29 @@ import { cString, CStringArray, type FdAction, O, open, syscallChecked } from ".
 
 /** ffi/nsclone.s, assembled (`as nsclone.s && objcopy -O binary -j .text`). */
 export const NSCLONE_CODE_HEX =
-  "5341544889fbb80e000000bf02000000488d7358488d536041ba080000000f05b838000000488b3b488b730831d24531" +
-  "d24531c00f054885c074224989c4b80e000000bf02000000488d736031d241ba080000000f054c89e0415c5bc341bc01" +
-  "000000b80d0000004489e7488d737031d241ba080000000f0541ffc44183fc4175e148837b10007c2fb803000000488b" +
-  "bbd00000000f0541bc0100000031c0488b7b10488d7350ba010000000f054883f8010f85420300004531ed4c8bb31801" +
-  "00004c3bab1001000074344d89ec49c1e4084983cc12b801000000498b3e488db320010000ba010000000f054883f801" +
-  "0f85e902000049ffc54983c608ebc34883bbd800000000741d41bc0c000000b810010000488bbbd80000000f054885c0" +
-  "0f85b90200004531ed4c8bb3080100004c3bab0001000074374d89ec49c1e4084983cc11b8a5000000498b3e498b7608" +
-  "498b56104d8b56184d8b46200f054885c00f857802000049ffc54983c628ebc04883bb90000000007c2241bc08000000" +
-  "b834010000488bbb90000000be000000100f054885c00f854302000041bc0900000031c9488b8398000000480fa3c873" +
-  "1ab89d000000bf180000004889ce510f05594885c00f8514020000ffc183f94075d24883bbe000000000742141bc0d00" +
-  "0000b87e000000488bbbe0000000488d77080f054885c00f85e20100004883bbc000000000741641bc0a000000b87000" +
-  "00000f054885c00f88c201000031c9483b4b3074504989cc49c1e4044901dcb821000000498bbc2428010000498bb424" +
-  "30010000510f05594885c0781db848000000498bbc2430010000be0200000031d2510f055948ffc1ebb541bc05000000" +
-  "e96a0100004883bbc8000000007c2441bc0b000000b810000000488bbbc8000000be0e54000031d20f054885c00f853c" +
-  "0100004883bbf800000000741d41bc10000000b850000000488bbbf80000000f054885c00f85150100004883bbe80000" +
-  "0000742441bc0e000000b83d010000bf0100000031f6488b93e80000000f054885c00f85e700000048837b4000746641" +
-  "bc02000000b874000000488bbbb0000000488bb3b80000000f054885c00f85bc00000041bc03000000b877000000488b" +
-  "bba80000004889fe4889fa0f054885c00f859900000041bc04000000b875000000488bbba00000004889fe4889fa0f05" +
-  "4885c0757a4883bbf000000000742441bc0f000000b89d000000bf26000000be0100000031d24531d24531c00f054885" +
-  "c0754c41bc06000000b8b4010000488b7b38beffffffffba040000000f05b80e000000bf02000000488d736831d241ba" +
-  "080000000f0541bc07000000b83b000000488b7b18488b7320488b53280f0548f7d849c1e4204c09e048894348b83c00" +
-  "0000bf7f0000000f05f431c0ebe1";
+  "5341544889fbb80e000000bf02000000488d7358488d536041ba080000000f05488bbb280100004885ff740eb8b30100" +
+  "00be580000000f05eb16b838000000488b3b488b730831d24531d24531c00f054885c074224989c4b80e000000bf0200" +
+  "0000488d736031d241ba080000000f054c89e0415c5bc341bc01000000b80d0000004489e7488d737031d241ba080000" +
+  "000f0541ffc44183fc4175e148837b10007c2fb803000000488bbbd00000000f0541bc0100000031c0488b7b10488d73" +
+  "50ba010000000f054883f8010f856e0300004531ed4c8bb3180100004c3bab1001000074344d89ec49c1e4084983cc12" +
+  "b801000000498b3e488db320010000ba010000000f054883f8010f851503000049ffc54983c608ebc34883bb30010000" +
+  "007c2241bc13000000b834010000488bbb30010000be000000020f054885c00f85e00200004883bbd800000000741d41" +
+  "bc0c000000b810010000488bbbd80000000f054885c00f85b90200004531ed4c8bb3080100004c3bab0001000074374d" +
+  "89ec49c1e4084983cc11b8a5000000498b3e498b7608498b56104d8b56184d8b46200f054885c00f857802000049ffc5" +
+  "4983c628ebc04883bb90000000007c2241bc08000000b834010000488bbb90000000be000000100f054885c00f854302" +
+  "000041bc0900000031c9488b8398000000480fa3c8731ab89d000000bf180000004889ce510f05594885c00f85140200" +
+  "00ffc183f94075d24883bbe000000000742141bc0d000000b87e000000488bbbe0000000488d77080f054885c00f85e2" +
+  "0100004883bbc000000000741641bc0a000000b8700000000f054885c00f88c201000031c9483b4b3074504989cc49c1" +
+  "e4044901dcb821000000498bbc2438010000498bb42440010000510f05594885c0781db848000000498bbc2440010000" +
+  "be0200000031d2510f055948ffc1ebb541bc05000000e96a0100004883bbc8000000007c2441bc0b000000b810000000" +
+  "488bbbc8000000be0e54000031d20f054885c00f853c0100004883bbf800000000741d41bc10000000b850000000488b" +
+  "bbf80000000f054885c00f85150100004883bbe800000000742441bc0e000000b83d010000bf0100000031f6488b93e8" +
+  "0000000f054885c00f85e700000048837b4000746641bc02000000b874000000488bbbb0000000488bb3b80000000f05" +
+  "4885c00f85bc00000041bc03000000b877000000488bbba80000004889fe4889fa0f054885c00f859900000041bc0400" +
+  "0000b875000000488bbba00000004889fe4889fa0f054885c0757a4883bbf000000000742441bc0f000000b89d000000" +
+  "bf26000000be0100000031d24531d24531c00f054885c0754c41bc06000000b8b4010000488b7b38beffffffffba0400" +
+  "00000f05b80e000000bf02000000488d736831d241ba080000000f0541bc07000000b83b000000488b7b18488b732048" +
+  "8b53280f0548f7d849c1e4204c09e048894348b83c000000bf7f0000000f05f431c0ebe1";
 
 const SYS = {
   read: 0,
@@ -55,12 +56,17 @@ const SYS = {
   fcntl: 72,
   wait4: 61,
   capget: 125,
+  openat: 257,
 };
+const E2BIG = 7;
 const PROT_READ = 1, PROT_WRITE = 2, PROT_EXEC = 4;
 const MAP_PRIVATE = 0x02, MAP_ANONYMOUS = 0x20, MAP_STACK = 0x20000;
 const F_DUPFD_CLOEXEC = 1030;
 const SIGCHLD = 17;
 const CLONE_VM = 0x100;
+const CLONE_INTO_CGROUP = 0x200000000n;
+/** sizeof(struct clone_args) with its last field, cgroup (Linux 5.7). */
+const CLONE_ARGS_SIZE = 88;
 const STACK_SIZE = 64 * 1024;
 
 /** The table's layout, in 8-byte slots (the comment at the top of ffi/nsclone.s). */
@@ -95,7 +101,9 @@ const T = {
   cgroupFileCount: 34,
   cgroupFiles: 35,
   cgroupJoinText: 36,
-  dups: 37,
+  cloneArgs: 37,
+  joinCgroupns: 38,
+  dups: 39,
 } as const;
 
 /** What failed in the child, by the step number the machine code leaves in the error slot. */
@@ -118,6 +126,7 @@ const STEPS: Record<number, string> = {
   16: "chdir",
   17: "mount",
   18: "cgroup join (write to tasks)",
+  19: "setns (cgroup namespace)",
 };
 
 const ENTRY = { parameters: ["buffer"], result: "i64" } as const;
@@ -188,6 +197,24 @@ export interface NamespacedSpawnOptions {
    * first taking waits an RCU grace period: 10-30 ms measured here).
    */
   joinCgroupFiles?: readonly number[];
+  /**
+   * An open cgroup v2 directory (O_PATH is enough) the child is born in: clone3(2) with
+   * CLONE_INTO_CGROUP, so nothing migrates it, and no one takes the kernel's global
+   * threadgroup lock that writing a pid to `cgroup.procs` takes (its first taking after a
+   * quiet spell waits an RCU grace period: 10-30 ms). Where clone3 is refused as such
+   * (ENOSYS: kernels before 5.3, and seccomp profiles such as Docker's, so m-docker inside a
+   * Docker container; E2BIG: 5.3 to 5.6, which lack the cgroup field) the child is cloned
+   * as without it and moved here, through the directory's `cgroup.procs`, before it runs on:
+   * either way it is in the cgroup before it goes past its wait.
+   */
+  cgroupDir?: number;
+  /**
+   * A cgroup namespace (an open /proc/PID/ns/cgroup) the child joins after the go-ahead.
+   * Why not the caller's thread, as for the other namespaces: where cgroup2 is mounted with
+   * nsdelegate (systemd), a move, clone3's into `cgroupDir` too, needs the mover to see its
+   * own cgroup from its cgroup namespace, and from a container's it does not (ENOENT).
+   */
+  joinCgroupns?: number;
 }
 
 /** One mount(2) call for the child. */
@@ -219,7 +246,7 @@ export function spawnInNamespaces(
   const keep: unknown[] = [];
   const opened: number[] = [];
   const dups: Array<[number, number]> = [];
-  const [syncRead, syncWrite] = prepare ? pipe() : [-1, -1];
+  let [syncRead, syncWrite] = prepare ? pipe() : [-1, -1];
   const [execRead, execWriteLow] = pipe();
   // Above every descriptor the child is given, so that no dup2 can close it before the exec.
   const execWrite = syscallChecked("fcntl", SYS.fcntl, execWriteLow, F_DUPFD_CLOEXEC, 64);
@@ -278,6 +305,7 @@ export function spawnInNamespaces(
     table[T.cloexecFrom] = BigInt(highest + 1);
     table[T.allSignals] = ~0n;
     table[T.userns] = BigInt.asUintN(64, BigInt(opts.joinUserns ?? -1));
+    table[T.joinCgroupns] = BigInt.asUintN(64, BigInt(opts.joinCgroupns ?? -1));
     for (const cap of opts.dropCapabilities ?? []) table[T.dropCaps] |= 1n << BigInt(cap);
     if (opts.ids) {
       table[T.setIds] = 1n;
@@ -329,17 +357,44 @@ export function spawnInNamespaces(
       table[T.cgroupFiles] = addr(list);
     }
     table[T.cgroupJoinText] = 0x30n; // "0": the writer itself
+    if (opts.cgroupDir !== undefined) {
+      // struct clone_args: flags (less the exit signal), pidfd, child_tid, parent_tid,
+      // exit_signal, stack, stack_size, tls, set_tid, set_tid_size, cgroup. The kernel starts
+      // the child at stack + stack_size: the top clone is given.
+      const args = new BigUint64Array(CLONE_ARGS_SIZE / 8);
+      args[0] = (table[T.flags] & ~0xffn) | CLONE_INTO_CGROUP;
+      args[4] = BigInt(SIGCHLD);
+      args[5] = BigInt(stack);
+      args[6] = BigInt(STACK_SIZE);
+      args[10] = BigInt(opts.cgroupDir);
+      keep.push(args);
+      table[T.cloneArgs] = addr(args);
+    }
     dups.forEach(([from, to], i) => {
       table[T.dups + 2 * i] = BigInt(from);
       table[T.dups + 2 * i + 1] = BigInt(to);
     });
-    const r = Number(entry().call(new Uint8Array(table.buffer)));
-    if (r < 0) throw new SyscallError("clone", -r, opts.path);
+    let r = Number(entry().call(new Uint8Array(table.buffer)));
+    // clone3 refused as such (see cgroupDir): the plain clone, with a wait if there was
+    // none, so that the child is moved before it goes on. (Retried here rather than in the
+    // machine code: a failed clone3 leaves nothing behind, and the move is easier here.)
+    const moveChild = table[T.cloneArgs] !== 0n && (r === -ERRNO.ENOSYS || r === -E2BIG);
+    if (moveChild) {
+      table[T.cloneArgs] = 0n;
+      if (syncRead < 0) {
+        [syncRead, syncWrite] = pipe();
+        table[T.syncFd] = BigInt(syncRead);
+        table[T.syncWriteFd] = BigInt(syncWrite);
+      }
+      r = Number(entry().call(new Uint8Array(table.buffer)));
+    }
+    if (r < 0) throw new SyscallError(table[T.cloneArgs] ? "clone3" : "clone", -r, opts.path);
     pid = r;
     syscallChecked("close", SYS.close, execWrite);
     execWriteOpen = false;
-    let prepared = !prepare;
+    let prepared = false;
     try {
+      if (moveChild) moveIntoCgroup(opts.cgroupDir!, pid);
       const late = prepare?.(pid);
       if (late?.path !== undefined) {
         // The child reads its table only after the go-ahead: it shares this memory.
@@ -350,9 +405,10 @@ export function spawnInNamespaces(
       prepared = true;
     } finally {
       // The go-ahead byte, or, when prepare failed, EOF: the child then exits.
-      if (prepare) {
+      if (syncWrite >= 0) {
         if (prepared) syscallChecked("write", 1, syncWrite, new Uint8Array([1]), 1);
         syscallChecked("close", SYS.close, syncWrite);
+        syncWrite = -1;
       }
       // EOF on the exec pipe: the child has exec'd (close-on-exec) or exited; until then it
       // runs on our stack and reads our table.
@@ -374,12 +430,24 @@ export function spawnInNamespaces(
     throw e;
   } finally {
     if (execWriteOpen) syscallChecked("close", SYS.close, execWrite);
-    if (pid === 0 && prepare) syscallChecked("close", SYS.close, syncWrite);
+    if (syncWrite >= 0) syscallChecked("close", SYS.close, syncWrite);
     for (const fd of [syncRead, execRead, ...opened]) {
       if (fd >= 0) syscallChecked("close", SYS.close, fd);
     }
     if (stack) syscallChecked("munmap", SYS.munmap, stack, STACK_SIZE);
     keep.length = 0;
+  }
+}
+
+/** Writes `pid` to `cgroup.procs` in the open cgroup directory `dir`. */
+function moveIntoCgroup(dir: number, pid: number): void {
+  const name = cString("cgroup.procs");
+  const fd = syscallChecked("open cgroup.procs", SYS.openat, dir, name, O.WRONLY | O.CLOEXEC);
+  try {
+    const text = new TextEncoder().encode(String(pid));
+    syscallChecked("write cgroup.procs", 1, fd, text, text.length);
+  } finally {
+    syscallChecked("close", SYS.close, fd);
   }
 }
 

@@ -72,4 +72,11 @@ export interface CgroupManager {
    * waits an RCU grace period (10-30 ms measured here, on every `run`).
    */
   selfJoinFiles(): string[] | undefined;
+  /**
+   * The directory a new process is born in when the spawn passes an open descriptor of it
+   * to clone3(2) with CLONE_INTO_CGROUP (v2: the cgroup's own); undefined on v1, which has
+   * no such thing (see selfJoinFiles). Why: a process born there is never migrated, so no
+   * one takes the global threadgroup lock that `addProcess` and `enterForSpawning` take.
+   */
+  spawnDirectory(): string | undefined;
 }

@@ -185,6 +185,10 @@ export class CgroupV1Manager implements CgroupManager {
     return Object.values(this.paths).map((dir) => `${dir}/tasks`);
   }
 
+  spawnDirectory(): undefined {
+    return undefined;
+  }
+
   /**
    * `oom_kill` of memory.oom_control (kernel 4.13 and later). Older kernels lack it: then
    * memory.failcnt, which counts hits of the limit, is the best sign left (it also counts

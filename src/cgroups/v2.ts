@@ -209,6 +209,10 @@ export class CgroupV2Manager implements CgroupManager {
     return undefined;
   }
 
+  spawnDirectory(): string {
+    return this.dir;
+  }
+
   /** `oom_kill` of memory.events, which also counts kills in nested cgroups. */
   oomKilled(): boolean {
     const file = `${this.dir}/memory.events`;

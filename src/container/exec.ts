@@ -145,12 +145,14 @@ export async function execInContainer(
   // process without threads can (see spawnRemapped).
   const remapped = spec.userns !== undefined;
   const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
-  // v1: the child joins the cgroup itself (see selfJoinFiles). Otherwise this thread (v2:
-  // this process) moves in and back, and the first move waits a grace period, paid here
-  // in the background meanwhile.
+  // v1: the child joins the cgroup itself (see selfJoinFiles); v2: it is born there (see
+  // spawnDirectory). Otherwise (remapped) this thread (v2: this process) moves in and back,
+  // and the first move waits a grace period, paid here in the background meanwhile.
   const joinFiles = remapped ? undefined : cgroup.selfJoinFiles();
-  const warmUp = joinFiles ? undefined : warmUpCgroupMigration();
+  const bornIn = remapped ? undefined : cgroup.spawnDirectory();
+  const warmUp = joinFiles || bornIn ? undefined : warmUpCgroupMigration();
   let joinFds: number[] | undefined;
+  let cgroupFd = -1;
   let usernsFd = -1;
   try {
     for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
@@ -178,6 +180,7 @@ export async function execInContainer(
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     await warmUp;
     if (joinFiles) joinFds = joinFiles.map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
+    else if (bornIn) cgroupFd = sys.open(bornIn, O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.
     else leaveCgroup = cgroup.enterForSpawning();
     // While our own /proc is still the one mounted (the container's does not show us) and
@@ -187,6 +190,8 @@ export async function execInContainer(
     sys.unshare(CLONE.FS);
     unshared = true;
     for (const [name, flag] of NAMESPACES) {
+      // Born in the cgroup: the child joins the cgroup namespace itself (see joinCgroupns).
+      if (name === "cgroup" && cgroupFd >= 0) continue;
       sys.setns(theirs.get(name)!, flag, `${name} namespace of ${target}`);
     }
     sys.fchdir(rootFd);
@@ -249,6 +254,8 @@ export async function execInContainer(
         ids: user,
         noNewPrivs: spec.noNewPrivileges,
         joinCgroupFiles: joinFds,
+        cgroupDir: cgroupFd < 0 ? undefined : cgroupFd,
+        joinCgroupns: cgroupFd < 0 ? undefined : theirs.get("cgroup"),
       });
       return { pid, ttyMaster: tty?.master };
     } catch (e) {
@@ -261,6 +268,7 @@ export async function execInContainer(
     if (unshared) {
       // Back to our own namespaces; the mount namespace resets root and cwd, so restore cwd.
       for (const [name, flag] of [...NAMESPACES].reverse()) {
+        if (name === "cgroup" && cgroupFd >= 0) continue; // never left
         sys.setns(own.get(name)!, flag, `own ${name} namespace`);
       }
       sys.fchdir(cwdFd);
@@ -268,7 +276,15 @@ export async function execInContainer(
     restoreLimits?.();
     leaveCgroup?.();
     for (
-      const fd of [...own.values(), ...theirs.values(), rootFd, cwdFd, usernsFd, ...joinFds ?? []]
+      const fd of [
+        ...own.values(),
+        ...theirs.values(),
+        rootFd,
+        cwdFd,
+        usernsFd,
+        cgroupFd,
+        ...joinFds ?? [],
+      ]
     ) {
       if (fd >= 0) sys.close(fd);
     }

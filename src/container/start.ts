@@ -544,7 +544,8 @@ function failure(pid: number, report: string): ContainerStartError {
  * mount, UTS and IPC namespaces (and the container's network namespace), builds the
  * container's filesystem there with the same code init uses, and clones the container's
  * first process as PID 1 of a new PID namespace (ffi/nsclone.ts). While that child waits,
- * it joins the cgroup (on v1 by itself, see selfJoinFiles) and is given its limits, and the
+ * it is in the cgroup (on v1 it joins by itself, see selfJoinFiles; on v2 it is born there,
+ * see spawnDirectory) and is given its limits, and the
  * thread pivots into the root (the child, in the same mount namespace, moves with it) and
  * finds the command there.
  * Then the child, alone in its namespaces, unshares its cgroup namespace, mounts /proc, the
@@ -564,11 +565,14 @@ async function startDirectly(
   let pid = 0;
   let ttyMaster: number | undefined;
   let joinFds: number[] | undefined;
+  let cgroupFd: number | undefined;
   try {
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
+    // v1: the child joins by itself; v2: it is born in the cgroup (clone3, see cgroupDir).
+    // Neither migrates anything another process owns, so neither needs the warm-up.
     const joinFiles = cgroup.selfJoinFiles();
-    // v2: the parent moves the child, so pay the grace period meanwhile.
-    const warmUp = joinFiles ? undefined : warmUpCgroupMigration();
+    const bornIn = cgroup.spawnDirectory();
+    const warmUp = joinFiles || bornIn ? undefined : warmUpCgroupMigration();
     record(store, state, {
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
@@ -581,6 +585,7 @@ async function startDirectly(
     await warmUp;
     // Opened here, in the host's mount namespace; the child writes to them (v1).
     joinFds = joinFiles?.map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
+    if (bornIn !== undefined) cgroupFd = sys.open(bornIn, O.PATH | O.DIRECTORY | O.CLOEXEC);
     // From here to the end of the spawn: sync calls only, on this thread.
     const started = inContainerNamespaces(sys, init, direct, () => {
       if (config.loopbackUp) interfaceUp("lo");
@@ -614,9 +619,10 @@ async function startDirectly(
           ids: { uid: config.uid, gid: config.gid, groups: config.groups ?? [config.gid] },
           noNewPrivs: config.noNewPrivileges,
           joinCgroupFiles: joinFds,
+          cgroupDir: cgroupFd,
         }, (child) => {
           // Still the host's /proc and cgroup tree: this thread has not pivoted yet.
-          if (!joinFds) cgroup.addProcess(child);
+          if (!joinFds && cgroupFd === undefined) cgroup.addProcess(child);
           applyProcessLimits(sys, config.ulimits, config.oomScoreAdj, 125, child);
           enterPreparedRoot(sys, config, root);
           try {
@@ -655,7 +661,7 @@ async function startDirectly(
     if (dns !== undefined) close(dns);
     throw e;
   } finally {
-    for (const fd of joinFds ?? []) close(fd);
+    for (const fd of [...joinFds ?? [], ...cgroupFd === undefined ? [] : [cgroupFd]]) close(fd);
     closeDirect(init);
   }
 }

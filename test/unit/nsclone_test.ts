@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import { SyscallError } from "../../ffi/errors.ts";
-import { CLONE, close, pipe, read, waitSync } from "../../ffi/libc.ts";
+import { CLONE, close, O, open, pipe, read, waitSync } from "../../ffi/libc.ts";
 import { NSCLONE_CODE_HEX, spawnInNamespaces } from "../../ffi/nsclone.ts";
 
 const isRoot = Deno.uid() === 0;
@@ -179,6 +179,186 @@ Deno.test({
           }),
         (e) =>
           e instanceof SyscallError && e.syscall.startsWith("cgroup join") && e.code === "EBADF",
+      );
+    } finally {
+      close(r), close(w);
+    }
+  },
+});
+
+Deno.test({
+  name: "with cgroupDir the child is cloned by clone3: a descriptor of no cgroup is refused",
+  fn() {
+    // clone3(CLONE_INTO_CGROUP) takes only a cgroup2 directory: anything else is EBADF, and
+    // only clone3 says so (the fallback would fail at openat, ENOTDIR).
+    const [r, w] = pipe();
+    try {
+      assert.throws(
+        () =>
+          spawnInNamespaces({
+            path: "/bin/true",
+            args: ["true"],
+            env: [],
+            namespaces: 0,
+            cgroupDir: r,
+          }),
+        (e) => e instanceof SyscallError && e.syscall === "clone3" && e.code === "EBADF",
+      );
+    } finally {
+      close(r), close(w);
+    }
+  },
+});
+
+/** Our cgroup2 cgroup ("0::" of /proc/self/cgroup) and its directory, if there is one. */
+function ownUnifiedCgroup(): { path: string; dir: string } | undefined {
+  const mount = Deno.readTextFileSync("/proc/self/mounts").split("\n")
+    .map((l) => l.split(" ")).find((f) => f[2] === "cgroup2")?.[1];
+  const own = Deno.readTextFileSync("/proc/self/cgroup").match(/^0::(.*)$/m)?.[1];
+  if (mount === undefined || own === undefined) return undefined;
+  const path = own === "/" ? "" : own;
+  return { path, dir: `${mount}${path}` };
+}
+
+Deno.test({
+  name:
+    "with cgroupDir the child is born in that cgroup, and where clone3 is ENOSYS it is moved there",
+  ignore: !isRoot || ownUnifiedCgroup() === undefined,
+  async fn() {
+    // A cgroup nested in our own (cgroup2: the unified hierarchy, even on a hybrid host).
+    const own = ownUnifiedCgroup()!;
+    const name = `m-docker-nsclone-${Deno.pid}`;
+    const dir = `${own.dir}/${name}`;
+    const want = `0::${own.path}/${name}`;
+    Deno.mkdirSync(dir);
+    try {
+      // Here: clone3 puts it there.
+      const fd = open(dir, O.PATH | O.DIRECTORY | O.CLOEXEC);
+      let seen: string;
+      try {
+        const [r, w] = pipe();
+        let pid: number;
+        try {
+          pid = spawnInNamespaces({
+            path: "/bin/cat",
+            args: ["cat", "/proc/self/cgroup"],
+            env: [],
+            fds: [{ kind: "dup", from: w, to: 1 }],
+            namespaces: 0,
+            cgroupDir: fd,
+          });
+        } finally {
+          close(w);
+        }
+        const buf = new Uint8Array(4096);
+        seen = new TextDecoder().decode(buf.subarray(0, read(r, buf)));
+        close(r);
+        assert.equal(waitSync(pid)?.exitCode, 0);
+      } finally {
+        close(fd);
+      }
+      assert.ok(seen.split("\n").includes(want), `${want} not in ${seen}`);
+      // A process whose seccomp filter answers clone3 with ENOSYS, as Docker's profile does:
+      // the plain clone, then the move (a pipe given as the directory fails at its openat).
+      const script = `
+        import { spawnInNamespaces } from "${new URL("../../ffi/nsclone.ts", import.meta.url)}";
+        import { loadSeccompFilter } from "${new URL("../../ffi/seccomp.ts", import.meta.url)}";
+        import { O, open, pipe, waitSync } from "${new URL("../../ffi/libc.ts", import.meta.url)}";
+        const f = new DataView(new ArrayBuffer(32));
+        const ins = (i, code, jt, jf, k) => {
+          f.setUint16(8 * i, code, true); f.setUint8(8 * i + 2, jt); f.setUint8(8 * i + 3, jf);
+          f.setUint32(8 * i + 4, k, true);
+        };
+        ins(0, 0x20, 0, 0, 0); // ld nr
+        ins(1, 0x15, 0, 1, 435); // jeq clone3
+        ins(2, 0x06, 0, 0, 0x50000 | 38); // ret ERRNO(ENOSYS)
+        ins(3, 0x06, 0, 0, 0x7fff0000); // ret ALLOW
+        loadSeccompFilter(new Uint8Array(f.buffer));
+        const spawn = (cgroupDir) => spawnInNamespaces(
+          { path: "/bin/cat", args: ["cat", "/proc/self/cgroup"], env: [], namespaces: 0, cgroupDir },
+        );
+        try {
+          spawn(pipe()[0]);
+        } catch (e) {
+          console.log("refused by", e.syscall);
+        }
+        console.log("exit", waitSync(spawn(open(${
+        JSON.stringify(dir)
+      }, O.PATH | O.DIRECTORY)))?.exitCode);
+      `;
+      const out = await new Deno.Command(Deno.execPath(), {
+        args: ["eval", "--no-check", script],
+        stderr: "inherit",
+      }).output();
+      const text = new TextDecoder().decode(out.stdout);
+      assert.ok(out.success, text);
+      const lines = text.split("\n");
+      assert.ok(lines.includes("refused by open cgroup.procs"), text);
+      assert.ok(lines.includes(want), `${want} not in ${text}`);
+      assert.ok(lines.includes("exit 0"), text);
+    } finally {
+      Deno.removeSync(dir);
+    }
+  },
+});
+
+Deno.test({
+  name: "the child joins the cgroup namespace it is given; a descriptor of none names the step",
+  ignore: !isRoot,
+  fn() {
+    // A process in a cgroup namespace of its own, whose namespace the child then joins.
+    const other = spawnInNamespaces({
+      path: "/bin/sleep",
+      args: ["sleep", "60"],
+      env: [],
+      namespaces: CLONE.NEWCGROUP,
+    });
+    try {
+      const ns = open(`/proc/${other}/ns/cgroup`, O.RDONLY | O.CLOEXEC);
+      let out: string;
+      try {
+        const [r, w] = pipe();
+        let pid: number;
+        try {
+          pid = spawnInNamespaces({
+            path: "/bin/readlink",
+            args: ["readlink", "/proc/self/ns/cgroup"],
+            env: [],
+            fds: [{ kind: "dup", from: w, to: 1 }],
+            namespaces: 0,
+            joinCgroupns: ns,
+          });
+        } finally {
+          close(w);
+        }
+        const buf = new Uint8Array(256);
+        out = new TextDecoder().decode(buf.subarray(0, read(r, buf))).trim();
+        close(r);
+        assert.equal(waitSync(pid)?.exitCode, 0);
+      } finally {
+        close(ns);
+      }
+      const want = Deno.readLinkSync(`/proc/${other}/ns/cgroup`);
+      assert.notEqual(want, Deno.readLinkSync("/proc/self/ns/cgroup"));
+      assert.equal(out, want);
+    } finally {
+      Deno.kill(other, "SIGKILL");
+      waitSync(other);
+    }
+    const [r, w] = pipe();
+    try {
+      assert.throws(
+        () =>
+          spawnInNamespaces({
+            path: "/bin/true",
+            args: ["true"],
+            env: [],
+            namespaces: 0,
+            joinCgroupns: r,
+          }),
+        (e) =>
+          e instanceof SyscallError && e.syscall === "setns (cgroup namespace)" &&
+          e.code === "EINVAL",
       );
     } finally {
       close(r), close(w);
