@@ -2,8 +2,10 @@
  * SHA-256 from the system's libcrypto (OpenSSL 3), for the digests of layers. Node's
  * `createHash` hashes as fast, but loading `node:crypto` costs a CLI start about 20 ms, and
  * it hashes on the main thread; here an update runs on a worker thread (`updateAsync`), so
- * that a layer is digested while the main thread writes it out. (Each bound symbol costs a
- * process about 0.2 ms, so only the asynchronous update is bound.)
+ * that a layer is digested while the main thread writes it out. The digest's initialisation
+ * (about 2 ms: OpenSSL reads its configuration and fetches the algorithm) runs on a worker
+ * thread too, while the caller goes on to read and unpack the first chunk. (Each bound symbol
+ * costs a process about 0.2 ms, so only the asynchronous update and init are bound.)
  *
  * The only binding of libcrypto; `sha256Context` is null where it is not installed.
  *
@@ -14,7 +16,12 @@ const symbols = {
   EVP_MD_CTX_new: { parameters: [], result: "pointer" },
   EVP_MD_CTX_free: { parameters: ["pointer"], result: "void" },
   EVP_sha256: { parameters: [], result: "pointer" },
-  EVP_DigestInit_ex: { parameters: ["pointer", "pointer", "pointer"], result: "i32" },
+  EVP_DigestInitAsync: {
+    name: "EVP_DigestInit_ex",
+    parameters: ["pointer", "pointer", "pointer"],
+    result: "i32",
+    nonblocking: true,
+  },
   EVP_DigestUpdateAsync: {
     name: "EVP_DigestUpdate",
     parameters: ["pointer", "buffer", "usize"],
@@ -44,21 +51,34 @@ export class Sha256 {
   private ctx: Deno.PointerValue;
   private busy: Promise<unknown> | null = null;
   private disposed = false;
+  private initialised = false;
+  /** Settles when the initialisation (on a worker thread) has; rejects if it failed. */
+  readonly ready: Promise<void>;
 
   /** @internal use `sha256Context` */
   constructor(private readonly l: Symbols) {
     this.ctx = l.EVP_MD_CTX_new();
-    if (this.ctx === null || l.EVP_DigestInit_ex(this.ctx, l.EVP_sha256(), null) !== 1) {
-      this.dispose();
-      throw new Error("libcrypto: cannot start a SHA-256 digest");
-    }
+    if (this.ctx === null) throw new Error("libcrypto: cannot start a SHA-256 digest");
+    const init = l.EVP_DigestInitAsync(this.ctx, l.EVP_sha256(), null);
+    this.busy = init;
+    this.ready = init.then((ok) => {
+      this.busy = null;
+      if (this.disposed) this.dispose();
+      if (ok !== 1) {
+        this.dispose();
+        throw new Error("libcrypto: cannot start a SHA-256 digest");
+      }
+      this.initialised = true;
+    });
+    this.ready.catch(() => {}); // reported to whoever awaits an update or the digest
   }
 
   /**
-   * Adds `data` on a worker thread. `data` must stay unchanged, and no other update may
-   * start, until the promise settles.
+   * Adds `data` on a worker thread, once the initialisation has settled. `data` must stay
+   * unchanged, and no other update may start, until the promise settles.
    */
   async updateAsync(data: Uint8Array): Promise<void> {
+    await this.ready;
     if (this.busy) throw new Error("sha256: an update while another runs");
     const call = this.l.EVP_DigestUpdateAsync(
       this.live(),
@@ -74,9 +94,10 @@ export class Sha256 {
     }
   }
 
-  /** The digest as lowercase hex; frees the computation. */
+  /** The digest as lowercase hex (after `ready` has settled); frees the computation. */
   digest(): string {
     if (this.busy) throw new Error("sha256: digest while an asynchronous update runs");
+    if (!this.initialised && !this.disposed) throw new Error("sha256: digest before ready");
     const out = new Uint8Array(32);
     const ok = this.l.EVP_DigestFinal_ex(this.live(), out, null);
     this.dispose();

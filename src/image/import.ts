@@ -77,10 +77,11 @@ export async function importRootfs(
   const tmp = Deno.makeTempDirSync({ dir: layers, prefix: ".tmp-" });
   const digest = await layerDigest();
   let layer: string;
+  let size: number | null;
   try {
     Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
     // A flat rootfs: whiteouts have nothing below them to hide.
-    await applyLayer(tarChunks(tarPath, digest), `${tmp}/diff`, "drop");
+    ({ filesSize: size } = await applyLayer(tarChunks(tarPath, digest), `${tmp}/diff`, "drop"));
     layer = await digest.digest();
     await store.addLayer(layer, (dir) => {
       Deno.removeSync(dir);
@@ -94,5 +95,14 @@ export async function importRootfs(
   const created = new Date().toISOString();
   // dockerd's import records the daemon's platform.
   const [os, architecture] = hostPlatform().split("/");
-  return await store.addSingleLayerImage(layer, config, created, reference, { os, architecture });
+  const platform = { os, architecture };
+  // The unpacker counted the layer's bytes: no second walk of it (an lstat per file).
+  return await store.addSingleLayerImage(
+    layer,
+    config,
+    created,
+    reference,
+    platform,
+    size ?? undefined,
+  );
 }

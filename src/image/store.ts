@@ -173,6 +173,7 @@ export class ImageStore {
     created: string,
     reference: string,
     platform?: { os: string; architecture: string },
+    size = directorySize(this.layerDiffDir(layer)),
   ): Promise<ImageRecord> {
     const document = { config, rootfs: { diff_ids: [layer] }, created, ...platform };
     const image: ImageRecord = {
@@ -180,7 +181,7 @@ export class ImageStore {
       layers: [layer],
       config,
       created,
-      size: directorySize(this.layerDiffDir(layer)),
+      size,
       ...platform,
     };
     this.addImage(image, reference);
