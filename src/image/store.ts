@@ -164,6 +164,24 @@ export class ImageStore {
   }
 
   /**
+   * Moves a layer unpacked before its digest was known into place: `tmp` is a directory of
+   * the store's `layers` (made with the `.tmp-` prefix, so that a crash leaves it to be
+   * pruned) holding the layer as `diff`. One rename, as `addLayer`'s. False when the layer
+   * was there already; `tmp` is then the caller's to remove.
+   */
+  placeLayer(digest: string, tmp: string): boolean {
+    if (this.hasLayer(digest)) return false;
+    try {
+      Deno.renameSync(tmp, `${this.dir}/layers/${hex(digest)}`);
+    } catch (e) {
+      if (this.hasLayer(digest)) return false; // a concurrent writer won the race
+      throw e;
+    }
+    this.ensureLayerLink(digest);
+    return true;
+  }
+
+  /**
    * Records a single-layer image made here (the built-in image, `import`): its ID is the
    * digest of its config, as Docker's. Points `reference` at it and returns it.
    */
