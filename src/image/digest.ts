@@ -57,7 +57,6 @@ class ThreadedDigest implements LayerDigest {
   async digest(): Promise<string> {
     if (this.filled > 0) await this.flush();
     await this.running;
-    await this.ctx.ready; // when nothing was hashed
     return `sha256:${this.ctx.digest()}`;
   }
 
