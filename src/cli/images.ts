@@ -1,12 +1,11 @@
 /**
- * `images` and `import`.
+ * `images`.
  *
  * @module
  */
 
 import { containerOwners } from "../config/userns.ts";
 import { buildCommand } from "@stricli/core";
-import { importRootfs } from "../image/import.ts";
 import { ensureBuiltinImage } from "../image/builtin.ts";
 import { createdAgo, humanSize } from "../util/humanize.ts";
 import { parseFilters } from "../util/filters.ts";
@@ -144,28 +143,6 @@ export const imagesCommand = buildCommand<ImagesFlags, [string?], CliContext>({
     },
   },
   docs: { brief: "List images" },
-});
-
-/** `import ROOTFS.tar NAME[:TAG]` */
-export const importCommand = buildCommand<Record<never, never>, [string, string], CliContext>({
-  func: action(
-    async function (this: CliContext, _flags: Record<never, never>, tar: string, ref: string) {
-      const image = await importRootfs(this.engine.images, tar, ref);
-      println(this, image.id);
-      return 0;
-    },
-  ),
-  parameters: {
-    flags: {},
-    positional: {
-      kind: "tuple",
-      parameters: [
-        { brief: "Root filesystem tarball", parse: String, placeholder: "ROOTFS.tar" },
-        { brief: "Image reference", parse: String, placeholder: "NAME[:TAG]" },
-      ],
-    },
-  },
-  docs: { brief: "Import a root filesystem tarball as an image" },
 });
 
 /** `tag SOURCE TARGET` */

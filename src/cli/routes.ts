@@ -51,7 +51,7 @@ const save: Load = async () => (await import("./images.ts")).saveCommand;
 const exportImage: Load = async () => (await import("./images.ts")).exportCommand;
 const load: Load = async () => (await import("./images.ts")).loadCommand;
 const rmi: Load = async () => (await import("./images.ts")).rmiCommand;
-const importImage: Load = async () => (await import("./images.ts")).importCommand;
+const importImage: Load = async () => (await import("./import.ts")).importCommand;
 
 /** `m-docker image ...`: all four live in images.ts, so the group loads as one. */
 const image: Load = async () => {

@@ -71,28 +71,36 @@ export async function importRootfs(
   }
   // One pass digests and unpacks the file, so its name is known only at the end: it is
   // unpacked into a temporary directory of the store's (`.tmp-`, removed on failure, pruned
-  // if a crash leaves it) and moved into the one `addLayer` renames into place.
+  // if a crash leaves it) and renamed into place as a whole.
   const layers = `${store.dir}/layers`;
   Deno.mkdirSync(layers, { recursive: true, mode: 0o700 });
   const tmp = Deno.makeTempDirSync({ dir: layers, prefix: ".tmp-" });
   const digest = await layerDigest();
   let layer: string;
+  let size: number | null;
+  let placed = false;
   try {
     Deno.mkdirSync(`${tmp}/diff`, { mode: 0o755 });
     // A flat rootfs: whiteouts have nothing below them to hide.
-    await applyLayer(tarChunks(tarPath, digest), `${tmp}/diff`, "drop");
+    ({ filesSize: size } = await applyLayer(tarChunks(tarPath, digest), `${tmp}/diff`, "drop"));
     layer = await digest.digest();
-    await store.addLayer(layer, (dir) => {
-      Deno.removeSync(dir);
-      Deno.renameSync(`${tmp}/diff`, dir);
-    });
+    placed = store.placeLayer(layer, tmp);
   } finally {
     digest.dispose();
-    Deno.removeSync(tmp, { recursive: true });
+    if (!placed) Deno.removeSync(tmp, { recursive: true });
   }
   const config: ImageRunConfig = { Env: [`PATH=${DEFAULT_PATH}`] };
   const created = new Date().toISOString();
   // dockerd's import records the daemon's platform.
   const [os, architecture] = hostPlatform().split("/");
-  return await store.addSingleLayerImage(layer, config, created, reference, { os, architecture });
+  const platform = { os, architecture };
+  // The unpacker counted the layer's bytes: no second walk of it (an lstat per file).
+  return await store.addSingleLayerImage(
+    layer,
+    config,
+    created,
+    reference,
+    platform,
+    size ?? undefined,
+  );
 }

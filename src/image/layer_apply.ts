@@ -77,6 +77,8 @@ function kindOf(info: Deno.FileInfo | null): Kind {
  */
 class LayerTree {
   private readonly known: Map<string, Kind> | null;
+  /** The size of each regular file (each name of a hard-linked one), with `known`. */
+  private readonly sizes: Map<string, number> | null;
   /** Counts removals: a directory found real before one may be gone since. */
   generation = 0;
   /** Directories with the set-group-ID bit, whose new entries take the directory's group. */
@@ -89,6 +91,7 @@ class LayerTree {
       break;
     }
     this.known = empty ? new Map() : null;
+    this.sizes = empty ? new Map() : null;
     if ((Deno.statSync(root).mode ?? 0) & 0o2000) this.setgid.add("");
   }
 
@@ -101,6 +104,27 @@ class LayerTree {
     this.known?.set(rel, kind);
   }
 
+  /** `rel` (just added) is a regular file of `size` bytes. */
+  addSize(rel: string, size: number): void {
+    this.sizes?.set(rel, size);
+  }
+
+  /** The size of the regular file at `rel`, if the table knows it as one. */
+  size(rel: string): number | undefined {
+    return this.sizes?.get(rel);
+  }
+
+  /**
+   * Bytes in the regular files the layer holds, a hard link's once per name (what a walk of
+   * the directory adding up `lstat` sizes finds); null when the table is not the truth.
+   */
+  filesSize(): number | null {
+    if (this.sizes === null) return null;
+    let total = 0;
+    for (const n of this.sizes.values()) total += n;
+    return total;
+  }
+
   /** `rel` was removed, with whatever was below it. */
   forget(rel: string): void {
     this.generation++;
@@ -108,9 +132,11 @@ class LayerTree {
     if (this.known === null) return;
     const wasDirectory = this.known.get(rel) === DIRECTORY;
     this.known.delete(rel);
+    this.sizes?.delete(rel);
     if (!wasDirectory) return;
     const below = `${rel}/`;
     for (const key of this.known.keys()) if (key.startsWith(below)) this.known.delete(key);
+    for (const key of this.sizes?.keys() ?? []) if (key.startsWith(below)) this.sizes?.delete(key);
     for (const key of this.setgid) if (key.startsWith(below)) this.setgid.delete(key);
   }
 
@@ -134,6 +160,11 @@ export interface AppliedLayer {
   entries: number;
   /** Bytes of regular file contents. */
   size: number;
+  /**
+   * Bytes in the regular files the layer ends up with, a hard link's once per name, as
+   * `directorySize` would count them without a walk; null unless the directory started empty.
+   */
+  filesSize: number | null;
 }
 
 /** Whether new files are ours as root:root already (so an entry owned 0:0 needs no chown). */
@@ -199,6 +230,7 @@ class LayerWriter implements TarSink {
       }
       case "file":
         this.tree.add(rel, OTHER);
+        this.tree.addSize(rel, entry.size);
         if (body !== null) {
           // One call: open, the mode (fchmod, so the umask does not matter), the contents.
           Deno.writeFileSync(path, body, { createNew: true, mode: entry.mode & 0o777 });
@@ -229,6 +261,8 @@ class LayerWriter implements TarSink {
         }
         Deno.linkSync(this.path(target), path);
         this.tree.add(rel, this.tree.kind(target));
+        const size = this.tree.size(target);
+        if (size !== undefined) this.tree.addSize(rel, size);
         return; // a hard link shares its target's metadata
       }
       case "char":
@@ -259,7 +293,7 @@ class LayerWriter implements TarSink {
   /** The totals, after the directories' times are set (creating their contents changed them). */
   finish(): AppliedLayer {
     for (const [path, mtime] of this.directoryTimes.reverse()) Deno.utimeSync(path, mtime, mtime);
-    return { entries: this.entries, size: this.size };
+    return { entries: this.entries, size: this.size, filesSize: this.tree.filesSize() };
   }
 
   close(): void {

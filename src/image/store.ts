@@ -164,6 +164,24 @@ export class ImageStore {
   }
 
   /**
+   * Moves a layer unpacked before its digest was known into place: `tmp` is a directory of
+   * the store's `layers` (made with the `.tmp-` prefix, so that a crash leaves it to be
+   * pruned) holding the layer as `diff`. One rename, as `addLayer`'s. False when the layer
+   * was there already; `tmp` is then the caller's to remove.
+   */
+  placeLayer(digest: string, tmp: string): boolean {
+    if (this.hasLayer(digest)) return false;
+    try {
+      Deno.renameSync(tmp, `${this.dir}/layers/${hex(digest)}`);
+    } catch (e) {
+      if (this.hasLayer(digest)) return false; // a concurrent writer won the race
+      throw e;
+    }
+    this.ensureLayerLink(digest);
+    return true;
+  }
+
+  /**
    * Records a single-layer image made here (the built-in image, `import`): its ID is the
    * digest of its config, as Docker's. Points `reference` at it and returns it.
    */
@@ -173,6 +191,7 @@ export class ImageStore {
     created: string,
     reference: string,
     platform?: { os: string; architecture: string },
+    size = directorySize(this.layerDiffDir(layer)),
   ): Promise<ImageRecord> {
     const document = { config, rootfs: { diff_ids: [layer] }, created, ...platform };
     const image: ImageRecord = {
@@ -180,7 +199,7 @@ export class ImageStore {
       layers: [layer],
       config,
       created,
-      size: directorySize(this.layerDiffDir(layer)),
+      size,
       ...platform,
     };
     this.addImage(image, reference);

@@ -6,6 +6,7 @@
 import assert from "node:assert/strict";
 import { applyLayer, HostileLayerError } from "../../src/image/layer_apply.ts";
 import { type TarWriteEntry, writeTar } from "../../src/image/tar_writer.ts";
+import { directorySize } from "../../src/image/store.ts";
 
 const isRoot = Deno.uid() === 0;
 const text = (s: string) => new TextEncoder().encode(s);
@@ -121,6 +122,47 @@ Deno.test({
     { name: "e/x", body: text("x") },
     { name: "h", type: "hardlink", linkname: "d/x" },
   ], /points to nothing/);
+});
+
+Deno.test({
+  name: "the files' size it reports is what a walk of the directory adds up",
+  ignore: !isRoot,
+}, async () => {
+  const entries: TarWriteEntry[] = [
+    { name: "a/f", body: new Uint8Array(1000) },
+    { name: "a/g", body: new Uint8Array(300_000) }, // arrives in pieces
+    { name: "h", type: "hardlink", linkname: "a/f" }, // a second name: counted again
+    { name: "f", body: text("old contents") },
+    { name: "f", body: text("new") }, // replaces the old file
+    { name: "d/x", body: new Uint8Array(50) },
+    { name: "d/y", body: new Uint8Array(60) },
+    { name: "d/.wh.x", type: "file" }, // removes d/x
+    { name: "e/z", body: new Uint8Array(70) },
+    { name: "e", type: "symlink", linkname: "a" }, // replaces e and all in it
+    { name: "n", type: "fifo" },
+    { name: "s", type: "symlink", linkname: "a/f" },
+  ];
+  for (const chunk of [512, 100_000]) {
+    for (const whiteouts of ["overlay", "drop"] as const) {
+      const dir = Deno.makeTempDirSync({ prefix: "m-docker-layer-test-" });
+      try {
+        const { filesSize } = await applyLayer(pieces(writeTar(entries), chunk), dir, whiteouts);
+        assert.equal(directorySize(dir), 1000 + 300_000 + 1000 + 3 + 60);
+        assert.equal(filesSize, directorySize(dir));
+      } finally {
+        Deno.removeSync(dir, { recursive: true });
+      }
+    }
+  }
+  // Into a directory that was not empty, the table is not the truth: no size.
+  const dir = Deno.makeTempDirSync({ prefix: "m-docker-layer-test-" });
+  try {
+    Deno.writeFileSync(`${dir}/old`, new Uint8Array(5));
+    const { filesSize } = await applyLayer(pieces(writeTar(entries), 512), dir, "overlay");
+    assert.equal(filesSize, null);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
 });
 
 Deno.test(

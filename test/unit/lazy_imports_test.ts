@@ -80,6 +80,20 @@ Deno.test("exec loads none of the start-up or log-writing code", () => {
   assert.deepEqual(found, []);
 });
 
+Deno.test("import loads the unpacker and the store, not the listing, template or prune code of images", () => {
+  const reached = staticClosure("src/cli/import.ts");
+  assert.ok(reached.has("src/image/layer_apply.ts"), "the walk follows imports");
+  const found = [
+    "src/cli/images.ts",
+    "src/cli/format.ts",
+    "src/util/go_template.ts",
+    "src/container/prune.ts",
+  ].filter((m) => reached.has(m));
+  assert.deepEqual(found, []);
+  const routes = Deno.readTextFileSync(`${ROOT}src/cli/routes.ts`);
+  assert.match(routes, /importImage: Load = async \(\) => \(await import\("\.\/import\.ts"\)\)/);
+});
+
 Deno.test("the lazy modules are still reached by the commands that need them", () => {
   assert.ok(staticClosure("src/cli/logs.ts").has("src/container/logs.ts"));
   assert.ok(staticClosure("src/cli/network.ts").has("src/container/network.ts"));
