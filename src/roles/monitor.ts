@@ -223,6 +223,14 @@ export async function runMonitor(args: string[]): Promise<never> {
   const state = store.read(w.id);
   // Removed in the exec gap (`rm -f` kills it): nothing is left to record.
   if (!state) Deno.exit(0);
-  // The shim opened it before `run -d` returned; appending again continues the same log.
-  return await watchContainer(w, store, state, openContainerLog(state));
+  // The shim opened (made) it before `run -d` returned; appending again continues the same log.
+  // Gone means `rm -f` removed the container in the exec gap: then it is not made again, and
+  // the watch only sees the exit (which finds nothing to record).
+  let log: LogWriter | null = null;
+  try {
+    log = openContainerLog(state, { existing: true });
+  } catch (e) {
+    if (!(e instanceof Deno.errors.NotFound)) throw e;
+  }
+  return await watchContainer(w, store, state, log);
 }
