@@ -1,5 +1,5 @@
 /**
- * m-docker's entry point. A re-exec role (init, shim, health) is dispatched before anything else
+ * m-docker's entry point. A re-exec role (init, shim, monitor, health) is dispatched before anything else
  * is loaded, so those processes import only what they use; everything else is the CLI.
  *
  * @module
@@ -14,6 +14,9 @@ if (first === ROLE.init) {
 } else if (first === ROLE.shim) {
   const { runShim } = await import("./src/roles/shim.ts");
   await runShim(rest);
+} else if (first === ROLE.monitor) {
+  const { runMonitor } = await import("./src/roles/monitor.ts");
+  await runMonitor(rest);
 } else if (first === ROLE.health) {
   const { runHealthProbe } = await import("./src/roles/health.ts");
   await runHealthProbe(rest);

@@ -687,6 +687,17 @@ export function dupCloexec(fd: number): number {
   return check("fcntl(F_DUPFD_CLOEXEC)", sys(SYS.fcntl, fd, 1030, 3));
 }
 
+/**
+ * Sets or clears `fd`'s FD_CLOEXEC (fcntl F_SETFD): cleared, it survives an execve, for a
+ * descriptor a process hands to the program it becomes.
+ */
+export function setCloexec(fd: number, on: boolean): void {
+  const F_GETFD = 1, F_SETFD = 2, FD_CLOEXEC = 1;
+  const flags = check("fcntl(F_GETFD)", sys(SYS.fcntl, fd, F_GETFD), String(fd));
+  const want = on ? flags | FD_CLOEXEC : flags & ~FD_CLOEXEC;
+  check("fcntl(F_SETFD)", sys(SYS.fcntl, fd, F_SETFD, want), String(fd));
+}
+
 /** dup2(2). */
 export function dup2(fd: number, target: number): void {
   check("dup2", fd === target ? fd : sys(SYS.dup3, fd, target, 0), String(target));
@@ -1112,6 +1123,16 @@ export function resetSignals(): void {
   }
   const empty = new BigUint64Array(1);
   sys(SYS.rt_sigprocmask, 2, /* SIG_SETMASK */ empty, null, 8);
+}
+
+/**
+ * Sets `sig` to be ignored (SIG_IGN) for the whole process. Unlike a Deno listener this
+ * survives an execve, so the program a process becomes ignores it from its first instruction.
+ */
+export function ignoreSignal(sig: number): void {
+  // struct kernel_sigaction { handler = SIG_IGN (1), flags = 0, restorer = 0, mask = 0 }
+  const action = new BigUint64Array([1n, 0n, 0n, 0n]);
+  check("rt_sigaction", sys(SYS.rt_sigaction, sig, action, null, 8), String(sig));
 }
 
 /** Drops one capability from the bounding set (prctl PR_CAPBSET_DROP). */

@@ -1,5 +1,6 @@
 /**
- * `attach`: connects the caller's terminal to a detached container through its shim. The
+ * `attach`: connects the caller's terminal to a detached container through its shim (its
+ * monitor once it runs). The
  * detach keys (ctrl-p ctrl-q by default) leave it running.
  *
  * @module
@@ -15,11 +16,37 @@ import {
   encodeResize,
   FRAME,
 } from "./attach_protocol.ts";
-import { isRunning, reconcile } from "./reconcile.ts";
+import { hasMonitor, isRunning, reconcile } from "./reconcile.ts";
 import { waitForExit } from "./signal.ts";
 
 /** How an attach session ended. */
 export type AttachOutcome = { detached: true } | { detached: false; exitCode: number };
+
+/** How long a running monitor may take to listen: a shim becoming it (an execve) takes ~0.1 s. */
+const MONITOR_LISTEN_TIMEOUT_MS = 5_000;
+
+/**
+ * Connects to the attach socket of `state`'s monitor. Right after `run -d` the shim may still
+ * be turning into the monitor (src/roles/monitor.ts), which listens only once it has started:
+ * while that process is alive, a missing socket is waited for, with a deadline.
+ */
+async function connectToMonitor(store: StateStore, state: ContainerState): Promise<Deno.UnixConn> {
+  const path = attachSocketPath(store.dir, state.id);
+  const deadline = Date.now() + MONITOR_LISTEN_TIMEOUT_MS;
+  for (;;) {
+    try {
+      return await Deno.connect({ transport: "unix", path });
+    } catch {
+      if (!hasMonitor(state) || Date.now() > deadline) {
+        throw new ExitCodeError(
+          `container ${state.id} cannot be attached to: its shim is gone`,
+          125,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 10));
+    }
+  }
+}
 
 /** Attaches to `state`'s shim until the container exits or the user detaches. */
 export async function attachToContainer(
@@ -31,12 +58,7 @@ export async function attachToContainer(
   if (!current || !isRunning(current)) {
     throw new ExitCodeError("You cannot attach to a stopped container, start it first", 125);
   }
-  let conn: Deno.UnixConn;
-  try {
-    conn = await Deno.connect({ transport: "unix", path: attachSocketPath(store.dir, state.id) });
-  } catch {
-    throw new ExitCodeError(`container ${state.id} cannot be attached to: its shim is gone`, 125);
-  }
+  const conn = await connectToMonitor(store, current);
   const raw = state.spec.tty && opts.stdin && Deno.stdin.isTerminal();
   if (raw) Deno.stdin.setRaw(true);
   const resize = () => {

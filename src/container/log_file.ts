@@ -64,13 +64,15 @@ export class LogFile {
   constructor(
     private readonly path: string,
     readonly rotation: LogRotation,
-    opts: { nonBlocking?: { maxBufferSize: number } } = {},
+    opts: { nonBlocking?: { maxBufferSize: number }; existing?: boolean } = {},
   ) {
-    this.file = Deno.openSync(path, { append: true, create: true, mode: 0o640 });
+    // `existing`: a writer taking over a log another one opened (a shim's monitor). Were the
+    // file gone, its container was removed meanwhile: NotFound, rather than a new file there.
+    this.file = Deno.openSync(path, { append: true, create: !opts.existing, mode: 0o640 });
     // What a compression cut short left behind (the plain file it read is still there).
     const dir = path.slice(0, path.lastIndexOf("/")) || "/";
     const base = path.slice(path.lastIndexOf("/") + 1);
-    for (const e of Deno.readDirSync(dir)) {
+    for (const e of opts.existing ? [] : Deno.readDirSync(dir)) {
       if (e.name.startsWith(`${base}.z`) && e.name.endsWith(".gz.tmp")) {
         dropIfThere(`${dir}/${e.name}`);
       }

@@ -102,19 +102,28 @@ export interface LogWriterOptions {
   attrs?: Record<string, string>;
   /** `mode=non-blocking`: a buffer of at most this many bytes, drained asynchronously. */
   nonBlocking?: { maxBufferSize: number };
+  /** Take over a log file another writer opened: never create it (NotFound if it is gone). */
+  existing?: boolean;
 }
 
 function logFileFor(path: string, opts: LogWriterOptions): LogFile {
   const rotation = { maxSize: -1, maxFiles: 1, compress: false, ...opts.rotation };
-  return new LogFile(path, rotation, { nonBlocking: opts.nonBlocking });
+  return new LogFile(path, rotation, { nonBlocking: opts.nonBlocking, existing: opts.existing });
 }
 
-/** The writer for a container's log as its driver asks, or null when it keeps none. */
-export function openContainerLog(state: ContainerState): LogWriter | null {
+/**
+ * The writer for a container's log as its driver asks, or null when it keeps none. With
+ * `existing`, the log must be there already (a monitor continuing its shim's): a removed
+ * container's log is not made again (Deno.errors.NotFound).
+ */
+export function openContainerLog(
+  state: ContainerState,
+  { existing = false }: { existing?: boolean } = {},
+): LogWriter | null {
   const path = logFilePath(state);
   if (path === null) return null;
   const cfg = logConfigOf(state);
-  if (cfg.type === "local") {
+  if (cfg.type === "local" && !existing) {
     Deno.mkdirSync(`${state.containerDir}/local-logs`, { mode: 0o700, recursive: true });
   }
   const mode = logMode(cfg);
@@ -128,6 +137,7 @@ export function openContainerLog(state: ContainerState): LogWriter | null {
       labels: state.spec.labels,
     }),
     nonBlocking: mode.nonBlocking ? { maxBufferSize: mode.maxBufferSize } : undefined,
+    existing,
   };
   return logFormatOf(state) === "local"
     ? new LocalLogWriter(path, opts)

@@ -10,6 +10,11 @@
 export const ROLE = {
   init: "m-docker-role:init",
   shim: "m-docker-role:shim",
+  /**
+   * What a shim becomes (execve, same pid) once its container runs: it only watches it
+   * (src/roles/monitor.ts).
+   */
+  monitor: "m-docker-role:monitor",
   /** One healthcheck probe: an exec into the container (src/roles/health.ts). */
   health: "m-docker-role:health",
 } as const;

@@ -46,9 +46,11 @@ export async function removeContainer(
   }
   if (state.pid !== undefined && isProcessAlive(state.pid, state.pidStartTime)) {
     markStopRequested(store, state.id);
+    // Before the signal: the monitor records `die` as soon as it reaps PID 1, and Docker's
+    // order is kill, die.
+    recordContainerEvent(store.dir, state, "kill", { signal: "9" });
     kill(state.pid, 9);
     resumeAfterSignal(store, state.id);
-    recordContainerEvent(store.dir, state, "kill", { signal: "9" });
     // PID 1 dying takes the whole PID namespace with it; wait for it to be reaped.
     const deadline = Date.now() + 10_000;
     while (isProcessAlive(state.pid, state.pidStartTime) && Date.now() < deadline) {

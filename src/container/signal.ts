@@ -31,9 +31,10 @@ export function signalContainer(store: StateStore, state: ContainerState, signal
   const ends = signal === 9 || signal === state.spec.stopSignal;
   if (ends) markStopRequested(store, state.id);
   if (!kill(state.pid!, signal)) throw new NotRunningError(state.id);
+  // At once, before the monitor can reap it and record `die` (Docker's order: kill, die).
+  recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
   // A paused container gets a signal that ends it when it thaws; others wait, as Docker's.
   if (ends) resumeAfterSignal(store, state.id);
-  recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
 }
 
 /** Waits until the container is no longer recorded as running, up to `ms`. */
@@ -70,9 +71,10 @@ export async function stopContainer(
     return;
   }
   // Docker's order: kill (the stop signal), kill (9, if it came to that), die, stop.
+  // Each recorded before its signal, so that the monitor's `die` cannot come first.
   const killed = (signal: number) => {
-    kill(state.pid!, signal);
     recordContainerEvent(store.dir, state, "kill", { signal: String(signal) });
+    kill(state.pid!, signal);
   };
   killed(state.spec.stopSignal);
   resumeAfterSignal(store, state.id);

@@ -2,35 +2,34 @@
  * The `shim` role: one detached process per `-d` container (seeds 000 and 003). It runs in
  * its own session with no terminal and ignores SIGHUP. It spawns init at once, so that
  * both boot while the CLI creates the container, then receives the container's ID over
- * fd 3, starts it, and reports back. Afterwards it writes the container's output to its
- * log, waits for it to exit, records the exit code, and removes it if it has `--rm`.
+ * fd 3, starts it, opens its log and reports back. Then it has no more use for the start
+ * code it holds (rootfs, namespaces, cgroups, seccomp: megabytes of a process that lives as
+ * long as the container), so it execve()s itself into the monitor role (src/roles/monitor.ts),
+ * keeping its pid (the container stays its child; `monitorPid` and `monitorStartTime` stay
+ * true) and handing over the output pipes or terminal and the DNS socket. The monitor writes
+ * the container's output to its log, waits for it to exit, records the exit code, removes
+ * it if it has `--rm`, and restarts it as its policy says. Output written in the exec gap
+ * waits in the pipe. Should the execve fail, the shim watches the container itself, the same
+ * way (watchContainer).
  *
  * @module
  */
 
-import { close, pipe, read, setWindowSize, waitAsync, writeAll } from "../../ffi/libc.ts";
-import { attachSocketPath } from "../container/attach_protocol.ts";
-import { AttachServer } from "../container/attach_server.ts";
-import { recordExit, recordFailedStart } from "../container/exit.ts";
-import { netnsPlanFor } from "../container/network_spec.ts";
-import { type NetnsPlan, parseNetnsPlan } from "../config/init.ts";
-import { parseUsernsWord, type UsernsRemap } from "../config/userns.ts";
-import { pump } from "../container/io.ts";
+import { close, read, writeAll } from "../../ffi/libc.ts";
+import { recordFailedStart } from "../container/exit.ts";
+import { parseNetnsPlan } from "../config/init.ts";
+import { parseUsernsWord } from "../config/userns.ts";
 import type { ShimReport } from "../container/detach.ts";
-import { type LogWriter, openContainerLog } from "../container/log_writer.ts";
+import { openContainerLog } from "../container/log_writer.ts";
 import {
   abandonInit,
   ContainerStartError,
-  type RemappedInit,
-  spawnInit,
   startContainer,
   type StartedContainer,
-  type StdioPlan,
 } from "../container/start.ts";
 import { StateStore } from "../state/store.ts";
-import { restartDelayMs, shouldRestart } from "../container/restart_policy.ts";
-import { prepareStart } from "../container/restart.ts";
-import { serveDnsIfAny, startHealthIfAny } from "../container/monitors.ts";
+import { launchInit, remappedInit } from "./launch.ts";
+import { becomeMonitor, watchContainer, type Watched } from "./monitor.ts";
 
 /** The descriptor of the shim's socket to the CLI. */
 export const SHIM_SOCKET_FD = 3;
@@ -56,51 +55,17 @@ function receiveId(): string | null {
   return (JSON.parse(text) as { id: string }).id;
 }
 
-/** Spawns init with the container's output going to pipes this shim reads (or a tty). */
-function launchInit(tty: boolean, netns: NetnsPlan, userns: RemappedInit | undefined) {
-  const out = tty ? undefined : pipe();
-  const err = tty ? undefined : pipe();
-  const plan: StdioPlan = out && err
-    ? { stdin: "null", stdout: out[1], stderr: err[1] }
-    : { stdin: "null", stdout: "null", stderr: "null" };
-  const init = spawnInit(plan, netns, undefined, userns);
-  // Only the container may hold the write ends, so that its exit is our end of file.
-  if (out && err) {
-    close(out[1]);
-    close(err[1]);
-  }
-  return { init, out: out?.[0], err: err?.[0] };
-}
-
-/**
- * Pumps the container's output into its log, and to attached clients, until the
- * container's side closes.
- */
-function pumpOutput(
-  log: LogWriter | null,
-  attach: AttachServer,
-  started: StartedContainer,
-  io: { out?: number; err?: number },
-): Promise<void[]> {
-  const to = (stream: "stdout" | "stderr") => (c: Uint8Array) => {
-    log?.write(stream, c);
-    attach.broadcast(c);
-  };
-  if (started.ttyMaster !== undefined) return Promise.all([pump(started.ttyMaster, to("stdout"))]);
-  return Promise.all([
-    pump(io.out!, to("stdout")).finally(() => close(io.out!)),
-    pump(io.err!, to("stderr")).finally(() => close(io.err!)),
-  ]);
-}
-
 /** Entry point of the shim role: `shim STATE_DIR tty|notty NETNS USERNS CACHE_DIR`. */
 export async function runShim(args: string[]): Promise<never> {
   const [stateDir, ttyArg, netnsArg, usernsArg, cacheDir] = args;
-  const remapped = (r: UsernsRemap | undefined) => r && { remap: r, cacheDir };
   Deno.addSignalListener("SIGHUP", () => {});
   Deno.chdir("/"); // never keep the caller's working directory busy
   const tty = ttyArg === "tty";
-  let io = launchInit(tty, parseNetnsPlan(netnsArg), remapped(parseUsernsWord(usernsArg)));
+  const io = launchInit(
+    tty,
+    parseNetnsPlan(netnsArg),
+    remappedInit(parseUsernsWord(usernsArg), cacheDir),
+  );
   const id = receiveId();
   const store = new StateStore(stateDir);
   const state = id ? store.read(id) : null;
@@ -127,64 +92,19 @@ export async function runShim(args: string[]): Promise<never> {
   // `--log-driver none`).
   const log = openContainerLog(state);
   report({ ok: true });
-  const attach = new AttachServer(attachSocketPath(stateDir, id), {
-    input: (bytes) => {
-      if (started.ttyMaster !== undefined) writeAll(started.ttyMaster, bytes.slice());
-    },
-    resize: (rows, columns) => {
-      if (started.ttyMaster !== undefined) setWindowSize(started.ttyMaster, rows, columns);
-    },
-  });
-  let restarts = state.restartCount ?? 0;
-  for (;;) {
-    const pumps = pumpOutput(log, attach, started, io);
-    const current = store.read(id) ?? state;
-    const dns = await serveDnsIfAny(started, current);
-    const health = await startHealthIfAny(store, current);
-    const result = await waitAsync(started.pid);
-    await health?.stop();
-    await dns?.stop();
-    await pumps;
-    // Before the exit is recorded, so that `logs` after `wait` has all of it.
-    await log?.flush();
-    await attach.disconnectAll();
-    if (started.ttyMaster !== undefined) close(started.ttyMaster);
-    const recorded = recordExit(store, id, result);
-    if (
-      !recorded ||
-      !shouldRestart(
-        recorded.spec.restart,
-        result.exitCode,
-        restarts,
-        recorded.stopRequested ?? false,
-      )
-    ) break;
-    await new Promise((r) => setTimeout(r, restartDelayMs(restarts)));
-    restarts++;
-    const again = prepareStart(store, id, Deno.pid, { restartCount: restarts, byPolicy: true });
-    if (!again) break;
-    // A container: network may have a new PID 1 to join by now.
-    let netns: NetnsPlan;
-    try {
-      netns = netnsPlanFor(store, again.spec);
-    } catch (e) {
-      recordFailedStart(store, id, (e as Error).message, 125);
-      break;
-    }
-    io = launchInit(tty, netns, remapped(again.spec.userns));
-    try {
-      started = await startContainer(store, again, io.init);
-    } catch (e) {
-      const exitCode = e instanceof ContainerStartError ? e.exitCode : 128;
-      try {
-        recordFailedStart(store, id, (e as Error).message, exitCode);
-      } catch {
-        // Its state is unusable: `ps -a` shows it dead and `rm -f` removes it.
-      }
-      break;
-    }
-  }
-  await log?.close(); // what non-blocking mode holds, and a compression under way
-  await attach.close();
-  Deno.exit(0);
+  const watched: Watched = {
+    stateDir,
+    id,
+    tty,
+    pid: started.pid,
+    out: io.out,
+    err: io.err,
+    ttyMaster: started.ttyMaster,
+    dnsSocket: started.dnsSocket,
+    restarts: state.restartCount ?? 0,
+    cacheDir: cacheDir ?? "",
+  };
+  // Returns only if the execve failed: then this process goes on as the monitor would.
+  becomeMonitor(watched);
+  return await watchContainer(watched, store, state, log);
 }

@@ -65,6 +65,91 @@ Deno.test(
   },
 );
 
+/** Fields 3 onwards of /proc/PID/stat (field 4, the parent, is at index 1). */
+function statFields(pid: number): string[] {
+  const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
+  return stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+}
+
+const cmdline = (pid: number) => Deno.readTextFileSync(`/proc/${pid}/cmdline`).split("\0");
+
+Deno.test(
+  {
+    name: "run -d: the shim becomes the monitor role, same pid, and logs/attach/restart/wait work",
+    ...asRoot,
+  },
+  async () => {
+    const id = (await sb.ok([
+      "run",
+      "-d",
+      "--name",
+      "watched",
+      "--restart",
+      "on-failure:1",
+      "busybox",
+      "sh",
+      "-c",
+      "echo start; while [ ! -e /go ]; do sleep 0.05; done; echo after; exit 3",
+    ])).trim();
+    const monitor = shimPid(id);
+    // The execve happens after `run -d` returns.
+    await waitFor(() => cmdline(monitor).includes("m-docker-role:monitor"), {
+      what: "the shim to become the monitor",
+      detail: () => cmdline(monitor).join(" "),
+    });
+    assert.ok(!cmdline(monitor).includes("m-docker-role:shim"));
+    const state = JSON.parse(Deno.readTextFileSync(`${sb.state}/${id}/state.json`));
+    // execve keeps the start time, so the recorded identity of the monitor still holds.
+    assert.equal(Number(statFields(monitor)[19]), state.monitorStartTime);
+    const first = (await inspect("watched")).State.Pid;
+    assert.equal(Number(statFields(first)[1]), monitor, "the container is the monitor's child");
+    await logged("watched", "start\n");
+    // attach through the monitor: it sees the output the container writes from now on. The
+    // client is connected once the monitor holds one more socket (the log line above was
+    // written by the monitor, so its attach socket already listens).
+    const sockets = () =>
+      [...Deno.readDirSync(`/proc/${monitor}/fd`)].filter((e) => {
+        try {
+          return Deno.readLinkSync(`/proc/${monitor}/fd/${e.name}`).startsWith("socket:");
+        } catch {
+          return false;
+        }
+      }).length;
+    const before = sockets();
+    const attach = new Deno.Command(BIN, {
+      args: ["attach", "watched"],
+      env: sb.env(),
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    const attached = attach.output();
+    await waitFor(() => sockets() > before, { what: "attach to connect to the monitor" });
+    await sb.ok(["exec", "watched", "touch", "/go"]);
+    const out = await attached;
+    assert.match(new TextDecoder().decode(out.stdout), /after\n/);
+    // The restart policy restarts it from the monitor (its start code imported then), and
+    // the second run (the file is still there) exits at once: on-failure:1 ends there.
+    await waitFor(
+      async () => {
+        const c = await inspect("watched");
+        return c.RestartCount === 1 && c.State.Status === "exited";
+      },
+      { what: "one restart, then the exit" },
+    );
+    assert.equal((await sb.ok(["wait", "watched"])).trim(), "3");
+    assert.equal((await sb.run(["logs", "watched"])).stdout, "start\nafter\nstart\nafter\n");
+    await waitFor(() => {
+      try {
+        return !cmdline(monitor).includes("m-docker-role:monitor");
+      } catch {
+        return true;
+      }
+    }, { what: "the monitor to exit" });
+    await sb.ok(["rm", "watched"]);
+  },
+);
+
 Deno.test({
   name: "ID prefix and name both resolve; unknown and ambiguous refs are errors",
   ...asRoot,

@@ -13,6 +13,7 @@ import {
   read,
   recvFd,
   sendFd,
+  setCloexec,
   socketPair,
   spawn,
   waitSync,
@@ -168,4 +169,25 @@ Deno.test("a failed call's errno comes from the kernel's result, not libc's errn
     () => read(-1, new Uint8Array(1)),
     (e: Error) => e instanceof SyscallError && e.errno === 9,
   );
+});
+
+Deno.test("setCloexec clears and sets FD_CLOEXEC, which fdinfo shows", () => {
+  const [r, w] = pipe();
+  // fdinfo's flags are octal; O_CLOEXEC (0o2000000) stands for FD_CLOEXEC there.
+  const cloexec = (fd: number) => {
+    const flags = Deno.readTextFileSync(`/proc/self/fdinfo/${fd}`).match(/^flags:\s+(\d+)/m)!;
+    return (parseInt(flags[1], 8) & O.CLOEXEC) !== 0;
+  };
+  try {
+    assert.equal(cloexec(r), true, "pipe() makes close-on-exec ends");
+    setCloexec(r, false);
+    assert.equal(cloexec(r), false);
+    assert.equal(cloexec(w), true, "only the one named");
+    setCloexec(r, true);
+    assert.equal(cloexec(r), true);
+    assert.throws(() => setCloexec(w + 1000, false), /fcntl/);
+  } finally {
+    close(r);
+    close(w);
+  }
 });

@@ -2,8 +2,9 @@
  * The commands that run most (`run --network none`, `exec`, `ps`, `inspect`) and the shim
  * reach no networking or log-reading code through static imports: wiring (network.ts and its
  * netlink, address and DNS modules), the embedded DNS server, health checks and the log
- * reader load with `await import(...)` only where a container needs them. An import added
- * back statically fails here.
+ * reader load with `await import(...)` only where a container needs them. The monitor (what
+ * a shim becomes once its container runs) reaches no start code either: it imports that for
+ * a restart only. An import added back statically fails here.
  */
 import assert from "node:assert/strict";
 
@@ -92,6 +93,26 @@ Deno.test("import loads the unpacker and the store, not the listing, template or
   assert.deepEqual(found, []);
   const routes = Deno.readTextFileSync(`${ROOT}src/cli/routes.ts`);
   assert.match(routes, /importImage: Load = async \(\) => \(await import\("\.\/import\.ts"\)\)/);
+});
+
+// What starting a container takes, which a monitor holds only once it restarts one.
+const STARTING = [
+  "src/roles/launch.ts",
+  "src/container/start.ts",
+  "src/container/restart.ts",
+  "src/rootfs/setup.ts",
+  "ffi/nsclone.ts",
+  "src/seccomp/container.ts",
+  "src/seccomp/bpf.ts",
+];
+
+Deno.test("src/roles/monitor.ts statically imports no start code, wiring, health or log reading", () => {
+  const reached = staticClosure("src/roles/monitor.ts");
+  assert.ok(reached.has("src/container/log_writer.ts"), "the walk follows imports");
+  const found = [...STARTING, ...WIRING, ...READING, ...COMPILING, "src/container/health.ts"]
+    .filter((m) => reached.has(m));
+  assert.deepEqual(found, []);
+  for (const m of STARTING.slice(0, 2)) assert.ok(staticClosure("src/roles/shim.ts").has(m));
 });
 
 Deno.test("the lazy modules are still reached by the commands that need them", () => {

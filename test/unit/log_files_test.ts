@@ -21,6 +21,7 @@ import { decodeFrames } from "../../src/container/log_proto.ts";
 import { parseLogTime } from "../../src/util/docker_time.ts";
 import { ChangeWaiter } from "../../src/container/log_watch.ts";
 import type { ContainerState } from "../../src/state/types.ts";
+import { logFilePath } from "../../src/container/log_writer.ts";
 
 const enc = new TextEncoder();
 
@@ -370,5 +371,36 @@ Deno.test(
       logs(await readAll(path, { tail: Infinity }, "local")).join(""),
       `${long}\nshort\n`,
     );
+  }),
+);
+
+Deno.test(
+  "a log taken over (existing) continues the file, and is not made again once it is gone",
+  withDir(async (dir) => {
+    for (const type of ["json-file", "local"]) {
+      const state = {
+        id: "c2",
+        name: "taken",
+        containerDir: `${dir}/${type}`,
+        logPath: `${dir}/${type}/c2-json.log`,
+        spec: { image: "busybox", env: [], logConfig: { type, config: {} } },
+      } as unknown as ContainerState;
+      Deno.mkdirSync(state.containerDir);
+      const first = openContainerLog(state)!; // the shim's
+      first.write("stdout", enc.encode("one\n"));
+      await first.close();
+      const path = logFilePath(state)!;
+      const taken = openContainerLog(state, { existing: true })!; // its monitor's
+      taken.write("stdout", enc.encode("two\n"));
+      await taken.close();
+      assert.deepEqual(logs(await readAll(path, { tail: Infinity }, logFormatOf(state))), [
+        "one\n",
+        "two\n",
+      ]);
+      // The container was removed in between: nothing is made in its place.
+      Deno.removeSync(state.containerDir, { recursive: true });
+      assert.throws(() => openContainerLog(state, { existing: true }), Deno.errors.NotFound);
+      assert.throws(() => Deno.statSync(state.containerDir), Deno.errors.NotFound, type);
+    }
   }),
 );
