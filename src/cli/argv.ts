@@ -71,3 +71,27 @@ export function escapeTrailingCommand(input: string[], valueFlags: Set<string>):
 export function kebab(name: string): string {
   return name.replace(/[A-Z]/g, (c) => `-${c.toLowerCase()}`);
 }
+
+/**
+ * A guess, before `run`'s flags are loaded, at whether `run`'s arguments ask for `-d`: a
+ * `-d`, `--detach` (`=true`) or a batch of short flags holding `d` among its flags. The
+ * scan ends at the first word that is neither a flag nor one that may be a flag's value
+ * (the word after a flag). Either mistake is harmless: the guess only lets a shim boot early
+ * (stricli still decides), and an unused one exits at our exit.
+ */
+export function mayDetach(args: readonly string[]): boolean {
+  let afterFlag = false;
+  for (const a of args) {
+    if (a === "--") return false;
+    if (!a.startsWith("-") || a === "-") {
+      if (!afterFlag) return false;
+      afterFlag = false;
+      continue;
+    }
+    if (a === "--detach" || a === "--detach=true" || /^-[a-zA-Z]*d[a-zA-Z]*$/.test(a)) {
+      return true;
+    }
+    afterFlag = !a.includes("=");
+  }
+  return false;
+}

@@ -8,7 +8,7 @@
 
 import type { Application, ApplicationText, RouteMap } from "@stricli/core";
 import { defaultRoots } from "../state/roots.ts";
-import { escapeTrailingCommand, parseGlobalOptions } from "./argv.ts";
+import { escapeTrailingCommand, mayDetach, parseGlobalOptions } from "./argv.ts";
 import {
   type CliContext,
   EXIT_COMMAND_ERROR,
@@ -195,6 +195,13 @@ export async function main(args: string[]): Promise<number> {
     // `container run|exec|create` has its command one word later.
     const words = rest[0] === "container" && routes.takesProgram(rest[1]) ? 2 : 1;
     const command = rest[words - 1];
+    // `run -d`'s shim boots (a Deno start and its module load, the longest part of `run -d`)
+    // while this process loads `run` and creates the container: spawned on a guess from the
+    // words (mayDetach) before `run`'s flags are known; stricli still decides.
+    if (command === "run" && mayDetach(rest.slice(words))) {
+      const { prespawnShim } = await import("../container/detach.ts");
+      prespawnShim(engine.containers.dir);
+    }
     const argv = routes.takesProgram(command)
       ? [
         ...rest.slice(0, words),

@@ -2,8 +2,9 @@
  * `run -d`: hand a container to a shim and return once it runs. The shim is a new session
  * with stdio on /dev/null, so it outlives the CLI and any terminal (seed 003).
  *
- * The shim is spawned before the container is created, so that its boot (and its init's)
- * overlaps with the CLI's work; it waits on its socket for the container's ID.
+ * The shim is spawned before the container is created (for `run -d` even before `run`'s own
+ * module loads: prespawnShim), so that its boot overlaps with the CLI's work. On its socket it
+ * reads how to launch (a line), then the container's ID (another), and answers with a report.
  *
  * @module
  */
@@ -29,22 +30,63 @@ export interface ShimProcess {
   socket: number;
 }
 
-/** Spawns a shim for a container that is about to be created. */
+/** A shim spawned ahead of its command (see `prespawnShim`), for this state directory. */
+let prespawned: (ShimProcess & { stateDir: string }) | undefined;
+
+/**
+ * Spawns a shim now, before `run -d`'s own module and the container exist, so that its boot
+ * (a Deno start and its module load, about 30 ms, the longest part of `run -d`) overlaps with
+ * this process's: `spawnShim` takes it. One that is never taken sees EOF at our exit and
+ * exits (a guess wrong, a bad flag).
+ */
+export function prespawnShim(stateDir: string): void {
+  if (prespawned) return;
+  prespawned = { ...spawnBareShim(stateDir), stateDir };
+}
+
+/** Spawns a shim (or takes the prespawned one) for a container about to be created. */
 export function spawnShim(
   store: StateStore,
   tty: boolean,
   netns: NetnsPlan,
   userns?: RemappedInit,
 ): ShimProcess {
+  let shim: ShimProcess;
+  if (prespawned && prespawned.stateDir === store.dir) {
+    shim = { pid: prespawned.pid, socket: prespawned.socket };
+    prespawned = undefined;
+  } else shim = spawnBareShim(store.dir);
+  // How to launch: the first line on its socket (the container's ID comes later).
+  const launch: ShimLaunch = {
+    tty,
+    netns: formatNetnsPlan(netns),
+    userns: formatUsernsWord(userns?.remap),
+    cacheDir: userns?.cacheDir ?? "",
+  };
+  try {
+    writeAll(shim.socket, new TextEncoder().encode(JSON.stringify(launch) + "\n"));
+  } catch (e) {
+    abandonShim(shim);
+    throw e;
+  }
+  return shim;
+}
+
+/** The shim's first message: how to launch the container's process. */
+export interface ShimLaunch {
+  tty: boolean;
+  /** formatNetnsPlan's word. */
+  netns: string;
+  /** formatUsernsWord's word. */
+  userns: string;
+  /** The remapped layers' cache directory ("" without remapping). */
+  cacheDir: string;
+}
+
+function spawnBareShim(stateDir: string): ShimProcess {
   const [socket, shimEnd] = socketPair();
   try {
-    const self = selfCommand(ROLE.shim, [
-      store.dir,
-      tty ? "tty" : "notty",
-      formatNetnsPlan(netns),
-      formatUsernsWord(userns?.remap),
-      userns?.cacheDir ?? "",
-    ]);
+    const self = selfCommand(ROLE.shim, [stateDir]);
     const pid = spawn({
       path: self.path,
       args: self.args,

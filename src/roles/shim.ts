@@ -1,8 +1,8 @@
 /**
  * The `shim` role: one detached process per `-d` container (seeds 000 and 003). It runs in
- * its own session with no terminal and ignores SIGHUP. It spawns init at once, so that
- * both boot while the CLI creates the container, then receives the container's ID over
- * fd 3, starts it, opens its log and reports back. Then it has no more use for the start
+ * its own session with no terminal and ignores SIGHUP. It is spawned early, so that it boots
+ * while the CLI creates the container; over fd 3 it receives how to launch (and spawns init,
+ * if the container needs one), then the container's ID, starts it, opens its log and reports back. Then it has no more use for the start
  * code it holds (rootfs, namespaces, cgroups, seccomp: megabytes of a process that lives as
  * long as the container), so it execve()s itself into the monitor role (src/roles/monitor.ts),
  * keeping its pid (the container stays its child; `monitorPid` and `monitorStartTime` stay
@@ -19,7 +19,7 @@ import { close, read, writeAll } from "../../ffi/libc.ts";
 import { recordFailedStart } from "../container/exit.ts";
 import { parseNetnsPlan } from "../config/init.ts";
 import { parseUsernsWord } from "../config/userns.ts";
-import type { ShimReport } from "../container/detach.ts";
+import type { ShimLaunch, ShimReport } from "../container/detach.ts";
 import { openContainerLog } from "../container/log_writer.ts";
 import {
   abandonInit,
@@ -43,30 +43,42 @@ function report(r: ShimReport): void {
   close(SHIM_SOCKET_FD);
 }
 
-/** The container ID the CLI sends, or null if it closed the socket (create failed). */
-function receiveId(): string | null {
-  let text = "";
+/**
+ * The CLI's next message on the socket, one JSON line, or null if it closed it (a prespawned
+ * shim not taken, a failed create). `pending` keeps what a read brought beyond the line.
+ */
+function receiveLine<T>(pending: { text: string }): T | null {
   const buf = new Uint8Array(512);
-  while (!text.includes("\n")) {
+  while (!pending.text.includes("\n")) {
     const n = read(SHIM_SOCKET_FD, buf);
     if (n === 0) return null;
-    text += new TextDecoder().decode(buf.subarray(0, n));
+    pending.text += new TextDecoder().decode(buf.subarray(0, n));
   }
-  return (JSON.parse(text) as { id: string }).id;
+  const end = pending.text.indexOf("\n");
+  const line = pending.text.slice(0, end);
+  pending.text = pending.text.slice(end + 1);
+  return JSON.parse(line) as T;
 }
 
-/** Entry point of the shim role: `shim STATE_DIR tty|notty NETNS USERNS CACHE_DIR`. */
+/**
+ * Entry point of the shim role: `shim STATE_DIR`. On fd 3 the CLI sends how to launch (a
+ * `ShimLaunch` line; a `run -d` shim is spawned before its flags are even parsed), then the
+ * container's ID (`{"id": ...}`).
+ */
 export async function runShim(args: string[]): Promise<never> {
-  const [stateDir, ttyArg, netnsArg, usernsArg, cacheDir] = args;
+  const [stateDir] = args;
   Deno.addSignalListener("SIGHUP", () => {});
   Deno.chdir("/"); // never keep the caller's working directory busy
-  const tty = ttyArg === "tty";
+  const pending = { text: "" };
+  const launch = receiveLine<ShimLaunch>(pending);
+  if (!launch) Deno.exit(0); // spawned ahead for a `run -d` that did not come
+  const { tty, cacheDir } = launch;
   const io = launchInit(
     tty,
-    parseNetnsPlan(netnsArg),
-    remappedInit(parseUsernsWord(usernsArg), cacheDir),
+    parseNetnsPlan(launch.netns),
+    remappedInit(parseUsernsWord(launch.userns), cacheDir),
   );
-  const id = receiveId();
+  const id = receiveLine<{ id: string }>(pending)?.id ?? null;
   const store = new StateStore(stateDir);
   const state = id ? store.read(id) : null;
   if (!id || !state) {

@@ -337,6 +337,33 @@ Deno.test(
   },
 );
 
+Deno.test(
+  {
+    name:
+      "run -d with a wrong flag: the shim spawned ahead of the parse exits; a later -d is the command's",
+    ...asRoot,
+  },
+  async () => {
+    const shims = () =>
+      [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).filter((e) => {
+        try {
+          const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
+          return argv.includes("m-docker-role:shim") && argv.includes(sb.state);
+        } catch {
+          return false; // gone meanwhile
+        }
+      });
+    const before = sb.containerIds();
+    const r = await sb.run(["run", "-d", "--no-such-flag", "busybox", "true"]);
+    assert.equal(r.code, 125);
+    await waitFor(() => shims().length === 0, { what: "the unused shim to exit" });
+    assert.deepEqual(sb.containerIds(), before);
+    // The guess decides nothing: a -d after the image is the command's, run in the foreground.
+    assert.equal(await sb.ok(["run", "--rm", "busybox", "echo", "-d"]), "-d\n");
+    assert.deepEqual(shims(), []);
+  },
+);
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { escapeTrailingCommand, kebab, parseGlobalOptions } from "../../src/cli/argv.ts";
+import { escapeTrailingCommand, kebab, mayDetach, parseGlobalOptions } from "../../src/cli/argv.ts";
 
 const VALUE_FLAGS = new Set(["name", "env", "e", "memory", "m", "v", "volume"]);
 
@@ -62,4 +62,29 @@ Deno.test("parseGlobalOptions takes --root, --state and --debug before the comma
 Deno.test("kebab converts camelCase flag names", () => {
   assert.equal(kebab("memorySwap"), "memory-swap");
   assert.equal(kebab("cpusetCpus"), "cpuset-cpus");
+});
+
+Deno.test("mayDetach guesses -d among run's flags, before the image", async (t) => {
+  const yes = [
+    ["-d", "busybox"],
+    ["--detach", "busybox"],
+    ["--detach=true", "busybox"],
+    ["-dit", "busybox", "sh"],
+    ["--rm", "-d", "busybox"],
+    ["--name", "web", "-d", "busybox"], // the word after a flag may be its value: scan on
+  ];
+  const no = [
+    ["busybox", "sh", "-d"], // the command's own -d
+    ["--rm", "busybox", "true"],
+    ["-it", "busybox", "sh", "-c", "x", "-d"],
+    ["--", "-d"],
+    ["--detach=false", "busybox"],
+    [],
+  ];
+  for (const args of yes) {
+    await t.step(args.join(" "), () => assert.equal(mayDetach(args), true));
+  }
+  for (const args of no) {
+    await t.step(args.join(" ") || "(none)", () => assert.equal(mayDetach(args), false));
+  }
 });
