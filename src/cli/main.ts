@@ -143,6 +143,7 @@ export async function main(args: string[]): Promise<number> {
     import("../engine.ts"),
   ]);
   let ctx: CliContext | undefined;
+  let detach: typeof import("../container/detach.ts") | undefined;
   if (args[0] === complete.COMPLETE_COMMAND) {
     // The completion scripts' helper: candidates for the word under the cursor, never an error.
     try {
@@ -199,8 +200,8 @@ export async function main(args: string[]): Promise<number> {
     // while this process loads `run` and creates the container: spawned on a guess from the
     // words (mayDetach) before `run`'s flags are known; stricli still decides.
     if (command === "run" && mayDetach(rest.slice(words))) {
-      const { prespawnShim } = await import("../container/detach.ts");
-      prespawnShim(engine.containers.dir);
+      detach = await import("../container/detach.ts");
+      detach.prespawnShim(engine.containers.dir);
     }
     const argv = routes.takesProgram(command)
       ? [
@@ -221,6 +222,8 @@ export async function main(args: string[]): Promise<number> {
     });
   } catch (e) {
     return reportError(ctx ?? { process: stdio, debug: false } as unknown as CliContext, e);
+  } finally {
+    detach?.dropPrespawnedShim(); // not taken: a failed or foreground `run`
   }
   return exitCodeOf(Number(stdio.exitCode ?? 0), ctx?.failureExitCode, stricli.ExitCode);
 }

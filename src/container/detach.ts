@@ -19,6 +19,7 @@ import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordFailedStart } from "./exit.ts";
 import { readToEnd } from "./io.ts";
+import { debug } from "../util/debug.ts";
 import { ContainerStartError } from "./start.ts";
 
 /** What the shim tells the CLI over its socket: `{ok: true}` or the start error. */
@@ -36,12 +37,29 @@ let prespawned: (ShimProcess & { stateDir: string }) | undefined;
 /**
  * Spawns a shim now, before `run -d`'s own module and the container exist, so that its boot
  * (a Deno start and its module load, about 30 ms, the longest part of `run -d`) overlaps with
- * this process's: `spawnShim` takes it. One that is never taken sees EOF at our exit and
- * exits (a guess wrong, a bad flag).
+ * this process's: `spawnShim` takes it. One that is never taken (a guess wrong, a bad flag)
+ * is killed by `dropPrespawnedShim` as the command ends, or sees EOF and exits if we die.
  */
 export function prespawnShim(stateDir: string): void {
   if (prespawned) return;
   prespawned = { ...spawnBareShim(stateDir), stateDir };
+}
+
+/**
+ * Kills and reaps a prespawned shim that no `spawnShim` took (the command failed, or the
+ * guess was wrong), so that nothing of it outlives this command. It has done nothing yet:
+ * it waits for its first message.
+ */
+export function dropPrespawnedShim(): void {
+  if (!prespawned) return;
+  const { pid, socket } = prespawned;
+  prespawned = undefined;
+  close(socket);
+  try {
+    Deno.kill(pid, "SIGKILL");
+  } catch { /* gone already */ }
+  waitSync(pid);
+  debug("run", `shim ${pid}, spawned ahead, was not taken: killed and reaped`);
 }
 
 /** Spawns a shim (or takes the prespawned one) for a container about to be created. */
