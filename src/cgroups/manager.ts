@@ -13,7 +13,7 @@
 
 import { close, O, open, writeAsync } from "../../ffi/libc.ts";
 import { InvalidConfigError } from "../config/errors.ts";
-import type { CgroupLayout, CgroupManager } from "./types.ts";
+import type { CgroupLayout, CgroupManager, ChildPlacement } from "./types.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import {
   type CgroupMount,
@@ -27,7 +27,13 @@ import {
 import { CgroupV1Manager } from "./v1.ts";
 import { CgroupV2Manager, type DeviceFilterLoader } from "./v2.ts";
 
-export { type CgroupLayout, type CgroupManager, detectCgroupLayout, parseProcCgroup };
+export {
+  type CgroupLayout,
+  type CgroupManager,
+  type ChildPlacement,
+  detectCgroupLayout,
+  parseProcCgroup,
+};
 
 /** The default parent of containers' cgroups, relative to the caller's own cgroup. */
 export const DEFAULT_CGROUP_PARENT = "m-docker";

@@ -12,6 +12,14 @@ import type { DeviceRule } from "../config/devices.ts";
 /** How the host's cgroups are mounted. */
 export type CgroupLayout = "v1" | "v2" | "hybrid";
 
+/**
+ * How a spawned child gets into the cgroup (see `CgroupManager.childPlacement`): on v1 it
+ * writes "0" to each hierarchy's `tasks` itself (a thread that moves itself, alone, skips the
+ * lock); on v2, where a domain cgroup takes whole processes only, it is born in the cgroup's
+ * directory (clone3 with CLONE_INTO_CGROUP).
+ */
+export type ChildPlacement = { tasksFiles: string[] } | { bornIn: string };
+
 /** One container's cgroup, in every hierarchy it spans. */
 export interface CgroupManager {
   /** The host's cgroup layout this manager was made for. */
@@ -65,18 +73,10 @@ export interface CgroupManager {
    */
   enterForSpawning(): () => void;
   /**
-   * The files through which a process of one thread joins the cgroup itself, by writing
-   * "0" to each (v1's `tasks`, one per hierarchy); undefined on v2, where a domain cgroup
-   * takes whole processes only. Why: the kernel moves a thread that moves itself without the
-   * global threadgroup lock that `addProcess` takes, whose first taking after a quiet spell
-   * waits an RCU grace period (10-30 ms measured here, on every `run`).
+   * How a new process starts in this cgroup with no one migrating it. Why: writing another
+   * process's pid to `cgroup.procs` (`addProcess`, `enterForSpawning`) takes the kernel's
+   * global threadgroup lock, whose first taking after a quiet spell waits an RCU grace period
+   * (10-30 ms measured here, on every `run` and `exec`).
    */
-  selfJoinFiles(): string[] | undefined;
-  /**
-   * The directory a new process is born in when the spawn passes an open descriptor of it
-   * to clone3(2) with CLONE_INTO_CGROUP (v2: the cgroup's own); undefined on v1, which has
-   * no such thing (see selfJoinFiles). Why: a process born there is never migrated, so no
-   * one takes the global threadgroup lock that `addProcess` and `enterForSpawning` take.
-   */
-  spawnDirectory(): string | undefined;
+  childPlacement(): ChildPlacement;
 }

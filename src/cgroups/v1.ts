@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CgroupLayout, CgroupManager } from "./types.ts";
+import type { CgroupLayout, CgroupManager, ChildPlacement } from "./types.ts";
 import type { ResourceLimits } from "../config/limits.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import { type LimitFile, limitFiles } from "./resources.ts";
@@ -167,7 +167,7 @@ export class CgroupV1Manager implements CgroupManager {
 
   enterForSpawning(): () => void {
     // "0", not our tid: a thread that names itself so moves without the global threadgroup
-    // lock (see selfJoinFiles), and only this thread moves either way.
+    // lock (see childPlacement), and only this thread moves either way.
     const own = parseProcCgroup(Deno.readTextFileSync("/proc/thread-self/cgroup"));
     const back: string[] = [];
     for (const [name, dir] of Object.entries(this.paths)) {
@@ -181,12 +181,8 @@ export class CgroupV1Manager implements CgroupManager {
     };
   }
 
-  selfJoinFiles(): string[] {
-    return Object.values(this.paths).map((dir) => `${dir}/tasks`);
-  }
-
-  spawnDirectory(): undefined {
-    return undefined;
+  childPlacement(): ChildPlacement {
+    return { tasksFiles: Object.values(this.paths).map((dir) => `${dir}/tasks`) };
   }
 
   /**

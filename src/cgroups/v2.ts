@@ -6,7 +6,7 @@
  * @module
  */
 
-import type { CgroupManager } from "./types.ts";
+import type { CgroupManager, ChildPlacement } from "./types.ts";
 import type { ResourceLimits } from "../config/limits.ts";
 import { DEFAULT_DEVICE_RULES, type DeviceRule } from "../config/devices.ts";
 import { attachCgroupDeviceProgram } from "../../ffi/bpf.ts";
@@ -205,12 +205,8 @@ export class CgroupV2Manager implements CgroupManager {
     return () => this.fs.write(back, String(Deno.pid));
   }
 
-  selfJoinFiles(): undefined {
-    return undefined;
-  }
-
-  spawnDirectory(): string {
-    return this.dir;
+  childPlacement(): ChildPlacement {
+    return { bornIn: this.dir };
   }
 
   /** `oom_kill` of memory.events, which also counts kills in nested cgroups. */

@@ -28,6 +28,7 @@ import { ExitCodeError } from "../util/errors.ts";
 import { mergeEnv } from "../config/env.ts";
 import { isRunning } from "./reconcile.ts";
 import { callerConsoleSize } from "./terminal.ts";
+import { ChildCgroup } from "./child_cgroup.ts";
 import { execPausedError } from "./pause.ts";
 
 /** What to run, as the user asked. */
@@ -145,14 +146,13 @@ export async function execInContainer(
   // process without threads can (see spawnRemapped).
   const remapped = spec.userns !== undefined;
   const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
-  // v1: the child joins the cgroup itself (see selfJoinFiles); v2: it is born there (see
-  // spawnDirectory). Otherwise (remapped) this thread (v2: this process) moves in and back,
-  // and the first move waits a grace period, paid here in the background meanwhile.
-  const joinFiles = remapped ? undefined : cgroup.selfJoinFiles();
-  const bornIn = remapped ? undefined : cgroup.spawnDirectory();
-  const warmUp = joinFiles || bornIn ? undefined : warmUpCgroupMigration();
-  let joinFds: number[] | undefined;
-  let cgroupFd = -1;
+  // The child gets into the cgroup, and its cgroup namespace, by itself (childPlacement;
+  // clone3 into a cgroup, like any move, needs the mover in a cgroup namespace that sees
+  // its own cgroup, which nsdelegate enforces). A remapped exec's child is cloned another
+  // way: this thread (v2: this process) moves in and back, and the first move waits a grace
+  // period, paid here in the background meanwhile.
+  const warmUp = remapped ? warmUpCgroupMigration() : undefined;
+  let childCgroup: ChildCgroup | undefined;
   let usernsFd = -1;
   try {
     for (const [name] of [...NAMESPACES, ["pid", 0] as [string, number]]) {
@@ -179,10 +179,9 @@ export async function execInContainer(
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     await warmUp;
-    if (joinFiles) joinFds = joinFiles.map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
-    else if (bornIn) cgroupFd = sys.open(bornIn, O.PATH | O.DIRECTORY | O.CLOEXEC);
     // Into the cgroup first: what this thread spawns is born there.
-    else leaveCgroup = cgroup.enterForSpawning();
+    if (remapped) leaveCgroup = cgroup.enterForSpawning();
+    else childCgroup = ChildCgroup.open(sys, cgroup);
     // While our own /proc is still the one mounted (the container's does not show us) and
     // before the capabilities go: a hard limit above ours needs CAP_SYS_RESOURCE.
     restoreLimits = applyProcessLimits(sys, spec.ulimits, spec.oomScoreAdj, 126);
@@ -190,8 +189,7 @@ export async function execInContainer(
     sys.unshare(CLONE.FS);
     unshared = true;
     for (const [name, flag] of NAMESPACES) {
-      // Born in the cgroup: the child joins the cgroup namespace itself (see joinCgroupns).
-      if (name === "cgroup" && cgroupFd >= 0) continue;
+      if (name === "cgroup" && childCgroup) continue; // the child joins it (joinCgroupns)
       sys.setns(theirs.get(name)!, flag, `${name} namespace of ${target}`);
     }
     sys.fchdir(rootFd);
@@ -253,9 +251,8 @@ export async function execInContainer(
         seccomp: filter,
         ids: user,
         noNewPrivs: spec.noNewPrivileges,
-        joinCgroupFiles: joinFds,
-        cgroupDir: cgroupFd < 0 ? undefined : cgroupFd,
-        joinCgroupns: cgroupFd < 0 ? undefined : theirs.get("cgroup"),
+        ...childCgroup!.options,
+        joinCgroupns: theirs.get("cgroup"),
       });
       return { pid, ttyMaster: tty?.master };
     } catch (e) {
@@ -268,7 +265,7 @@ export async function execInContainer(
     if (unshared) {
       // Back to our own namespaces; the mount namespace resets root and cwd, so restore cwd.
       for (const [name, flag] of [...NAMESPACES].reverse()) {
-        if (name === "cgroup" && cgroupFd >= 0) continue; // never left
+        if (name === "cgroup" && childCgroup) continue; // never left
         sys.setns(own.get(name)!, flag, `own ${name} namespace`);
       }
       sys.fchdir(cwdFd);
@@ -282,11 +279,10 @@ export async function execInContainer(
         rootFd,
         cwdFd,
         usernsFd,
-        cgroupFd,
-        ...joinFds ?? [],
       ]
     ) {
       if (fd >= 0) sys.close(fd);
     }
+    childCgroup?.[Symbol.dispose]();
   }
 }

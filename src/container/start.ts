@@ -55,6 +55,7 @@ import { ExitCodeError } from "../util/errors.ts";
 import { probeCommand, startingHealth } from "../config/health.ts";
 import { recordContainerEvent } from "../state/events.ts";
 import { callerConsoleSize } from "./terminal.ts";
+import { ChildCgroup } from "./child_cgroup.ts";
 
 /** Where the container's stdio comes from: the caller's own fds, /dev/null, or an fd. */
 export type StdioSource = "inherit" | "null" | number;
@@ -544,11 +545,9 @@ function failure(pid: number, report: string): ContainerStartError {
  * mount, UTS and IPC namespaces (and the container's network namespace), builds the
  * container's filesystem there with the same code init uses, and clones the container's
  * first process as PID 1 of a new PID namespace (ffi/nsclone.ts). While that child waits,
- * it is in the cgroup (on v1 it joins by itself, see selfJoinFiles; on v2 it is born there,
- * see spawnDirectory) and is given its limits, and the
- * thread pivots into the root (the child, in the same mount namespace, moves with it) and
- * finds the command there.
- * Then the child, alone in its namespaces, unshares its cgroup namespace, mounts /proc, the
+ * it is in the cgroup (it joins by itself on v1 and is born there on v2: childPlacement),
+ * it is given its limits, and the thread pivots into the root (the child, in the same mount
+ * namespace, moves with it) and finds the command there. Then the child, alone in its namespaces, unshares its cgroup namespace, mounts /proc, the
  * masks over it and the cgroup hierarchies, and does what a runtime in C does between fork
  * and exec: bounding set, capabilities, terminal, working directory, seccomp, ids,
  * no_new_privs, exec. This thread then returns to its own namespaces. One Deno start fewer
@@ -564,15 +563,9 @@ async function startDirectly(
   let dns: number | undefined;
   let pid = 0;
   let ttyMaster: number | undefined;
-  let joinFds: number[] | undefined;
-  let cgroupFd: number | undefined;
+  let childCgroup: ChildCgroup | undefined;
   try {
     const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
-    // v1: the child joins by itself; v2: it is born in the cgroup (clone3, see cgroupDir).
-    // Neither migrates anything another process owns, so neither needs the warm-up.
-    const joinFiles = cgroup.selfJoinFiles();
-    const bornIn = cgroup.spawnDirectory();
-    const warmUp = joinFiles || bornIn ? undefined : warmUpCgroupMigration();
     record(store, state, {
       monitorPid: Deno.pid,
       monitorStartTime: processStartTime(Deno.pid) ?? undefined,
@@ -582,10 +575,9 @@ async function startDirectly(
     const config = initConfig(state, init, undefined);
     const capabilities = new Set(config.capabilities);
     const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
-    await warmUp;
-    // Opened here, in the host's mount namespace; the child writes to them (v1).
-    joinFds = joinFiles?.map((file) => sys.open(file, O.WRONLY | O.CLOEXEC));
-    if (bornIn !== undefined) cgroupFd = sys.open(bornIn, O.PATH | O.DIRECTORY | O.CLOEXEC);
+    // No one migrates the child (see childPlacement), so no warm-up is needed.
+    childCgroup = ChildCgroup.open(sys, cgroup);
+    const childCgroupOptions = childCgroup.options;
     // From here to the end of the spawn: sync calls only, on this thread.
     const started = inContainerNamespaces(sys, init, direct, () => {
       if (config.loopbackUp) interfaceUp("lo");
@@ -618,11 +610,9 @@ async function startDirectly(
           seccomp,
           ids: { uid: config.uid, gid: config.gid, groups: config.groups ?? [config.gid] },
           noNewPrivs: config.noNewPrivileges,
-          joinCgroupFiles: joinFds,
-          cgroupDir: cgroupFd,
+          ...childCgroupOptions,
         }, (child) => {
           // Still the host's /proc and cgroup tree: this thread has not pivoted yet.
-          if (!joinFds && cgroupFd === undefined) cgroup.addProcess(child);
           applyProcessLimits(sys, config.ulimits, config.oomScoreAdj, 125, child);
           enterPreparedRoot(sys, config, root);
           try {
@@ -661,7 +651,7 @@ async function startDirectly(
     if (dns !== undefined) close(dns);
     throw e;
   } finally {
-    for (const fd of [...joinFds ?? [], ...cgroupFd === undefined ? [] : [cgroupFd]]) close(fd);
+    childCgroup?.[Symbol.dispose]();
     closeDirect(init);
   }
 }

@@ -55,6 +55,12 @@ Deno.test(
     assert.notEqual(await sb.ok(["exec", "target", "sh", "-c", "echo $$"]), "1\n");
     assert.equal(await sb.ok(["exec", "target", "hostname"]), `${id.slice(0, 12)}\n`);
     assert.equal(await sb.ok(["exec", "target", "ls", "/sys/class/net"]), "lo\n");
+    // The container's cgroup namespace, which the child joins by itself.
+    const pid1 = (await sb.inspect("target")).State.Pid;
+    assert.equal(
+      (await sb.ok(["exec", "target", "readlink", "/proc/self/ns/cgroup"])).trim(),
+      Deno.readLinkSync(`/proc/${pid1}/ns/cgroup`),
+    );
     // The same cgroup as the container's PID 1, in every hierarchy (on v1 the exec'd child
     // joins each by itself).
     const inspected = JSON.parse(await sb.ok(["inspect", "target"]))[0];
