@@ -10,22 +10,14 @@
 import type { ContainerSpec } from "../config/container.ts";
 import { InvalidConfigError } from "../config/errors.ts";
 import type { NetnsPlan } from "../config/init.ts";
-import type { NetworkMode, NetworkSpec } from "../config/network.ts";
+import { defaultNetworkSpec, type NetworkMode, type NetworkSpec } from "../config/network.ts";
 import { isProcessAlive } from "../state/proc.ts";
 import type { StateStore } from "../state/store.ts";
 import type { ContainerNetworking } from "../state/types.ts";
 
 /** The network spec of a container; containers from before networking had only `lo`. */
 export function networkSpecOf(spec: ContainerSpec): NetworkSpec {
-  return spec.network ?? {
-    mode: { kind: "none" },
-    ports: [],
-    aliases: [],
-    dns: [],
-    dnsSearch: [],
-    dnsOptions: [],
-    extraHosts: [],
-  };
+  return spec.network ?? { ...defaultNetworkSpec(), mode: { kind: "none" } };
 }
 
 /**

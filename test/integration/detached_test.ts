@@ -3,7 +3,7 @@
  * concurrency, and crash safety when the shim is killed.
  */
 import assert from "node:assert/strict";
-import { asRoot, BIN, Sandbox, waitFor } from "./harness.ts";
+import { asRoot, BIN, pidsWhere, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
 
@@ -345,14 +345,7 @@ Deno.test(
   },
   async () => {
     const shims = () =>
-      [...Deno.readDirSync("/proc")].filter((e) => /^\d+$/.test(e.name)).filter((e) => {
-        try {
-          const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0");
-          return argv.includes("m-docker-role:shim") && argv.includes(sb.state);
-        } catch {
-          return false; // gone meanwhile
-        }
-      });
+      pidsWhere((argv) => argv.includes("m-docker-role:shim") && argv.includes(sb.state));
     const before = sb.containerIds();
     const r = await sb.run(["--debug", "run", "-d", "--no-such-flag", "busybox", "true"]);
     assert.equal(r.code, 125);
@@ -360,7 +353,7 @@ Deno.test(
     const said = r.stdout + r.stderr; // --debug's lines go where logtape's console sink puts them
     const pid = /shim (\d+), spawned ahead, was not taken/.exec(said)?.[1];
     assert.ok(pid, said);
-    assert.ok(!shims().some((e) => e.name === pid), `shim ${pid} outlived the command`);
+    assert.ok(!shims().includes(Number(pid)), `shim ${pid} outlived the command`);
     assert.deepEqual(sb.containerIds(), before);
     // The guess decides nothing: a -d after the image is the command's, run in the foreground.
     assert.equal(await sb.ok(["run", "--rm", "busybox", "echo", "-d"]), "-d\n");

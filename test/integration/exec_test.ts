@@ -3,26 +3,13 @@
  * container's environment and working directory unless told otherwise.
  */
 import assert from "node:assert/strict";
-import { asRoot, Sandbox, waitFor } from "./harness.ts";
+import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
+
+/** Host PIDs of the processes (exec'd by these tests) whose command line is `sleep SECONDS`. */
+const sleepers = (seconds: string) => processesRunning(["sleep", seconds]);
 
 const sb = new Sandbox();
 let id = "";
-
-/** Host PIDs of the processes (exec'd by these tests) whose command line is `sleep SECONDS`. */
-function sleepers(seconds: string): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`) === `sleep\0${seconds}\0`) {
-        out.push(Number(e.name));
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
 
 Deno.test(
   { name: "exec joins the container's namespaces, root and cgroup", ...asRoot },

@@ -182,6 +182,26 @@ export function cgroupParentDirs(parent: string): string[] {
   return out;
 }
 
+/** Host PIDs (not this process) whose argv satisfies `match`. */
+export function pidsWhere(match: (argv: string[]) => boolean): number[] {
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc")) {
+    if (!/^\d+$/.test(e.name) || Number(e.name) === Deno.pid) continue;
+    try {
+      const argv = Deno.readTextFileSync(`/proc/${e.name}/cmdline`).split("\0").slice(0, -1);
+      if (match(argv)) out.push(Number(e.name));
+    } catch {
+      // Gone meanwhile.
+    }
+  }
+  return out;
+}
+
+/** Host PIDs whose command line is exactly `argv`. */
+export function processesRunning(argv: string[]): number[] {
+  return pidsWhere((a) => a.length === argv.length && a.every((w, i) => w === argv[i]));
+}
+
 /** Host processes whose command line mentions `text` (m-docker's own, from this sandbox). */
 export function processesMentioning(text: string): string[] {
   const out: string[] = [];

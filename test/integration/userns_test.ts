@@ -6,7 +6,7 @@
  * nothing outside its user namespace, even with --privileged.
  */
 import assert from "node:assert/strict";
-import { asRoot, BIN, Sandbox, sh, waitFor, WatchedChild } from "./harness.ts";
+import { asRoot, BIN, processesRunning, Sandbox, sh, waitFor, WatchedChild } from "./harness.ts";
 
 const sb = new Sandbox();
 const BASE = 100000;
@@ -36,19 +36,6 @@ function hostIds(pid: number): { uid: number; gid: number } {
     uid: Number(status.match(/^Uid:\s+(\d+)/m)![1]),
     gid: Number(status.match(/^Gid:\s+(\d+)/m)![1]),
   };
-}
-
-/** Host PIDs whose command line is exactly `argv`. */
-function processesRunning(argv: string[]): number[] {
-  const want = argv.join("\0") + "\0";
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`) === want) out.push(Number(e.name));
-    } catch { /* gone */ }
-  }
-  return out;
 }
 
 Deno.test(

@@ -7,20 +7,10 @@ import assert from "node:assert/strict";
 import { applyLayer, HostileLayerError } from "../../src/image/layer_apply.ts";
 import { type TarWriteEntry, writeTar } from "../../src/image/tar_writer.ts";
 import { directorySize } from "../../src/image/store.ts";
+import { pieces } from "./pieces.ts";
 
 const isRoot = Deno.uid() === 0;
 const text = (s: string) => new TextEncoder().encode(s);
-
-/** The archive in `chunk`-byte pieces, from one reused buffer (as import reads a file). */
-function* pieces(bytes: Uint8Array, chunk: number): Generator<Uint8Array> {
-  const buffer = new Uint8Array(chunk);
-  for (let off = 0; off < bytes.length; off += chunk) {
-    const piece = bytes.subarray(off, off + chunk);
-    buffer.set(piece);
-    yield buffer.subarray(0, piece.length);
-    buffer.fill(0xee);
-  }
-}
 
 async function withLayer(
   entries: TarWriteEntry[],

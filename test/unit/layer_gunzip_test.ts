@@ -2,26 +2,21 @@
 import assert from "node:assert/strict";
 import { gunzipped } from "../../src/image/gunzip.ts";
 import { gunzipper } from "../../ffi/zlib.ts";
+import { pieces } from "./pieces.ts";
 
 async function gzip(data: Uint8Array<ArrayBuffer>): Promise<Uint8Array<ArrayBuffer>> {
   const stream = new Blob([data]).stream().pipeThrough(new CompressionStream("gzip"));
   return new Uint8Array(await new Response(stream).arrayBuffer());
 }
 
-/** `bytes` in `chunk`-byte pieces from one reused buffer. */
-async function* pieces(bytes: Uint8Array, chunk: number): AsyncGenerator<Uint8Array> {
-  const buffer = new Uint8Array(chunk);
-  for (let off = 0; off < bytes.length; off += chunk) {
-    const piece = bytes.subarray(off, off + chunk);
-    buffer.set(piece);
-    yield buffer.subarray(0, piece.length);
-    buffer.fill(0xee);
-  }
+/** `bytes` in `chunk`-byte pieces from one reused buffer, as an async source. */
+async function* asyncPieces(bytes: Uint8Array, chunk: number): AsyncGenerator<Uint8Array> {
+  yield* pieces(bytes, chunk);
 }
 
 async function inflated(bytes: Uint8Array, chunk: number): Promise<Uint8Array> {
   const out: Uint8Array[] = [];
-  for await (const piece of gunzipped(pieces(bytes, chunk))) out.push(piece.slice());
+  for await (const piece of gunzipped(asyncPieces(bytes, chunk))) out.push(piece.slice());
   const all = new Uint8Array(out.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of out) {

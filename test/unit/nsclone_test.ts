@@ -1,7 +1,11 @@
 import assert from "node:assert/strict";
 import { SyscallError } from "../../ffi/errors.ts";
 import { CLONE, close, O, open, pipe, read, waitSync } from "../../ffi/libc.ts";
-import { NSCLONE_CODE_HEX, spawnInNamespaces } from "../../ffi/nsclone.ts";
+import {
+  type NamespacedSpawnOptions,
+  NSCLONE_CODE_HEX,
+  spawnInNamespaces,
+} from "../../ffi/nsclone.ts";
 
 const isRoot = Deno.uid() === 0;
 
@@ -34,6 +38,28 @@ Deno.test({
   },
 });
 
+/** Spawns `opts` with its stdout on a pipe; returns what it wrote and how it exited. */
+function runCaptured(
+  opts: Omit<NamespacedSpawnOptions, "fds">,
+  prepare?: (pid: number) => void,
+) {
+  const [r, w] = pipe();
+  try {
+    let pid: number;
+    try {
+      pid = spawnInNamespaces({ ...opts, fds: [{ kind: "dup", from: w, to: 1 }] }, prepare);
+    } finally {
+      close(w);
+    }
+    const chunks: string[] = [];
+    const buf = new Uint8Array(4096);
+    for (let n; (n = read(r, buf)) > 0;) chunks.push(new TextDecoder().decode(buf.subarray(0, n)));
+    return { output: chunks.join(""), exit: waitSync(pid) };
+  } finally {
+    close(r);
+  }
+}
+
 /** Runs `script` with sh in new namespaces; returns its output and exit. */
 function runSh(
   script: string,
@@ -41,25 +67,13 @@ function runSh(
   prepare?: (pid: number) => void,
   ids = { uid: 0, gid: 0, groups: [] as number[] },
 ) {
-  const [r, w] = pipe();
-  let pid: number;
-  try {
-    pid = spawnInNamespaces({
-      path: "/bin/sh",
-      args: ["sh", "-c", script],
-      env: ["PATH=/usr/bin:/bin"],
-      fds: [{ kind: "dup", from: w, to: 1 }],
-      namespaces,
-      ids,
-    }, prepare);
-  } finally {
-    close(w);
-  }
-  const chunks: string[] = [];
-  const buf = new Uint8Array(4096);
-  for (let n; (n = read(r, buf)) > 0;) chunks.push(new TextDecoder().decode(buf.subarray(0, n)));
-  close(r);
-  return { output: chunks.join(""), exit: waitSync(pid) };
+  return runCaptured({
+    path: "/bin/sh",
+    args: ["sh", "-c", script],
+    env: ["PATH=/usr/bin:/bin"],
+    namespaces,
+    ids,
+  }, prepare);
 }
 
 const mapRange = (pid: number) => {
@@ -236,24 +250,15 @@ Deno.test({
       const fd = open(dir, O.PATH | O.DIRECTORY | O.CLOEXEC);
       let seen: string;
       try {
-        const [r, w] = pipe();
-        let pid: number;
-        try {
-          pid = spawnInNamespaces({
-            path: "/bin/cat",
-            args: ["cat", "/proc/self/cgroup"],
-            env: [],
-            fds: [{ kind: "dup", from: w, to: 1 }],
-            namespaces: 0,
-            cgroupDir: fd,
-          });
-        } finally {
-          close(w);
-        }
-        const buf = new Uint8Array(4096);
-        seen = new TextDecoder().decode(buf.subarray(0, read(r, buf)));
-        close(r);
-        assert.equal(waitSync(pid)?.exitCode, 0);
+        const { output, exit } = runCaptured({
+          path: "/bin/cat",
+          args: ["cat", "/proc/self/cgroup"],
+          env: [],
+          namespaces: 0,
+          cgroupDir: fd,
+        });
+        seen = output;
+        assert.equal(exit?.exitCode, 0);
       } finally {
         close(fd);
       }
@@ -317,24 +322,15 @@ Deno.test({
       const ns = open(`/proc/${other}/ns/cgroup`, O.RDONLY | O.CLOEXEC);
       let out: string;
       try {
-        const [r, w] = pipe();
-        let pid: number;
-        try {
-          pid = spawnInNamespaces({
-            path: "/bin/readlink",
-            args: ["readlink", "/proc/self/ns/cgroup"],
-            env: [],
-            fds: [{ kind: "dup", from: w, to: 1 }],
-            namespaces: 0,
-            joinCgroupns: ns,
-          });
-        } finally {
-          close(w);
-        }
-        const buf = new Uint8Array(256);
-        out = new TextDecoder().decode(buf.subarray(0, read(r, buf))).trim();
-        close(r);
-        assert.equal(waitSync(pid)?.exitCode, 0);
+        const { output, exit } = runCaptured({
+          path: "/bin/readlink",
+          args: ["readlink", "/proc/self/ns/cgroup"],
+          env: [],
+          namespaces: 0,
+          joinCgroupns: ns,
+        });
+        out = output.trim();
+        assert.equal(exit?.exitCode, 0);
       } finally {
         close(ns);
       }

@@ -5,7 +5,7 @@
  * pure v2 hierarchy every test is skipped.
  */
 import assert from "node:assert/strict";
-import { Sandbox, waitFor } from "../integration/harness.ts";
+import { processesRunning, Sandbox, waitFor } from "../integration/harness.ts";
 import { v2Only } from "./guest.ts";
 
 const opts = v2Only;
@@ -17,20 +17,7 @@ const cgroupOf = (pid: number) =>
   Deno.readTextFileSync(`/proc/${pid}/cgroup`).match(/^0::.*$/m)?.[0];
 
 /** Host PIDs of the processes whose command line is `sleep SECONDS`. */
-function sleepers(seconds: string): number[] {
-  const out: number[] = [];
-  for (const e of Deno.readDirSync("/proc")) {
-    if (!/^\d+$/.test(e.name)) continue;
-    try {
-      if (Deno.readTextFileSync(`/proc/${e.name}/cmdline`) === `sleep\0${seconds}\0`) {
-        out.push(Number(e.name));
-      }
-    } catch {
-      // Gone meanwhile.
-    }
-  }
-  return out;
-}
+const sleepers = (seconds: string) => processesRunning(["sleep", seconds]);
 
 Deno.test(
   { name: "v2: the first process and an exec'd one start in the container's cgroup", ...opts },
