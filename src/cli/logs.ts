@@ -8,7 +8,8 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { type LogEntry, logFilePath, logFormatOf, readContainerLog } from "../container/logs.ts";
+import { readContainerLog } from "../container/logs.ts";
+import { type LogEntry, logFilePath, logFormatOf } from "../container/log_writer.ts";
 import { isRunning, reconcile } from "../container/reconcile.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { containerNames } from "./names.ts";

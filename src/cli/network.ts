@@ -7,14 +7,10 @@
 
 import { inspectFormatFlags, listFlag, pruneFlags } from "./params.ts";
 import { buildCommand, buildRouteMap } from "@stricli/core";
-import {
-  createNetwork,
-  networkDocument,
-  pruneNetworks,
-  readNetworks,
-  removeNetwork,
-} from "../container/networks.ts";
-import { connectRunning, disconnectRunning, networkSpecOf } from "../container/network.ts";
+import { createNetwork, pruneNetworks, removeNetwork } from "../container/networks.ts";
+import { networkDocument, readNetworks } from "../container/network_table.ts";
+import { connectRunning, disconnectRunning } from "../container/network.ts";
+import { networkSpecOf } from "../container/network_spec.ts";
 import { resolveReconciled } from "../container/reconcile.ts";
 import { NetworkStore } from "../network/store.ts";
 import { PRUNE_FILTERS, pruneFilter } from "../container/prune.ts";

@@ -24,8 +24,6 @@ import { debug } from "../util/debug.ts";
 import { PumpCancel } from "./io.ts";
 import { EMBEDDED_DNS_IP } from "../config/network.ts";
 
-export { EMBEDDED_DNS_IP };
-
 /**
  * Where names that are not members' go: the `--dns` servers, else the host's own resolvers
  * (loopback ones too: the relaying happens in the host's network namespace).

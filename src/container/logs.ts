@@ -15,21 +15,6 @@ import { decodeFrames, FRAME_LEN_BYTES, type ProtoLogEntry } from "./log_proto.t
 import { ChangeWaiter } from "./log_watch.ts";
 import { concat, type LogEntry, type LogFormat, NEWLINE, rotatedIndexes } from "./log_writer.ts";
 
-// The writer's half, where its users have always found it.
-export {
-  JsonLogWriter,
-  LocalLogWriter,
-  logConfigOf,
-  type LogEntry,
-  logFilePath,
-  type LogFormat,
-  logFormatOf,
-  type LogWriter,
-  type LogWriterOptions,
-  openContainerLog,
-  rotatedFiles,
-} from "./log_writer.ts";
-
 /** Parses log text; a torn last line (being written) is left for the next read. */
 export function parseLogLines(text: string): { entries: LogEntry[]; rest: string } {
   const lines = text.split("\n");

@@ -58,17 +58,6 @@ import type {
 } from "../state/types.ts";
 import { debug } from "../util/debug.ts";
 
-// What callers have always found here; the light parts live in their own modules so that
-// commands that wire no network load none of this one.
-export {
-  netnsPlanFor,
-  netnsPlanForMode,
-  networkSpecOf,
-  portsDocument,
-  usesEmbeddedDns,
-} from "./network_spec.ts";
-export { releaseContainer, sweepAbandoned, writeNetworkEtcFiles } from "./network_table.ts";
-
 /** The address pools new networks take subnets from (`M_DOCKER_DEFAULT_ADDRESS_POOLS`). */
 function addressPools() {
   const text = Deno.env.get("M_DOCKER_DEFAULT_ADDRESS_POOLS");

@@ -26,8 +26,6 @@ import { ExitCodeError } from "../util/errors.ts";
 import { deleteBridge, hostRoutes } from "./network.ts";
 import { sweepAbandoned } from "./network_table.ts";
 
-// Where `network ls`/`inspect` have always found them; they load no wiring code.
-export { networkDocument, readNetworks } from "./network_table.ts";
 import type { PruneKeep } from "./prune.ts";
 
 /** What `network create` asks for. */

@@ -4,18 +4,16 @@
  * `{"lastTime":...}`), the `local` driver's framed protobuf, and `mode=non-blocking`.
  */
 import assert from "node:assert/strict";
+import { type LogQuery, parseLogLines, readContainerLog } from "../../src/container/logs.ts";
 import {
   JsonLogWriter,
   LocalLogWriter,
   type LogEntry,
   type LogFormat,
   logFormatOf,
-  type LogQuery,
   openContainerLog,
-  parseLogLines,
-  readContainerLog,
   rotatedFiles,
-} from "../../src/container/logs.ts";
+} from "../../src/container/log_writer.ts";
 import { compressRotated, gunzipFile, gzipLastTime } from "../../src/container/log_gzip.ts";
 import { decodeFrames } from "../../src/container/log_proto.ts";
 import { parseLogTime } from "../../src/util/docker_time.ts";

@@ -1,13 +1,11 @@
 import assert from "node:assert/strict";
 import {
-  JsonLogWriter,
-  type LogEntry,
   LogFilter,
   type LogQuery,
   parseLogLines,
   readContainerLog,
-  rotatedFiles,
 } from "../../src/container/logs.ts";
+import { JsonLogWriter, type LogEntry, rotatedFiles } from "../../src/container/log_writer.ts";
 
 const enc = new TextEncoder();
 
