@@ -42,7 +42,11 @@ let prespawned: (ShimProcess & { stateDir: string }) | undefined;
  */
 export function prespawnShim(stateDir: string): void {
   if (prespawned) return;
-  prespawned = { ...spawnBareShim(stateDir), stateDir };
+  try {
+    prespawned = { ...spawnBareShim(stateDir), stateDir };
+  } catch {
+    // Only a head start, on a guess: a `run -d` spawns its shim then and reports the error.
+  }
 }
 
 /**
