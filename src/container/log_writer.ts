@@ -149,32 +149,18 @@ export function openContainerLog(
 const NEEDS_ESCAPE = /["\\\u0000-\u0009\u000b-\u001f]/;
 
 /**
- * Appends a container's output to its json-file log, a line at a time. A chunk whose text
- * needs no escaping (most output) becomes its entries with one `join`, which keeps the cost
- * of logging a fast writer small.
+ * What both log formats share: the log file (rotation, compression, non-blocking mode) that
+ * their entries go to, its state, and the close that writes out an unfinished line first.
  */
-export class JsonLogWriter implements LogWriter {
-  private readonly out: LogFile;
-  /** `","stream":"stdout"` and the attributes, per stream: the same for every entry. */
-  private readonly middle: Record<string, string>;
-  private readonly encoder = new TextEncoder();
-  private buf = new Uint8Array(1 << 16);
-  private partial: Record<string, string> = { stdout: "", stderr: "" };
-  private decoder: Record<string, TextDecoder> = {
-    stdout: new TextDecoder(),
-    stderr: new TextDecoder(),
-  };
+abstract class FileLogWriter implements LogWriter {
+  protected readonly out: LogFile;
 
-  constructor(path: string, opts: LogWriterOptions = {}) {
-    const attrs = opts.attrs && Object.keys(opts.attrs).length > 0
-      ? `,"attrs":${JSON.stringify(Object.fromEntries(Object.entries(opts.attrs).sort()))}`
-      : "";
-    this.middle = {
-      stdout: `,"stream":"stdout"${attrs},"time":"`,
-      stderr: `,"stream":"stderr"${attrs},"time":"`,
-    };
+  constructor(path: string, opts: LogWriterOptions) {
     this.out = logFileFor(path, opts);
   }
+
+  abstract write(stream: "stdout" | "stderr", chunk: Uint8Array): void;
+  abstract flush(): Promise<void>;
 
   get failure(): Error | undefined {
     return this.out.failure;
@@ -187,6 +173,39 @@ export class JsonLogWriter implements LogWriter {
   /** Resolves once what is queued is written and no compression runs (for tests). */
   idle(): Promise<void> {
     return this.out.idle();
+  }
+
+  async close(): Promise<void> {
+    await this.flush();
+    await this.out.close();
+  }
+}
+
+/**
+ * Appends a container's output to its json-file log, a line at a time. A chunk whose text
+ * needs no escaping (most output) becomes its entries with one `join`, which keeps the cost
+ * of logging a fast writer small.
+ */
+export class JsonLogWriter extends FileLogWriter {
+  /** `","stream":"stdout"` and the attributes, per stream: the same for every entry. */
+  private readonly middle: Record<string, string>;
+  private readonly encoder = new TextEncoder();
+  private buf = new Uint8Array(1 << 16);
+  private partial: Record<string, string> = { stdout: "", stderr: "" };
+  private decoder: Record<string, TextDecoder> = {
+    stdout: new TextDecoder(),
+    stderr: new TextDecoder(),
+  };
+
+  constructor(path: string, opts: LogWriterOptions = {}) {
+    super(path, opts);
+    const attrs = opts.attrs && Object.keys(opts.attrs).length > 0
+      ? `,"attrs":${JSON.stringify(Object.fromEntries(Object.entries(opts.attrs).sort()))}`
+      : "";
+    this.middle = {
+      stdout: `,"stream":"stdout"${attrs},"time":"`,
+      stderr: `,"stream":"stderr"${attrs},"time":"`,
+    };
   }
 
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
@@ -219,11 +238,6 @@ export class JsonLogWriter implements LogWriter {
       this.out.failure ??= e as Error;
     }
     await this.out.drained();
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await this.out.close();
   }
 
   /** Writes `text`'s lines (without their last newline) as entries, each ending in `end`. */
@@ -309,27 +323,13 @@ const PARTIAL_MAX = 16 * 1024;
  * A line longer than 16 KiB, and an unfinished one written at the end, become partial
  * entries, read back without a newline (so a long line reads back whole).
  */
-export class LocalLogWriter implements LogWriter {
-  private readonly out: LogFile;
+export class LocalLogWriter extends FileLogWriter {
   private readonly attrs: [string, string][];
   private partial: Record<string, Uint8Array> = { stdout: EMPTY, stderr: EMPTY };
 
   constructor(path: string, opts: LogWriterOptions = {}) {
+    super(path, opts);
     this.attrs = Object.entries(opts.attrs ?? {}).sort(([a], [b]) => a < b ? -1 : a > b ? 1 : 0);
-    this.out = logFileFor(path, opts);
-  }
-
-  get failure(): Error | undefined {
-    return this.out.failure;
-  }
-
-  get dropped(): number {
-    return this.out.dropped;
-  }
-
-  /** Resolves once what is queued is written and no compression runs (for tests). */
-  idle(): Promise<void> {
-    return this.out.idle();
   }
 
   write(stream: "stdout" | "stderr", chunk: Uint8Array): void {
@@ -379,11 +379,6 @@ export class LocalLogWriter implements LogWriter {
       this.out.rotateIfDue();
       this.out.write(frame(line, t), t);
     }
-  }
-
-  async close(): Promise<void> {
-    await this.flush();
-    await this.out.close();
   }
 
   async flush(): Promise<void> {
