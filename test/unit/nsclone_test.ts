@@ -38,6 +38,10 @@ Deno.test({
   },
 });
 
+/** Spawns /bin/true in our own namespaces with `opts` added. */
+const spawnTrue = (opts: Partial<NamespacedSpawnOptions>) =>
+  spawnInNamespaces({ path: "/bin/true", args: ["true"], env: [], namespaces: 0, ...opts });
+
 /** Spawns `opts` with its stdout on a pipe; returns what it wrote and how it exited. */
 function runCaptured(
   opts: Omit<NamespacedSpawnOptions, "fds">,
@@ -183,14 +187,7 @@ Deno.test({
     const [r, w] = pipe();
     try {
       assert.throws(
-        () =>
-          spawnInNamespaces({
-            path: "/bin/true",
-            args: ["true"],
-            env: [],
-            namespaces: 0,
-            joinCgroupFiles: [r],
-          }),
+        () => spawnTrue({ joinCgroupFiles: [r] }),
         (e) =>
           e instanceof SyscallError && e.syscall.startsWith("cgroup join") && e.code === "EBADF",
       );
@@ -208,14 +205,7 @@ Deno.test({
     const [r, w] = pipe();
     try {
       assert.throws(
-        () =>
-          spawnInNamespaces({
-            path: "/bin/true",
-            args: ["true"],
-            env: [],
-            namespaces: 0,
-            cgroupDir: r,
-          }),
+        () => spawnTrue({ cgroupDir: r }),
         (e) => e instanceof SyscallError && e.syscall === "clone3" && e.code === "EBADF",
       );
     } finally {
@@ -344,14 +334,7 @@ Deno.test({
     const [r, w] = pipe();
     try {
       assert.throws(
-        () =>
-          spawnInNamespaces({
-            path: "/bin/true",
-            args: ["true"],
-            env: [],
-            namespaces: 0,
-            joinCgroupns: r,
-          }),
+        () => spawnTrue({ joinCgroupns: r }),
         (e) =>
           e instanceof SyscallError && e.syscall === "setns (cgroup namespace)" &&
           e.code === "EINVAL",
