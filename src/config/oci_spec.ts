@@ -50,8 +50,8 @@ export interface OciProcess {
   /** Ignored unless `terminal`. */
   consoleSize?: OciBox;
   user: OciUser;
-  /** At least one entry; `args[0]` is found as execvp(3) finds it. */
-  args?: string[];
+  /** At least one entry (on Linux); `args[0]` is found as execvp(3) finds it. */
+  args: string[];
   /** Windows only. */
   commandLine?: string;
   /** `NAME=VALUE` strings. */
@@ -681,7 +681,7 @@ const rlimit = obj({
   }
 });
 
-const process = obj({
+const processCheck = obj({
   terminal: bool,
   consoleSize: obj({ height: req(u16), width: req(u16) }),
   user: req(obj({
@@ -691,7 +691,7 @@ const process = obj({
     additionalGids: list(u32),
     username: str,
   })),
-  args: list(str, { nonEmpty: true }),
+  args: req(list(str, { nonEmpty: true })),
   commandLine: str,
   env: list(envVar),
   cwd: req(absPath),
@@ -971,7 +971,7 @@ const version: Check = (v, at) => {
 
 const spec = obj({
   ociVersion: req(version),
-  process,
+  process: processCheck,
   root: req(obj({ path: req(nonEmptyStr), readonly: bool })),
   hostname: str,
   domainname: str,
@@ -1213,12 +1213,28 @@ export const SUPPORTED_SECCOMP_ARCHS: readonly string[] = [
  */
 const LATER_MOUNT_OPTIONS = ["idmap", "ridmap"];
 
+/** The features document (features.md), as far as m-docker fills it in. */
+export interface OciFeatures {
+  ociVersionMin: string;
+  ociVersionMax: string;
+  hooks: string[];
+  mountOptions: string[];
+  linux: {
+    namespaces: string[];
+    capabilities: string[];
+    cgroup: { v1: boolean; v2: boolean; systemd: boolean; systemdUser: boolean };
+    seccomp: { enabled: boolean; actions: string[]; operators: string[]; archs: string[] };
+    apparmor: { enabled: boolean };
+    selinux: { enabled: boolean };
+  };
+}
+
 /**
  * The features document (features.md) of m-docker's runtime: what it recognises, decided
  * when it is built, not by probing the host. Only properties of the specification up to
  * `ociVersionMax` appear (features.md forbids later ones).
  */
-export function ociFeatures(): Record<string, unknown> {
+export function ociFeatures(): OciFeatures {
   return {
     ociVersionMin: OCI_VERSION_MIN,
     ociVersionMax: OCI_VERSION,
