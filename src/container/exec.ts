@@ -22,6 +22,9 @@ import { resolveCommand } from "../rootfs/command.ts";
 import { containerCapabilities, dropCapabilities } from "../rootfs/capabilities.ts";
 import { applyProcessLimits, type RestoreLimits } from "../rootfs/process_limits.ts";
 import { containerFilter } from "./seccomp_filter.ts";
+import type { FlatRule } from "../seccomp/profile.ts";
+import type { CgroupLayout } from "../cgroups/types.ts";
+import type { Ulimit } from "../config/container.ts";
 import { resolveUser } from "../rootfs/user.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ExitCodeError } from "../util/errors.ts";
@@ -39,9 +42,65 @@ export interface ExecRequest {
   cwd?: string;
   /** `-u USER[:GROUP]`. */
   user?: string;
+  /** Numeric ids, as an OCI process.json gives them (instead of `user`). */
+  ids?: { uid: number; gid: number; groups: readonly number[] };
   tty: boolean;
+  /** The terminal's size; absent: the caller's own terminal's, if it has one. */
+  consoleSize?: { rows: number; columns: number };
   interactive: boolean;
   detach: boolean;
+}
+
+/**
+ * The running container an exec enters and what its processes get unless the request says
+ * otherwise: a Docker-style container's (`execTargetOf`) or an OCI bundle's (src/runtime).
+ */
+export interface ExecTarget {
+  id: string;
+  /** The container's PID 1, alive. */
+  pid: number;
+  cgroup: { layout: CgroupLayout; paths: Record<string, string> };
+  env: readonly string[];
+  cwd: string;
+  uid: number;
+  gid: number;
+  capabilities: ReadonlySet<number>;
+  noNewPrivileges: boolean;
+  ulimits?: readonly Ulimit[];
+  oomScoreAdj?: number;
+  /** The container has a user namespace of its own (`--userns=remap`), which the exec joins. */
+  remapped: boolean;
+  /**
+   * The seccomp filter the command gets; for a remapped container the thread loads it
+   * itself and `extra` lists the setns calls it must still be allowed afterwards.
+   */
+  filter(extra: readonly FlatRule[]): Promise<Uint8Array<ArrayBuffer> | undefined>;
+}
+
+/** What an exec into a Docker-style container gets from the container's spec. */
+export function execTargetOf(state: ContainerState): ExecTarget {
+  const spec = state.spec;
+  const capabilities = containerCapabilities(spec.capabilities);
+  return {
+    id: state.id,
+    pid: state.pid!,
+    cgroup: state.cgroup,
+    env: spec.env,
+    cwd: spec.cwd,
+    uid: spec.uid,
+    gid: spec.gid,
+    capabilities,
+    noNewPrivileges: spec.noNewPrivileges ?? false,
+    ulimits: spec.ulimits,
+    oomScoreAdj: spec.oomScoreAdj,
+    remapped: spec.userns !== undefined,
+    async filter(extra) {
+      if (spec.privileged) return undefined;
+      if (!extra.length) return await containerFilter(state);
+      const { containerSeccompFilter } = await import("../seccomp/container.ts");
+      return containerSeccompFilter(spec.seccomp, capabilities, extra);
+    },
+  };
 }
 
 /** A process started by `exec`. */
@@ -135,8 +194,19 @@ export async function execInContainer(
     throw new ExitCodeError(`container ${state.id} is not running`, 125);
   }
   if (state.paused) throw execPausedError(state.id);
-  const target = state.pid!;
-  const spec = state.spec;
+  return await execInTarget(execTargetOf(state), req, sys);
+}
+
+/**
+ * Starts `req` in the running container `t` (the caller checked it runs): the steps of
+ * `execInContainer`, for any container this engine knows how to enter.
+ */
+export async function execInTarget(
+  t: ExecTarget,
+  req: ExecRequest,
+  sys: Syscalls = realSyscalls,
+): Promise<ExecProcess> {
+  const target = t.pid;
   const own = new Map<string, number>();
   const theirs = new Map<string, number>();
   let rootFd = -1, cwdFd = -1, leaveCgroup: (() => void) | undefined;
@@ -144,8 +214,8 @@ export async function execInContainer(
   let unshared = false;
   // Remapped: the command must join the container's user namespace too, which only a
   // process without threads can (see spawnRemapped).
-  const remapped = spec.userns !== undefined;
-  const cgroup = openCgroupManager(state.cgroup.layout, state.cgroup.paths);
+  const remapped = t.remapped;
+  const cgroup = openCgroupManager(t.cgroup.layout, t.cgroup.paths);
   // The child gets into the cgroup, and its cgroup namespace, by itself (childPlacement;
   // clone3 into a cgroup, like any move, needs the mover in a cgroup namespace that sees
   // its own cgroup, which nsdelegate enforces). A remapped exec's child is cloned another
@@ -160,22 +230,22 @@ export async function execInContainer(
       theirs.set(name, openNs(sys, target, name));
     }
     if (remapped) usernsFd = openNs(sys, target, "user");
-    const capabilities = containerCapabilities(spec.capabilities);
+    const capabilities = t.capabilities;
     // A remapped exec loads the filter on this thread, which must then still setns back to
     // its own namespaces (and the child into the user namespace): those calls, on those
     // descriptors only, stay allowed. Otherwise the child loads the container's own filter
     // just before its exec. (Awaited here, before this thread enters any namespace.)
-    let filter: Uint8Array<ArrayBuffer> | undefined;
-    if (spec.privileged) filter = undefined;
-    else if (remapped) {
-      const { allowSetns, containerSeccompFilter } = await import("../seccomp/container.ts");
-      filter = containerSeccompFilter(spec.seccomp, capabilities, [
+    let extra: FlatRule[] = [];
+    if (remapped) {
+      const { allowSetns } = await import("../seccomp/container.ts");
+      extra = [
         ...[...NAMESPACES, ["pid", CLONE.NEWPID] as const].map(([name, flag]) =>
           allowSetns(own.get(name)!, flag)
         ),
         allowSetns(usernsFd, CLONE.NEWUSER),
-      ]);
-    } else filter = await containerFilter(state);
+      ];
+    }
+    const filter = await t.filter(extra);
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     await warmUp;
@@ -184,7 +254,7 @@ export async function execInContainer(
     else childCgroup = ChildCgroup.open(sys, cgroup);
     // While our own /proc is still the one mounted (the container's does not show us) and
     // before the capabilities go: a hard limit above ours needs CAP_SYS_RESOURCE.
-    restoreLimits = applyProcessLimits(sys, spec.ulimits, spec.oomScoreAdj, 126);
+    restoreLimits = applyProcessLimits(sys, t.ulimits, t.oomScoreAdj, 126);
     // setns into a mount namespace needs a filesystem context of this thread's own.
     sys.unshare(CLONE.FS);
     unshared = true;
@@ -194,8 +264,8 @@ export async function execInContainer(
     }
     sys.fchdir(rootFd);
     sys.chroot(".");
-    const env = mergeEnv(spec.env, req.tty ? ["TERM=xterm"] : [], req.env);
-    const cwd = req.cwd ?? spec.cwd;
+    const env = mergeEnv([...t.env], req.tty ? ["TERM=xterm"] : [], req.env);
+    const cwd = req.cwd ?? t.cwd;
     try {
       sys.chdir(cwd);
     } catch (e) {
@@ -203,14 +273,15 @@ export async function execInContainer(
       // directory", "permission denied".
       throw new ExitCodeError(`chdir to cwd ("${cwd}") failed: ${errorReason(e)}`, 126);
     }
-    const user = req.user === undefined
-      ? { uid: spec.uid, gid: spec.gid, groups: [spec.gid] }
-      : resolveUser(req.user, (p) => sys.readTextFile(p));
+    const user = req.ids ??
+      (req.user === undefined
+        ? { uid: t.uid, gid: t.gid, groups: [t.gid] }
+        : resolveUser(req.user, (p) => sys.readTextFile(p)));
     const path = resolveCommand(req.args[0], env);
     let tty: { master: number; slave: string } | undefined;
     if (req.tty) {
       const { master, ptsNumber } = sys.openPty("/dev/ptmx");
-      const size = callerConsoleSize();
+      const size = req.consoleSize ?? callerConsoleSize();
       if (size) sys.setWindowSize(master, size.rows, size.columns);
       tty = { master, slave: `/dev/pts/${ptsNumber}` };
     }
@@ -221,7 +292,7 @@ export async function execInContainer(
       dropCapabilities(sys, capabilities, lastCap);
       try {
         if (filter) sys.loadSeccompFilter(filter);
-        if (spec.noNewPrivileges) sys.setNoNewPrivs();
+        if (t.noNewPrivileges) sys.setNoNewPrivs();
         return spawnRemapped(sys, req, {
           path,
           env,
@@ -250,7 +321,7 @@ export async function execInContainer(
         controllingTerminal: tty ? 0 : undefined,
         seccomp: filter,
         ids: user,
-        noNewPrivs: spec.noNewPrivileges,
+        noNewPrivs: t.noNewPrivileges,
         ...childCgroup!.options,
         joinCgroupns: theirs.get("cgroup"),
       });
