@@ -157,6 +157,7 @@ export const ERRNO = {
   EINVAL: 22,
   ENOSPC: 28,
   ENOSYS: 38,
+  ENXIO: 6,
   EPIPE: 32,
 } as const;
 

@@ -72,6 +72,7 @@ const SYS = {
   recvfrom: 45,
   sendmsg: 46,
   recvmsg: 47,
+  connect: 42,
   bind: 49,
   socketpair: 53,
   setsockopt: 54,
@@ -890,6 +891,26 @@ export function socket(domain: number, type: number, protocol: number): number {
 /** bind(2) to an address given as the raw bytes of its `struct sockaddr_*`. */
 export function bind(fd: number, addr: Uint8Array<ArrayBuffer>): void {
   check("bind", sys(SYS.bind, fd, addr, addr.length));
+}
+
+/**
+ * A stream socket connected to the Unix socket at `path` (close-on-exec): an OCI runtime's
+ * `--console-socket`, which receives the terminal's master.
+ */
+export function connectUnix(path: string): number {
+  const name = new TextEncoder().encode(path);
+  if (name.length > 107) throw new SyscallError("connect", 36, path); // ENAMETOOLONG
+  const addr = new Uint8Array(2 + 108);
+  new DataView(addr.buffer).setUint16(0, AF_UNIX, true);
+  addr.set(name, 2);
+  const fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+  try {
+    check("connect", sys(SYS.connect, fd, addr, 2 + name.length + 1), path);
+  } catch (e) {
+    close(fd);
+    throw e;
+  }
+  return fd;
 }
 
 /** setsockopt(2) with an `int` value. */

@@ -89,6 +89,12 @@ export interface NewCgroupOptions {
   id: string;
   /** The parent of the container's cgroup; default `m-docker`, relative to the caller's own. */
   parent?: string;
+  /**
+   * The cgroup's own path instead of `parent`/m-docker-<id> (an OCI bundle's
+   * `linux.cgroupsPath`): absolute, under each hierarchy's root; relative, under the
+   * caller's own cgroup, as runc places it.
+   */
+  path?: string;
   /** Where the cgroup filesystems are mounted; default `/sys/fs/cgroup`. */
   cgroupRoot?: string;
   /** The text of /proc/self/cgroup (for tests). */
@@ -118,20 +124,26 @@ export function newCgroupManager(opts: NewCgroupOptions): CgroupManager {
     throw new Error(`invalid container id for a cgroup name: "${opts.id}"`);
   }
   const parent = opts.parent ?? DEFAULT_CGROUP_PARENT;
-  validateCgroupParent(parent);
+  validateCgroupParent(opts.path ?? parent);
   const root = (opts.cgroupRoot ?? "/sys/fs/cgroup").replace(/\/+$/, "");
   const mountinfo = opts.mountinfo ?? Deno.readTextFileSync("/proc/self/mountinfo");
   const layout = opts.layout ?? detectCgroupLayout(root, mountinfo);
   const own = parseProcCgroup(opts.procSelfCgroup ?? Deno.readTextFileSync("/proc/self/cgroup"));
   const mounts = parseCgroupMounts(mountinfo);
   const fs = opts.fs ?? realCgroupFs;
-  const place = (mount: CgroupMount, ownPath: string) =>
-    containerCgroupDir(
-      mount.mountPoint,
-      parent.startsWith("/") ? mount.mountPoint : ownCgroupDir(mount, ownPath),
-      parent,
-      opts.id,
-    );
+  const place = (mount: CgroupMount, ownPath: string) => {
+    const own = () => ownCgroupDir(mount, ownPath);
+    if (opts.path === undefined) {
+      return containerCgroupDir(
+        mount.mountPoint,
+        parent.startsWith("/") ? mount.mountPoint : own(),
+        parent,
+        opts.id,
+      );
+    }
+    const base = opts.path.startsWith("/") ? mount.mountPoint : own();
+    return `${base.replace(/\/+$/, "")}/${opts.path.replace(/^\/+|\/+$/g, "")}`;
+  };
 
   if (layout === "v2") {
     const mount = mounts.find((m) => m.mountPoint === root && m.fsType === "cgroup2") ??

@@ -19,6 +19,7 @@ import {
   execve,
   interfaceUp,
   O,
+  read,
   readWithFds,
   resetSignals,
   sendFd,
@@ -30,6 +31,8 @@ import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
 import { INIT_STDERR_ENV } from "../config/init.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
+import type { OciInitConfig } from "../config/oci_init.ts";
+import { prepareBundleRootfs } from "../rootfs/oci_rootfs.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";
@@ -46,7 +49,7 @@ export const INIT_SOCKET_FD = 3;
  * attached (their indices in `config.userns` become the descriptors). EOF before it means
  * the parent gave up.
  */
-function readConfig(fd: number): InitConfig {
+function readConfig(fd: number): InitConfig | OciInitConfig {
   const chunks: Uint8Array[] = [];
   const buf = new Uint8Array(65536);
   const fds: number[] = [];
@@ -59,7 +62,8 @@ function readConfig(fd: number): InitConfig {
   const text = new TextDecoder().decode(
     chunks.length === 1 ? chunks[0] : new Uint8Array(chunks.flatMap((c) => [...c])),
   );
-  const config = JSON.parse(text) as InitConfig;
+  const config = JSON.parse(text) as InitConfig | OciInitConfig;
+  if ("kind" in config) return config;
   const u = config.userns;
   if (u) {
     const fdAt = (i: number) => {
@@ -142,6 +146,63 @@ function becomeContainer(sys: Syscalls, config: InitConfig): never {
   }
 }
 
+/**
+ * Becomes an OCI bundle's container (`m-docker runtime create`): joins and unshares the
+ * namespaces config.json names, builds the bundle's filesystem, sets hostname, terminal,
+ * working directory and limits, finds the command, and says so to the runtime, which then
+ * returns. Init waits on the exec FIFO until `start` writes to it, then takes the
+ * capabilities, seccomp filter and identity, and execs (runc's order around its exec FIFO).
+ */
+function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
+  for (const [flag, path] of config.join) {
+    const fd = sys.open(path, O.RDONLY | O.CLOEXEC);
+    try {
+      sys.setns(fd, flag, path);
+    } finally {
+      sys.close(fd);
+    }
+  }
+  if (config.unshare) sys.unshare(config.unshare);
+  if (config.sysctl) writeSysctls(config.sysctl, true);
+  const p = config.process;
+  const prepared = prepareBundleRootfs(sys, config);
+  if (config.hostname !== undefined) sys.sethostname(config.hostname);
+  if (config.domainname !== undefined) {
+    sys.writeTextFile("/proc/sys/kernel/domainname", config.domainname);
+  }
+  if (prepared.ttyMaster !== undefined) {
+    sendFd(INIT_SOCKET_FD, prepared.ttyMaster);
+    sys.close(prepared.ttyMaster);
+    attachTerminal(sys, prepared.ttySlavePath!);
+  }
+  workingDirectory(sys, p.cwd);
+  const path = resolveCommand(p.args[0], p.env);
+  applyProcessLimits(sys, p.rlimits, p.oomScoreAdj, 125);
+  // Built: the runtime records the container as created and returns. Nothing more is said
+  // on the socket (its other end goes with the runtime): later failures go to stderr.
+  writeAll(INIT_SOCKET_FD, new Uint8Array([0x43]));
+  closeFd(INIT_SOCKET_FD);
+  socketClosed = true;
+  const go = new Uint8Array(1);
+  if (read(config.execFifoFd, go) !== 1) throw new ExitCodeError("init: exec FIFO closed", 125);
+  closeFd(config.execFifoFd);
+  dropCapabilities(sys, new Set(p.bounding));
+  if (config.seccomp) sys.loadSeccompFilter(programFromBase64(config.seccomp));
+  sys.setCredentials(p.uid, p.gid, p.groups);
+  if (p.umask !== undefined) sys.umask(p.umask);
+  if (p.noNewPrivileges) sys.setNoNewPrivs();
+  cloexecFrom(3);
+  resetSignals();
+  try {
+    return execve(path, p.args, p.env);
+  } catch (e) {
+    throw new ExitCodeError(`exec: "${p.args[0]}": ${(e as Error).message}`, 126);
+  }
+}
+
+/** Set once an OCI container's init has said it is built and closed the socket. */
+let socketClosed = false;
+
 /** Entry point of the init role. Never returns. */
 export function runInit(): never {
   // A remapped init booted with stderr on /dev/null (see spawnInit): the real one back.
@@ -154,7 +215,9 @@ export function runInit(): never {
   try {
     // Tell the parent we have booted: it moves us into the container's cgroup now.
     writeAll(INIT_SOCKET_FD, new Uint8Array([0x52]));
-    becomeContainer(realSyscalls, readConfig(INIT_SOCKET_FD));
+    const config = readConfig(INIT_SOCKET_FD);
+    if ("kind" in config) becomeOciContainer(realSyscalls, config);
+    else becomeContainer(realSyscalls, config);
   } catch (e) {
     failure = {
       error: (e as Error).message,
@@ -162,9 +225,13 @@ export function runInit(): never {
     };
   }
   try {
+    if (socketClosed) throw new Error("no socket");
     writeAll(INIT_SOCKET_FD, new TextEncoder().encode(JSON.stringify(failure!) + "\n"));
   } catch {
-    // The parent is gone; the exit code is all that is left.
+    // The parent is gone (an OCI container past its creation): stderr is all there is.
+    try {
+      writeAll(2, new TextEncoder().encode(`m-docker init: ${failure!.error}\n`));
+    } catch { /* no stderr either */ }
   }
   Deno.exit(failure!.exitCode);
 }

@@ -46,14 +46,14 @@ const MASKED_PATHS = [
 const READONLY_PATHS = ["/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger"];
 
 /** Makes an empty file to mount over, if nothing is there yet. */
-function touch(sys: Syscalls, path: string): void {
+export function touch(sys: Syscalls, path: string): void {
   if (sys.fileKind(path) !== null) return;
   sys.mkdirAll(path.slice(0, path.lastIndexOf("/")) || "/");
   sys.createFile(path, 0o644);
 }
 
 /** `secureJoin` that reads links through `sys`. */
-function join(sys: Syscalls, root: string, path: string): string {
+export function join(sys: Syscalls, root: string, path: string): string {
   return secureJoin(root, path, (p) => sys.fileKind(p) === "symlink" ? sys.readLink(p) : null);
 }
 
@@ -102,7 +102,7 @@ function mountSys(sys: Syscalls, root: string, privileged = false, bindHost = fa
  * its root (as Docker's). On v1 a read-only tmpfs holds one mount per hierarchy, and a
  * co-mounted hierarchy (`cpu,cpuacct`) gets a link for each controller (`cpu`), as runc's.
  */
-function mountCgroupFs(
+export function mountCgroupFs(
   sys: Syscalls,
   root: string,
   plan: CgroupFsPlan,
@@ -174,7 +174,7 @@ function mountTmpfs(sys: Syscalls, root: string, m: TmpfsMount): void {
  * The device cgroup decides what may be opened; this only makes the names. In a user
  * namespace mknod is refused, so the host's node is bound instead (as rootless runc does).
  */
-function makeDevices(
+export function makeDevices(
   sys: Syscalls,
   root: string,
   devices: readonly DeviceNode[],
@@ -309,7 +309,7 @@ const PROPAGATION_FLAGS: Record<MountPropagation, number> = {
  * Allocates the container's terminal from its own devpts instance and puts the slave at
  * /dev/console. Returns the master (to send to the parent) and the slave's container path.
  */
-function allocateTerminal(
+export function allocateTerminal(
   sys: Syscalls,
   root: string,
   pts: string,
@@ -324,7 +324,7 @@ function allocateTerminal(
 }
 
 /** Runs one step of hiding a kernel path, naming the path when it fails. */
-function protect(what: string, path: string, step: () => void): void {
+export function protect(what: string, path: string, step: () => void): void {
   try {
     step();
   } catch (e) {
@@ -523,7 +523,7 @@ function buildRootfs(
  * pivot_root into `root` without needing a directory for the old root: pivot onto itself,
  * then lazily detach the old root that now sits underneath (runc's technique).
  */
-function enterRoot(sys: Syscalls, root: string): void {
+export function enterRoot(sys: Syscalls, root: string): void {
   const oldRoot = sys.open("/", O.RDONLY | O.DIRECTORY | O.CLOEXEC);
   try {
     sys.chdir(root);
