@@ -24,6 +24,7 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   ["src/volume/", 3],
   ["src/container/", 4],
   ["src/engine.ts", 4],
+  ["src/runtime/", 4],
   ["src/roles/", 5],
   ["src/cli/", 6],
   ["main.ts", 7],
