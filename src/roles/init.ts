@@ -173,7 +173,11 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
   if (prepared.ttyMaster !== undefined) {
     sendFd(INIT_SOCKET_FD, prepared.ttyMaster);
     sys.close(prepared.ttyMaster);
+    const copies = stdioCopies();
     attachTerminal(sys, prepared.ttySlavePath!);
+    // The runtime's stdio is not the container's now: no copy may keep the caller's pipes
+    // open while the container waits for `start` (containerd's shim waits for their EOF).
+    for (const fd of copies) closeFd(fd);
   }
   workingDirectory(sys, p.cwd);
   const path = resolveCommand(p.args[0], p.env);
@@ -198,6 +202,28 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
   } catch (e) {
     throw new ExitCodeError(`exec: "${p.args[0]}": ${(e as Error).message}`, 126);
   }
+}
+
+/**
+ * Descriptors above init's own (the socket, the exec FIFO) that are copies of its stdio:
+ * Deno keeps one of each standard stream it was started with.
+ */
+function stdioCopies(): number[] {
+  const link = (fd: number | string) => {
+    try {
+      return Deno.readLinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      return undefined;
+    }
+  };
+  const stdio = new Set([0, 1, 2].map(link).filter((l) => l !== undefined));
+  const out: number[] = [];
+  for (const e of Deno.readDirSync("/proc/self/fd")) {
+    const fd = Number(e.name);
+    const target = link(fd);
+    if (fd > 4 && target !== undefined && stdio.has(target)) out.push(fd);
+  }
+  return out;
 }
 
 /** Set once an OCI container's init has said it is built and closed the socket. */

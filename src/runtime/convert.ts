@@ -57,6 +57,21 @@ const NAMESPACE_FLAGS: Record<string, number> = {
   cgroup: CLONE.NEWCGROUP,
 };
 
+/**
+ * A seccomp section as the profile parser reads it: 64-bit argument values, which the spec
+ * parser keeps as bigint, written as the plain numbers they are.
+ */
+export function profileJson(seccomp: unknown): string {
+  return JSON.stringify(
+    seccomp,
+    (_key, v) => typeof v === "bigint" ? (JSON as unknown as RawJson).rawJSON(v.toString()) : v,
+  );
+}
+
+interface RawJson {
+  rawJSON(text: string): unknown;
+}
+
 /** A number of config.json (64-bit fields may be parsed as bigint) as a JS number. */
 function num(v: Int64): number;
 function num(v: Int64 | undefined): number | undefined;
@@ -259,7 +274,7 @@ export function planBundle(
       poststart: (hooks.poststart ?? []).map(hook),
       poststop: (hooks.poststop ?? []).map(hook),
     },
-    seccompProfile: linux.seccomp ? JSON.stringify(linux.seccomp) : undefined,
+    seccompProfile: linux.seccomp ? profileJson(linux.seccomp) : undefined,
   };
 }
 

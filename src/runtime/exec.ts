@@ -15,6 +15,7 @@ import { capabilityNumbers, normalizeCapabilities } from "../config/capabilities
 import { execInTarget, type ExecTarget } from "../container/exec.ts";
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { RuntimeStateError, statusOf } from "./lifecycle.ts";
+import { profileJson } from "./convert.ts";
 import type { RuntimeStore } from "./store.ts";
 
 /** What `exec` was asked, besides the ID. */
@@ -81,7 +82,7 @@ export async function execProcess(
     async filter(extra) {
       if (!seccomp) return undefined;
       const { containerSeccompFilter } = await import("../seccomp/container.ts");
-      return containerSeccompFilter({ profileJson: JSON.stringify(seccomp) }, capabilities, extra);
+      return containerSeccompFilter({ profileJson: profileJson(seccomp) }, capabilities, extra);
     },
   };
   const tty = process.terminal ?? false;

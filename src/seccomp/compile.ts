@@ -183,15 +183,12 @@ interface Run {
 }
 
 function outcomeOf(nr: number, rules: FlatRule[], defaultRet: SeccompReturn): Outcome {
+  // The first unconditional rule decides, as in libseccomp (which runc and crun use), where a
+  // later one for the same call is not added over it: podman's profile, once its capability
+  // conditions are resolved, allows setns and also denies it with EPERM.
   let fallback: SeccompReturn | undefined;
   for (const r of rules) {
-    if (r.args.length > 0) continue;
-    if (fallback !== undefined && fallback !== r.ret) {
-      throw new Error(
-        `seccomp profile: ${r.name} has unconditional rules with different actions`,
-      );
-    }
-    fallback = r.ret;
+    if (r.args.length === 0) fallback ??= r.ret;
   }
   fallback ??= defaultRet;
   // Conditional rules that end where the fallback would have gone change nothing.
