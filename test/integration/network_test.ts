@@ -457,6 +457,34 @@ Deno.test({
 });
 
 Deno.test({
+  name: "a container that dies unseen: the next ps gives back its address and published port",
+  ...asRoot,
+}, async () => {
+  const id = (await sb.ok(["run", "-d", "-p", "8383:80", "busybox", "sleep", "60"])).trim();
+  const pid = (await sb.inspect(id)).State.Pid;
+  const monitor = JSON.parse(Deno.readTextFileSync(`${sb.state}/${id}/state.json`)).monitorPid;
+  const exited = (p: number) => {
+    try {
+      return /\) [ZX]/.test(Deno.readTextFileSync(`/proc/${p}/stat`));
+    } catch {
+      return true;
+    }
+  };
+  Deno.kill(monitor, "SIGKILL");
+  await waitFor(() => exited(monitor), { what: "the monitor's death" });
+  Deno.kill(pid, "SIGKILL");
+  await waitFor(() => exited(pid), { what: "the container's death" });
+  // Only ps runs: what gives the address and the port back is its repair of the record.
+  assert.match(await sb.ok(["ps", "-a"]), /Exited \(255\)/);
+  const table = JSON.parse(Deno.readTextFileSync(`${sb.root}/network/networks.json`));
+  const held = (list: Array<{ containerId: string }>) => list.filter((e) => e.containerId === id);
+  assert.deepEqual([held(table.endpoints), held(table.ports)], [[], []], "address and port back");
+  assert.deepEqual(sb.leftoverPorts(), [], "its port is out of the firewall");
+  await sb.ok(["rm", id]);
+  await sb.ok(["run", "--rm", "-p", "8383:80", "busybox", "true"]);
+});
+
+Deno.test({
   name: "cleanup: nothing left behind (containers, veths, rules, addresses, namespaces)",
   ...asRoot,
 }, async () => {
