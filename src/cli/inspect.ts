@@ -21,7 +21,6 @@ import { action, type CliContext } from "./context.ts";
 import { printInspect } from "./format.ts";
 import { imageDocument } from "./image_inspect.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -312,6 +311,7 @@ async function findObject(
   if (type === undefined || type === "network") {
     // The table's code only for a name that is no container or image.
     const { networkDocument, readNetworks } = await import("../container/network_table.ts");
+    const { NetworkStore } = await import("../network/store.ts");
     try {
       const db = readNetworks(new NetworkStore(networkDir(ctx.engine.roots)));
       return networkDocument(db, NetworkStore.find(db, ref));

@@ -330,6 +330,9 @@ Deno.test({
   const doc = JSON.parse(await sb.ok(["network", "inspect", "one"]))[0];
   assert.deepEqual(doc.IPAM.Config, [{ Subnet: "10.66.0.0/16", Gateway: "10.66.0.1" }]);
   assert.deepEqual(doc.Labels, { team: "a" });
+  // inspect finds a network too (its code loads only when no container or image is named so).
+  assert.deepEqual(JSON.parse(await sb.ok(["inspect", "one"]))[0], doc);
+  assert.deepEqual(JSON.parse(await sb.ok(["inspect", "--type", "network", "one"]))[0], doc);
   const missing = await sb.run(["network", "inspect", "nope"]);
   assert.equal(missing.code, 1);
   assert.match(await sb.ok(["network", "prune", "-f"]), /Deleted Networks:\none/);
