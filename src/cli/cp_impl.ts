@@ -51,7 +51,7 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
   const archive = flags.archive ?? false;
   const followLink = flags.followLink ?? false;
   if (src.container !== undefined) {
-    const state = resolveReconciled(store, src.container);
+    const state = await resolveReconciled(store, src.container);
     const root = containerRoot(state);
     const path = inContainer(src.path);
     const missing = () => new CopyError(`No such container:path: ${src.container}:${path}`);
@@ -81,7 +81,7 @@ async function cp(this: CliContext, flags: CpFlags, srcArg: string, destArg: str
     }
     return 0;
   }
-  const state = resolveReconciled(store, dest.container!);
+  const state = await resolveReconciled(store, dest.container!);
   const path = inContainer(dest.path);
   // The container's root, or with -a the source's owners, as host ids (a remapped
   // container's are its range's).

@@ -11,8 +11,8 @@ import { action, type CliContext, println } from "./context.ts";
 
 /** The `diff` command. */
 export const diffCommand = buildCommand<Record<never, never>, [string], CliContext>({
-  func: action(function (this: CliContext, _flags: Record<never, never>, ref: string) {
-    const state = resolveReconciled(this.engine.containers, ref);
+  func: action(async function (this: CliContext, _flags: Record<never, never>, ref: string) {
+    const state = await resolveReconciled(this.engine.containers, ref);
     for (const c of containerChanges(state)) println(this, `${c.kind} ${c.path}`);
     return 0;
   }),

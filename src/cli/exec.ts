@@ -57,7 +57,7 @@ async function exec(this: CliContext, flags: ExecFlags, ref: string, ...args: st
   }
   using signals = new SignalProxy();
   const store = this.engine.containers;
-  const state = resolveReconciled(store, ref);
+  const state = await resolveReconciled(store, ref);
   const proc = await execInContainer(state, {
     args,
     env: flags.env ?? [],

@@ -21,8 +21,6 @@ import { action, type CliContext } from "./context.ts";
 import { printInspect } from "./format.ts";
 import { imageDocument } from "./image_inspect.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { networkDocument, readNetworks } from "../container/network_table.ts";
-import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 
 const ZERO_TIME = "0001-01-01T00:00:00Z";
@@ -291,12 +289,16 @@ export function inspectDeadDocument(c: DeadContainer): Record<string, unknown> {
 }
 
 /** The object a name stands for, as `docker inspect` looks: container, image, network. */
-function findObject(ctx: CliContext, ref: string, type?: string): Record<string, unknown> | null {
+async function findObject(
+  ctx: CliContext,
+  ref: string,
+  type?: string,
+): Promise<Record<string, unknown> | null> {
   const store = ctx.engine.containers;
   if (type === undefined || type === "container") {
     try {
       const c = store.resolveEntry(ref);
-      const current = isDead(c) ? c : reconcile(store, c);
+      const current = isDead(c) ? c : await reconcile(store, c);
       if (current) return isDead(current) ? inspectDeadDocument(current) : inspectDocument(current);
     } catch (e) {
       if (!(e instanceof NoSuchContainerError)) throw e;
@@ -307,6 +309,9 @@ function findObject(ctx: CliContext, ref: string, type?: string): Record<string,
     if (image) return imageDocument(ctx, image);
   }
   if (type === undefined || type === "network") {
+    // The table's code only for a name that is no container or image.
+    const { networkDocument, readNetworks } = await import("../container/network_table.ts");
+    const { NetworkStore } = await import("../network/store.ts");
     try {
       const db = readNetworks(new NetworkStore(networkDir(ctx.engine.roots)));
       return networkDocument(db, NetworkStore.find(db, ref));
@@ -327,14 +332,14 @@ const INSPECT_TYPES = ["container", "image", "network"];
 
 /** The `inspect` command: containers, images or networks by name or ID. */
 export const inspectCommand = buildCommand<InspectFlags, string[], CliContext>({
-  func: action(function (this: CliContext, flags: InspectFlags, ...refs: string[]) {
+  func: action(async function (this: CliContext, flags: InspectFlags, ...refs: string[]) {
     if (flags.type !== undefined && !INSPECT_TYPES.includes(flags.type)) {
       throw new ExitCodeError(`"${flags.type}" is not a valid value for --type`, 1);
     }
     const docs: Record<string, unknown>[] = [];
     const errors: string[] = [];
     for (const ref of refs) {
-      const doc = findObject(this, ref, flags.type);
+      const doc = await findObject(this, ref, flags.type);
       if (doc) docs.push(doc);
       else errors.push(`error: no such object: ${ref}`);
     }

@@ -56,17 +56,16 @@ export const stopCommand = buildCommand<{ time?: number }, string[], CliContext>
 export const killCommand = buildCommand<{ signal?: string }, string[], CliContext>({
   func: action(async function (this: CliContext, flags: { signal?: string }, ...names: string[]) {
     const store = this.engine.containers;
-    return await eachContainer(this, names, (ref) => {
+    return await eachContainer(this, names, async (ref) => {
       try {
         // Docker's CLI passes the signal on as typed and dockerd parses it first, for each
         // container: a bad one is an error of the command (1), not of its flags (125).
         const signal = flags.signal === undefined ? SIGNALS.SIGKILL : parseSignal(flags.signal);
-        signalContainer(store, resolveReconciled(store, ref), signal);
+        signalContainer(store, await resolveReconciled(store, ref), signal);
       } catch (e) {
         // dockerd's kill route says which container every failure is about.
         throw new UsageError(`cannot kill container: ${ref}: ${(e as Error).message}`);
       }
-      return Promise.resolve();
     });
   }),
   parameters: {
@@ -90,7 +89,7 @@ export const rmCommand = buildCommand<{ force?: boolean; volumes?: boolean }, st
       const store = this.engine.containers;
       return await eachContainer(this, names, async (ref) => {
         const c = store.resolveEntry(ref); // a dead container can be removed too
-        const current = isDead(c) ? c : reconcile(store, c);
+        const current = isDead(c) ? c : await reconcile(store, c);
         if (current) {
           await removeContainer(store, current, flags.force ?? false, {
             anonymousVolumes: flags.volumes,

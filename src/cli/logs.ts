@@ -111,9 +111,9 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
     }
     flush();
   };
-  const running = () => {
+  const running = async () => {
     const current = store.read(state.id);
-    const now = current && reconcile(store, current);
+    const now = current && await reconcile(store, current);
     return now !== null && isRunning(now);
   };
   await readContainerLog(
@@ -122,7 +122,7 @@ async function logs(this: CliContext, flags: LogsFlags, ref: string) {
     emit,
     // Woken by inotify on the container's directory (its log, its state); the poll is only a
     // fallback should no event come.
-    flags.follow && running()
+    flags.follow && await running()
       ? {
         running,
         intervalMs: 1000,

@@ -65,13 +65,17 @@ export const rename = action(function (this: CliContext, _f: NoFlags, ref: strin
 /** `pause CONTAINER...` */
 export const pause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
   const store = this.engine.containers;
-  return each(this, refs, (ref) => void pauseContainer(store, resolveReconciled(store, ref).id));
+  return each(this, refs, async (ref) => {
+    pauseContainer(store, (await resolveReconciled(store, ref)).id);
+  });
 });
 
 /** `unpause CONTAINER...` */
 export const unpause = action(function (this: CliContext, _f: NoFlags, ...refs: string[]) {
   const store = this.engine.containers;
-  return each(this, refs, (ref) => void unpauseContainer(store, resolveReconciled(store, ref).id));
+  return each(this, refs, async (ref) => {
+    unpauseContainer(store, (await resolveReconciled(store, ref)).id);
+  });
 });
 
 /** `update [OPTIONS] CONTAINER...` */
@@ -101,8 +105,8 @@ export const update = action(async function (
   };
   // Docker prints the daemon's warnings on stdout, after the containers updated.
   const warnings: string[] = [];
-  const status = await each(this, refs, (ref) => {
-    const id = resolveReconciled(store, ref).id;
+  const status = await each(this, refs, async (ref) => {
+    const id = (await resolveReconciled(store, ref)).id;
     try {
       updateContainer(store, id, change, warnings);
     } catch (e) {
@@ -128,7 +132,7 @@ export const prune = action(async function (
   if (!flags.force && !(await confirm(this, warning))) return 0;
   // The daemon checks the filters once the user has said yes, as Docker's.
   const keep = pruneFilter(parseFilters(flags.filter ?? []), PRUNE_FILTERS.container);
-  const report = pruneContainers(this.engine.containers, keep);
+  const report = await pruneContainers(this.engine.containers, keep);
   if (report.deleted.length > 0) {
     println(this, ["Deleted Containers:", ...report.deleted, ""].join("\n"));
   }

@@ -191,7 +191,7 @@ const connectCommand = buildCommand<
 >({
   func: action(async function (flags, network: string, ref: string) {
     const containers = this.engine.containers;
-    const c = resolveReconciled(containers, ref);
+    const c = await resolveReconciled(containers, ref);
     const db = readNetworks(store(this));
     const net = NetworkStore.find(db, network);
     const spec = networkSpecOf(c.spec);
@@ -232,9 +232,9 @@ const connectCommand = buildCommand<
 });
 
 const disconnectCommand = buildCommand<{ force?: boolean }, [string, string], CliContext>({
-  func: action(function (_flags, network: string, ref: string) {
+  func: action(async function (_flags, network: string, ref: string) {
     const containers = this.engine.containers;
-    const c = resolveReconciled(containers, ref);
+    const c = await resolveReconciled(containers, ref);
     const net = NetworkStore.find(readNetworks(store(this)), network);
     const spec = networkSpecOf(c.spec);
     if (spec.mode.kind === "bridge" && spec.mode.network === net.name) {

@@ -25,7 +25,7 @@ export function portsColumn(c: ContainerState): string {
 }
 
 async function port(this: CliContext, _flags: Record<never, never>, ref: string, which?: string) {
-  const c = resolveReconciled(this.engine.containers, ref);
+  const c = await resolveReconciled(this.engine.containers, ref);
   const published = c.status === "running" ? c.networking?.ports ?? [] : [];
   if (which === undefined) {
     for (const p of published) {

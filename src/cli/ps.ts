@@ -7,7 +7,7 @@
  */
 
 import { buildCommand } from "@stricli/core";
-import { reconcile } from "../container/reconcile.ts";
+import { reconciledEntries } from "../container/reconcile.ts";
 import { networkSpecOf } from "../container/network_spec.ts";
 import {
   type ContainerFacts,
@@ -182,8 +182,7 @@ async function ps(this: CliContext, flags: PsFlags) {
   const store = this.engine.containers;
   const now = Date.now();
   // Dead containers (unusable state) are listed with -a, so that they can be seen and removed.
-  const entries = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
-    .filter((c): c is ContainerEntry => c !== null)
+  const entries = (await reconciledEntries(store))
     .reverse() // newest first, as Docker
     .map(factsOf);
   const limit = flags.latest && (flags.last ?? -1) === -1 ? 1 : flags.last ?? -1;

@@ -22,9 +22,9 @@ import { eachContainer } from "./lifecycle.ts";
 import { recordContainerEvent } from "../state/events.ts";
 
 /** Starts one container under a new shim; a running one is left as it is. */
-function startInBackground(engine: Engine, ref: string): void {
+async function startInBackground(engine: Engine, ref: string): Promise<void> {
   const store = engine.containers;
-  const found = resolveReconciled(store, ref);
+  const found = await resolveReconciled(store, ref);
   if (found.paused) {
     throw new ExitCodeError("cannot start a paused container, try unpause instead", 1);
   }
@@ -37,7 +37,7 @@ function startInBackground(engine: Engine, ref: string): void {
   );
   let state;
   try {
-    state = prepareStart(store, found.id, shim.pid);
+    state = await prepareStart(store, found.id, shim.pid);
   } catch (e) {
     abandonShim(shim);
     throw e;
@@ -58,9 +58,9 @@ export const startCommand = buildCommand<
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     if (!flags.attach && !flags.interactive) {
       const failed: string[] = [];
-      await eachContainer(this, names, (ref) => {
+      await eachContainer(this, names, async (ref) => {
         try {
-          startInBackground(this.engine, ref);
+          await startInBackground(this.engine, ref);
         } catch (e) {
           failed.push(ref);
           throw e;
@@ -77,7 +77,7 @@ export const startCommand = buildCommand<
     }
     const store = this.engine.containers;
     using signals = new SignalProxy();
-    const found = resolveReconciled(store, names[0]);
+    const found = await resolveReconciled(store, names[0]);
     const interactive = flags.interactive ?? false;
     const stdio = new ForegroundStdio({
       tty: found.spec.tty,
@@ -95,7 +95,7 @@ export const startCommand = buildCommand<
     } finally {
       stdio.spawned();
     }
-    const state = prepareStart(store, found.id, Deno.pid);
+    const state = await prepareStart(store, found.id, Deno.pid);
     if (!state) {
       stdio.close();
       abandonInit(init);
@@ -129,9 +129,9 @@ export const restartCommand = buildCommand<{ time?: number }, string[], CliConte
   func: action(async function (this: CliContext, flags, ...names: string[]) {
     const store = this.engine.containers;
     return await eachContainer(this, names, async (ref) => {
-      const state = resolveReconciled(store, ref);
+      const state = await resolveReconciled(store, ref);
       await stopContainer(store, state, flags.time);
-      startInBackground(this.engine, ref);
+      await startInBackground(this.engine, ref);
       recordContainerEvent(store.dir, state, "restart");
     });
   }),

@@ -92,17 +92,24 @@ async function stats(this: CliContext, flags: StatsFlags, ...refs: string[]) {
   // Named containers are resolved once (an unknown one is an error, before anything is
   // printed); without names, the list is taken again at every redraw, as Docker follows it.
   const named = refs.map((ref) => ({ ref, id: store.resolve(ref).id }));
-  const targets = (): Array<{ ref: string; state: ContainerState }> => {
+  // One container after another: each reconcile may take locks.
+  const targets = async (): Promise<Array<{ ref: string; state: ContainerState }>> => {
+    const list: Array<{ ref: string; state: ContainerState }> = [];
     if (named.length > 0) {
-      return named.flatMap(({ ref, id }) => {
+      for (const { ref, id } of named) {
         const s = store.read(id);
-        const now = s && reconcile(store, s);
-        return now ? [{ ref, state: now }] : [];
-      });
+        const now = s && await reconcile(store, s);
+        if (now) list.push({ ref, state: now });
+      }
+      return list;
     }
-    return store.list().map((s) => reconcile(store, s))
-      .filter((s): s is ContainerState => s !== null && (flags.all || isRunning(s)))
-      .map((s) => ({ ref: truncateId(s.id), state: s }));
+    for (const s of store.list()) {
+      const now = await reconcile(store, s);
+      if (now !== null && (flags.all || isRunning(now))) {
+        list.push({ ref: truncateId(now.id), state: now });
+      }
+    }
+    return list;
   };
   const previous = new Map<string, StatsSample>();
   const sampleAll = (list: Array<{ ref: string; state: ContainerState }>) =>
@@ -118,7 +125,7 @@ async function stats(this: CliContext, flags: StatsFlags, ...refs: string[]) {
     });
   const render = (entries: StatsEntry[]) => renderFormat(format, entries, HEADERS);
   if (flags.noStream) {
-    const list = targets();
+    const list = await targets();
     sampleAll(list);
     if (list.some(({ state }) => isRunning(state))) {
       await new Promise((r) => setTimeout(r, INTERVAL_MS));
@@ -127,7 +134,7 @@ async function stats(this: CliContext, flags: StatsFlags, ...refs: string[]) {
     return 0;
   }
   for (;;) {
-    const entries = sampleAll(targets());
+    const entries = sampleAll(await targets());
     // docker/cli clears the screen and homes the cursor before each redraw.
     this.process.stdout.write("\x1b[2J\x1b[H" + render(entries).map((l) => l + "\n").join(""));
     if (named.length > 0 && entries.length === 0) {

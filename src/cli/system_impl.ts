@@ -52,8 +52,8 @@ function securityLines(options: string[]): string[] {
 }
 
 /** `info`: Docker's sections and field names, with the fields that apply. */
-export const info = action(function (this: CliContext, flags: FormatFlags) {
-  const i = systemInfo(this.engine);
+export const info = action(async function (this: CliContext, flags: FormatFlags) {
+  const i = await systemInfo(this.engine);
   if (flags.format !== undefined) {
     printFormatted(this, flags.format, {
       ...i,
@@ -170,8 +170,8 @@ const DF_HEADERS = {
 };
 
 /** `system df`. */
-export const df = action(function (this: CliContext, flags: FormatFlags) {
-  const rows = diskUsage(this.engine).map((r) => ({
+export const df = action(async function (this: CliContext, flags: FormatFlags) {
+  const rows = (await diskUsage(this.engine)).map((r) => ({
     Active: String(r.Active),
     Reclaimable: reclaimable(r),
     Size: humanSize(r.Size, 4),

@@ -13,7 +13,7 @@ import { action, type CliContext } from "./context.ts";
 
 async function top(this: CliContext, _flags: Record<never, never>, ref: string) {
   const store = this.engine.containers;
-  const rows = containerProcesses(resolveReconciled(store, ref)).map((p) => [
+  const rows = containerProcesses(await resolveReconciled(store, ref)).map((p) => [
     String(p.uid),
     String(p.hostPid),
     String(p.hostPpid),

@@ -54,7 +54,7 @@ export async function attachToContainer(
   state: ContainerState,
   opts: { detachKeys: Uint8Array; stdin: boolean },
 ): Promise<AttachOutcome> {
-  const current = reconcile(store, state);
+  const current = await reconcile(store, state);
   if (!current || !isRunning(current)) {
     throw new ExitCodeError("You cannot attach to a stopped container, start it first", 125);
   }

@@ -320,7 +320,7 @@ async function sourceOf(r: RotatedFile, since?: bigint): Promise<Source | null> 
 /** How `readContainerLog` follows a log. */
 export interface FollowOptions {
   /** Whether the container still runs: following ends once it does not. */
-  running: () => boolean;
+  running: () => boolean | Promise<boolean>;
   /** Between two reads: the poll interval, or with `watch` the slow fallback poll. */
   intervalMs: number;
   /** Directories whose changes wake the follower (inotify): the log's, the state's. */
@@ -405,7 +405,7 @@ export async function readContainerLog(
       out(entries);
     };
     for (;;) {
-      const running = follow.running();
+      const running = await follow.running();
       await readOn();
       if (filter.done) return;
       const ino = current ? (await current.stat()).ino : null;

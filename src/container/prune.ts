@@ -103,11 +103,14 @@ function idle(c: ContainerState): boolean {
  * Removes every container that is not running and that `keep` takes (its labels and
  * creation time, for `--filter`); see the module comment.
  */
-export function pruneContainers(store: StateStore, keep: PruneKeep = () => true): PruneReport {
+export async function pruneContainers(
+  store: StateStore,
+  keep: PruneKeep = () => true,
+): Promise<PruneReport> {
   const report: PruneReport = { deleted: [], reclaimedBytes: 0 };
   for (const entry of store.entries()) {
     // Corrected first (a container whose process died unseen is exited), outside its lock.
-    if (!isDead(entry) && !reconcile(store, entry)) continue;
+    if (!isDead(entry) && !(await reconcile(store, entry))) continue;
     // Checked again under its lock: a `start` may have claimed it meanwhile.
     const size = store.withLock(entry.id, () => {
       const c = store.readEntry(entry.id, { locked: true });

@@ -4,14 +4,22 @@
  * shim or the CLI), is reported and recorded as exited with code 255, since nobody saw its
  * real exit status; one started with `--rm` is removed then, as its monitor would have.
  *
+ * The commands that only look (`ps`, `inspect`, `logs`, `exec`) reconcile every container
+ * they show, and almost never find resources to give back; so the code that gives them back
+ * (cleanup.ts: cgroups, volumes, mounts; network_table.ts: the network table, nftables) loads
+ * with `await import(...)` only when a container has some to give back.
+ *
  * @module
  */
 
 import { isProcessAlive } from "../state/proc.ts";
 import { ROLE } from "./reexec.ts";
-import { NoSuchContainerError, type StateStore } from "../state/store.ts";
-import { destroyContainer } from "./cleanup.ts";
-import { releaseContainer } from "./network_table.ts";
+import {
+  type ContainerEntry,
+  isDead,
+  NoSuchContainerError,
+  type StateStore,
+} from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { recordContainerEvent } from "../state/events.ts";
 
@@ -38,14 +46,36 @@ function isStillInit(pid: number): boolean {
 }
 
 /**
+ * True when the network table under `state.networkDir` may still hold an address or a port
+ * of `state`: its text names the container. Read without the table's code or its lock (the
+ * table is replaced whole by rename, so the text is one version of it); a record written
+ * before the container died is there, so "no" is certain. The full check, under the lock,
+ * is releaseContainer's, which loads only when this says "maybe".
+ */
+export function mayHoldNetwork(state: ContainerState): boolean {
+  if (!state.networkDir) return false;
+  try {
+    return Deno.readTextFileSync(`${state.networkDir}/networks.json`).includes(state.id);
+  } catch (e) {
+    // No table: nothing to release. Any other failure is releaseContainer's to report.
+    return !(e instanceof Deno.errors.NotFound);
+  }
+}
+
+/**
  * Corrects a container's recorded state from the host's facts, when the process that
  * should have recorded them died: a command that started unrecorded is recorded running; a
  * container whose process is gone is recorded exited. Writes the correction (under the
  * container's lock, on its state as it is then), so every later command agrees, and
  * returns the state as it now stands; null when the container is gone: it was started with
- * `--rm` and has now been removed, as its monitor would have done.
+ * `--rm` and has now been removed, as its monitor would have done. What a dead container
+ * without a monitor still holds (addresses, ports; an `--rm` one's cgroup, rootfs, volumes)
+ * is given back before this returns.
  */
-export function reconcile(store: StateStore, state: ContainerState): ContainerState | null {
+export async function reconcile(
+  store: StateStore,
+  state: ContainerState,
+): Promise<ContainerState | null> {
   // The CLI or shim died between init's exec and recording it: the command runs.
   const startedUnrecorded = (s: ContainerState) =>
     s.status === "created" && s.pid !== undefined && !hasMonitor(s) &&
@@ -79,10 +109,13 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
       exitCode: String(exited.exitCode ?? UNKNOWN_EXIT_CODE),
     });
   }
-  if (exited.status === "exited" && !hasMonitor(exited)) releaseContainer(exited);
-  if (exited.status === "exited" && exited.spec.autoRemove) {
+  if (exited.status !== "exited") return exited;
+  if (!hasMonitor(exited) && mayHoldNetwork(exited)) {
+    (await import("./network_table.ts")).releaseContainer(exited);
+  }
+  if (exited.spec.autoRemove) {
     store.writeTombstone(exited.id, exited.exitCode ?? UNKNOWN_EXIT_CODE);
-    destroyContainer(store, exited.id);
+    (await import("./cleanup.ts")).destroyContainer(store, exited.id);
     return null;
   }
   return exited;
@@ -92,8 +125,25 @@ export function reconcile(store: StateStore, state: ContainerState): ContainerSt
  * Finds a container by reference and reconciles it; a `--rm` container that this removes is
  * reported as no such container, since it is gone.
  */
-export function resolveReconciled(store: StateStore, ref: string): ContainerState {
-  const found = reconcile(store, store.resolve(ref));
+export async function resolveReconciled(
+  store: StateStore,
+  ref: string,
+): Promise<ContainerState> {
+  const found = await reconcile(store, store.resolve(ref));
   if (!found) throw new NoSuchContainerError(ref);
   return found;
+}
+
+/**
+ * Every container of `store`, reconciled, in the store's order: dead ones (unusable state)
+ * as they are, `--rm` ones that this removes left out. One after another, not all at once:
+ * each correction takes its container's lock, and a repair the network table's.
+ */
+export async function reconciledEntries(store: StateStore): Promise<ContainerEntry[]> {
+  const out: ContainerEntry[] = [];
+  for (const c of store.entries()) {
+    const now = isDead(c) ? c : await reconcile(store, c);
+    if (now) out.push(now);
+  }
+  return out;
 }

@@ -23,14 +23,14 @@ import { isRunning, reconcile } from "./reconcile.ts";
  * monitor (starting it is then a no-op, as in Docker: concurrent `start`s start it once),
  * has been removed, or the policy must not restart it.
  */
-export function prepareStart(
+export async function prepareStart(
   store: StateStore,
   id: string,
   monitorPid: number,
   opts: { restartCount?: number; byPolicy?: boolean } = {},
-): ContainerState | null {
+): Promise<ContainerState | null> {
   const current = store.read(id);
-  const now = current && reconcile(store, current);
+  const now = current && await reconcile(store, current);
   if (!now || isRunning(now)) return null;
   let refused = false;
   const started = store.update(id, (s) => {

@@ -46,7 +46,7 @@ export async function waitForExit(store: StateStore, id: string, ms: number): Pr
     if (!isRunning(s)) {
       // Dead, but its monitor may still be recording the exit.
       if (!hasMonitor(s)) {
-        reconcile(store, s);
+        await reconcile(store, s);
         return true;
       }
     }
@@ -67,7 +67,7 @@ export async function stopContainer(
   // Even when it is not running: it may be between two runs of its restart policy.
   markStopRequested(store, state.id);
   if (!isRunning(state)) {
-    reconcile(store, state);
+    await reconcile(store, state);
     return;
   }
   // Docker's order: kill (the stop signal), kill (9, if it came to that), die, stop.

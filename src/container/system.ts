@@ -18,7 +18,7 @@ import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 import { type ContainerEntry, isDead } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
-import { isRunning, reconcile } from "./reconcile.ts";
+import { isRunning, reconcile, reconciledEntries } from "./reconcile.ts";
 import { pruneNetworks } from "./networks.ts";
 import { type PruneKeep, subjectOf } from "./prune.ts";
 import { removeContainer } from "./remove.ts";
@@ -38,10 +38,9 @@ export interface ContainerCounts {
 }
 
 /** The containers, reconciled, with their counts. */
-export function containerCounts(engine: Engine): ContainerCounts {
+export async function containerCounts(engine: Engine): Promise<ContainerCounts> {
   const store = engine.containers;
-  const all = store.entries().map((c) => isDead(c) ? c : reconcile(store, c))
-    .filter((c): c is ContainerEntry => c !== null);
+  const all = await reconciledEntries(store);
   const paused = all.filter(isPaused).length;
   const running = all.filter((c) => !isDead(c) && isRunning(c)).length - paused;
   return { containers: all.length, running, paused, stopped: all.length - running - paused };
@@ -70,8 +69,8 @@ export function goArch(arch: string = Deno.build.arch): string {
  * Docker's `info` document (`docker info --format '{{json .}}'`), with the fields that apply
  * to a daemonless engine.
  */
-export function systemInfo(engine: Engine): Record<string, unknown> {
-  const counts = containerCounts(engine);
+export async function systemInfo(engine: Engine): Promise<Record<string, unknown>> {
+  const counts = await containerCounts(engine);
   let layout = "v1";
   try {
     layout = detectCgroupLayout("/sys/fs/cgroup", readText("/proc/self/mountinfo"));
@@ -152,10 +151,13 @@ export interface DiskUsageRow {
  * no container uses), containers' writable layers (reclaimable when not running), volumes
  * (reclaimable when no container mounts them) and build cache (m-docker has none).
  */
-export function diskUsage(engine: Engine): DiskUsageRow[] {
+export async function diskUsage(engine: Engine): Promise<DiskUsageRow[]> {
   const store = engine.containers;
-  const containers = store.list().map((c) => reconcile(store, c))
-    .filter((c): c is ContainerState => c !== null);
+  const containers: ContainerState[] = [];
+  for (const c of store.list()) {
+    const now = await reconcile(store, c); // one after another: each may take locks
+    if (now) containers.push(now);
+  }
   const used = new Set(containers.map((c) => c.spec.imageId));
   const images = engine.images.list();
   const imageSize = images.reduce((a, i) => a + i.size, 0);
@@ -229,7 +231,7 @@ export async function pruneContainers(
   const ids: string[] = [];
   let bytes = 0;
   for (const entry of store.entries()) {
-    const c = isDead(entry) ? entry : reconcile(store, entry);
+    const c = isDead(entry) ? entry : await reconcile(store, entry);
     if (c === null || (!isDead(c) && (isRunning(c) || isPaused(c)))) continue;
     if (!keep(isDead(c) ? { created: c.createdAt } : subjectOf(c))) continue;
     const size = isDead(c) ? 0 : sizeOf(c.rootfs.upperDir);

@@ -71,7 +71,7 @@ export async function restartContainer(
   tty: boolean,
   cacheDir: string,
 ): Promise<{ started: StartedContainer; io: OutputPipes } | null> {
-  const again = prepareStart(store, id, Deno.pid, { restartCount: restarts, byPolicy: true });
+  const again = await prepareStart(store, id, Deno.pid, { restartCount: restarts, byPolicy: true });
   if (!again) return null;
   // A container: network may have a new PID 1 to join by now.
   let netns: NetnsPlan;

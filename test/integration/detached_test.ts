@@ -21,6 +21,15 @@ function shimPid(id: string): number {
   return state.monitorPid;
 }
 
+/** True once `pid` has exited (a zombie counts: it runs no more). */
+function exited(pid: number): boolean {
+  try {
+    return /\) [ZX]/.test(Deno.readTextFileSync(`/proc/${pid}/stat`));
+  } catch {
+    return true;
+  }
+}
+
 Deno.test(
   { name: "run -d prints the full ID and returns with the container running", ...asRoot },
   async () => {
@@ -270,6 +279,29 @@ Deno.test({ name: "run -d --rm removes the container when it exits", ...asRoot }
   const id = (await sb.ok(["run", "-d", "--rm", "busybox", "sh", "-c", "sleep 0.2"])).trim();
   await waitFor(() => !sb.containerIds().includes(id), { what: "auto-removal" });
 });
+
+Deno.test(
+  { name: "an --rm container that dies unseen is removed by the next ps", ...asRoot },
+  async () => {
+    const id = (await sb.ok(["run", "-d", "--rm", "--name", "lost-rm", "busybox", "sleep", "60"]))
+      .trim();
+    const pid = (await inspect(id)).State.Pid;
+    const shim = shimPid(id);
+    Deno.kill(shim, "SIGKILL");
+    await waitFor(() => exited(shim), { what: "the shim's death" });
+    Deno.kill(pid, "SIGKILL");
+    await waitFor(() => exited(pid), { what: "the container's death" });
+    // Nobody saw it die: this ps is the one that records it, and removes it as --rm asks.
+    assert.doesNotMatch(await sb.ok(["ps", "-a"]), /lost-rm/);
+    assert.ok(!sb.containerIds().includes(id), "its state is gone");
+    assert.deepEqual(sb.leftoverCgroups().filter((d) => d.includes(id)), [], "its cgroup too");
+    // Its name is free again.
+    assert.equal(
+      await sb.ok(["run", "--rm", "--name", "lost-rm", "busybox", "echo", "ok"]),
+      "ok\n",
+    );
+  },
+);
 
 Deno.test({ name: "20 concurrent run -d all start, with unique names", ...asRoot }, async () => {
   const results = await Promise.all(

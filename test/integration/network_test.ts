@@ -330,6 +330,9 @@ Deno.test({
   const doc = JSON.parse(await sb.ok(["network", "inspect", "one"]))[0];
   assert.deepEqual(doc.IPAM.Config, [{ Subnet: "10.66.0.0/16", Gateway: "10.66.0.1" }]);
   assert.deepEqual(doc.Labels, { team: "a" });
+  // inspect finds a network too (its code loads only when no container or image is named so).
+  assert.deepEqual(JSON.parse(await sb.ok(["inspect", "one"]))[0], doc);
+  assert.deepEqual(JSON.parse(await sb.ok(["inspect", "--type", "network", "one"]))[0], doc);
   const missing = await sb.run(["network", "inspect", "nope"]);
   assert.equal(missing.code, 1);
   assert.match(await sb.ok(["network", "prune", "-f"]), /Deleted Networks:\none/);
@@ -454,6 +457,34 @@ Deno.test({
   assert.deepEqual(sb.leftoverPorts(), []);
   // Its port is free again.
   await sb.ok(["run", "--rm", "-p", "8282:80", "-p", "8181:80", "busybox", "true"]);
+});
+
+Deno.test({
+  name: "a container that dies unseen: the next ps gives back its address and published port",
+  ...asRoot,
+}, async () => {
+  const id = (await sb.ok(["run", "-d", "-p", "8383:80", "busybox", "sleep", "60"])).trim();
+  const pid = (await sb.inspect(id)).State.Pid;
+  const monitor = JSON.parse(Deno.readTextFileSync(`${sb.state}/${id}/state.json`)).monitorPid;
+  const exited = (p: number) => {
+    try {
+      return /\) [ZX]/.test(Deno.readTextFileSync(`/proc/${p}/stat`));
+    } catch {
+      return true;
+    }
+  };
+  Deno.kill(monitor, "SIGKILL");
+  await waitFor(() => exited(monitor), { what: "the monitor's death" });
+  Deno.kill(pid, "SIGKILL");
+  await waitFor(() => exited(pid), { what: "the container's death" });
+  // Only ps runs: what gives the address and the port back is its repair of the record.
+  assert.match(await sb.ok(["ps", "-a"]), /Exited \(255\)/);
+  const table = JSON.parse(Deno.readTextFileSync(`${sb.root}/network/networks.json`));
+  const held = (list: Array<{ containerId: string }>) => list.filter((e) => e.containerId === id);
+  assert.deepEqual([held(table.endpoints), held(table.ports)], [[], []], "address and port back");
+  assert.deepEqual(sb.leftoverPorts(), [], "its port is out of the firewall");
+  await sb.ok(["rm", id]);
+  await sb.ok(["run", "--rm", "-p", "8383:80", "busybox", "true"]);
 });
 
 Deno.test({

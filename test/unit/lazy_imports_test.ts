@@ -2,7 +2,9 @@
  * The commands that run most (`run --network none`, `exec`, `ps`, `inspect`) and the shim
  * reach no networking or log-reading code through static imports: wiring (network.ts and its
  * netlink, address and DNS modules), the embedded DNS server, health checks and the log
- * reader load with `await import(...)` only where a container needs them. The monitor (what
+ * reader load with `await import(...)` only where a container needs them. The commands that
+ * only look (`ps`, `inspect`, `logs`, `exec`) reach none of the code that gives back what a
+ * dead container holds (cgroups, volumes, network table, nftables) either. The monitor (what
  * a shim becomes once its container runs) reaches no start code either: it imports that for
  * a restart only. An import added back statically fails here.
  */
@@ -79,6 +81,37 @@ Deno.test("exec loads none of the start-up or log-writing code", () => {
     "src/container/log_writer.ts",
   ].filter((m) => reached.has(m));
   assert.deepEqual(found, []);
+});
+
+// What giving back a dead container's resources takes (reconcile.ts loads it only then):
+// the cgroup managers, volumes and mounts, the network table and the firewall.
+const REPAIRING = [
+  "src/container/cleanup.ts",
+  "src/container/network_table.ts",
+  "src/cgroups/manager.ts",
+  "src/network/nftables.ts",
+];
+
+for (
+  const entry of ["src/cli/ps.ts", "src/cli/inspect.ts", "src/cli/logs.ts", "src/cli/exec.ts"]
+) {
+  Deno.test(`${entry} statically imports none of the code that repairs a dead container`, () => {
+    const reached = staticClosure(entry);
+    assert.ok(reached.has("src/container/reconcile.ts"), "the walk follows imports");
+    // exec enters the container's cgroup, so it needs a cgroup manager, just not the rest.
+    const found = REPAIRING.filter((m) =>
+      reached.has(m) && !(entry === "src/cli/exec.ts" && m === "src/cgroups/manager.ts")
+    );
+    assert.deepEqual(found, []);
+  });
+}
+
+Deno.test("reconcile.ts loads the repair code with import() where it needs it", () => {
+  const reached = staticClosure("src/container/reconcile.ts");
+  assert.deepEqual(REPAIRING.filter((m) => reached.has(m)), []);
+  const text = Deno.readTextFileSync(`${ROOT}src/container/reconcile.ts`);
+  assert.match(text, /await import\("\.\/network_table\.ts"\)\)\.releaseContainer\(/);
+  assert.match(text, /await import\("\.\/cleanup\.ts"\)\)\.destroyContainer\(/);
 });
 
 Deno.test("import loads the unpacker and the store, not the listing, template or prune code of images", () => {
