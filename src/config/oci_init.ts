@@ -28,6 +28,12 @@ export interface OciMountCall {
   propagation: number[];
   /** `type: cgroup`: the host's cgroup hierarchies, mounted as the container's own. */
   cgroup?: CgroupFsPlan;
+  /**
+   * Without a cgroup namespace a cgroup filesystem would show the host's whole tree: the
+   * container's own directories are bound instead (runc's way), by hierarchy (`memory`, or
+   * `unified` on v2), from the host paths of its cgroup.
+   */
+  cgroupBind?: Record<string, string>;
 }
 
 /** The process the container runs, as init sets it up. */
@@ -57,6 +63,11 @@ export interface OciInitConfig {
   rootReadonly: boolean;
   /** MS_* flags for `/` before anything is mounted (default MS_SLAVE|MS_REC, as runc). */
   rootPropagation: number;
+  /**
+   * Init was cloned into a user namespace of its own (config.json's uidMappings): device
+   * nodes are bound from the host's, since mknod is refused there, as runc does.
+   */
+  userns?: boolean;
   /** CLONE_NEW* flags init unshares (mount, UTS, IPC, cgroup), once in its cgroup. */
   unshare: number;
   /** Namespaces init joins by path first: [CLONE_NEW* flag, path]. */

@@ -11,6 +11,7 @@
 import { MS } from "../../ffi/libc.ts";
 import type { Syscalls } from "../../ffi/syscalls.ts";
 import type { OciInitConfig, OciMountCall } from "../config/oci_init.ts";
+import type { CgroupFsPlan } from "../config/init.ts";
 import type { DeviceNode } from "../config/devices.ts";
 import {
   allocateTerminal,
@@ -53,8 +54,9 @@ export function prepareBundleRootfs(sys: Syscalls, config: OciInitConfig): Prepa
     mountOne(sys, root, m);
     if (m.destination.replace(/\/+$/, "") === "/dev" && m.fstype === null) devBound = true;
   }
-  if (!devBound) makeDefaultDevices(sys, root, config.devices);
-  else if (config.devices.length) makeDevices(sys, root, config.devices, false);
+  const bindNodes = config.userns === true;
+  if (!devBound) makeDefaultDevices(sys, root, config.devices, bindNodes);
+  else if (config.devices.length) makeDevices(sys, root, config.devices, bindNodes);
   const prepared: PreparedBundle = {};
   if (config.process.terminal) {
     const t = allocateTerminal(sys, root, join(sys, root, "/dev/pts"), config.process.consoleSize);
@@ -78,7 +80,10 @@ function mountOne(sys: Syscalls, root: string, m: OciMountCall): void {
     );
   };
   try {
-    if (m.cgroup) {
+    if (m.cgroup && m.cgroupBind) {
+      sys.mkdirAll(target);
+      bindCgroups(sys, target, m.cgroup, m.cgroupBind);
+    } else if (m.cgroup) {
       sys.mkdirAll(target);
       mountCgroupFs(sys, root, m.cgroup);
     } else if (m.fstype === null) {
@@ -100,8 +105,44 @@ function mountOne(sys: Syscalls, root: string, m: OciMountCall): void {
   }
 }
 
+/**
+ * The container's own cgroup directories at `target`, read-only: on v2 its unified directory
+ * itself; on v1 a tmpfs with one bind per hierarchy, and a link per controller of a
+ * co-mounted one (`cpu` -> `cpu,cpuacct`), as mountCgroupFs lays them out.
+ */
+function bindCgroups(
+  sys: Syscalls,
+  target: string,
+  plan: CgroupFsPlan,
+  paths: Record<string, string>,
+): void {
+  const ro = MS.BIND | MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC;
+  if (plan.version === 2) {
+    sys.mount(paths.unified, target, null, MS.BIND);
+    sys.mount(null, target, null, ro);
+    return;
+  }
+  sys.mount("tmpfs", target, "tmpfs", MS.NOSUID | MS.NODEV | MS.NOEXEC, "mode=755");
+  const dirs = new Set(plan.hierarchies.map((h) => h.dir));
+  for (const h of plan.hierarchies) {
+    const source = paths[h.dir];
+    if (source === undefined) continue;
+    sys.mkdirAll(`${target}/${h.dir}`);
+    sys.mount(source, `${target}/${h.dir}`, null, MS.BIND);
+    sys.mount(null, `${target}/${h.dir}`, null, ro);
+    if (!h.dir.includes(",")) continue;
+    for (const c of h.dir.split(",")) if (!dirs.has(c)) sys.symlink(h.dir, `${target}/${c}`);
+  }
+  sys.mount(null, target, null, MS.REMOUNT | MS.RDONLY | MS.NOSUID | MS.NODEV | MS.NOEXEC);
+}
+
 /** runc's default nodes, the bundle's `linux.devices`, and the /dev links to /proc and pts. */
-function makeDefaultDevices(sys: Syscalls, root: string, extra: readonly DeviceNode[]): void {
+function makeDefaultDevices(
+  sys: Syscalls,
+  root: string,
+  extra: readonly DeviceNode[],
+  bindNodes: boolean,
+): void {
   const dev = join(sys, root, "/dev");
   sys.mkdirAll(dev);
   const named = new Set(extra.map((d) => d.path));
@@ -118,7 +159,7 @@ function makeDefaultDevices(sys: Syscalls, root: string, extra: readonly DeviceN
       gid: 0,
       access: "rwm",
     }));
-  makeDevices(sys, root, [...defaults, ...extra], false);
+  makeDevices(sys, root, [...defaults, ...extra], bindNodes);
   const link = (target: string, name: string) => {
     if (sys.fileKind(`${dev}/${name}`) === null) sys.symlink(target, `${dev}/${name}`);
   };

@@ -28,6 +28,8 @@ export interface BundlePlan {
   init: Omit<OciInitConfig, "execFifoFd">;
   pid: SpawnNamespace;
   net: SpawnNamespace;
+  /** A new user namespace with these maps (init is cloned into it with the new PID and network ones). */
+  userns?: { uidMappings: IdMapping[]; gidMappings: IdMapping[] };
   /** `linux.cgroupsPath`, or `/m-docker-runc/<id>` when absent. */
   cgroupsPath: string;
   limits: ResourceLimits;
@@ -40,6 +42,13 @@ export interface BundlePlan {
   };
   /** The seccomp profile as JSON, for the caller's compiler (it is not plain data's job). */
   seccompProfile?: string;
+}
+
+/** One line of a uid_map or gid_map. */
+export interface IdMapping {
+  containerID: number;
+  hostID: number;
+  size: number;
 }
 
 /** Host facts the conversion reads: data, so that it stays a pure function. */
@@ -107,7 +116,7 @@ export function planBundle(
   let unshare = 0;
   const join: Array<[number, string]> = [];
   let pid: SpawnNamespace = { kind: "host" }, net: SpawnNamespace = { kind: "host" };
-  let hasMountNs = false, hasUtsNs = false;
+  let hasMountNs = false, hasUtsNs = false, newUserNs = false;
   (linux.namespaces ?? []).forEach((ns, i) => {
     const field = `linux.namespaces[${i}]`;
     const how: SpawnNamespace = ns.path ? { kind: "join", path: ns.path } : { kind: "new" };
@@ -119,7 +128,11 @@ export function planBundle(
         net = how;
         return;
       case "user":
-        return refuse(`${field}.type`, "user namespaces are not supported by this runtime yet");
+        if (ns.path) {
+          return refuse(`${field}.path`, "joining a user namespace is not supported yet");
+        }
+        newUserNs = true;
+        return;
       case "time":
         return refuse(`${field}.type`, "time namespaces are not supported by this runtime yet");
     }
@@ -131,6 +144,20 @@ export function planBundle(
     else unshare |= flag;
   });
   if (!hasMountNs) refuse("linux.namespaces", "a mount namespace is required");
+  const map = (m: { containerID: number; hostID: number; size: number }) => ({
+    containerID: m.containerID,
+    hostID: m.hostID,
+    size: m.size,
+  });
+  const userns = newUserNs
+    ? {
+      uidMappings: (linux.uidMappings ?? []).map(map),
+      gidMappings: (linux.gidMappings ?? []).map(map),
+    }
+    : undefined;
+  if (userns && (!userns.uidMappings.length || !userns.gidMappings.length)) {
+    refuse("linux.uidMappings", "a new user namespace needs uidMappings and gidMappings");
+  }
   if ((spec.hostname || spec.domainname) && !hasUtsNs) {
     refuse("hostname", "a hostname or domainname needs a private UTS namespace");
   }
@@ -223,6 +250,7 @@ export function planBundle(
   return {
     init: {
       kind: "oci",
+      userns: userns !== undefined,
       root: absolute(bundle, spec.root.path),
       rootReadonly: spec.root.readonly ?? false,
       rootPropagation: linux.rootfsPropagation
@@ -259,6 +287,7 @@ export function planBundle(
     },
     pid,
     net,
+    userns,
     cgroupsPath: linux.cgroupsPath ?? `/m-docker-runc/${id}`,
     limits,
     // runc's defaults (the standard nodes, mknod, ptys) are allowed whatever the bundle

@@ -32,7 +32,7 @@ import { ERRNO, SyscallError } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { parseOciSpec } from "../config/oci_spec.ts";
 import type { OciInitConfig } from "../config/oci_init.ts";
-import type { InitFailure } from "../config/init.ts";
+import { INIT_STDERR_ENV, type InitFailure } from "../config/init.ts";
 import { envList } from "../config/env.ts";
 import { newCgroupManager, openCgroupManager } from "../cgroups/manager.ts";
 import type { CgroupManager } from "../cgroups/types.ts";
@@ -41,7 +41,8 @@ import { writeFileAtomic } from "../util/atomic_file.ts";
 import { ROLE, selfCommand } from "../container/reexec.ts";
 import { cgroupFsPlan } from "../container/start.ts";
 import { readToEnd } from "../container/io.ts";
-import { planBundle, type SpawnNamespace } from "./convert.ts";
+import { applyProcessLimits } from "../rootfs/process_limits.ts";
+import { type IdMapping, planBundle, type SpawnNamespace } from "./convert.ts";
 import { runHooks } from "./hooks.ts";
 import {
   processStartTime,
@@ -121,14 +122,33 @@ export async function createContainer(
     fds.push(fifo);
     const [socket, childSocket] = socketPair();
     fds.push(socket, childSocket);
-    pid = spawnOciInit(sys, childSocket, fifo, plan.pid, plan.net);
+    let userns: OciUserns | undefined;
+    if (plan.userns) {
+      const cacheDir = `${store.dir(id)}/deno-cache`;
+      Deno.mkdirSync(cacheDir, { mode: 0o700 });
+      const root = hostRoot(plan.userns);
+      Deno.chownSync(cacheDir, root.uid, root.gid);
+      userns = { ...plan.userns, cacheDir };
+    }
+    pid = spawnOciInit(sys, childSocket, fifo, plan.pid, plan.net, userns);
     close(childSocket);
     fds.splice(fds.indexOf(childSocket), 1);
     const ready = new Uint8Array(1);
     if (read(socket, ready) !== 1) throw initFailure(pid, readToEnd(socket));
     // Moved before it reads its config: its own start-up was not the container's to pay.
     cgroup.addProcess(pid);
+    if (userns) {
+      // Its capabilities count in its user namespace only: raising a hard limit or lowering
+      // the OOM score needs ours (init sets the same values again, which it may).
+      const p = plan.init.process;
+      applyProcessLimits(sys, p.rlimits, p.oomScoreAdj, 125, pid);
+    }
     const config: OciInitConfig = { ...plan.init, seccomp, execFifoFd: INIT_FIFO_FD };
+    if (!(config.unshare & CLONE.NEWCGROUP)) {
+      // No cgroup namespace: a cgroup mount binds the container's own directories.
+      const paths = cgroup.paths;
+      config.mounts = config.mounts.map((m) => m.cgroup ? { ...m, cgroupBind: paths } : m);
+    }
     sendWithFds(socket, new TextEncoder().encode(JSON.stringify(config) + "\n"), []);
     if (config.process.terminal) {
       const master = recvFd(socket);
@@ -189,9 +209,19 @@ function cgroupName(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 
+/** What init needs to be cloned into a user namespace of its own. */
+interface OciUserns {
+  uidMappings: IdMapping[];
+  gidMappings: IdMapping[];
+  /** A directory the container's root owns, for Deno's caches (ours are out of its reach). */
+  cacheDir: string;
+}
+
 /**
  * Spawns init, our child, into the PID and network namespaces the bundle asks for (new,
- * joined by path, or ours). Sync calls only until this thread is back in its own.
+ * joined by path, or ours), and with `userns` into a new user namespace that owns the new
+ * ones (a clone, as only a process without threads may enter one; ffi/nsclone.ts), its maps
+ * written while it waits. Sync calls only until this thread is back in its own.
  */
 function spawnOciInit(
   sys: Syscalls,
@@ -199,6 +229,7 @@ function spawnOciInit(
   fifo: number,
   pidNs: SpawnNamespace,
   netNs: SpawnNamespace,
+  userns?: OciUserns,
 ): number {
   const self = selfCommand(ROLE.init);
   const env = envList(Deno.env.toObject());
@@ -206,13 +237,40 @@ function spawnOciInit(
     { kind: "dup", from: socket, to: 3 },
     { kind: "dup", from: fifo, to: INIT_FIFO_FD },
   ];
+  if (userns) {
+    // What Deno says as it boots without its caches would land on the container's stderr:
+    // init boots with stderr on /dev/null and takes the real one back (INIT_STDERR_ENV).
+    env.push(`DENO_DIR=${userns.cacheDir}`, `${INIT_STDERR_ENV}=${USERNS_STDERR_FD}`);
+    fds.unshift({ kind: "dup", from: 2, to: USERNS_STDERR_FD });
+    fds.push({ kind: "open", fd: 2, path: "/dev/null", flags: O.WRONLY });
+  }
   const ownPid = sys.open("/proc/thread-self/ns/pid", O.RDONLY | O.CLOEXEC);
   const ownNet = sys.open("/proc/thread-self/ns/net", O.RDONLY | O.CLOEXEC);
   try {
     try {
-      enter(sys, pidNs, CLONE.NEWPID);
-      enter(sys, netNs, CLONE.NEWNET);
-      return sys.spawn({ path: self.path, args: self.args, env, fds });
+      if (!userns) {
+        enter(sys, pidNs, CLONE.NEWPID);
+        enter(sys, netNs, CLONE.NEWNET);
+        return sys.spawn({ path: self.path, args: self.args, env, fds });
+      }
+      // New ones are made by the clone itself, so that the user namespace owns them.
+      if (pidNs.kind === "join") enter(sys, pidNs, CLONE.NEWPID);
+      if (netNs.kind === "join") enter(sys, netNs, CLONE.NEWNET);
+      const namespaces = CLONE.NEWUSER | (pidNs.kind === "new" ? CLONE.NEWPID : 0) |
+        (netNs.kind === "new" ? CLONE.NEWNET : 0);
+      return sys.spawnInNamespaces({
+        path: self.path,
+        args: self.args,
+        env,
+        fds,
+        namespaces,
+        ids: { uid: 0, gid: 0, groups: [] },
+      }, (child) => {
+        const lines = (maps: IdMapping[]) =>
+          maps.map((m) => `${m.containerID} ${m.hostID} ${m.size}\n`).join("");
+        sys.writeTextFile(`/proc/${child}/uid_map`, lines(userns.uidMappings));
+        sys.writeTextFile(`/proc/${child}/gid_map`, lines(userns.gidMappings));
+      });
     } finally {
       sys.setns(ownPid, CLONE.NEWPID, "own pid namespace");
       sys.setns(ownNet, CLONE.NEWNET, "own network namespace");
@@ -221,6 +279,16 @@ function spawnOciInit(
     sys.close(ownPid);
     sys.close(ownNet);
   }
+}
+
+/** Where a user-namespaced init finds its real stderr while it boots. */
+const USERNS_STDERR_FD = 5;
+
+/** The host ids of the container's root (its uid and gid 0), for what it must own. */
+function hostRoot(userns: { uidMappings: IdMapping[]; gidMappings: IdMapping[] }) {
+  const host = (maps: IdMapping[]) =>
+    maps.find((m) => m.containerID === 0)?.hostID ?? maps[0].hostID;
+  return { uid: host(userns.uidMappings), gid: host(userns.gidMappings) };
 }
 
 function enter(sys: Syscalls, ns: SpawnNamespace, flag: number): void {
