@@ -218,8 +218,8 @@ async function dispatch(
       if (!Number.isInteger(preserve) || preserve < 0) {
         throw new RuntimeUsageError(`invalid --preserve-fds: ${text(flags, "preserve-fds")}`);
       }
-      if (preserve > 0) throw new Error("--preserve-fds is not supported by this runtime yet");
       const opts = {
+        preserveFds: preserve,
         bundle: text(flags, "bundle") ?? ".",
         pidFile: text(flags, "pid-file"),
         consoleSocket: text(flags, "console-socket"),

@@ -88,4 +88,12 @@ export interface OciInitConfig {
    * blocks reading one byte from it once the container is built, until `start` writes it.
    */
   execFifoFd: number;
+  /**
+   * `--preserve-fds N`: the runtime's descriptors 3..3+N-1, which init holds from
+   * PRESERVED_FDS_BASE up and puts back at 3.. just before the exec.
+   */
+  preserveFds?: number;
 }
+
+/** Where init keeps the descriptors it is to pass on (above its own: socket, FIFO, stderr). */
+export const PRESERVED_FDS_BASE = 100;

@@ -31,7 +31,7 @@ import { ERRNO, errorReason, SyscallError } from "../../ffi/errors.ts";
 import { INIT_STDERR_ENV } from "../config/init.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
-import type { OciInitConfig } from "../config/oci_init.ts";
+import { type OciInitConfig, PRESERVED_FDS_BASE } from "../config/oci_init.ts";
 import { prepareBundleRootfs } from "../rootfs/oci_rootfs.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
@@ -195,7 +195,9 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
   sys.setCredentials(p.uid, p.gid, p.groups);
   if (p.umask !== undefined) sys.umask(p.umask);
   if (p.noNewPrivileges) sys.setNoNewPrivs();
-  cloexecFrom(3);
+  const preserved = config.preserveFds ?? 0;
+  for (let i = 0; i < preserved; i++) dup2(PRESERVED_FDS_BASE + i, 3 + i);
+  cloexecFrom(3 + preserved);
   resetSignals();
   try {
     return execve(path, p.args, p.env);

@@ -31,7 +31,7 @@ import {
 import { ERRNO, SyscallError } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import { parseOciSpec } from "../config/oci_spec.ts";
-import type { OciInitConfig } from "../config/oci_init.ts";
+import { type OciInitConfig, PRESERVED_FDS_BASE } from "../config/oci_init.ts";
 import { INIT_STDERR_ENV, type InitFailure } from "../config/init.ts";
 import { envList } from "../config/env.ts";
 import { newCgroupManager, openCgroupManager } from "../cgroups/manager.ts";
@@ -66,6 +66,8 @@ export interface CreateOptions {
   consoleSocket?: string;
   /** `--no-pivot`: accepted; pivot_root is always used (runc needs it only on ramfs roots). */
   noPivot?: boolean;
+  /** `--preserve-fds N`: our descriptors 3..3+N-1 become the container process's. */
+  preserveFds?: number;
 }
 
 /** The state document `state` prints (runtime.md "State"). */
@@ -130,7 +132,8 @@ export async function createContainer(
       Deno.chownSync(cacheDir, root.uid, root.gid);
       userns = { ...plan.userns, cacheDir };
     }
-    pid = spawnOciInit(sys, childSocket, fifo, plan.pid, plan.net, userns);
+    const preserve = opts.preserveFds ?? 0;
+    pid = spawnOciInit(sys, childSocket, fifo, plan.pid, plan.net, userns, preserve);
     close(childSocket);
     fds.splice(fds.indexOf(childSocket), 1);
     const ready = new Uint8Array(1);
@@ -143,7 +146,12 @@ export async function createContainer(
       const p = plan.init.process;
       applyProcessLimits(sys, p.rlimits, p.oomScoreAdj, 125, pid);
     }
-    const config: OciInitConfig = { ...plan.init, seccomp, execFifoFd: INIT_FIFO_FD };
+    const config: OciInitConfig = {
+      ...plan.init,
+      seccomp,
+      execFifoFd: INIT_FIFO_FD,
+      preserveFds: preserve || undefined,
+    };
     if (!(config.unshare & CLONE.NEWCGROUP)) {
       // No cgroup namespace: a cgroup mount binds the container's own directories.
       const paths = cgroup.paths;
@@ -230,10 +238,17 @@ function spawnOciInit(
   pidNs: SpawnNamespace,
   netNs: SpawnNamespace,
   userns?: OciUserns,
+  preserveFds = 0,
 ): number {
   const self = selfCommand(ROLE.init);
   const env = envList(Deno.env.toObject());
   const fds: FdAction[] = [
+    // First, out of the way of init's own descriptors (init puts them back before its exec).
+    ...[...Array(preserveFds).keys()].map((i): FdAction => ({
+      kind: "dup",
+      from: 3 + i,
+      to: PRESERVED_FDS_BASE + i,
+    })),
     { kind: "dup", from: socket, to: 3 },
     { kind: "dup", from: fifo, to: INIT_FIFO_FD },
   ];
