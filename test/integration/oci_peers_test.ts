@@ -73,6 +73,10 @@ Deno.test({
     const cd = await sb.startContainerd();
     await cd.ok(["run", "-d", "--runc-binary", sb.wrapper, IMAGE, "d1", ...SERVE]);
     assert.equal(await cd.taskStatus("d1"), "RUNNING");
+    // The running container costs containerd's shim and nothing of the runtime's: no
+    // process of it (a Deno, an init role) stays once the task runs.
+    const runtime = sb.processes().filter((p) => /deno|m-docker-role|m-docker-runc/.test(p));
+    assert.deepEqual(runtime, []);
 
     const e = await cd.ctr([
       "task",
