@@ -7,6 +7,7 @@
  */
 
 import type { CgroupLayout } from "./types.ts";
+import type { CgroupFsPlan } from "../config/init.ts";
 
 /** One mounted cgroup filesystem, from a /proc/self/mountinfo line. */
 export interface CgroupMount {
@@ -147,3 +148,33 @@ export function ownPathInV1Mount(
   }
   return undefined;
 }
+
+/**
+ * What the container gets at /sys/fs/cgroup, from the host's mount table: cgroup2 on a v2
+ * host; on v1 and hybrid hosts each v1 hierarchy under `cgroupRoot` (the hybrid's empty
+ * `unified` is left out, as Docker does), with only the options that name its controllers.
+ */
+export function cgroupFsPlan(
+  mountinfo: string,
+  cgroupRoot = "/sys/fs/cgroup",
+): CgroupFsPlan | undefined {
+  let layout;
+  try {
+    layout = detectCgroupLayout(cgroupRoot, mountinfo);
+  } catch {
+    return undefined; // no cgroups mounted: nothing to show either
+  }
+  if (layout === "v2") return { version: 2 };
+  const hierarchies = v1Mounts(cgroupRoot, parseCgroupMounts(mountinfo)).map((m) => ({
+    dir: m.mountPoint.slice(cgroupRoot.length + 1),
+    // Not rw, xattr or release_agent=: the superblock's own settings, not the container's.
+    options: m.options.filter((o) =>
+      /^[a-z_]+$/.test(o) && !NOT_CONTROLLERS.has(o) ||
+      o.startsWith("name=")
+    ).join(","),
+  }));
+  return { version: 1, hierarchies };
+}
+
+/** Superblock options of a v1 hierarchy that name no controller. */
+const NOT_CONTROLLERS = new Set(["rw", "ro", "xattr", "noprefix", "clone_children", "none"]);

@@ -224,7 +224,8 @@ async function dispatch(
         pidFile: text(flags, "pid-file"),
         consoleSocket: text(flags, "console-socket"),
       };
-      await life.createContainer(store, id, opts);
+      const { createContainer } = await import("../runtime/create.ts");
+      await createContainer(store, id, opts);
       if (command === "create") return 0;
       await life.startContainer(store, id);
       if (flags.has("detach")) return 0;
@@ -263,7 +264,7 @@ async function dispatch(
     case "kill": {
       const id = idOf(words, command, 1);
       const { parseSignal } = await import("./signals.ts");
-      life.killContainer(store, id, parseSignal(words[1] ?? "SIGTERM"), flags.has("all"));
+      await life.killContainer(store, id, parseSignal(words[1] ?? "SIGTERM"), flags.has("all"));
       return 0;
     }
     case "delete":
@@ -271,10 +272,10 @@ async function dispatch(
       return 0;
     case "pause":
     case "resume":
-      life.setPaused(store, idOf(words, command), command === "pause");
+      await life.setPaused(store, idOf(words, command), command === "pause");
       return 0;
     case "ps": {
-      const pids = life.containerPids(store, idOf(words, command));
+      const pids = await life.containerPids(store, idOf(words, command));
       if (text(flags, "format") === "json") io.stdout.write(JSON.stringify(pids) + "\n");
       else io.stdout.write(["PID", ...pids.map(String)].join("\n") + "\n");
       return 0;

@@ -37,7 +37,6 @@ import type { StateStore } from "../state/store.ts";
 import type { ContainerState } from "../state/types.ts";
 import { ensureDataRoot, etcFiles } from "../state/roots.ts";
 import {
-  type CgroupFsPlan,
   INIT_STDERR_ENV,
   type InitConfig,
   type InitFailure,
@@ -46,7 +45,7 @@ import {
 } from "../config/init.ts";
 import { idMapLine, type UsernsRemap } from "../config/userns.ts";
 import { openDetachedMounts } from "../rootfs/detached.ts";
-import { detectCgroupLayout, parseCgroupMounts, v1Mounts } from "../cgroups/detect.ts";
+import { cgroupFsPlan } from "../cgroups/detect.ts";
 import { debug } from "../util/debug.ts";
 import { containerCapabilities } from "../rootfs/capabilities.ts";
 import { containerFilter } from "./seccomp_filter.ts";
@@ -319,36 +318,6 @@ function closeDirect(init: InitProcess): void {
   if (init.direct!.joinNetns !== undefined) close(init.direct!.joinNetns);
   if (init.netns !== undefined) close(init.netns);
 }
-
-/**
- * What the container gets at /sys/fs/cgroup, from the host's mount table: cgroup2 on a v2
- * host; on v1 and hybrid hosts each v1 hierarchy under `cgroupRoot` (the hybrid's empty
- * `unified` is left out, as Docker does), with only the options that name its controllers.
- */
-export function cgroupFsPlan(
-  mountinfo: string,
-  cgroupRoot = "/sys/fs/cgroup",
-): CgroupFsPlan | undefined {
-  let layout;
-  try {
-    layout = detectCgroupLayout(cgroupRoot, mountinfo);
-  } catch {
-    return undefined; // no cgroups mounted: nothing to show either
-  }
-  if (layout === "v2") return { version: 2 };
-  const hierarchies = v1Mounts(cgroupRoot, parseCgroupMounts(mountinfo)).map((m) => ({
-    dir: m.mountPoint.slice(cgroupRoot.length + 1),
-    // Not rw, xattr or release_agent=: the superblock's own settings, not the container's.
-    options: m.options.filter((o) =>
-      /^[a-z_]+$/.test(o) && !NOT_CONTROLLERS.has(o) ||
-      o.startsWith("name=")
-    ).join(","),
-  }));
-  return { version: 1, hierarchies };
-}
-
-/** Superblock options of a v1 hierarchy that name no controller. */
-const NOT_CONTROLLERS = new Set(["rw", "ro", "xattr", "noprefix", "clone_children", "none"]);
 
 function initConfig(
   state: ContainerState,

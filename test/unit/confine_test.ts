@@ -13,7 +13,7 @@ import {
   validateConfinement,
 } from "../../src/config/confine.ts";
 import { InvalidConfigError } from "../../src/config/errors.ts";
-import { cgroupFsPlan } from "../../src/container/start.ts";
+import { cgroupFsPlan } from "../../src/cgroups/detect.ts";
 import { prepareRootfs, tmpfsMountArgs } from "../../src/rootfs/setup.ts";
 import { FakeSyscalls } from "./fake_syscalls.ts";
 import { initConfig } from "./fixtures.ts";
