@@ -29,6 +29,12 @@ export interface PackOptions {
    * upper layer holds host ids (see config/userns.ts `containerOwners`).
    */
   topOwners?: (uid: number, gid: number) => { uid: number; gid: number };
+  /**
+   * The latest modification time a tarball records, in seconds (`SOURCE_DATE_EPOCH`, as
+   * BuildKit's rewrite-timestamp): later times are clamped to it, so that the same inputs
+   * make the same bytes whenever they are built.
+   */
+  clampMtime?: number;
 }
 
 /** The entries of a layer tarball for the contents of `root`, parents before children. */
@@ -77,7 +83,10 @@ export function packLayers(layers: string[], opts: PackOptions = {}): TarWriteEn
         mode: (info.mode ?? 0o644) & 0o7777,
         uid: owners.uid,
         gid: owners.gid,
-        mtime: Math.floor((info.mtime?.getTime() ?? 0) / 1000),
+        mtime: Math.min(
+          Math.floor((info.mtime?.getTime() ?? 0) / 1000),
+          opts.clampMtime ?? Infinity,
+        ),
       };
       if (info.isCharDevice && info.rdev === 0) {
         // A whiteout: in a flat filesystem the name is simply gone.

@@ -70,6 +70,8 @@ export interface ImageRecord {
   architecture?: string;
   /** `REPOSITORY@sha256:...` of the manifests it was pulled by (Docker's RepoDigests). */
   repoDigests?: string[];
+  /** The config's `history` (`m-docker history`): one entry per step that made the image. */
+  history?: Array<{ created: string; created_by: string; comment?: string; empty_layer?: boolean }>;
 }
 
 /** An image reference that names no image in the store. */

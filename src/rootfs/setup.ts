@@ -57,7 +57,10 @@ export function join(sys: Syscalls, root: string, path: string): string {
   return secureJoin(root, path, (p) => sys.fileKind(p) === "symlink" ? sys.readLink(p) : null);
 }
 
-/** Mounts the overlay root: image layers read-only below, the container's upper on top. */
+/**
+ * Mounts the overlay root: image layers read-only below, the container's upper on top (none:
+ * the layers alone, read-only).
+ */
 export function mountOverlay(sys: Syscalls, rootfs: InitConfig["rootfs"]): void {
   // Lower directories are short links in one directory: name them relative to it, so that
   // many layers fit in the one page overlayfs accepts for its options.
@@ -68,10 +71,11 @@ export function mountOverlay(sys: Syscalls, rootfs: InitConfig["rootfs"]): void 
     const dir = base.slice(base.lastIndexOf("/") + 1);
     lowers = lowers.map((l) => `${dir}/${l.slice(l.lastIndexOf("/") + 1)}`);
   }
-  const options = `lowerdir=${
-    lowers.join(":")
-  },upperdir=${rootfs.upperDir},workdir=${rootfs.workDir}`;
-  sys.mount("overlay", rootfs.mountPoint, "overlay", 0, options);
+  // No upper directory: a read-only view of the layers (a build's COPY --from).
+  const options = rootfs.upperDir
+    ? `lowerdir=${lowers.join(":")},upperdir=${rootfs.upperDir},workdir=${rootfs.workDir}`
+    : `lowerdir=${lowers.join(":")}`;
+  sys.mount("overlay", rootfs.mountPoint, "overlay", rootfs.upperDir ? 0 : MS.RDONLY, options);
 }
 
 /** /proc for the container's PID namespace (init is its PID 1, so the view is right). */

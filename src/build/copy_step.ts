@@ -1,0 +1,230 @@
+/**
+ * `COPY` and `ADD`: files from the build context (or from another stage's or image's root)
+ * become a layer. Sources are matched as Go's filepath.Match matches (`*` stays within one
+ * path component); a directory's contents are copied, not the directory; the destination is
+ * a directory when it ends in `/`, when there are several sources, or when a source is a
+ * directory. Owners are root's unless `--chown` (or, from a stage, the stage's own owners);
+ * `--chmod` sets the mode of what is copied. All sync calls: a stage's root may be an
+ * overlay mounted in a mount namespace of this thread's own.
+ *
+ * The step's cache key hashes what is copied (names, types, modes, owners, link targets and
+ * content), as BuildKit does, not modification times.
+ *
+ * @module
+ */
+
+import { createHash } from "node:crypto";
+import { lchown } from "../../ffi/libc.ts";
+import { lstatOrNull } from "../util/fs.ts";
+
+/** One matched source: its path relative to the source root, and its kind. */
+export interface MatchedSource {
+  rel: string;
+  directory: boolean;
+}
+
+/** What a COPY asks for, substituted and resolved against the stage's WORKDIR. */
+export interface CopyRequest {
+  /** Source patterns, relative to the source root (leading `/` and `./` ignored). */
+  sources: string[];
+  /** The destination in the image, absolute; a trailing `/` means a directory. */
+  dest: string;
+  /** `--chown`: the owner of everything copied, numeric. */
+  chown?: { uid: number; gid: number };
+  /** `--chmod`: the mode of everything copied. */
+  chmod?: number;
+  /** Keep the source's owners (a stage or image source without `--chown`). */
+  keepOwners: boolean;
+}
+
+/** A COPY whose sources match nothing: BuildKit's message. */
+export class CopySourceError extends Error {
+  override name = "CopySourceError";
+}
+
+const GLOB = /[*?[\\]/;
+
+/** Go's filepath.Match for one path component (no `/` in either). */
+export function matchComponent(pattern: string, name: string): boolean {
+  let re = "^";
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "\\" && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
+    else if (c === "[") {
+      const end = pattern.indexOf("]", i + 2);
+      if (end < 0) throw new CopySourceError(`syntax error in pattern: ${pattern}`);
+      let body = pattern.slice(i + 1, end);
+      if (body.startsWith("^")) body = "^" + body.slice(1).replace(/\\/g, "\\\\");
+      else body = body.replace(/\\/g, "\\\\");
+      re += `[${body}]`;
+      i = end;
+    } else re += escapeRe(c);
+  }
+  return new RegExp(re + "$", "s").test(name);
+}
+
+function escapeRe(c: string): string {
+  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
+}
+
+function components(path: string): string[] {
+  return path.split("/").filter((c) => c !== "" && c !== ".");
+}
+
+/**
+ * The sources under `root` that `patterns` name, sorted, each once. `allowed` (the
+ * .dockerignore's verdict, by relative path) hides what the context does not send.
+ */
+export function matchSources(
+  root: string,
+  patterns: readonly string[],
+  allowed: (rel: string) => boolean = () => true,
+): MatchedSource[] {
+  const out = new Map<string, MatchedSource>();
+  for (const pattern of patterns) {
+    const parts = components(pattern);
+    if (parts.includes("..")) {
+      throw new CopySourceError(`${pattern}: outside of the build context`);
+    }
+    let found = 0;
+    const walk = (dir: string, rel: string, i: number) => {
+      if (i === parts.length) {
+        const info = lstatOrNull(dir);
+        if (!info || (rel !== "" && !allowed(rel))) return;
+        out.set(rel, { rel, directory: info.isDirectory });
+        found++;
+        return;
+      }
+      const part = parts[i];
+      if (!GLOB.test(part)) {
+        walk(`${dir}/${part}`, rel ? `${rel}/${part}` : part, i + 1);
+        return;
+      }
+      let names: string[];
+      try {
+        names = [...Deno.readDirSync(dir)].map((e) => e.name).sort();
+      } catch {
+        return;
+      }
+      for (const name of names) {
+        if (matchComponent(part, name)) {
+          walk(`${dir}/${name}`, rel ? `${rel}/${name}` : name, i + 1);
+        }
+      }
+    };
+    walk(root, "", 0);
+    if (found === 0) {
+      throw new CopySourceError(
+        `failed to compute cache key: "/${parts.join("/")}": not found`,
+      );
+    }
+  }
+  return [...out.values()].sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
+}
+
+/** Every path a matched source brings (itself, and a directory's contents), sorted. */
+function expand(
+  root: string,
+  src: MatchedSource,
+  allowed: (rel: string) => boolean,
+): Array<{ rel: string; info: Deno.FileInfo }> {
+  const out: Array<{ rel: string; info: Deno.FileInfo }> = [];
+  const visit = (rel: string) => {
+    const info = lstatOrNull(rel === "" ? root : `${root}/${rel}`);
+    if (!info) return;
+    out.push({ rel, info });
+    if (!info.isDirectory) return;
+    const names = [...Deno.readDirSync(rel === "" ? root : `${root}/${rel}`)].map((e) => e.name)
+      .sort();
+    for (const name of names) {
+      const child = rel ? `${rel}/${name}` : name;
+      if (allowed(child)) visit(child);
+    }
+  };
+  visit(src.rel);
+  return out;
+}
+
+/**
+ * The content key of a COPY: a digest of every path it brings (relative to its source),
+ * its type, mode, owner (when kept), link target and content, and of the request itself.
+ * Sync (node:crypto, loaded by `build` alone): a stage's root is a mount of this thread's.
+ */
+export function copyKey(
+  root: string,
+  matched: readonly MatchedSource[],
+  req: CopyRequest,
+  allowed: (rel: string) => boolean = () => true,
+): string {
+  const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
+  const lines: string[] = [JSON.stringify(req)];
+  for (const src of matched) {
+    for (const { rel, info } of expand(root, src, allowed)) {
+      const path = rel === "" ? root : `${root}/${rel}`;
+      const owner = req.keepOwners ? `${info.uid}:${info.gid}` : "";
+      let what = "";
+      if (info.isSymlink) what = `-> ${Deno.readLinkSync(path)}`;
+      else if (info.isFile) what = sha256(Deno.readFileSync(path));
+      else if (!info.isDirectory) what = `special ${info.rdev}`;
+      lines.push(`${rel}\0${(info.mode ?? 0) & 0o7777}\0${owner}\0${what}`);
+    }
+  }
+  return sha256(lines.join("\n"));
+}
+
+/**
+ * Copies the matched sources from `root` into `layerDir` (the new layer's directory, the
+ * image's `/`) at `req.dest`, as Docker lays them out.
+ */
+export function copyInto(
+  layerDir: string,
+  root: string,
+  matched: readonly MatchedSource[],
+  req: CopyRequest,
+  allowed: (rel: string) => boolean = () => true,
+): void {
+  const wild = req.sources.some((s) => GLOB.test(s));
+  const destIsDir = req.dest.endsWith("/") || matched.length > 1 || wild ||
+    matched.some((m) => m.directory);
+  const dest = components(req.dest);
+  const at = (parts: string[]) => `${layerDir}/${parts.join("/")}`;
+  // The destination's parents, as Docker makes them: 0755, root's.
+  const parents = destIsDir ? dest : dest.slice(0, -1);
+  for (let i = 1; i <= parents.length; i++) {
+    const p = at(parents.slice(0, i));
+    if (!lstatOrNull(p)) {
+      Deno.mkdirSync(p, { mode: 0o755 });
+      Deno.chmodSync(p, 0o755);
+    }
+  }
+  const owner = (info: Deno.FileInfo) =>
+    req.chown ?? (req.keepOwners ? { uid: info.uid ?? 0, gid: info.gid ?? 0 } : { uid: 0, gid: 0 });
+  for (const src of matched) {
+    const base = src.directory ? "" : components(src.rel).pop()!;
+    for (const { rel, info } of expand(root, src, allowed)) {
+      const inside = src.rel === "" ? rel : rel.slice(src.rel.length).replace(/^\//, "");
+      const target = src.directory
+        ? at([...dest, ...components(inside)])
+        : destIsDir
+        ? at([...dest, base])
+        : at(dest);
+      const from = rel === "" ? root : `${root}/${rel}`;
+      const mode = req.chmod ?? ((info.mode ?? 0o644) & 0o7777);
+      if (info.isDirectory) {
+        if (!lstatOrNull(target)) Deno.mkdirSync(target);
+        Deno.chmodSync(target, req.chmod ?? ((info.mode ?? 0o755) & 0o7777));
+      } else if (info.isSymlink) {
+        Deno.symlinkSync(Deno.readLinkSync(from), target);
+      } else if (info.isFile) {
+        Deno.copyFileSync(from, target);
+        Deno.chmodSync(target, mode);
+      } else continue; // devices, fifos and sockets are not copied from a context
+      const o = owner(info);
+      lchown(target, o.uid, o.gid);
+      const mtime = info.mtime ?? new Date(0);
+      if (!info.isSymlink) Deno.utimeSync(target, mtime, mtime);
+    }
+  }
+}
