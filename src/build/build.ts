@@ -19,7 +19,7 @@ import type { Engine } from "../engine.ts";
 import { resolveImage } from "../engine.ts";
 import type { ImageRecord, ImageRunConfig } from "../image/store.ts";
 import type { NetworkSpec } from "../config/network.ts";
-import { DEFAULT_NETWORK } from "../config/network.ts";
+import { DEFAULT_NETWORK, defaultNetworkSpec, parseNetworkMode } from "../config/network.ts";
 import { BuildCache } from "./cache.ts";
 import { addDirectoryLayer, stageFrom, type StageImage, storeStageImage } from "./image.ts";
 import { copyInto, copyKey, type CopyRequest, matchSources } from "./copy_step.ts";
@@ -116,7 +116,7 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
     : undefined;
   const now = () => created ?? new Date().toISOString();
   const clamp = opts.sourceDateEpoch;
-  const network = opts.network ?? DEFAULT_NETWORK_SPEC;
+  const network = opts.network ?? networkFor(undefined);
   let last: ImageRecord | undefined;
   for (const index of needed) {
     const stage = stages[index];
@@ -261,23 +261,15 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
 /** Files m-docker placed in every container's upper layer as mount points. */
 const PLACED = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
 
-const DEFAULT_NETWORK_SPEC: NetworkSpec = {
-  mode: { kind: "network", name: DEFAULT_NETWORK },
-  ports: [],
-  aliases: [],
-  dns: [],
-  dnsSearch: [],
-  dnsOptions: [],
-  extraHosts: [],
-} as unknown as NetworkSpec;
-
-/** `--network` of the build or of one RUN. */
-export function networkFor(mode: string): NetworkSpec {
-  const kind = mode === "none" ? { kind: "none" } : mode === "host" ? { kind: "host" } : {
-    kind: "network",
-    name: mode === "default" ? DEFAULT_NETWORK : mode,
-  };
-  return { ...DEFAULT_NETWORK_SPEC, mode: kind } as unknown as NetworkSpec;
+/**
+ * `--network` of the build or of one RUN (`default` is the engine's default network:
+ * M_DOCKER_DEFAULT_NETWORK, as for `run`, else Docker's bridge).
+ */
+export function networkFor(mode: string | undefined): NetworkSpec {
+  const name = mode === undefined || mode === "default"
+    ? Deno.env.get("M_DOCKER_DEFAULT_NETWORK") || DEFAULT_NETWORK
+    : mode;
+  return { ...defaultNetworkSpec(), mode: parseNetworkMode(name) };
 }
 
 /** A stage named by `ref` (its name, or its index), before `before` when given. */

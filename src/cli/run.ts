@@ -28,13 +28,12 @@ import {
   parseAddHost,
   parseDevice,
   parseExpose,
-  parseNetworkMode,
   parsePublish,
   parseRestartPolicy,
   requestEnv,
 } from "./run_options.ts";
 import { parseMount, parseVolume, parseVolumesFrom, sortMounts } from "./mount_options.ts";
-import { DEFAULT_NETWORK } from "../config/network.ts";
+import { DEFAULT_NETWORK, parseNetworkMode } from "../config/network.ts";
 import { parseSysctl, parseTmpfs, parseUlimit } from "../config/confine.ts";
 import { netnsPlanForMode } from "../container/network_spec.ts";
 import { parseDeviceRule } from "../config/devices.ts";

@@ -8,12 +8,7 @@
 
 import { type DeviceRequest, isDeviceAccess } from "../config/devices.ts";
 import type { RestartPolicy } from "../config/container.ts";
-import {
-  DEFAULT_NETWORK,
-  type ExtraHost,
-  type NetworkMode,
-  type PortMapping,
-} from "../config/network.ts";
+import type { ExtraHost, PortMapping } from "../config/network.ts";
 import { UsageError } from "../util/errors.ts";
 
 /** `-v` is parsed with the other mount flags (src/cli/mount_options.ts). */
@@ -193,22 +188,6 @@ export function parseAddHost(spec: string): ExtraHost {
     throw new UsageError(`bad format for add-host: "${spec}": use NAME:IP`);
   }
   return { name, address };
-}
-
-/**
- * Parses `--network`: `bridge` (the default), `none`, `host`, `container:NAME|ID`, or the
- * name of a user network.
- */
-export function parseNetworkMode(s: string): NetworkMode {
-  if (s === "none") return { kind: "none" };
-  if (s === "host") return { kind: "host" };
-  if (s.startsWith("container:")) {
-    const container = s.slice("container:".length);
-    if (container === "") throw new UsageError(`invalid network mode: ${s}`);
-    return { kind: "container", container };
-  }
-  if (s === "") throw new UsageError("invalid network mode: empty");
-  return { kind: "bridge", network: s === "default" ? DEFAULT_NETWORK : s };
 }
 
 /**

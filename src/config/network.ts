@@ -8,6 +8,7 @@
  */
 
 import { InvalidConfigError } from "./errors.ts";
+import { UsageError } from "../util/errors.ts";
 
 /** The network Docker attaches containers to when told nothing else. */
 export const DEFAULT_NETWORK = "bridge";
@@ -152,3 +153,19 @@ export function validateNetworkSpec(n: NetworkSpec): void {
 
 /** The address containers on user networks resolve with, as Docker's. */
 export const EMBEDDED_DNS_IP = "127.0.0.11";
+
+/**
+ * Parses `--network`: `bridge` (the default), `none`, `host`, `container:NAME|ID`, or the
+ * name of a user network.
+ */
+export function parseNetworkMode(s: string): NetworkMode {
+  if (s === "none") return { kind: "none" };
+  if (s === "host") return { kind: "host" };
+  if (s.startsWith("container:")) {
+    const container = s.slice("container:".length);
+    if (container === "") throw new UsageError(`invalid network mode: ${s}`);
+    return { kind: "container", container };
+  }
+  if (s === "") throw new UsageError("invalid network mode: empty");
+  return { kind: "bridge", network: s === "default" ? DEFAULT_NETWORK : s };
+}

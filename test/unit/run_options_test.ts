@@ -4,12 +4,12 @@ import {
   parseEnvFile,
   parseEnvFlags,
   parseExpose,
-  parseNetworkMode,
   parsePublish,
   parseVolume,
   requestEnv,
 } from "../../src/cli/run_options.ts";
 import { UsageError } from "../../src/util/errors.ts";
+import { parseNetworkMode } from "../../src/config/network.ts";
 
 Deno.test("parseVolume accepts HOST:CTR[:ro|rw] and refuses the rest", () => {
   assert.deepEqual(parseVolume("/data:/data"), {
