@@ -25,6 +25,7 @@ const LAYERS: Array<[prefix: string, rank: number]> = [
   ["src/container/", 4],
   ["src/engine.ts", 4],
   ["src/runtime/", 4],
+  ["src/build/", 4],
   ["src/roles/", 5],
   ["src/cli/", 6],
   ["main.ts", 7],
