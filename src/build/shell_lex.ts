@@ -241,7 +241,8 @@ class Run {
     }
     const name = this.processName();
     let ch = this.next();
-    let chs = ch === EOF ? "" : ch;
+    if (ch === EOF) throw new Error("syntax error: missing '}'");
+    let chs: string = ch;
     let nullIsUnset = false;
     if (ch === "}") {
       const value = this.getEnv(name);
