@@ -233,7 +233,7 @@ pullTest(
         "-c",
         "readlink /etc/deep; cat /etc/deep /tmp/x /through/file",
       ]),
-      "../../../../keep/new\nnew\nabsolute\nupper\n",
+      "../../../../keep/new\nnewabsolute\nupper\n",
     );
     assert.throws(() => Deno.lstatSync(`${sb.dir}/outside`), Deno.errors.NotFound);
     // The image's StopSignal becomes the container's.
