@@ -1,9 +1,13 @@
 /**
  * Applying a layer tarball to a directory, safely. Layers come from registries and files
- * nobody vetted, so every entry is checked before it touches the disk: no absolute names,
- * no `..`, no writing through a symlink, no symlink or hard link that leads out of the
- * layer. A refused archive throws `HostileLayerError`; the caller unpacks into a directory
- * of its own and deletes it, so nothing of a bad layer remains.
+ * nobody vetted, so every entry is checked before it touches the disk. What is refused is a
+ * write that would land outside the layer: a name whose `..` climbs above the root, a file
+ * below a symlink (one of this layer's, or one already in the directory), a hard link to
+ * anything but an entry of the layer. As Docker and containerd do, an absolute name is
+ * applied relative to the root (`/tmp/x` is `tmp/x`), and a symlink's target is data, kept
+ * whatever it is: it is resolved inside the container when used. A refused archive throws
+ * `HostileLayerError`; the caller unpacks into a directory of its own and deletes it, so
+ * nothing of a bad layer remains.
  *
  * OCI whiteouts become overlayfs whiteouts (a 0/0 character device, and the
  * `trusted.overlay.opaque` xattr for `.wh..wh..opq`), since layers are stacked as overlay
@@ -37,28 +41,23 @@ export type WhiteoutMode = "overlay" | "drop";
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
 
-/** Normalises an entry name to path components; refuses absolute names and `..`. */
-export function entryComponents(name: string, what = "entry"): string[] {
-  if (name.startsWith("/")) throw new HostileLayerError(`${what} "${name}" has an absolute path`);
-  const parts = name.split("/").filter((p) => p !== "" && p !== ".");
-  if (parts.includes("..")) throw new HostileLayerError(`${what} "${name}" contains ".."`);
-  return parts;
-}
-
 /**
- * True when a relative symlink target, read from the link's directory, climbs above the
- * layer's root. Absolute targets are resolved against the container's root when used, so
- * they cannot escape.
+ * An entry name (or hard link target) as path components inside the layer, cleaned as Go's
+ * `filepath.Clean` would: empty and `.` components dropped, `..` taking away the one before.
+ * A name that starts with `/` is rooted, so `..` stops at the root (`/../x` is `x`) and the
+ * result is relative to it; a relative name whose `..` climbs above the root is refused, as
+ * Docker refuses a "breakout".
  */
-export function symlinkEscapes(linkComponents: string[], target: string): boolean {
-  if (target.startsWith("/")) return false;
-  let depth = linkComponents.length - 1; // the directory the link is in
-  for (const part of target.split("/")) {
+export function entryComponents(name: string, what = "entry"): string[] {
+  const rooted = name.startsWith("/");
+  const parts: string[] = [];
+  for (const part of name.split("/")) {
     if (part === "" || part === ".") continue;
-    depth += part === ".." ? -1 : 1;
-    if (depth < 0) return true;
+    if (part !== "..") parts.push(part);
+    else if (parts.length > 0) parts.pop();
+    else if (!rooted) throw new HostileLayerError(`${what} "${name}" climbs out of the layer`);
   }
-  return false;
+  return parts;
 }
 
 /** What is at a path of the layer, as far as unpacking needs to know. */
@@ -201,8 +200,7 @@ class LayerWriter implements TarSink {
     }
     if (base.startsWith(WHITEOUT)) {
       const name = base.slice(WHITEOUT.length);
-      const named = entryComponents(name, "whiteout");
-      if (named.length !== 1 || named[0] !== name) {
+      if (name === "" || name === "." || name === "..") {
         throw new HostileLayerError(`whiteout "${entry.name}" names no file`);
       }
       const hidden = join(parent, name);
@@ -242,17 +240,16 @@ class LayerWriter implements TarSink {
         }
         return;
       case "symlink":
-        if (symlinkEscapes(parts, entry.linkname)) {
-          throw new HostileLayerError(
-            `symlink "${entry.name}" -> "${entry.linkname}" points outside the layer`,
-          );
-        }
+        // The target is kept as it is: nothing is written through it here (a parent that is
+        // a symlink is refused), and the container resolves it inside its own root.
         Deno.symlinkSync(entry.linkname, path);
         this.tree.add(rel, SYMLINK);
         this.setMetadata(path, parent, entry, false, true);
         return;
       case "hardlink": {
-        const targetParts = entryComponents(entry.linkname, "hard link target");
+        // Relative to the layer's root, an absolute target too (`/etc/shadow` is the layer's
+        // etc/shadow, if it has one), as Docker and containerd link it.
+        const targetParts = entryComponents(entry.linkname, `hard link "${entry.name}" ->`);
         const target = this.existing(targetParts);
         if (target === null) {
           throw new HostileLayerError(

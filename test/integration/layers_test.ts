@@ -71,27 +71,38 @@ Deno.test({
   assert.deepEqual([...Deno.readDirSync(`${flat}/gone`)], []);
 });
 
+/** A directory outside every layer, for hostile links to point at: it must stay empty. */
+const outside = `${sb.dir}/outside`;
+
 const hostile: Array<[string, TarWriteEntry[], RegExp]> = [
-  ["an absolute path", [{ name: "/etc/evil", body: text("x") }], /absolute path/],
-  ["a .. path", [{ name: "a/../../evil", body: text("x") }], /contains "\.\."/],
+  ["a .. path", [{ name: "../evil", body: text("x") }], /entry "\.\.\/evil" climbs out/],
+  ["a .. path below a directory", [{ name: "a/../../evil", body: text("x") }], /climbs out/],
   ["a write through a symlink", [
     { name: "escape", type: "symlink", linkname: "/tmp" },
     { name: "escape/evil", body: text("x") },
-  ], /through the symlink/],
+  ], /through the symlink "escape"/],
+  // As `evil -> /etc` then `evil/passwd`, but to a directory that the test can watch.
+  ["a write through a symlink out of the layer", [
+    { name: "evil", type: "symlink", linkname: outside },
+    { name: "evil/passwd", body: text("x") },
+  ], /entry "evil\/passwd" would be written through the symlink "evil"/],
+  ["an absolute write through a symlink", [
+    { name: "evil", type: "symlink", linkname: outside },
+    { name: "/evil/passwd", body: text("x") },
+  ], /through the symlink "evil"/],
+  ["a write through a climbing symlink", [
+    { name: "a/up", type: "symlink", linkname: "../../../.." },
+    { name: "a/up/evil", body: text("x") },
+  ], /through the symlink "up"/],
   [
-    "a symlink out of the layer",
-    [{ name: "a/up", type: "symlink", linkname: "../../../etc" }],
-    /outside the layer/,
-  ],
-  [
-    "a hard link to an absolute path",
-    [{ name: "h", type: "hardlink", linkname: "/etc/passwd" }],
-    /absolute path/,
+    "a hard link to an absolute path (the layer has none)",
+    [{ name: "h", type: "hardlink", linkname: "/etc/shadow" }],
+    /hard link "h" -> "\/etc\/shadow" points to nothing in the layer/,
   ],
   [
     "a hard link out of the layer",
-    [{ name: "h", type: "hardlink", linkname: "../etc/passwd" }],
-    /contains "\.\."/,
+    [{ name: "h", type: "hardlink", linkname: "../../x" }],
+    /hard link "h" -> "\.\.\/\.\.\/x" climbs out of the layer/,
   ],
   [
     "a hard link to nothing",
@@ -102,6 +113,7 @@ const hostile: Array<[string, TarWriteEntry[], RegExp]> = [
 
 for (const [what, entries, message] of hostile) {
   Deno.test({ name: `hostile layer refused: ${what}, nothing left`, ...asRoot }, async () => {
+    Deno.mkdirSync(outside, { recursive: true });
     const dir = Deno.makeTempDirSync({ dir: sb.dir });
     await assert.rejects(
       () => applyLayer(streamOf(writeTar(entries)), dir, "overlay"),
@@ -121,10 +133,68 @@ for (const [what, entries, message] of hostile) {
     const r = await sb.run(["import", tar, "hostile:1"]);
     assert.equal(r.code, 1);
     assert.match(r.stderr, message);
+    assert.equal(r.stderr.trim().split("\n").length, 1, `one line: ${r.stderr}`);
     assert.deepEqual(layers(), before);
     assert.doesNotMatch(await sb.ok(["images"]), /hostile/);
+    assert.deepEqual([...Deno.readDirSync(outside)], [], "nothing written outside the layer");
   });
 }
+
+Deno.test({
+  name: "a symlink in an earlier layer is not written through by a later one",
+  ...asRoot,
+}, async () => {
+  // Layers applied on top of each other in one directory: the second asks the filesystem.
+  Deno.mkdirSync(outside, { recursive: true });
+  const dir = await applied([{ name: "evil", type: "symlink", linkname: outside }]);
+  for (const name of ["evil/passwd", "/evil/passwd", "evil/sub/x"]) {
+    await assert.rejects(
+      () => applyLayer(streamOf(writeTar([{ name, body: text("x") }])), dir, "overlay"),
+      (e: Error) => e instanceof HostileLayerError && /through the symlink "evil"/.test(e.message),
+    );
+  }
+  await assert.rejects(
+    () =>
+      applyLayer(
+        streamOf(writeTar([{ name: "h", type: "hardlink", linkname: "evil/x" }])),
+        dir,
+        "overlay",
+      ),
+    /points to nothing in the layer/,
+  );
+  assert.deepEqual([...Deno.readDirSync(outside)], []);
+  assert.equal(Deno.readLinkSync(`${dir}/evil`), outside);
+});
+
+Deno.test({
+  name: "import: symlinks that climb and absolute names apply as Docker applies them",
+  ...asRoot,
+}, async () => {
+  const tar = writeTar([
+    { name: "bin/busybox", body: Deno.readFileSync("/bin/busybox"), mode: 0o755 },
+    // Legal: resolved inside the container, where `..` stops at its root.
+    { name: "etc/deep", type: "symlink", linkname: "../../../../usr/lib/x" },
+    { name: "etc/abs", type: "symlink", linkname: "/usr/lib/x" },
+    { name: "/usr/lib/x", body: text("reached\n") }, // applied as usr/lib/x
+    { name: "/tmp/x", body: text("absolute\n") },
+    { name: "/../top", body: text("top\n") }, // `..` stops at the root: top
+    { name: "/hard", type: "hardlink", linkname: "/tmp/x" }, // the layer's tmp/x
+  ]);
+  Deno.writeFileSync(`${sb.dir}/legal.tar`, tar);
+  await sb.ok(["import", `${sb.dir}/legal.tar`, "legal:1"]);
+  assert.equal(
+    await sb.ok([
+      "run",
+      "--rm",
+      "legal:1",
+      "/bin/busybox",
+      "sh",
+      "-c",
+      "readlink /etc/deep; readlink /etc/abs; cat /etc/deep /tmp/x /top /hard",
+    ]),
+    "../../../../usr/lib/x\n/usr/lib/x\nreached\nabsolute\ntop\nabsolute\n",
+  );
+});
 
 Deno.test({ name: "import of a gzipped rootfs runs", ...asRoot }, async () => {
   const bb = Deno.readFileSync("/bin/busybox");
