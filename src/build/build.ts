@@ -17,69 +17,29 @@
 
 import type { Engine } from "../engine.ts";
 import { resolveImage } from "../engine.ts";
-import type { ImageRecord, ImageRunConfig } from "../image/store.ts";
+import type { ImageRecord } from "../image/store.ts";
 import type { NetworkSpec } from "../config/network.ts";
 import { DEFAULT_NETWORK, defaultNetworkSpec, parseNetworkMode } from "../config/network.ts";
 import { BuildCache } from "./cache.ts";
 import { addDirectoryLayer, stageFrom, type StageImage, storeStageImage } from "./image.ts";
-import { copyInto, copyKey, type CopyRequest, matchSources } from "./copy_step.ts";
+import { copyInto, copyKey, type CopyRequest, matchSources, unpackArchive } from "./copy_step.ts";
 import { runInContainer } from "./run_step.ts";
-import type { BuildProgress } from "./progress.ts";
+import type { BuildProgress, StepProgress } from "./progress.ts";
 import { withImageRoot } from "./image_root.ts";
-
-/** One instruction of a stage, substituted, as the executor takes it. */
-export type BuildInstruction =
-  | {
-    kind: "run";
-    /** The instruction as written in history and shown in progress (`RUN echo hi`). */
-    text: string;
-    /** Shell form: the command line, run by the stage's SHELL. */
-    shell?: string;
-    /** Exec form: the argv. */
-    exec?: string[];
-    /** Build args in scope, `KEY=value`: in the command's environment, not the image's. */
-    buildEnv: string[];
-    /** `RUN --network=none|host|default`; absent: the build's. */
-    network?: string;
-  }
-  | {
-    kind: "copy";
-    text: string;
-    add: boolean;
-    sources: string[];
-    /** As written; relative to the stage's WORKDIR when not absolute. */
-    dest: string;
-    /** `--from=STAGE|IMAGE`. */
-    from?: string;
-    /** `--chown=UID[:GID]` (numeric here; names are resolved by the caller or refused). */
-    chown?: { uid: number; gid: number };
-    chmod?: number;
-  }
-  | {
-    kind: "config";
-    text: string;
-    /** Changes the stage's config (ENV, CMD, USER, ...). */
-    apply: (config: ImageRunConfig) => void;
-    /** No history entry (ARG, as BuildKit). */
-    silent?: boolean;
-  };
-
-/** A stage of the Dockerfile. */
-export interface BuildStage {
-  /** `AS name`, lower case. */
-  name?: string;
-  /** The base: an image reference, `scratch`, or an earlier stage's name or index. */
-  from: string;
-  /** FROM's own line, for progress. */
-  fromText: string;
-  instructions: BuildInstruction[];
-}
+import {
+  type BuildPlan,
+  type ConfigInstruction,
+  type CopyInstruction,
+  isRemoteSource,
+  type RunInstruction,
+  type Stage,
+} from "./dockerfile.ts";
+import { sha256 } from "../image/store.ts";
 
 /** What to build and how. */
 export interface BuildOptions {
-  stages: BuildStage[];
-  /** The stage to build (name or index); default the last. */
-  target?: string;
+  /** The parsed Dockerfile (src/build/dockerfile.ts): the stages the target needs. */
+  plan: BuildPlan;
   /** The context directory (a COPY's source root). */
   context: string;
   /** The .dockerignore's verdict on a context path; absent: everything is sent. */
@@ -87,7 +47,7 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Pull every base image again (`--pull`). */
   pull?: boolean;
-  /** The build's network (`--network`); default bridge, as Docker's. */
+  /** The build's network (`--network`); default the engine's default, as `run`'s. */
   network?: NetworkSpec;
   /** Labels added to the final image (`--label`). */
   labels?: Record<string, string>;
@@ -105,10 +65,8 @@ export class BuildStepError extends Error {
 
 /** Builds the target stage; returns its image (untagged: the caller tags it). */
 export async function buildImage(engine: Engine, opts: BuildOptions): Promise<ImageRecord> {
-  const stages = opts.stages;
-  if (stages.length === 0) throw new BuildStepError("the Dockerfile has no FROM");
-  const targetIndex = stageIndex(stages, opts.target ?? String(stages.length - 1), true)!;
-  const needed = neededStages(stages, targetIndex);
+  const plan = opts.plan;
+  const byIndex = new Map(plan.stages.map((st) => [st.index, st]));
   const cache = new BuildCache(engine.roots.root);
   const built = new Map<number, ImageRecord>();
   const created = opts.sourceDateEpoch !== undefined
@@ -117,23 +75,22 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
   const now = () => created ?? new Date().toISOString();
   const clamp = opts.sourceDateEpoch;
   const network = opts.network ?? networkFor(undefined);
-  let last: ImageRecord | undefined;
-  for (const index of needed) {
-    const stage = stages[index];
-    const label = stages.length > 1 ? `${stage.name ?? `stage-${index}`} ` : "";
-    const total = stage.instructions.filter((i) => !(i.kind === "config" && i.silent)).length + 1;
+  const many = plan.stages.length > 1;
+  for (const index of plan.order) {
+    const stage = byIndex.get(index)!;
+    const label = many ? `${stage.name ?? `stage-${index}`} ` : "";
+    const counted = stage.instructions.filter((i) => i.kind !== "arg");
+    const total = counted.length + 1;
     let n = 1;
     const stepName = (text: string) => `[${label}${n}/${total}] ${text}`;
-    // FROM
-    const fromStep = opts.progress.step(stepName(stage.fromText));
-    const baseIndex = stageIndex(stages, stage.from, false, index);
+    const fromStep = opts.progress.step(stepName(fromText(stage)));
     let base: ImageRecord | null;
-    if (baseIndex !== undefined) base = built.get(baseIndex)!;
-    else if (stage.from.toLowerCase() === "scratch") base = null;
+    if (stage.base.kind === "stage") base = built.get(stage.base.index)!;
+    else if (stage.base.kind === "scratch") base = null;
     else {
       base = await resolveImage(
         engine,
-        stage.from,
+        stage.base.ref,
         opts.pull ? "always" : "missing",
         (line) => fromStep.log(line),
       );
@@ -141,95 +98,80 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
     fromStep.done();
     let image: StageImage = stageFrom(base);
     let current: ImageRecord | null = base;
+    /** Reuses the image a step with `key` made, if the cache has it. */
+    const fromCache = (key: string, step: StepProgress): boolean => {
+      const hit = opts.noCache ? null : cache.lookup(engine.images, key);
+      if (!hit) return false;
+      current = hit;
+      image = stageFrom(hit);
+      step.cached();
+      return true;
+    };
     for (const ins of stage.instructions) {
-      if (ins.kind === "config" && ins.silent) {
-        ins.apply(image.config);
-        continue;
-      }
+      if (ins.kind === "arg") continue; // in the RUNs' environment only, as BuildKit
       n++;
       const step = opts.progress.step(stepName(ins.text));
       try {
-        if (ins.kind === "config") {
-          // Cached too: a new `created` would make a new image, and every later step miss.
-          const key = await cache.key([current?.id ?? "scratch", ins.text]);
-          const hit = opts.noCache ? null : cache.lookup(engine.images, key);
-          if (hit) {
-            current = hit;
-            image = stageFrom(hit);
-            step.cached();
-            continue;
+        const parentId: string = (current as ImageRecord | null)?.id ?? "scratch";
+        if (ins.kind === "run" || ins.kind === "copy" || ins.kind === "add") {
+          let layer: { digest: string; size: number } | null;
+          let createdBy = ins.text;
+          let key: string;
+          if (ins.kind === "run") {
+            refuseRunFeatures(ins);
+            key = await cache.key([parentId, ins.text, ...ins.env, ins.network ?? ""]);
+            if (fromCache(key, step)) continue;
+            createdBy = `RUN ${ins.argv.join(" ")}`;
+            const stepImage = current ?? await storeStageImage(engine.images, image, now());
+            const started = Date.now();
+            layer = await runInContainer(
+              engine,
+              stepImage,
+              {
+                argv: ins.argv,
+                env: ins.env,
+                network: ins.network ? networkFor(ins.network) : network,
+              },
+              (chunk) => step.output(chunk, Date.now() - started),
+              async (state) =>
+                await addDirectoryLayer(engine.images, state.rootfs.upperDir, {
+                  exclude: (rel, info) => PLACED.has(rel) && info.isFile && info.size === 0,
+                  clampMtime: clamp,
+                  lowerDirs: state.rootfs.lowerDirs,
+                }),
+              opts.signal,
+            );
+          } else {
+            const copy = await copyPlan(engine, ins, current, built, opts);
+            key = await cache.key([parentId, ins.text, copy.key]);
+            if (fromCache(key, step)) {
+              copy.dispose();
+              continue;
+            }
+            try {
+              layer = await copy.layer(clamp);
+            } finally {
+              copy.dispose();
+            }
           }
-          ins.apply(image.config);
-          image.history.push({ created: now(), created_by: ins.text, empty_layer: true });
+          if (layer) {
+            image.layers.push(layer.digest);
+            image.size += layer.size;
+            image.history.push({ created: now(), created_by: createdBy });
+          } else {
+            image.history.push({ created: now(), created_by: createdBy, empty_layer: true });
+          }
           current = await storeStageImage(engine.images, image, now());
           cache.store(key, current.id);
           step.done();
           continue;
         }
-        // Steps that make a layer: the cache first.
-        const parentId = current?.id ?? "scratch";
-        let keyParts: string[];
-        let copy: { root: string; request: CopyRequest; fromImage?: ImageRecord } | undefined;
-        if (ins.kind === "copy") {
-          copy = await copySource(engine, ins, image, stages, built, index, opts);
-          const matchedKey = withRoot(engine, copy, (root) => {
-            const matched = matchSources(root, copy!.request.sources, allowedFor(copy!, opts));
-            return copyKey(root, matched, copy!.request, allowedFor(copy!, opts));
-          });
-          keyParts = [parentId, ins.text, matchedKey];
-        } else {
-          keyParts = [parentId, ins.text, ...ins.buildEnv, ins.network ?? ""];
-        }
-        const key = await cache.key(keyParts);
-        const hit = opts.noCache ? null : cache.lookup(engine.images, key);
-        if (hit) {
-          current = hit;
-          image = stageFrom(hit);
-          step.cached();
-          continue;
-        }
-        const started = Date.now();
-        let layer: { digest: string; size: number } | null;
-        if (ins.kind === "run") {
-          const argv = ins.exec ?? [...(image.config.Shell ?? ["/bin/sh", "-c"]), ins.shell!];
-          const stepImage = current ?? await storeStageImage(engine.images, image, now());
-          layer = await runInContainer(
-            engine,
-            stepImage,
-            {
-              argv,
-              env: ins.buildEnv,
-              network: ins.network ? networkFor(ins.network) : network,
-            },
-            (chunk) => step.output(chunk, Date.now() - started),
-            async (state) =>
-              await addDirectoryLayer(engine.images, state.rootfs.upperDir, {
-                exclude: (rel, info) => PLACED.has(rel) && info.isFile && info.size === 0,
-                clampMtime: clamp,
-                lowerDirs: state.rootfs.lowerDirs,
-              }),
-            opts.signal,
-          );
-        } else {
-          const tmp = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-" });
-          try {
-            const allowed = allowedFor(copy!, opts);
-            withRoot(engine, copy!, (root) => {
-              const matched = matchSources(root, copy!.request.sources, allowed);
-              copyInto(tmp, root, matched, copy!.request, allowed);
-            });
-            layer = await addDirectoryLayer(engine.images, tmp, { clampMtime: clamp });
-          } finally {
-            Deno.removeSync(tmp, { recursive: true });
-          }
-        }
-        if (layer) {
-          image.layers.push(layer.digest);
-          image.size += layer.size;
-          image.history.push({ created: now(), created_by: ins.text });
-        } else {
-          image.history.push({ created: now(), created_by: ins.text, empty_layer: true });
-        }
+        // Config steps are cached too: a new `created` would make a new image, and every
+        // later step miss.
+        const key = await cache.key([parentId, ins.text]);
+        if (fromCache(key, step)) continue;
+        image.config = structuredClone((ins as ConfigInstruction).config);
+        image.history.push({ created: now(), created_by: ins.text, empty_layer: true });
         current = await storeStageImage(engine.images, image, now());
         cache.store(key, current.id);
         step.done();
@@ -238,10 +180,14 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
         throw new BuildStepError(`${stepName(ins.text)}: ${(e as Error).message}`, { cause: e });
       }
     }
-    if (index === targetIndex && opts.labels && Object.keys(opts.labels).length) {
+    if (index === plan.target && opts.labels && Object.keys(opts.labels).length) {
       // `--label`s: on the final image only, as a last config change (cached like one).
       const labels = opts.labels;
-      const key = await cache.key([current?.id ?? "scratch", "LABEL", JSON.stringify(labels)]);
+      const key = await cache.key([
+        (current as ImageRecord | null)?.id ?? "scratch",
+        "LABEL",
+        JSON.stringify(labels),
+      ]);
       const hit = opts.noCache ? null : cache.lookup(engine.images, key);
       if (hit) current = hit;
       else {
@@ -253,9 +199,29 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
     // A stage of FROM alone is its base image itself.
     current ??= await storeStageImage(engine.images, image, now());
     built.set(index, current);
-    last = current;
   }
-  return last!;
+  return built.get(plan.target)!;
+}
+
+/** FROM's line as progress shows it. */
+function fromText(stage: Stage): string {
+  const base = stage.base.kind === "image"
+    ? stage.base.ref
+    : stage.base.kind === "scratch"
+    ? "scratch"
+    : `stage ${stage.base.index}`;
+  return `FROM ${base}${stage.name ? ` AS ${stage.name}` : ""}`;
+}
+
+/** What a RUN may ask for that this engine does not do yet: refused, not ignored. */
+function refuseRunFeatures(ins: RunInstruction): void {
+  if (ins.mounts.length) throw new Error("RUN --mount is not supported by m-docker build yet");
+  if (ins.security === "insecure") {
+    throw new Error("RUN --security=insecure is not supported by m-docker build");
+  }
+  if (ins.script) {
+    throw new Error("a RUN heredoc that is a #! script is not supported by m-docker build yet");
+  }
 }
 
 /** Files m-docker placed in every container's upper layer as mount points. */
@@ -272,76 +238,155 @@ export function networkFor(mode: string | undefined): NetworkSpec {
   return { ...defaultNetworkSpec(), mode: parseNetworkMode(name) };
 }
 
-/** A stage named by `ref` (its name, or its index), before `before` when given. */
-function stageIndex(
-  stages: readonly BuildStage[],
-  ref: string,
-  required: boolean,
-  before = stages.length,
-): number | undefined {
-  const lower = ref.toLowerCase();
-  for (let i = 0; i < before; i++) if (stages[i].name === lower) return i;
-  if (/^\d+$/.test(ref) && Number(ref) < before) return Number(ref);
-  if (required) throw new BuildStepError(`target stage "${ref}" could not be found`);
-  return undefined;
+/** A COPY or ADD ready to run: its cache key, and how to make its layer. */
+interface CopyPlan {
+  key: string;
+  layer(clamp: number | undefined): Promise<{ digest: string; size: number } | null>;
+  dispose(): void;
 }
 
-/** The stages the target needs (through FROM and COPY --from), in Dockerfile order. */
-export function neededStages(stages: readonly BuildStage[], target: number): number[] {
-  const need = new Set<number>();
-  const visit = (i: number) => {
-    if (need.has(i)) return;
-    need.add(i);
-    const from = stageIndex(stages, stages[i].from, false, i);
-    if (from !== undefined) visit(from);
-    for (const ins of stages[i].instructions) {
-      if (ins.kind !== "copy" || ins.from === undefined) continue;
-      const dep = stageIndex(stages, ins.from, false, i);
-      if (dep !== undefined) visit(dep);
-    }
-  };
-  visit(target);
-  return [...need].sort((a, b) => a - b);
-}
-
-/** Where a COPY reads from: the context, or a stage's or image's root (mounted later). */
-async function copySource(
+/**
+ * Plans a COPY or ADD: where its sources are (the context; a stage's or image's root,
+ * mounted only while it is read; a temporary directory for heredoc contents and fetched
+ * URLs), the request in the copier's terms, and the digest of what it copies.
+ */
+async function copyPlan(
   engine: Engine,
-  ins: Extract<BuildInstruction, { kind: "copy" }>,
-  image: StageImage,
-  stages: readonly BuildStage[],
+  ins: CopyInstruction,
+  current: ImageRecord | null,
   built: ReadonlyMap<number, ImageRecord>,
-  index: number,
   opts: BuildOptions,
-): Promise<{ root: string; request: CopyRequest; fromImage?: ImageRecord }> {
-  const workdir = image.config.WorkingDir || "/";
-  const dest = ins.dest.startsWith("/") ? ins.dest : `${workdir.replace(/\/+$/, "")}/${ins.dest}`;
+): Promise<CopyPlan> {
+  if (ins.parents) throw new Error("COPY --parents is not supported by m-docker build yet");
+  if (ins.exclude.length) throw new Error("--exclude is not supported by m-docker build yet");
+  if (ins.kind === "add" && ins.sources.some(isRemoteSource) && ins.sources.length > 1) {
+    throw new Error("ADD takes one URL at a time here");
+  }
+  const fromImage = ins.from === undefined
+    ? undefined
+    : ins.from.kind === "stage"
+    ? built.get(ins.from.index)!
+    : await resolveImage(engine, ins.from.ref, opts.pull ? "always" : "missing");
+  const owner = ins.chown === undefined
+    ? undefined
+    : await resolveOwner(engine, current, ins.chown);
+  const chmod = ins.chmod === undefined ? undefined : parseChmod(ins.chmod);
+  // Heredoc contents and remote files are written to a directory of their own first.
+  let scratch: string | undefined;
+  let root = opts.context;
+  let sources = ins.sources;
+  let allowed = opts.allowed ?? (() => true);
+  if (ins.contents.length || (ins.kind === "add" && sources.some(isRemoteSource))) {
+    scratch = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-src-" });
+    root = scratch;
+    allowed = () => true;
+    for (const c of ins.contents) Deno.writeTextFileSync(`${scratch}/${c.path}`, c.data);
+    sources = ins.contents.map((c) => c.path);
+    if (ins.kind === "add" && ins.sources.some(isRemoteSource)) {
+      sources = [await fetchSource(ins.sources[0], scratch, ins.checksum)];
+    }
+  }
   const request: CopyRequest = {
-    sources: ins.sources,
-    dest,
-    chown: ins.chown,
-    chmod: ins.chmod,
-    keepOwners: ins.from !== undefined && ins.chown === undefined,
+    sources,
+    dest: ins.dest,
+    chown: owner,
+    chmod,
+    keepOwners: fromImage !== undefined && owner === undefined,
+    // ADD unpacks a local tar archive (not a fetched one), unless --unpack=false.
+    unpack: ins.kind === "add" && !ins.sources.some(isRemoteSource) && ins.unpack !== false,
   };
-  if (ins.from === undefined) return { root: opts.context, request };
-  const dep = stageIndex(stages, ins.from, false, index);
-  const fromImage = dep !== undefined ? built.get(dep)! : await resolveImage(engine, ins.from);
-  return { root: "", request, fromImage };
+  const withSources = <T>(fn: (root: string) => T): T =>
+    fromImage ? withImageRoot(engine.images, fromImage, fn) : fn(root);
+  const dispose = () => {
+    if (scratch) Deno.removeSync(scratch, { recursive: true });
+  };
+  try {
+    const key = withSources((r) =>
+      copyKey(
+        r,
+        matchSources(r, request.sources, fromImage ? undefined : allowed),
+        request,
+        allowed,
+      )
+    );
+    return {
+      key,
+      async layer(clamp) {
+        const tmp = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-" });
+        try {
+          const archives = withSources((r) =>
+            copyInto(
+              tmp,
+              r,
+              matchSources(r, request.sources, fromImage ? undefined : allowed),
+              request,
+              allowed,
+            )
+          );
+          for (const a of archives) await unpackArchive(a);
+          return await addDirectoryLayer(engine.images, tmp, { clampMtime: clamp });
+        } finally {
+          Deno.removeSync(tmp, { recursive: true });
+        }
+      },
+      dispose,
+    };
+  } catch (e) {
+    dispose();
+    throw e;
+  }
 }
 
-function allowedFor(
-  copy: { fromImage?: ImageRecord },
-  opts: BuildOptions,
-): (rel: string) => boolean {
-  return copy.fromImage ? () => true : (opts.allowed ?? (() => true));
+/** `--chmod=0640` (octal). */
+function parseChmod(text: string): number {
+  if (!/^[0-7]{3,4}$/.test(text)) throw new Error(`invalid --chmod value: ${text}`);
+  return parseInt(text, 8);
 }
 
-/** Runs `fn` (sync) with the copy's source root: the context, or an image's files mounted. */
-function withRoot<T>(
+/**
+ * `--chown=USER[:GROUP]`: numbers as they are; names looked up in the stage's
+ * /etc/passwd and /etc/group (a group defaults to the user's primary one, as Docker's).
+ */
+async function resolveOwner(
   engine: Engine,
-  copy: { root: string; fromImage?: ImageRecord },
-  fn: (root: string) => T,
-): T {
-  if (!copy.fromImage) return fn(copy.root);
-  return withImageRoot(engine.images, copy.fromImage, fn);
+  image: ImageRecord | null,
+  spec: string,
+): Promise<{ uid: number; gid: number }> {
+  const [user, group] = spec.split(":");
+  const numeric = (s: string) => /^\d+$/.test(s);
+  if (numeric(user) && (group === undefined || numeric(group))) {
+    return { uid: Number(user), gid: Number(group ?? user) };
+  }
+  const read = (path: string) => {
+    if (!image) return "";
+    return withImageRoot(engine.images, image, (r) => {
+      try {
+        return Deno.readTextFileSync(`${r}${path}`);
+      } catch {
+        return "";
+      }
+    });
+  };
+  const { resolveUser } = await import("../rootfs/user.ts");
+  const ids = resolveUser(spec, read);
+  return { uid: ids.uid, gid: ids.gid };
+}
+
+/** ADD of a URL: fetched into `dir` under its file name, its digest checked if given. */
+async function fetchSource(url: string, dir: string, checksum?: string): Promise<string> {
+  if (!/^https?:\/\//i.test(url)) throw new Error(`ADD of ${url} is not supported (git, ssh)`);
+  const res = await fetch(url);
+  if (!res.ok) throw new Error(`ADD ${url}: ${res.status} ${res.statusText}`);
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (checksum) {
+    const got = await sha256(body);
+    if (got !== checksum) {
+      throw new Error(`ADD ${url}: digest mismatch: ${got}, expected ${checksum}`);
+    }
+  }
+  const name = decodeURIComponent(new URL(url).pathname.split("/").filter((p) => p).pop() ?? "") ||
+    "index.html";
+  Deno.writeFileSync(`${dir}/${name}`, body, { mode: 0o600 });
+  Deno.chmodSync(`${dir}/${name}`, 0o600);
+  return name;
 }

@@ -35,6 +35,30 @@ export interface CopyRequest {
   chmod?: number;
   /** Keep the source's owners (a stage or image source without `--chown`). */
   keepOwners: boolean;
+  /** ADD: a local tar archive (plain or gzip) is unpacked at the destination. */
+  unpack?: boolean;
+}
+
+/** An archive ADD unpacks: the file, and the directory (in the layer) it goes into. */
+export interface PendingArchive {
+  file: string;
+  into: string;
+}
+
+/** Whether `path` starts as a tar archive (`ustar` at 257) or a gzip stream. */
+function isArchive(path: string): boolean {
+  let f: Deno.FsFile | undefined;
+  try {
+    f = Deno.openSync(path);
+    const head = new Uint8Array(512);
+    const n = f.readSync(head) ?? 0;
+    if (n >= 2 && head[0] === 0x1f && head[1] === 0x8b) return true;
+    return n >= 262 && new TextDecoder().decode(head.subarray(257, 262)) === "ustar";
+  } catch {
+    return false;
+  } finally {
+    f?.close();
+  }
 }
 
 /** A COPY whose sources match nothing: BuildKit's message. */
@@ -176,7 +200,8 @@ export function copyKey(
 
 /**
  * Copies the matched sources from `root` into `layerDir` (the new layer's directory, the
- * image's `/`) at `req.dest`, as Docker lays them out.
+ * image's `/`) at `req.dest`, as Docker lays them out. Returns the archives an ADD is to
+ * unpack (the caller does, asynchronously, once the sources' root need not be mounted).
  */
 export function copyInto(
   layerDir: string,
@@ -184,7 +209,8 @@ export function copyInto(
   matched: readonly MatchedSource[],
   req: CopyRequest,
   allowed: (rel: string) => boolean = () => true,
-): void {
+): PendingArchive[] {
+  const archives: PendingArchive[] = [];
   const wild = req.sources.some((s) => GLOB.test(s));
   const destIsDir = req.dest.endsWith("/") || matched.length > 1 || wild ||
     matched.some((m) => m.directory);
@@ -203,6 +229,13 @@ export function copyInto(
     req.chown ?? (req.keepOwners ? { uid: info.uid ?? 0, gid: info.gid ?? 0 } : { uid: 0, gid: 0 });
   for (const src of matched) {
     const base = src.directory ? "" : components(src.rel).pop()!;
+    const path = `${root}/${src.rel}`;
+    if (req.unpack && !src.directory && isArchive(path)) {
+      const into = at(dest);
+      if (!lstatOrNull(into)) Deno.mkdirSync(into, { recursive: true, mode: 0o755 });
+      archives.push({ file: path, into });
+      continue;
+    }
     for (const { rel, info } of expand(root, src, allowed)) {
       const inside = src.rel === "" ? rel : rel.slice(src.rel.length).replace(/^\//, "");
       const target = src.directory
@@ -227,4 +260,18 @@ export function copyInto(
       if (!info.isSymlink) Deno.utimeSync(target, mtime, mtime);
     }
   }
+  return archives;
+}
+
+/** Unpacks an ADD's archive (plain tar or gzip) into `into`, with the archive's owners. */
+export async function unpackArchive(a: PendingArchive): Promise<void> {
+  const { applyLayer } = await import("../image/layer_apply.ts");
+  const file = await Deno.open(a.file);
+  const head = new Uint8Array(2);
+  const f2 = Deno.openSync(a.file);
+  f2.readSync(head);
+  f2.close();
+  const gz = head[0] === 0x1f && head[1] === 0x8b;
+  const stream = gz ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
+  await applyLayer(stream, a.into, "drop");
 }

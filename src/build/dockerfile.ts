@@ -169,6 +169,8 @@ export type ConfigInstruction = Base & {
     | "arg";
   /** What the instruction said, substituted: argv, pairs, ports, paths, a name... */
   value: unknown;
+  /** The stage's image config once this instruction has taken effect. */
+  config: StageConfig;
 };
 
 /** One instruction of a stage. */
@@ -771,11 +773,13 @@ class Planner {
     const text = n.original.trim();
     const line = n.startLine;
     const c = state.config;
+    // Made once the instruction has changed `c`: its snapshot is the config after it.
     const configIns = (value: unknown): ConfigInstruction => ({
       kind: cmd as ConfigInstruction["kind"],
       line,
       text,
       value,
+      config: structuredClone(c),
     });
     switch (cmd) {
       case "run":

@@ -104,6 +104,7 @@ export async function runInContainer<T>(
       } catch { /* exited already */ }
     };
     signal?.addEventListener("abort", kill);
+    if (signal?.aborted) kill(); // aborted while it was starting
     const result = await waitAsync(started.pid).finally(() =>
       signal?.removeEventListener("abort", kill)
     );

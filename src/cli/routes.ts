@@ -142,6 +142,8 @@ const ROOT: Record<string, Load | typeof CONTAINER_GROUP> & { completion: Load }
   version: async () => (await import("./system.ts")).versionCommand,
   system: async () => (await import("./system.ts")).systemRoutes,
   cp: async () => (await import("./cp.ts")).cpCommand,
+  build: async () => (await import("./build.ts")).buildImageCommand,
+  builder: async () => (await import("./build.ts")).builderRoutes,
   diff: async () => (await import("./diff.ts")).diffCommand,
 };
 
