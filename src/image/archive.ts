@@ -112,9 +112,28 @@ interface ArchivedImage {
   names: string[];
 }
 
-function readJson<T>(path: string): T {
+/**
+ * `path`, a file of the archive unpacked in `root`, as a regular file that really is inside
+ * it: the archive's own entries may be symlinks, which would read the host's files (a
+ * manifest.json that points at /etc/shadow, a layer at a device).
+ */
+function inside(root: string, path: string): string {
+  const rel = path.startsWith(`${root}/`) ? path.slice(root.length + 1) : path;
+  let real: string;
   try {
-    return JSON.parse(Deno.readTextFileSync(path)) as T;
+    real = Deno.realPathSync(path);
+  } catch {
+    throw new UsageError(`invalid image archive: ${rel} is missing`);
+  }
+  if (!real.startsWith(`${Deno.realPathSync(root)}/`) || !Deno.statSync(real).isFile) {
+    throw new UsageError(`invalid image archive: ${rel} is not a file of the archive`);
+  }
+  return real;
+}
+
+function readJson<T>(root: string, path: string): T {
+  try {
+    return JSON.parse(Deno.readTextFileSync(inside(root, path))) as T;
   } catch (e) {
     throw new UsageError(
       `invalid image archive: ${path.split("/").slice(-2).join("/")}: ${(e as Error).message}`,
@@ -132,7 +151,7 @@ function ociImages(dir: string): ArchivedImage[] {
       const own = m.annotations?.["io.containerd.image.name"] ??
         m.annotations?.["org.opencontainers.image.ref.name"];
       const all = own && /[/:]/.test(own) ? [own] : names;
-      const doc = readJson<{ manifests?: Desc[]; config?: Desc; layers?: Desc[] }>(blob(m.digest));
+      const doc = readJson<{ manifests?: Desc[]; config?: Desc; layers?: Desc[] }>(dir, blob(m.digest));
       if (doc.manifests) {
         // An index inside the layout: the host's platform, else the first.
         const arch = hostPlatform().split("/")[1];
@@ -149,13 +168,14 @@ function ociImages(dir: string): ArchivedImage[] {
       }
     }
   };
-  visit(readJson<{ manifests: Desc[] }>(`${dir}/index.json`).manifests, []);
+  visit(readJson<{ manifests: Desc[] }>(dir, `${dir}/index.json`).manifests, []);
   return out;
 }
 
 /** Images listed by Docker's manifest.json. */
 function dockerImages(dir: string): ArchivedImage[] {
   return readJson<Array<{ Config: string; RepoTags?: string[]; Layers: string[] }>>(
+    dir,
     `${dir}/manifest.json`,
   )
     .map((m) => ({
@@ -213,7 +233,7 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
         throw new UsageError(`${path} is neither a Docker image archive nor an OCI image layout`);
       })();
     for (const item of found) {
-      const configBytes = Deno.readFileSync(item.config);
+      const configBytes = Deno.readFileSync(inside(tmp, item.config));
       const config = JSON.parse(new TextDecoder().decode(configBytes)) as {
         created?: string;
         config?: ImageRunConfig;
@@ -226,7 +246,7 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
         );
       }
       for (const [i, layerPath] of item.layers.entries()) {
-        const bytes = Deno.readFileSync(layerPath);
+        const bytes = Deno.readFileSync(inside(tmp, layerPath));
         const uncompressed = new Uint8Array(await new Response(layerStream(bytes)).arrayBuffer());
         const got = await sha256(uncompressed);
         if (got !== diffIds[i]) throw new DigestMismatchError(`layer ${i + 1}`, diffIds[i], got);
@@ -240,7 +260,7 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
         layers: diffIds,
         config: pickRunConfig(c),
         created: config.created ?? new Date(0).toISOString(),
-        size: item.layers.reduce((n, l) => n + Deno.statSync(l).size, 0),
+        size: item.layers.reduce((n, l) => n + Deno.statSync(inside(tmp, l)).size, 0),
       };
       images.addImage(image);
       if (item.names.length === 0) lines.push(`Loaded image ID: ${image.id}`);

@@ -212,6 +212,31 @@ Deno.test({ name: "import of a gzipped rootfs runs", ...asRoot }, async () => {
   assert.equal(await sb.ok(["run", "--rm", "gz:1", "/bin/sh", "-c", "cat /hello"]), "gzipped\n");
 });
 
+Deno.test({
+  name: "load reads only the archive's own files, never through its symlinks",
+  ...asRoot,
+}, async () => {
+  // A host file the archive's entries point at: load must not read it as the manifest.
+  const host = `${sb.dir}/host-manifest.json`;
+  Deno.writeTextFileSync(host, JSON.stringify([{ Config: "c.json", Layers: [] }]));
+  for (
+    const [what, entries] of [
+      ["manifest.json", [{ name: "manifest.json", type: "symlink", linkname: host }]],
+      ["a config", [
+        { name: "manifest.json", body: text(JSON.stringify([{ Config: "c.json", Layers: [] }])) },
+        { name: "c.json", type: "symlink", linkname: host },
+      ]],
+    ] as Array<[string, TarWriteEntry[]]>
+  ) {
+    const tar = `${sb.dir}/hostile-load.tar`;
+    Deno.writeFileSync(tar, writeTar(entries));
+    const r = await sb.run(["load", "-i", tar]);
+    assert.equal(r.code, 1, `${what}: ${r.stderr}`);
+    assert.match(r.stderr, /is not a file of the archive/, what);
+    assert.equal(r.stderr.trim().split("\n").length, 1, what);
+  }
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });
