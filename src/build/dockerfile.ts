@@ -150,7 +150,7 @@ export interface CopyInstruction extends Base {
   unpack?: boolean;
 }
 
-/** The instructions that only change the image config; `config` is the config after it. */
+/** The instructions that only change the image config (the stage's `config` has the result). */
 export type ConfigInstruction = Base & {
   kind:
     | "cmd"
