@@ -150,7 +150,7 @@ export interface CopyInstruction extends Base {
   unpack?: boolean;
 }
 
-/** The instructions that only change the image config; `config` is the config after it. */
+/** The instructions that only change the image config (the stage's `config` has the result). */
 export type ConfigInstruction = Base & {
   kind:
     | "cmd"
@@ -412,8 +412,12 @@ class Planner {
     const names = new Map<string, number>();
     for (const s of raw) {
       if (!s.name) continue;
+      // Docker builds it, with a warning: FROM takes the closest earlier stage of the name,
+      // COPY --from and --target the last one.
       if (names.has(s.name)) {
-        this.fail(s.node.startLine, `duplicate stage name ${JSON.stringify(s.name)}`);
+        this.notes.push(
+          `${this.file}:${s.node.startLine}: duplicate stage name ${JSON.stringify(s.name)}`,
+        );
       }
       names.set(s.name, s.index);
     }
@@ -432,7 +436,7 @@ class Planner {
     }
 
     const global = this.globalArgs(metaArgs, raw[target].name ?? "default");
-    const bases = raw.map((s) => this.resolveFrom(s, global, names));
+    const bases = raw.map((s) => this.resolveFrom(s, global, raw));
 
     // What each stage needs, then what the target needs.
     const needs = raw.map((s, i) => this.stageNeeds(s, bases[i].base, names, raw.length));
@@ -618,10 +622,11 @@ class Planner {
   private resolveFrom(
     s: RawStage,
     global: Env,
-    names: Map<string, number>,
+    raw: RawStage[],
   ): { base: StageBase; platform?: string } {
     return this.at(s.node.startLine, () => {
       const ref = this.lex.processWord(s.baseName, global.lookup).result;
+      const earlier = raw.slice(0, s.index).findLast((r) => r.name === ref.toLowerCase());
       if (ref === "") throw new Error(`base name (${s.baseName}) should not be blank`);
       let platform: string | undefined;
       if (s.platform !== undefined) {
@@ -631,8 +636,8 @@ class Planner {
           throw new Error(`failed to parse platform ${s.platform}: ${JSON.stringify(platform)}`);
         }
       }
-      const stage = names.get(ref.toLowerCase());
-      if (stage !== undefined && stage < s.index) {
+      const stage = earlier?.index;
+      if (stage !== undefined) {
         return { base: { kind: "stage", index: stage }, platform };
       }
       if (ref.toLowerCase() === "scratch") return { base: { kind: "scratch" }, platform };

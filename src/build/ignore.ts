@@ -6,8 +6,8 @@
  * Why not the `@balena/dockerignore` package: it ports moby's matcher as of Docker 19.03
  * (its last release is from 2020), is case-insensitive unless told otherwise (Docker is
  * not), escapes only `.` and `$` when it builds its regular expressions (so `a+b` or
- * `(x)` in a pattern mean something else than in Docker), and has no walker. The matcher is
- * 150 lines here.
+ * `(x)` in a pattern mean something else than in Docker), and has no walker. The port
+ * below is a hundred-odd lines.
  *
  * The rules: one pattern a line; a line starting with `#` is a comment; surrounding spaces
  * go; each pattern is cleaned as Go's `filepath.Clean` does and loses a leading `/`;

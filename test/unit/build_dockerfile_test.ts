@@ -526,6 +526,22 @@ Deno.test("--target keeps only the stages it needs, through FROM, COPY --from an
   );
 });
 
+Deno.test("a duplicate stage name is noted: FROM takes the closest earlier, --from the last", () => {
+  const p = plan("FROM a AS x\nFROM x AS y\nFROM b AS X\nFROM c\nCOPY --from=x / /\n");
+  assert.ok(p.notes.includes('Dockerfile:3: duplicate stage name "x"'));
+  assert.deepEqual(p.stages.map((s) => [s.index, s.base]), [
+    [2, { kind: "image", ref: "b" }],
+    [3, { kind: "image", ref: "c" }],
+  ]);
+  assert.deepEqual(
+    plan("FROM a AS x\nFROM x AS y\nFROM b AS X\n", { target: "y" }).stages[1].base,
+    {
+      kind: "stage",
+      index: 0,
+    },
+  );
+});
+
 Deno.test("a stage that is not built is checked but not substituted", () => {
   assert.doesNotThrow(() => plan("FROM a AS unused\nENV X=${NOPE:?must_be_set}\nFROM b", {}));
   assert.match(
@@ -550,7 +566,6 @@ Deno.test("every error names the file and the line", () => {
       "FROM a AS 1x",
       'Dockerfile:1: invalid name for build stage: "1x", name can\'t start with a number or contain symbols',
     ],
-    ["FROM a AS x\nFROM b AS X", 'Dockerfile:2: duplicate stage name "x"'],
     ["ARG B\nFROM $B", "Dockerfile:2: base name ($B) should not be blank"],
     ["FROM --platform=$NOPE a", "Dockerfile:1: empty platform value from expression $NOPE"],
     ["FROM --plat=x a", "Dockerfile:1: unknown flag: --plat"],

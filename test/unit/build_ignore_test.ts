@@ -51,6 +51,20 @@ Deno.test("a path is excluded when a parent directory matches", () => {
   assert.equal(excludes(["**/foo"], "x/foo/y"), true);
   assert.equal(excludes(["**/foo"], "xfoo"), false);
   assert.equal(excludes(["*"], "."), false, "the context's root is never excluded");
+  // moby/patternmatcher's own corner cases.
+  assert.equal(excludes(["abc/**"], "abc"), false);
+  assert.equal(excludes(["abc/**"], "abc/def/ghi"), true);
+  assert.equal(excludes(["a**/*.txt"], "a/dir/dir/file.txt"), true);
+  assert.equal(excludes(["a/*.txt"], "a/dir/file.txt"), false);
+  assert.equal(excludes([".*"], ".foo"), true);
+  assert.equal(excludes([".*"], "foo"), false);
+  assert.equal(excludes(["abc.def"], "abcZdef"), false);
+  assert.equal(excludes(["**/.foo"], "bar.foo"), false);
+  assert.equal(excludes(["**", "!util/docker/web"], "util/docker/web/foo"), false);
+  assert.equal(
+    excludes(["**", "!util/docker/web", "util/docker/web/foo"], "util/docker/web/foo"),
+    true,
+  );
 });
 
 Deno.test("Docker's matching is case-sensitive and takes regex characters literally", () => {
