@@ -59,6 +59,8 @@ export async function saveImages(images: ImageStore, refs: string[], out: string
       created: image.created,
       config: image.config,
       rootfs: { type: "layers", diff_ids: diffIds },
+      // Builders (buildah, BuildKit) expect one non-empty entry per layer.
+      history: image.history ?? image.layers.map(() => ({ created: image.created })),
     }));
     const configDigest = await addBlob(config);
     const manifest = encoder.encode(JSON.stringify({
@@ -238,6 +240,7 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
         created?: string;
         config?: ImageRunConfig;
         rootfs: { diff_ids: string[] };
+        history?: ImageRecord["history"];
       };
       const diffIds = config.rootfs?.diff_ids ?? [];
       if (diffIds.length !== item.layers.length) {
@@ -260,6 +263,7 @@ export async function loadImages(images: ImageStore, path: string): Promise<stri
         layers: diffIds,
         config: pickRunConfig(c),
         created: config.created ?? new Date(0).toISOString(),
+        history: config.history,
         size: item.layers.reduce((n, l) => n + Deno.statSync(inside(tmp, l)).size, 0),
       };
       images.addImage(image);
