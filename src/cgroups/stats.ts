@@ -546,11 +546,12 @@ export function readCgroupDetail(
   const stat = memory ? parseFlatKeyed(readOr(fs, `${memory}/memory.stat`)) : {};
   const blkioFile = (name: string) => {
     if (!blkio) return [];
-    // As `readCgroupSample`: CFQ's counters when they count, else the throttle layer's.
-    const cfq = parseV1BlkioEntries(readOr(fs, `${blkio}/blkio.${name}_recursive`));
-    return cfq.length > 0
-      ? cfq
-      : parseV1BlkioEntries(readOr(fs, `${blkio}/blkio.throttle.${name}_recursive`));
+    // runc's order: the CFQ scheduler's counters, BFQ's, else the throttle layer's.
+    for (const layer of ["", "bfq.", "throttle."]) {
+      const entries = parseV1BlkioEntries(readOr(fs, `${blkio}/blkio.${layer}${name}_recursive`));
+      if (entries.length > 0 || layer === "throttle.") return entries;
+    }
+    return [];
   };
   const flags: Record<string, number> = {};
   if (cpuset) {
