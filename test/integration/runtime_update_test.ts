@@ -7,7 +7,7 @@
  * is left.
  */
 import assert from "node:assert/strict";
-import { asRoot, cgroupParentDirs, waitFor, WatchedChild } from "./harness.ts";
+import { asRoot, cgroupParentDirs, WatchedChild } from "./harness.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const RUNTIME = Deno.env.get("M_DOCKER_TEST_OCI_RUNTIME") ?? `${repo}dist/m-docker-runc`;
