@@ -4,10 +4,12 @@
  * runs in a cgroup jail of its own (`unshare --cgroup --mount` + cgroup-jail), and each
  * bundle's `linux.cgroupsPath` is relative, so every cgroup lands under the test's own
  * cgroup; each test has its own --root, deletes its containers and checks that no cgroup
- * is left.
+ * is left. Last, podman's `update` (which writes a LinuxResources file and calls
+ * `update --resources FILE`) through the peers' harness.
  */
 import assert from "node:assert/strict";
 import { asRoot, cgroupParentDirs, WatchedChild } from "./harness.ts";
+import { IMAGE, PeerSandbox } from "./oci_peers.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const RUNTIME = Deno.env.get("M_DOCKER_TEST_OCI_RUNTIME") ?? `${repo}dist/m-docker-runc`;
@@ -133,13 +135,28 @@ class RuntimeBox {
       const r = await this.run(["delete", "--force", id]);
       if (r.code !== 0 && !r.stderr.includes("does not exist")) errors.push(r.stderr.trim());
     }
-    const left = cgroupParentDirs(this.parent).filter((d) => {
+    const exists = (d: string) => {
       try {
         return Deno.statSync(d).isDirectory;
       } catch {
         return false;
       }
-    });
+    };
+    // A hybrid host's empty cgroup2 too: runc makes its directories there.
+    const unified = Deno.readTextFileSync("/proc/self/cgroup").match(/^0::(.*)$/m)?.[1] ?? "/";
+    const dirs = (path: string) => [
+      ...cgroupParentDirs(path),
+      ...(V1 ? [`/sys/fs/cgroup/unified${unified === "/" ? "" : unified}/${path}`] : []),
+    ];
+    const left = this.ids.flatMap((id) => dirs(`${this.parent}/${id}`)).filter(exists);
+    // m-docker removes the emptied parent too; runc leaves it: gone either way.
+    for (const d of dirs(this.parent).filter(exists)) {
+      try {
+        Deno.removeSync(d);
+      } catch {
+        left.push(d);
+      }
+    }
     Deno.removeSync(this.dir, { recursive: true });
     assert.deepEqual(errors, [], "delete -f failed");
     assert.deepEqual(left, [], "cgroups left behind");
@@ -271,3 +288,33 @@ Deno.test(
     });
   },
 );
+
+Deno.test("podman update drives the runtime's update --resources FILE", asRoot, async () => {
+  const sb = await PeerSandbox.start("podman update");
+  try {
+    await sb.podmanLoad();
+    const id = (await sb.podmanOk([
+      "run",
+      "-d",
+      ...sb.podmanRunOptions(),
+      "--name",
+      "u1",
+      "-m",
+      "32m",
+      IMAGE,
+      ...SLEEP,
+    ])).trim();
+    await sb.podmanOk(["update", "--memory", "48m", "u1"]);
+    assert.ok(
+      sb.invocations().some((l) => / update --resources[= ]/.test(l)),
+      sb.invocations().join("\n"),
+    );
+    const dirs = cgroupParentDirs(`${sb.tag}-podman/libpod-${id}`);
+    const dir = V1 ? dirs.find((d) => d.startsWith("/sys/fs/cgroup/memory/")) : dirs[0];
+    const file = `${dir}/${V1 ? "memory.limit_in_bytes" : "memory.max"}`;
+    assert.equal(Deno.readTextFileSync(file).trim(), String(48 * MiB));
+    await sb.podmanOk(["rm", "-f", "u1"]);
+  } finally {
+    await sb.cleanup();
+  }
+});
