@@ -220,6 +220,9 @@ export function limitFiles(limits: ResourceLimits, version: CgroupVersion): Limi
   if (limits.cpusetCpus !== undefined) {
     out.push({ controller: "cpuset", file: "cpuset.cpus", value: limits.cpusetCpus });
   }
+  if (limits.cpusetMems !== undefined) {
+    out.push({ controller: "cpuset", file: "cpuset.mems", value: limits.cpusetMems });
+  }
   if (limits.pidsLimit !== undefined) {
     out.push({ controller: "pids", file: "pids.max", value: pidsMaxValue(limits.pidsLimit) });
   }

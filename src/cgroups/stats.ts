@@ -314,3 +314,302 @@ export function computeStats(prev: StatsSample | null, cur: StatsSample): Contai
     pids: m.pids,
   };
 }
+
+/** One memory counter set as runc reports it: usage, its peak, hits of the limit, the limit. */
+export interface MemoryCounter {
+  usage: number;
+  max: number;
+  failcnt: number;
+  /** Exact: v1's "no limit" is 2^63 less a page and v2's `max` is reported as 2^64-1. */
+  limit: bigint;
+}
+
+/** One `MAJ:MIN Op value` entry of a block I/O counter. */
+export interface BlkioEntry {
+  major: number;
+  minor: number;
+  op: string;
+  value: number;
+}
+
+/**
+ * Everything a container's cgroup tells of its use, in the detail runc's `events` reports
+ * (libcontainer's cgroups.Stats): CPU time in total, per CPU and per mode, CFS throttling,
+ * memory, swap and kernel memory counters, memory.stat, pids and block I/O. What the host
+ * lacks (a controller, swap accounting, v2's per-CPU times) reads as zero or empty.
+ */
+export interface CgroupDetail {
+  cpu: {
+    total: number;
+    kernel: number;
+    user: number;
+    percpu: number[];
+    percpuKernel: number[];
+    percpuUser: number[];
+    periods: number;
+    throttledPeriods: number;
+    throttledTime: number;
+  };
+  cpuset: { cpus: number[]; mems: number[]; flags: Record<string, number> };
+  memory: {
+    /** Page cache: memory.stat's `cache` (v1) or `file` (v2). */
+    cache: number;
+    usage: MemoryCounter;
+    /** Memory plus swap, as v1's memsw counts it (v2's swap is added to memory to match). */
+    swap: MemoryCounter;
+    kernel: MemoryCounter;
+    kernelTcp: MemoryCounter;
+    raw: Record<string, number>;
+  };
+  pids: { current: number; limit: number };
+  blkio: { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] };
+}
+
+const U64_MAX = (1n << 64n) - 1n;
+
+/** A cgroup number file as an exact bigint: `max` is 2^64-1 (runc's reading). */
+export function parseCgroupUint(text: string): bigint {
+  const t = text.trim();
+  if (t === "max") return U64_MAX;
+  return /^\d+$/.test(t) ? BigInt(t) : 0n;
+}
+
+/** A list such as `0-3,7` as its members (cpuset.cpus, cpuset.mems). */
+export function expandCpuList(text: string): number[] {
+  const out: number[] = [];
+  for (const part of text.trim().split(",").filter((p) => p !== "")) {
+    const [a, b] = part.split("-").map(Number);
+    for (let i = a; i <= (b ?? a); i++) out.push(i);
+  }
+  return out;
+}
+
+/** Blkio entries of v1's `MAJ:MIN Op value` lines (the `Total` line is left out). */
+export function parseV1BlkioEntries(text: string): BlkioEntry[] {
+  const out: BlkioEntry[] = [];
+  for (const line of text.split("\n")) {
+    const [dev, op, value] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? "");
+    if (!m || value === undefined) continue;
+    out.push({ major: Number(m[1]), minor: Number(m[2]), op, value: Number(value) });
+  }
+  return out;
+}
+
+/**
+ * v2's io.stat as v1's two counters, as runc converts it: rbytes, wbytes and dbytes are the
+ * Read, Write and Discard bytes; rios, wios and dios the I/Os.
+ */
+export function parseV2IoEntries(
+  text: string,
+): { serviceBytes: BlkioEntry[]; serviced: BlkioEntry[] } {
+  const serviceBytes: BlkioEntry[] = [], serviced: BlkioEntry[] = [];
+  const ops: Record<string, [BlkioEntry[], string]> = {
+    rbytes: [serviceBytes, "Read"],
+    wbytes: [serviceBytes, "Write"],
+    dbytes: [serviceBytes, "Discard"],
+    rios: [serviced, "Read"],
+    wios: [serviced, "Write"],
+    dios: [serviced, "Discard"],
+  };
+  for (const line of text.split("\n")) {
+    const [dev, ...fields] = line.trim().split(/\s+/);
+    const m = /^(\d+):(\d+)$/.exec(dev ?? "");
+    if (!m) continue;
+    for (const field of fields) {
+      const [k, v] = field.split("=");
+      const target = ops[k];
+      if (target) {
+        target[0].push({
+          major: Number(m[1]),
+          minor: Number(m[2]),
+          op: target[1],
+          value: Number(v),
+        });
+      }
+    }
+  }
+  return { serviceBytes, serviced };
+}
+
+/** v1's cpuacct.usage_all (`cpu user system` per line, ns) as kernel and user per CPU. */
+export function parseUsageAll(text: string): { kernel: number[]; user: number[] } {
+  const kernel: number[] = [], user: number[] = [];
+  const lines = text.split("\n");
+  if (!lines[0]?.startsWith("cpu user system")) return { kernel, user };
+  for (const line of lines.slice(1)) {
+    const f = line.trim().split(/\s+/);
+    if (f.length < 3) continue;
+    user.push(Number(f[1]));
+    kernel.push(Number(f[2]));
+  }
+  return { kernel, user };
+}
+
+/** The v1 cpuset flag files runc reports, by their names there. */
+const CPUSET_FLAGS = [
+  "cpu_exclusive",
+  "mem_hardwall",
+  "mem_exclusive",
+  "memory_migrate",
+  "memory_spread_page",
+  "memory_spread_slab",
+  "memory_pressure",
+  "sched_load_balance",
+  "sched_relax_domain_level",
+];
+
+/**
+ * Reads the detail of a container's cgroup (see `CgroupDetail`), as runc's libcontainer
+ * reads it for `events`: v1 from each controller's files, v2 from the unified ones.
+ */
+export function readCgroupDetail(
+  layout: CgroupLayout,
+  paths: Record<string, string>,
+  fs: CgroupFs = realCgroupFs,
+  ticksPerSecond = 100,
+): CgroupDetail {
+  const num = (path: string) => Number(readOr(fs, path, "0").trim()) || 0;
+  const uint = (path: string) => parseCgroupUint(readOr(fs, path, "0"));
+  const zero: MemoryCounter = { usage: 0, max: 0, failcnt: 0, limit: 0n };
+  if (layout === "v2") {
+    const dir = paths.unified;
+    const cpu = parseFlatKeyed(readOr(fs, `${dir}/cpu.stat`));
+    const stat = parseFlatKeyed(readOr(fs, `${dir}/memory.stat`));
+    const counter = (name: string): MemoryCounter => {
+      const m = name === "" ? "memory" : `memory.${name}`;
+      if (!fs.exists(`${dir}/${m}.current`)) return { ...zero };
+      const events = parseFlatKeyed(readOr(fs, `${dir}/${m}.events`));
+      return {
+        usage: num(`${dir}/${m}.current`),
+        max: num(`${dir}/${m}.peak`),
+        failcnt: events.max ?? 0,
+        limit: uint(`${dir}/${m}.max`),
+      };
+    };
+    const usage = counter(""), swapOnly = counter("swap");
+    const swap: MemoryCounter = {
+      usage: swapOnly.usage + usage.usage,
+      max: 0,
+      failcnt: swapOnly.failcnt,
+      limit: swapOnly.limit === U64_MAX ? U64_MAX : swapOnly.limit + usage.limit,
+    };
+    const pidsMax = uint(`${dir}/pids.max`);
+    return {
+      cpu: {
+        total: (cpu.usage_usec ?? 0) * 1000,
+        kernel: (cpu.system_usec ?? 0) * 1000,
+        user: (cpu.user_usec ?? 0) * 1000,
+        percpu: [],
+        percpuKernel: [],
+        percpuUser: [],
+        periods: cpu.nr_periods ?? 0,
+        throttledPeriods: cpu.nr_throttled ?? 0,
+        throttledTime: (cpu.throttled_usec ?? 0) * 1000,
+      },
+      cpuset: {
+        cpus: expandCpuList(readOr(fs, `${dir}/cpuset.cpus.effective`)),
+        mems: expandCpuList(readOr(fs, `${dir}/cpuset.mems.effective`)),
+        flags: {},
+      },
+      memory: {
+        cache: stat.file ?? 0,
+        usage,
+        swap,
+        kernel: { ...zero },
+        kernelTcp: { ...zero },
+        raw: stat,
+      },
+      pids: {
+        current: num(`${dir}/pids.current`),
+        limit: pidsMax === U64_MAX ? 0 : Number(pidsMax),
+      },
+      blkio: parseV2IoEntries(readOr(fs, `${dir}/io.stat`)),
+    };
+  }
+  const cpuacct = v1Dir(paths, "cpuacct"), cpuDir = v1Dir(paths, "cpu");
+  const memory = v1Dir(paths, "memory"), pids = v1Dir(paths, "pids");
+  const blkio = v1Dir(paths, "blkio"), cpuset = v1Dir(paths, "cpuset");
+  const modes = parseFlatKeyed(cpuacct ? readOr(fs, `${cpuacct}/cpuacct.stat`) : "");
+  const perMode = parseUsageAll(cpuacct ? readOr(fs, `${cpuacct}/cpuacct.usage_all`) : "");
+  const throttling = parseFlatKeyed(cpuDir ? readOr(fs, `${cpuDir}/cpu.stat`) : "");
+  const counter = (name: string): MemoryCounter => {
+    const m = name === "" ? "memory" : `memory.${name}`;
+    if (!memory || !fs.exists(`${memory}/${m}.usage_in_bytes`)) return { ...zero };
+    return {
+      usage: num(`${memory}/${m}.usage_in_bytes`),
+      max: num(`${memory}/${m}.max_usage_in_bytes`),
+      failcnt: num(`${memory}/${m}.failcnt`),
+      limit: uint(`${memory}/${m}.limit_in_bytes`),
+    };
+  };
+  const stat = memory ? parseFlatKeyed(readOr(fs, `${memory}/memory.stat`)) : {};
+  const blkioFile = (name: string) => {
+    if (!blkio) return [];
+    // runc's order: the CFQ scheduler's counters, BFQ's, else the throttle layer's.
+    for (const layer of ["", "bfq.", "throttle."]) {
+      const entries = parseV1BlkioEntries(readOr(fs, `${blkio}/blkio.${layer}${name}_recursive`));
+      if (entries.length > 0 || layer === "throttle.") return entries;
+    }
+    return [];
+  };
+  const flags: Record<string, number> = {};
+  if (cpuset) {
+    for (const f of CPUSET_FLAGS) {
+      if (fs.exists(`${cpuset}/cpuset.${f}`)) flags[f] = num(`${cpuset}/cpuset.${f}`);
+    }
+  }
+  const pidsMax = pids ? uint(`${pids}/pids.max`) : U64_MAX;
+  return {
+    cpu: {
+      total: cpuacct ? num(`${cpuacct}/cpuacct.usage`) : 0,
+      kernel: ((modes.system ?? 0) * 1e9) / ticksPerSecond,
+      user: ((modes.user ?? 0) * 1e9) / ticksPerSecond,
+      percpu: cpuacct
+        ? readOr(fs, `${cpuacct}/cpuacct.usage_percpu`).trim().split(/\s+/).filter((v) => v)
+          .map(Number)
+        : [],
+      percpuKernel: perMode.kernel,
+      percpuUser: perMode.user,
+      periods: throttling.nr_periods ?? 0,
+      throttledPeriods: throttling.nr_throttled ?? 0,
+      throttledTime: throttling.throttled_time ?? 0,
+    },
+    cpuset: {
+      cpus: cpuset ? expandCpuList(readOr(fs, `${cpuset}/cpuset.cpus`)) : [],
+      mems: cpuset ? expandCpuList(readOr(fs, `${cpuset}/cpuset.mems`)) : [],
+      flags,
+    },
+    memory: {
+      cache: stat.cache ?? 0,
+      usage: counter(""),
+      swap: counter("memsw"),
+      kernel: counter("kmem"),
+      kernelTcp: counter("kmem.tcp"),
+      raw: stat,
+    },
+    pids: {
+      current: pids ? num(`${pids}/pids.current`) : 0,
+      limit: pidsMax === U64_MAX ? 0 : Number(pidsMax),
+    },
+    blkio: { serviceBytes: blkioFile("io_service_bytes"), serviced: blkioFile("io_serviced") },
+  };
+}
+
+/**
+ * How many times the kernel's OOM killer has killed in the cgroup: v1's `oom_kill` of
+ * memory.oom_control (4.13 and later), v2's `oom_kill` of memory.events. Undefined where
+ * the host does not count them (no memory controller, an older kernel).
+ */
+export function readOomKills(
+  layout: CgroupLayout,
+  paths: Record<string, string>,
+  fs: CgroupFs = realCgroupFs,
+): number | undefined {
+  const file = layout === "v2" ? `${paths.unified}/memory.events` : (() => {
+    const memory = v1Dir(paths, "memory");
+    return memory && `${memory}/memory.oom_control`;
+  })();
+  if (!file) return undefined;
+  return parseFlatKeyed(readOr(fs, file)).oom_kill;
+}

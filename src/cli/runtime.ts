@@ -58,6 +58,20 @@ const COMMANDS: Record<string, FlagTable> = {
   resume: {},
   spec: { bundle: { value: true, alias: ["b"] }, rootless: { value: false } },
   features: {},
+  update: {
+    resources: { value: true, alias: ["r"] },
+    memory: { value: true },
+    "memory-swap": { value: true },
+    "memory-reservation": { value: true },
+    "cpu-share": { value: true, alias: ["cpu-shares"] },
+    "cpu-quota": { value: true },
+    "cpu-period": { value: true },
+    "cpuset-cpus": { value: true },
+    "cpuset-mems": { value: true },
+    "pids-limit": { value: true },
+    "blkio-weight": { value: true },
+  },
+  events: { stats: { value: false }, interval: { value: true } },
 };
 
 const GLOBAL_FLAGS: FlagTable = {
@@ -187,7 +201,7 @@ export async function runtimeMain(args: string[], io: CliIo): Promise<number> {
   }
   const table = COMMANDS[command];
   if (!table) {
-    if (["update", "events", "checkpoint", "restore"].includes(command)) {
+    if (["checkpoint", "restore"].includes(command)) {
       return fail(`"${command}" is not supported by this runtime yet`);
     }
     return fail(`No help topic for '${command}'`);
@@ -306,6 +320,46 @@ async function dispatch(
         if (!(e instanceof Deno.errors.NotFound)) throw e;
       }
       Deno.writeTextFileSync(path, JSON.stringify(defaultOciSpec(), null, "\t") + "\n");
+      return 0;
+    }
+    case "update": {
+      const id = idOf(words, command);
+      const up = await import("../runtime/update.ts");
+      const file = text(flags, "resources");
+      let base;
+      if (file !== undefined) {
+        const { parseOciResources } = await import("../config/oci_spec.ts");
+        const json = file === "-"
+          ? await new Response(Deno.stdin.readable).text()
+          : Deno.readTextFileSync(file);
+        base = parseOciResources(json, file === "-" ? "stdin" : file);
+      }
+      const options = {
+        memory: text(flags, "memory"),
+        memorySwap: text(flags, "memory-swap"),
+        memoryReservation: text(flags, "memory-reservation"),
+        cpuShares: text(flags, "cpu-share"),
+        cpuQuota: text(flags, "cpu-quota"),
+        cpuPeriod: text(flags, "cpu-period"),
+        cpusetCpus: text(flags, "cpuset-cpus"),
+        cpusetMems: text(flags, "cpuset-mems"),
+        pidsLimit: text(flags, "pids-limit"),
+        blkioWeight: text(flags, "blkio-weight"),
+      };
+      const change = up.resourcesToChange(up.resourcesFromOptions(options, base));
+      up.updateContainerResources(store, id, change);
+      return 0;
+    }
+    case "events": {
+      const id = idOf(words, command);
+      const { parseGoDuration } = await import("../util/duration.ts");
+      const interval = parseGoDuration(text(flags, "interval") ?? "5s") / 1e6;
+      const { containerEvents } = await import("../runtime/events.ts");
+      await containerEvents(store, id, {
+        statsOnly: flags.has("stats"),
+        intervalMs: interval,
+        emit: (line) => io.stdout.write(line + "\n"),
+      });
       return 0;
     }
     case "features": {

@@ -44,6 +44,8 @@ export interface ResourceLimits {
   cpuShares?: number;
   /** Docker's `CpusetCpus`: the CPUs the container may run on, as a list such as `0-1,3`. */
   cpusetCpus?: string;
+  /** Docker's `CpusetMems` (an OCI bundle's `cpu.mems`): the memory nodes, as a list such as `0`. */
+  cpusetMems?: string;
   /** Docker's `PidsLimit`: most tasks at once; 0 or less (Docker's -1) means unlimited. */
   pidsLimit?: number;
   /** Docker's `BlkioWeight` (`--blkio-weight`): relative block I/O weight, 10..1000 (0: default). */
@@ -173,6 +175,12 @@ export function validateLimits(l: ResourceLimits, host: HostResources = {}): voi
   const weight = l.blkioWeight ?? 0;
   if (weight !== 0 && (weight < 10 || weight > 1000)) {
     throw new InvalidConfigError("limits.blkioWeight", "Range of blkio weight is from 10 to 1000");
+  }
+  if (l.cpusetMems !== undefined && cpuListRanges(l.cpusetMems) === undefined) {
+    throw new InvalidConfigError(
+      "limits.cpusetMems",
+      `Invalid value ${l.cpusetMems} for cpuset mems`,
+    );
   }
   if (l.cpusetCpus !== undefined) {
     const requested = cpuListRanges(l.cpusetCpus);

@@ -1018,6 +1018,24 @@ export function parseOciSpec(
   file = "config.json",
   warn: (message: string) => void = () => {},
 ): OciSpec {
+  const doc = parseChecked(text, file, spec) as unknown as OciSpec;
+  doc.mounts?.forEach((m, i) => {
+    if (m.destination.startsWith("/")) return;
+    const absolute = `/${m.destination}`;
+    warn(
+      `${file}: mounts[${i}].destination: ${q(m.destination)} is relative (deprecated): ` +
+        `mounted at ${q(absolute)}`,
+    );
+    m.destination = absolute;
+  });
+  return doc;
+}
+
+/**
+ * Parses JSON keeping 64-bit integers exact and checks it with `check`, turning a Problem
+ * into an `InvalidConfigError` naming `file` and the field.
+ */
+function parseChecked(text: string, file: string, check: Check): Obj {
   let raw: unknown;
   try {
     // The reviver's third argument carries the number's source text (ES2025): 64-bit values
@@ -1035,23 +1053,26 @@ export function parseOciSpec(
   }
   try {
     if (!isObj(raw)) fail("", "must be a JSON object");
-    spec(raw, "");
+    check(raw, "");
   } catch (e) {
     if (!(e instanceof Problem)) throw e;
     const where = e.at === "" ? "" : `${e.at}: `;
     throw new InvalidConfigError(e.at, `${file}: ${where}${e.what}`);
   }
-  const doc = raw as unknown as OciSpec;
-  doc.mounts?.forEach((m, i) => {
-    if (m.destination.startsWith("/")) return;
-    const absolute = `/${m.destination}`;
-    warn(
-      `${file}: mounts[${i}].destination: ${q(m.destination)} is relative (deprecated): ` +
-        `mounted at ${q(absolute)}`,
-    );
-    m.destination = absolute;
-  });
-  return doc;
+  return raw;
+}
+
+/**
+ * Reads a LinuxResources document (what `runc update --resources` takes, and containerd's
+ * shim sends on stdin) and checks it as config.json's `linux.resources` is checked.
+ *
+ * @example
+ * ```ts
+ * parseOciResources('{"memory":{"limit":67108864}}').memory?.limit; // 67108864
+ * ```
+ */
+export function parseOciResources(text: string, file = "resources"): OciResources {
+  return parseChecked(text, file, resources) as OciResources;
 }
 
 /** What `defaultOciSpec` may vary. */

@@ -217,6 +217,7 @@ export function planBundle(
   if (quota !== undefined && quota !== 0) limits.cpuQuotaUs = quota;
   if (period) limits.cpuPeriodUs = period;
   if (cpu?.cpus) limits.cpusetCpus = cpu.cpus;
+  if (cpu?.mems) limits.cpusetMems = cpu.mems;
   const pids = num(resources.pids?.limit);
   if (pids !== undefined && pids > 0) limits.pidsLimit = pids;
   if (resources.blockIO?.weight) limits.blkioWeight = num(resources.blockIO.weight);

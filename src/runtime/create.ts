@@ -150,6 +150,7 @@ export async function createContainer(
       created: new Date().toISOString(),
       annotations: spec.annotations ?? {},
       cgroup: { layout: cgroup.layout, paths: cgroup.paths },
+      limits: plan.limits,
       poststart: plan.hooks.poststart,
       poststop: plan.hooks.poststop,
       ociVersion: spec.ociVersion,

@@ -11,6 +11,7 @@
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { isProcessAlive, processStartTime } from "../state/proc.ts";
 import type { CgroupLayout } from "../cgroups/types.ts";
+import type { ResourceLimits } from "../config/limits.ts";
 
 /** runc's default state root is /run/runc; ours sits beside it. */
 export const DEFAULT_RUNTIME_ROOT = "/run/m-docker-runc";
@@ -29,6 +30,8 @@ export interface RuntimeRecord {
   created: string;
   annotations: Record<string, string>;
   cgroup: { layout: CgroupLayout; paths: Record<string, string> };
+  /** The limits in force in the cgroup: `create`'s, then each `update`'s (its `previous`). */
+  limits?: ResourceLimits;
   /** config.json's poststop hooks, run by `delete`. */
   poststop?: RuntimeHook[];
   /** config.json's poststart hooks, run by `start` once the command runs. */
