@@ -153,7 +153,10 @@ function ociImages(dir: string): ArchivedImage[] {
       const own = m.annotations?.["io.containerd.image.name"] ??
         m.annotations?.["org.opencontainers.image.ref.name"];
       const all = own && /[/:]/.test(own) ? [own] : names;
-      const doc = readJson<{ manifests?: Desc[]; config?: Desc; layers?: Desc[] }>(dir, blob(m.digest));
+      const doc = readJson<{ manifests?: Desc[]; config?: Desc; layers?: Desc[] }>(
+        dir,
+        blob(m.digest),
+      );
       if (doc.manifests) {
         // An index inside the layout: the host's platform, else the first.
         const arch = hostPlatform().split("/")[1];
