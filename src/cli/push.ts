@@ -19,7 +19,9 @@ interface PushFlags {
 async function push(this: CliContext, flags: PushFlags, reference: string) {
   const { imagesToPush, pushImage, pushRepositoryName } = await import("../image/push.ts");
   const ref = parseReference(reference);
-  if (flags.allTags && (ref.tag !== undefined || ref.digest !== undefined)) {
+  // A tag the user wrote (parseReference supplies `latest`).
+  const named = reference.slice(reference.lastIndexOf("/") + 1);
+  if (flags.allTags && /[:@]/.test(named)) {
     throw new CliError("tag can't be used with --all-tags/-a");
   }
   const images = imagesToPush(this.engine.images, reference, flags.allTags ?? false);
