@@ -160,8 +160,40 @@ Deno.test({
       await back.fresh.ok(["history", "--format", "{{.CreatedBy}}", ref]),
       await sb.ok(["history", "--format", "{{.CreatedBy}}", "busybox"]),
     );
+    // The blobs pull kept for push (manifest, config, layer) go with the image.
+    const blobs = () =>
+      ["sha256", "repos"].flatMap((d) =>
+        [...Deno.readDirSync(`${back.fresh.root}/image/blobs/${d}`)].map((e) => e.name)
+      );
+    assert.equal(blobs().filter((b) => !b.endsWith(".json")).length, 3, blobs().join(" "));
+    await back.fresh.ok(["rmi", ref, other]);
+    assert.deepEqual(blobs(), []);
   } finally {
     await back.fresh.cleanup();
+  }
+
+  // An OCI manifest (skopeo converts) pulled and pushed elsewhere stays OCI, byte for byte.
+  await skopeo(
+    "copy",
+    "--src-tls-verify=false",
+    "--dest-tls-verify=false",
+    "--format",
+    "oci",
+    `docker://${ref}`,
+    `docker://${host}/test/oci:v1`,
+  );
+  const oci = await remoteManifest(host, "test/oci", "v1");
+  assert.equal(oci.mediaType, "application/vnd.oci.image.manifest.v1+json");
+  const fresh = new Sandbox();
+  try {
+    await fresh.ok(["pull", `${host}/test/oci:v1`]);
+    await fresh.ok(["tag", `${host}/test/oci:v1`, `${host}/test/oci2:v1`]);
+    const out = await fresh.ok(["push", `${host}/test/oci2:v1`]);
+    assert.equal(pushed(out, "v1").digest, oci.digest);
+    const copy = await remoteManifest(host, "test/oci2", "v1");
+    assert.deepEqual([copy.digest, copy.mediaType], [oci.digest, oci.mediaType]);
+  } finally {
+    await fresh.cleanup();
   }
 
   // A second push finds every layer there, and sends the same manifest.
