@@ -13,6 +13,7 @@ import { createdAgo, humanSize } from "../util/humanize.ts";
 import { goStruct } from "../util/go_template.ts";
 import { UsageError } from "../util/errors.ts";
 import { renderList } from "./format.ts";
+import { imageNames } from "./names.ts";
 import { action, type CliContext } from "./context.ts";
 
 interface HistoryFlags {
@@ -60,7 +61,9 @@ async function history(this: CliContext, flags: HistoryFlags, ref: string) {
     goStruct("*formatter.historyContext", {
       ID: () => trunc && h.id.startsWith("sha256:") ? h.id.slice(7, 19) : h.id,
       CreatedSince: () =>
-        flags.human ? createdAgo(now - Date.parse(h.created)) : rfc3339(h.created),
+        !flags.human ? rfc3339(h.created) : Number.isNaN(Date.parse(h.created))
+          ? "N/A" // an entry without a time
+          : createdAgo(now - Date.parse(h.created)),
       CreatedAt: () => rfc3339(h.created),
       CreatedBy: () => {
         const by = h.createdBy.replaceAll("\t", " ");
@@ -101,7 +104,12 @@ export const historyCommand = buildCommand<HistoryFlags, [string], CliContext>({
     aliases: { q: "quiet", H: "human" },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Image name or ID", parse: String, placeholder: "IMAGE" }],
+      parameters: [{
+        brief: "Image name or ID",
+        parse: String,
+        placeholder: "IMAGE",
+        proposeCompletions: imageNames,
+      }],
     },
   },
   docs: { brief: "Show the history of an image" },

@@ -8,6 +8,7 @@ import { buildCommand } from "@stricli/core";
 import { insecureRegistries } from "../engine.ts";
 import { loadCredentials } from "../image/credentials.ts";
 import { parseReference } from "../image/reference.ts";
+import { imageNames } from "./names.ts";
 import { action, type CliContext, CliError, println } from "./context.ts";
 import { TerminalProgress } from "./progress.ts";
 
@@ -59,7 +60,12 @@ export const pushCommand = buildCommand<PushFlags, [string], CliContext>({
     aliases: { a: "allTags", q: "quiet" },
     positional: {
       kind: "tuple",
-      parameters: [{ brief: "Image reference", parse: String, placeholder: "NAME[:TAG]" }],
+      parameters: [{
+        brief: "Image reference",
+        parse: String,
+        placeholder: "NAME[:TAG]",
+        proposeCompletions: imageNames,
+      }],
     },
   },
   docs: { brief: "Upload an image to a registry" },

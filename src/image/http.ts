@@ -142,8 +142,11 @@ export function registryRequest(url: string | URL, req: RegistryRequest): Promis
   return nodeRequest(u, req);
 }
 
-/** `registryRequest` through node's client, for the ports fetch refuses. */
-async function nodeRequest(url: URL, req: RegistryRequest): Promise<Response> {
+/**
+ * `registryRequest` through node's client, for the ports fetch refuses. Exported for its
+ * tests (any port: they cannot take a bad one).
+ */
+export async function nodeRequest(url: URL, req: RegistryRequest): Promise<Response> {
   const { request } = url.protocol === "https:"
     ? await import("node:https")
     : await import("node:http");
