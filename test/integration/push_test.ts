@@ -4,6 +4,9 @@
  * image, committed ones (a small layer, a 12 MiB one that goes in chunks), a pulled one
  * pushed to another repository (mounted, same digest), `--all-tags`, `-q`, errors, basic
  * and token auth; and `history` of the built-in, committed and pulled images.
+ *
+ * Basic auth is the proxy's, not docker-registry's own `auth.htpasswd`: that needs bcrypt
+ * hashes from `htpasswd` (apache2-utils), which is not installed here.
  */
 import assert from "node:assert/strict";
 import { asRoot, Sandbox } from "./harness.ts";
