@@ -7,21 +7,12 @@
  * @module
  */
 
-import type { ImageRecord, ImageRunConfig, ImageStore } from "../image/store.ts";
+import type { HistoryEntry, ImageRecord, ImageRunConfig, ImageStore } from "../image/store.ts";
 import { sha256 } from "../image/store.ts";
 import { applyLayer } from "../image/layer_apply.ts";
 import { packDirectory, type PackOptions } from "../image/layer_pack.ts";
 import { type TarWriteEntry, writeTar } from "../image/tar_writer.ts";
 import { lstatOrNull } from "../util/fs.ts";
-
-/** One entry of an image config's `history`, as Docker writes it. */
-export interface HistoryEntry {
-  created: string;
-  created_by: string;
-  comment?: string;
-  /** A step that changed only the config (ENV, CMD, ...): no layer. */
-  empty_layer?: boolean;
-}
 
 /** A stage's image so far. */
 export interface StageImage {

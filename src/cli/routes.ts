@@ -52,8 +52,9 @@ const exportImage: Load = async () => (await import("./images.ts")).exportComman
 const load: Load = async () => (await import("./images.ts")).loadCommand;
 const rmi: Load = async () => (await import("./images.ts")).rmiCommand;
 const importImage: Load = async () => (await import("./import.ts")).importCommand;
+const history: Load = async () => (await import("./history.ts")).historyCommand;
 
-/** `m-docker image ...`: all four live in images.ts, so the group loads as one. */
+/** `m-docker image ...`: images.ts's commands load as one group, with history and push. */
 const image: Load = async () => {
   const m = await import("./images.ts");
   return buildRouteMap({
@@ -62,6 +63,8 @@ const image: Load = async () => {
       inspect: m.imageInspectCommand,
       prune: m.imagePruneCommand,
       rm: m.rmiCommand,
+      history: (await import("./history.ts")).historyCommand,
+      push: (await import("./push.ts")).pushCommand,
     },
     docs: { brief: "Manage images" },
   });
@@ -125,6 +128,7 @@ const ROOT: Record<string, Load | typeof CONTAINER_GROUP> & { completion: Load }
   volume: async () => (await import("./volume.ts")).volumeRoutes,
   images,
   pull: async () => (await import("./pull.ts")).pullCommand,
+  push: async () => (await import("./push.ts")).pushCommand,
   login: async () => (await import("./login.ts")).loginCommand,
   logout: async () => (await import("./login.ts")).logoutCommand,
   tag,
@@ -133,6 +137,7 @@ const ROOT: Record<string, Load | typeof CONTAINER_GROUP> & { completion: Load }
   export: exportImage,
   load,
   rmi,
+  history,
   image,
   import: importImage,
   completion: async () => (await import("./completion.ts")).completionCommand,

@@ -131,8 +131,14 @@ export async function ensureBuiltinImage(store: ImageStore): Promise<ImageRecord
   const created = new Date((await Deno.stat(busybox.path)).mtime ?? Date.now()).toISOString();
   // The host's own busybox: the host's platform, as Docker Hub's image for it says.
   const [os, architecture] = hostPlatform().split("/");
+  // Docker Hub busybox's history: the root filesystem added, then its CMD.
+  const history = [
+    { created, created_by: `/bin/sh -c #(nop) ADD file:${busybox.path} in / ` },
+    { created, created_by: '/bin/sh -c #(nop)  CMD ["sh"]', empty_layer: true },
+  ];
   return await store.addSingleLayerImage(layer, config, created, BUILTIN_IMAGE, {
     os,
     architecture,
+    history,
   });
 }

@@ -12,6 +12,7 @@ import { packDirectory } from "./layer_pack.ts";
 import { containerOwners } from "../config/userns.ts";
 import { type ImageRecord, type ImageRunConfig, type ImageStore, sha256 } from "./store.ts";
 import { writeTar } from "./tar_writer.ts";
+import { imageHistory } from "./history.ts";
 
 /** Mountpoints m-docker created in the upper layer: not the user's changes. */
 const PLACED = new Set(["etc/hostname", "etc/hosts", "etc/resolv.conf"]);
@@ -50,6 +51,9 @@ export async function commitContainer(
     config,
     created,
     size: base.size + tar.length,
+    // dockerd's commit: the base's history and an entry for the container's command.
+    history: [...imageHistory(images, base), { created, created_by: s.args.join(" ") }],
+    parent: base.id,
   };
   images.addImage(image, reference);
   return image;

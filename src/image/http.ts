@@ -118,6 +118,58 @@ export function registryFetch(
   return fetchBlocksPort(u) ? nodeGet(u, headers, MAX_REDIRECTS) : fetch(u, { headers });
 }
 
+/** A request other than a GET: `push`'s HEAD, POST, PATCH and PUT. */
+export interface RegistryRequest {
+  method: "HEAD" | "POST" | "PATCH" | "PUT";
+  headers: Record<string, string>;
+  body?: Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * `req` sent to `url` on any port, as `fetch` answers it. Redirects are not followed: an
+ * upload's answers are read from their headers (`Location`), and a HEAD's status is all.
+ */
+export function registryRequest(url: string | URL, req: RegistryRequest): Promise<Response> {
+  const u = new URL(url);
+  if (!fetchBlocksPort(u)) {
+    return fetch(u, {
+      method: req.method,
+      headers: req.headers,
+      body: req.body,
+      redirect: "manual",
+    });
+  }
+  return nodeRequest(u, req);
+}
+
+/**
+ * `registryRequest` through node's client, for the ports fetch refuses. Exported for its
+ * tests (any port: they cannot take a bad one).
+ */
+export async function nodeRequest(url: URL, req: RegistryRequest): Promise<Response> {
+  const { request } = url.protocol === "https:"
+    ? await import("node:https")
+    : await import("node:http");
+  const { Readable } = await import("node:stream");
+  const headers = { ...req.headers, "content-length": String(req.body?.length ?? 0) };
+  const res = await new Promise<import("node:http").IncomingMessage>((resolve, reject) => {
+    const r = request(url, { method: req.method, headers }, resolve);
+    r.on("error", reject);
+    r.end(req.body ?? undefined);
+  });
+  const answer = new Headers();
+  for (const [name, value] of Object.entries(res.headers)) {
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      answer.append(name, v);
+    }
+  }
+  const status = res.statusCode ?? 0;
+  const empty = req.method === "HEAD" || status === 204 || status === 304;
+  if (empty) res.resume();
+  const body = empty ? null : Readable.toWeb(res) as unknown as ReadableStream<Uint8Array>;
+  return new Response(body, { status, statusText: res.statusMessage, headers: answer });
+}
+
 /**
  * The GET through node's client, which knows no bad ports; redirects as fetch follows them.
  * Exported for its tests (any port: they cannot take a bad one).

@@ -93,7 +93,8 @@ export async function importRootfs(
   const created = new Date().toISOString();
   // dockerd's import records the daemon's platform.
   const [os, architecture] = hostPlatform().split("/");
-  const platform = { os, architecture };
+  // dockerd's import history: one entry, the source in its comment (the CLI streams a file).
+  const platform = { os, architecture, history: [{ created, comment: "Imported from -" }] };
   // The unpacker counted the layer's bytes: no second walk of it (an lstat per file).
   return await store.addSingleLayerImage(
     layer,

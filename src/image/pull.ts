@@ -79,9 +79,11 @@ async function* digesting(
   source: AsyncIterable<Uint8Array>,
   digest: LayerDigest,
   seen?: (bytes: number) => void,
+  copy?: (chunk: Uint8Array) => void,
 ): AsyncGenerator<Uint8Array> {
   for await (const chunk of source) {
     seen?.(chunk.length);
+    copy?.(chunk);
     await digest.update(chunk);
     yield chunk;
   }
@@ -105,7 +107,7 @@ function gzipped(mediaType: string): boolean {
  * running ones finish (and clean up their temporary directories) before the first error
  * is thrown: the process must not exit with a half-unpacked layer left behind.
  */
-async function limited<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
+export async function limited<T>(limit: number, tasks: Array<() => Promise<T>>): Promise<T[]> {
   const results: T[] = new Array(tasks.length);
   let next = 0;
   let failure: { error: unknown } | undefined;
@@ -159,6 +161,9 @@ export async function pullImage(
   if (mediaType !== MANIFEST_TYPES.ociManifest && mediaType !== MANIFEST_TYPES.dockerManifest) {
     throw new RegistryError(`unsupported manifest type ${mediaType}`);
   }
+  const manifestBytes = bytes;
+  const manifestType = mediaType;
+  const source = `${ref.registry}/${ref.repository}`;
   const manifest = JSON.parse(new TextDecoder().decode(bytes)) as {
     config: Descriptor;
     layers: Descriptor[];
@@ -196,12 +201,17 @@ export async function pullImage(
       await store.addLayer(diffId, async (dir) => {
         const compressed = await layerDigest();
         const uncompressed = await layerDigest();
+        // The blob as it came is kept for `push`, which must send the same bytes.
+        const kept = store.tempBlobPath();
+        const keep = Deno.openSync(kept, { write: true });
         try {
           const body = await client.blob(layer.digest);
           let received = 0;
           const downloaded = digesting(body, compressed, (n) => {
             received += n;
             layerSay(short, "Downloading", received, layer.size);
+          }, (chunk) => {
+            for (let off = 0; off < chunk.length;) off += keep.writeSync(chunk.subarray(off));
           });
           const tar = gzipped(layer.mediaType) ? gunzipped(downloaded) : downloaded;
           await applyLayer(digesting(tar, uncompressed), dir, "overlay");
@@ -214,7 +224,13 @@ export async function pullImage(
           if (gotDiff !== diffId) {
             throw new DigestMismatchError(`layer ${short} (uncompressed)`, diffId, gotDiff);
           }
+          store.placeBlob(layer.digest, kept);
+          store.addBlobRepository(layer.digest, source);
         } finally {
+          keep.close();
+          try {
+            Deno.removeSync(kept); // not placed: a failed download
+          } catch { /* placed */ }
           compressed.dispose();
           uncompressed.dispose();
         }
@@ -222,6 +238,10 @@ export async function pullImage(
       layerSay(short, "Pull complete");
     }),
   );
+  // What `push` needs to send the image as it came: its manifest and config, as blobs.
+  store.writeBlob(configDigest, configBytes);
+  store.addBlobRepository(configDigest, source);
+  store.writeBlob(manifestDigest, manifestBytes);
   const c = config.config;
   const image: ImageRecord = {
     id: configDigest,
@@ -231,6 +251,7 @@ export async function pullImage(
     size: manifest.layers.reduce((n, l) => n + l.size, 0),
     os: config.os,
     architecture: config.architecture,
+    manifest: { digest: manifestDigest, mediaType: manifestType },
   };
   // Docker's RepoDigests: the repository (no tag) and the manifest it came by, kept across
   // pulls of the same image from other repositories.

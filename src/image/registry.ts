@@ -8,7 +8,7 @@
 
 import { type ImageReference, registryHost, usesPlainHttp } from "./reference.ts";
 import { ExitCodeError } from "../util/errors.ts";
-import { registryFetch } from "./http.ts";
+import { registryFetch, type RegistryRequest, registryRequest } from "./http.ts";
 
 /** The manifest media types we accept, most specific first. */
 export const MANIFEST_TYPES = {
@@ -32,6 +32,21 @@ export interface RegistryOptions {
   insecure?: readonly string[];
   /** `user:password` for basic auth (and for token requests). */
   credentials?: string;
+  /** Ask tokens for `push,pull` rather than `pull` (and `pull` of `mountFrom`). */
+  push?: boolean;
+  /** Repositories of the same registry that blobs may be mounted from (token scopes). */
+  mountFrom?: readonly string[];
+}
+
+/** The registry's own words for a refusal: the first `errors[].message` of its JSON body. */
+async function registrySays(res: Response): Promise<string> {
+  try {
+    const body = await res.json() as { errors?: Array<{ code?: string; message?: string }> };
+    const e = body.errors?.[0];
+    return e ? `${e.code ? `${e.code.toLowerCase()}: ` : ""}${e.message ?? ""}` : "";
+  } catch {
+    return "";
+  }
 }
 
 /** Parses `Bearer realm="...",service="...",scope="..."`. */
@@ -79,6 +94,141 @@ export class RegistryClient {
     return res;
   }
 
+  /** A request other than a GET to `path` (or to a URL an upload gave), with auth as `get`. */
+  private async send(path: string | URL, req: RegistryRequest): Promise<Response> {
+    const url = path instanceof URL ? path : `${this.base}${path}`;
+    const attempt = () => {
+      const headers = { ...req.headers };
+      if (this.authorization) headers.authorization = this.authorization;
+      return registryRequest(url, { ...req, headers });
+    };
+    let res: Response;
+    try {
+      res = await attempt();
+      if (res.status === 401) {
+        const challenge = res.headers.get("www-authenticate") ?? "";
+        await res.body?.cancel();
+        await this.authenticate(challenge);
+        res = await attempt();
+      }
+    } catch (e) {
+      if (e instanceof RegistryError) throw e;
+      throw new RegistryError(
+        `cannot reach registry ${this.ref.registry}: ${(e as Error).message.split("\n")[0]}`,
+      );
+    }
+    if (res.status === 401 || res.status === 403) {
+      await res.body?.cancel();
+      throw new RegistryError(
+        `denied: requested access to the resource is denied (${this.ref.registry}/${this.ref.repository}; m-docker login)`,
+      );
+    }
+    return res;
+  }
+
+  /** A refusal as one line: what was asked, the status and the registry's message. */
+  private async refused(res: Response, what: string): Promise<RegistryError> {
+    const says = await registrySays(res);
+    return new RegistryError(
+      `registry ${this.ref.registry} refused ${what}: ${res.status}${says ? ` ${says}` : ""}`,
+    );
+  }
+
+  /** Where an upload goes next: its `Location`, relative to the registry. */
+  private location(res: Response): URL {
+    const location = res.headers.get("location");
+    if (!location) throw new RegistryError(`registry ${this.ref.registry} gave no upload location`);
+    return new URL(location, this.base);
+  }
+
+  /** True when the repository has the blob (a HEAD). */
+  async hasBlob(digest: string): Promise<boolean> {
+    const res = await this.send(`/blobs/${digest}`, { method: "HEAD", headers: {} });
+    if (!res.ok && res.status !== 404) throw await this.refused(res, `a check of blob ${digest}`);
+    await res.body?.cancel();
+    return res.ok;
+  }
+
+  /**
+   * Mounts a blob from another repository of the registry: true when it did, else the
+   * upload the registry started instead (its location), as the distribution spec allows.
+   */
+  async mountBlob(digest: string, from: string): Promise<true | URL> {
+    const query = `?mount=${encodeURIComponent(digest)}&from=${encodeURIComponent(from)}`;
+    const res = await this.send(`/blobs/uploads/${query}`, { method: "POST", headers: {} });
+    if (res.status !== 201 && res.status !== 202) {
+      throw await this.refused(res, `a mount of blob ${digest}`);
+    }
+    await res.body?.cancel();
+    return res.status === 201 ? true : this.location(res);
+  }
+
+  /**
+   * Uploads a blob: one PUT when it is at most `chunk` bytes, else PATCHes of `chunk` bytes
+   * and a closing PUT. `at` is an upload already started (by a mount the registry refused);
+   * `sent` reports the bytes so far.
+   */
+  async uploadBlob(
+    digest: string,
+    bytes: Uint8Array<ArrayBuffer>,
+    chunk: number,
+    at?: URL,
+    sent?: (bytes: number) => void,
+  ): Promise<void> {
+    let location = at;
+    if (!location) {
+      const started = await this.send("/blobs/uploads/", {
+        method: "POST",
+        headers: { "content-length": "0" },
+      });
+      if (started.status !== 202) throw await this.refused(started, "an upload");
+      await started.body?.cancel();
+      location = this.location(started);
+    }
+    const octets = { "content-type": "application/octet-stream" };
+    let last: Uint8Array<ArrayBuffer> = bytes;
+    if (bytes.length > chunk) {
+      for (let off = 0; off < bytes.length; off += chunk) {
+        const part = bytes.subarray(off, Math.min(bytes.length, off + chunk));
+        const res = await this.send(location, {
+          method: "PATCH",
+          headers: {
+            ...octets,
+            "content-length": String(part.length),
+            "content-range": `${off}-${off + part.length - 1}`,
+          },
+          body: part,
+        });
+        if (res.status !== 202) throw await this.refused(res, `a chunk of blob ${digest}`);
+        await res.body?.cancel();
+        location = this.location(res);
+        sent?.(off + part.length);
+      }
+      last = new Uint8Array(0);
+    }
+    const done = new URL(location);
+    done.searchParams.set("digest", digest);
+    const res = await this.send(done, {
+      method: "PUT",
+      headers: { ...octets, "content-length": String(last.length) },
+      body: last,
+    });
+    if (res.status !== 201) throw await this.refused(res, `blob ${digest}`);
+    await res.body?.cancel();
+    sent?.(bytes.length);
+  }
+
+  /** Puts a manifest (its exact bytes) under `tag`. */
+  async putManifest(tag: string, bytes: Uint8Array<ArrayBuffer>, mediaType: string): Promise<void> {
+    const res = await this.send(`/manifests/${tag}`, {
+      method: "PUT",
+      headers: { "content-type": mediaType, "content-length": String(bytes.length) },
+      body: bytes,
+    });
+    if (res.status !== 201) throw await this.refused(res, `the manifest for ${tag}`);
+    await res.body?.cancel();
+  }
+
   private async authenticate(challenge: string): Promise<void> {
     const { scheme, params } = parseChallenge(challenge);
     const basic = this.opts.credentials ? `Basic ${btoa(this.opts.credentials)}` : undefined;
@@ -93,7 +243,15 @@ export class RegistryClient {
     }
     const url = new URL(params.realm);
     if (params.service) url.searchParams.set("service", params.service);
-    url.searchParams.set("scope", params.scope ?? `repository:${this.ref.repository}:pull`);
+    if (this.opts.push) {
+      // The challenge names the scope of the request that was refused: a push needs both.
+      url.searchParams.append("scope", `repository:${this.ref.repository}:push,pull`);
+      for (const from of this.opts.mountFrom ?? []) {
+        url.searchParams.append("scope", `repository:${from}:pull`);
+      }
+    } else {
+      url.searchParams.set("scope", params.scope ?? `repository:${this.ref.repository}:pull`);
+    }
     const res = await registryFetch(url, basic ? { authorization: basic } : {});
     if (!res.ok) {
       await res.body?.cancel();

@@ -8,6 +8,12 @@
  * <root>/image/layers/<hex>/diff/     the layer's files, complete before the rename
  * <root>/image/images/<hex>.json      { id, layers, config, created, size }
  * <root>/image/repositories.json      { "busybox:latest": "sha256:<hex>" }
+ * <root>/image/blobs/sha256/<hex>      registry blobs kept for `push`: a pulled image's
+ *                                      manifest, config and compressed layers as pulled, and
+ *                                      the gzip blobs made once for locally made layers
+ * <root>/image/blobs/repos/<hex>.json  [ "registry/repository", ... ] that have the blob,
+ *                                      for cross-repository mounts
+ * <root>/image/layers/<hex>/gzip.json  { digest, size, diffId } of a local layer's gzip blob
  * ```
  *
  * @module
@@ -70,8 +76,33 @@ export interface ImageRecord {
   architecture?: string;
   /** `REPOSITORY@sha256:...` of the manifests it was pulled by (Docker's RepoDigests). */
   repoDigests?: string[];
-  /** The config's `history` (`m-docker history`): one entry per step that made the image. */
-  history?: Array<{ created: string; created_by: string; comment?: string; empty_layer?: boolean }>;
+  /**
+   * The manifest it was pulled by (its bytes are a blob), so that `push` sends the same bytes
+   * and the digests stay; absent for images made here and in older stores.
+   */
+  manifest?: { digest: string; mediaType: string };
+  /** The image config's `history`, for images made here (a pulled one's is in its config blob). */
+  history?: HistoryEntry[];
+  /** The image it was committed from (Docker's Parent), for `history`'s IDs. */
+  parent?: string;
+}
+
+/** One entry of an image config's `history`, as the OCI image spec has it. */
+export interface HistoryEntry {
+  created?: string;
+  created_by?: string;
+  author?: string;
+  comment?: string;
+  empty_layer?: boolean;
+}
+
+/** A local layer's gzip blob, made once for `push` and kept so that pushes are identical. */
+export interface CompressedLayer {
+  /** The digest and size of the gzip blob. */
+  digest: string;
+  size: number;
+  /** The digest of the uncompressed tar (what an image config's `diff_ids` list). */
+  diffId: string;
 }
 
 /** An image reference that names no image in the store. */
@@ -134,6 +165,86 @@ export class ImageStore {
     return link;
   }
 
+  /** Where a kept registry blob lives. */
+  blobPath(digest: string): string {
+    return `${this.dir}/blobs/sha256/${hex(digest)}`;
+  }
+
+  /** True when the blob is kept. */
+  hasBlob(digest: string): boolean {
+    try {
+      return Deno.statSync(this.blobPath(digest)).isFile;
+    } catch {
+      return false;
+    }
+  }
+
+  /** A kept blob's bytes, or null. */
+  readBlob(digest: string): Uint8Array<ArrayBuffer> | null {
+    try {
+      return Deno.readFileSync(this.blobPath(digest));
+    } catch {
+      return null;
+    }
+  }
+
+  /** Keeps `bytes` as the blob `digest` (the caller has checked the digest). */
+  writeBlob(digest: string, bytes: Uint8Array<ArrayBuffer>): void {
+    Deno.mkdirSync(`${this.dir}/blobs/sha256`, { recursive: true, mode: 0o700 });
+    writeFileAtomic(this.blobPath(digest), bytes);
+  }
+
+  /**
+   * A temporary file in the blob directory for a blob whose digest is not known yet (a
+   * download being checked): `placeBlob` renames it into place.
+   */
+  tempBlobPath(): string {
+    Deno.mkdirSync(`${this.dir}/blobs/sha256`, { recursive: true, mode: 0o700 });
+    return Deno.makeTempFileSync({ dir: `${this.dir}/blobs/sha256`, prefix: ".tmp-" });
+  }
+
+  /** Moves a checked temporary blob into place. */
+  placeBlob(digest: string, tmp: string): void {
+    Deno.renameSync(tmp, this.blobPath(digest));
+  }
+
+  /** The repositories (`registry/repository`) known to have a blob: pulled from or pushed to. */
+  blobRepositories(digest: string): string[] {
+    try {
+      return JSON.parse(Deno.readTextFileSync(`${this.dir}/blobs/repos/${hex(digest)}.json`));
+    } catch {
+      return [];
+    }
+  }
+
+  /** Notes that `repository` (`registry/repository`) has the blob. */
+  addBlobRepository(digest: string, repository: string): void {
+    const known = this.blobRepositories(digest);
+    if (known.includes(repository)) return;
+    Deno.mkdirSync(`${this.dir}/blobs/repos`, { recursive: true, mode: 0o700 });
+    writeFileAtomic(
+      `${this.dir}/blobs/repos/${hex(digest)}.json`,
+      JSON.stringify([...known, repository]),
+    );
+  }
+
+  /** A local layer's gzip blob, if one was made and is still kept. */
+  compressedLayer(layer: string): CompressedLayer | null {
+    try {
+      const c = JSON.parse(
+        Deno.readTextFileSync(`${this.dir}/layers/${hex(layer)}/gzip.json`),
+      ) as CompressedLayer;
+      return this.hasBlob(c.digest) ? c : null;
+    } catch {
+      return null;
+    }
+  }
+
+  /** Records a local layer's gzip blob (already written with `writeBlob`). */
+  setCompressedLayer(layer: string, c: CompressedLayer): void {
+    writeFileAtomic(`${this.dir}/layers/${hex(layer)}/gzip.json`, JSON.stringify(c));
+  }
+
   /** True when the layer is fully unpacked (it is renamed into place only when complete). */
   hasLayer(digest: string): boolean {
     try {
@@ -185,16 +296,18 @@ export class ImageStore {
 
   /**
    * Records a single-layer image made here (the built-in image, `import`): its ID is the
-   * digest of its config, as Docker's. Points `reference` at it and returns it.
+   * digest of its config, as Docker's (the history, which came later, stays out of it, so
+   * that IDs are as before). Points `reference` at it and returns it.
    */
   async addSingleLayerImage(
     layer: string,
     config: ImageRunConfig,
     created: string,
     reference: string,
-    platform?: { os: string; architecture: string },
+    meta?: { os: string; architecture: string; history?: HistoryEntry[] },
     size = directorySize(this.layerDiffDir(layer)),
   ): Promise<ImageRecord> {
+    const { history, ...platform } = meta ?? {};
     const document = { config, rootfs: { diff_ids: [layer] }, created, ...platform };
     const image: ImageRecord = {
       id: await sha256(JSON.stringify(document)),
@@ -203,6 +316,7 @@ export class ImageStore {
       created,
       size,
       ...platform,
+      ...(history ? { history } : {}),
     };
     this.addImage(image, reference);
     return image;
@@ -283,7 +397,49 @@ export class ImageStore {
       Deno.removeSync(path, { recursive: true });
       if (!tmp) removed.push(`sha256:${e.name}`);
     }
+    this.pruneBlobs();
     return removed;
+  }
+
+  /**
+   * Deletes kept blobs that no image's manifest, config or layer names any more (a blob
+   * being written is a hidden file, left to age as a layer's temporary directory is).
+   */
+  private pruneBlobs(): void {
+    const wanted = new Set<string>();
+    for (const image of this.list()) {
+      wanted.add(hex(image.id));
+      for (const layer of image.layers) {
+        const c = this.compressedLayer(layer);
+        if (c) wanted.add(hex(c.digest));
+      }
+      if (!image.manifest) continue;
+      wanted.add(hex(image.manifest.digest));
+      const bytes = this.readBlob(image.manifest.digest);
+      if (!bytes) continue;
+      try {
+        const m = JSON.parse(new TextDecoder().decode(bytes)) as {
+          config?: { digest: string };
+          layers?: Array<{ digest: string }>;
+        };
+        for (const d of [m.config, ...(m.layers ?? [])]) if (d) wanted.add(hex(d.digest));
+      } catch { /* a damaged manifest keeps nothing */ }
+    }
+    for (const kind of ["sha256", "repos"]) {
+      let entries: Deno.DirEntry[] = [];
+      try {
+        entries = [...Deno.readDirSync(`${this.dir}/blobs/${kind}`)];
+      } catch {
+        continue;
+      }
+      for (const e of entries) {
+        const path = `${this.dir}/blobs/${kind}/${e.name}`;
+        if (e.name.startsWith(".")) { // a download or an atomic write in progress, or debris
+          if (Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) < 60 * 60 * 1000) continue;
+        } else if (wanted.has(e.name.replace(/\.json$/, ""))) continue;
+        Deno.removeSync(path);
+      }
+    }
   }
 
   /** Every reference and the image ID it points at. */

@@ -84,7 +84,8 @@ Deno.test({
   ...asRoot,
 }, async () => {
   const cases: Array<[string[], number, string]> = [
-    [["pss"], 1, "No command registered for `pss`, did you mean `ps`?\n"],
+    // `push` is as near to `pss` as `ps` is.
+    [["pss"], 1, "No command registered for `pss`, did you mean `ps` or `push`?\n"],
     [
       ["container", "lss"],
       1,

@@ -7,17 +7,13 @@
 import assert from "node:assert/strict";
 import { writeTar } from "../../src/image/tar_writer.ts";
 import { asRoot, BIN, Sandbox, waitFor, WatchedChild } from "./harness.ts";
+import { haveRegistryTools, skopeo, TestRegistry } from "./registry.ts";
 
 const sb = new Sandbox();
-const haveTools = ["/usr/bin/docker-registry", "/usr/bin/skopeo"].every((p) => {
-  try {
-    return Deno.statSync(p).isFile;
-  } catch {
-    return false;
-  }
-});
-const opts = { ...asRoot, ignore: asRoot.ignore || !haveTools };
-if (!haveTools) console.warn("pull tests need docker-registry and skopeo (.ci/run installs them)");
+const opts = { ...asRoot, ignore: asRoot.ignore || !haveRegistryTools };
+if (!haveRegistryTools) {
+  console.warn("pull tests need docker-registry and skopeo (.ci/run installs them)");
+}
 
 const text = (s: string) => new TextEncoder().encode(s);
 const json = (v: unknown) => text(JSON.stringify(v));
@@ -130,48 +126,17 @@ async function buildLayout(): Promise<string> {
   return layout;
 }
 
-let registry: Deno.ChildProcess | undefined;
+let registry: TestRegistry | undefined;
 let port = 0;
-
-async function startRegistry(): Promise<void> {
-  // A port the kernel just gave out and took back: free, unlike a random guess, which may
-  // be another suite's registry.
-  const probe = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  port = probe.addr.port;
-  probe.close();
-  const config = `${sb.dir}/registry.yml`;
-  Deno.writeTextFileSync(
-    config,
-    `version: 0.1\nlog:\n  level: error\nstorage:\n  filesystem:\n    rootdirectory: ${sb.dir}/registry\n` +
-      `http:\n  addr: 127.0.0.1:${port}\n`,
-  );
-  const server = registry = new Deno.Command("/usr/bin/docker-registry", {
-    args: ["serve", config],
-    stdout: "null",
-    stderr: "null",
-  }).spawn();
-  let exited = false;
-  server.status.then(() => exited = true);
-  await waitFor(async () => {
-    assert.ok(!exited, "the registry exited");
-    const res = await fetch(`http://127.0.0.1:${port}/v2/`);
-    await res.body?.cancel();
-    return res.ok;
-  }, { what: `the registry on 127.0.0.1:${port}` });
-}
-
-function skopeo(...args: string[]): void {
-  const out = new Deno.Command("skopeo", { args, stdout: "null", stderr: "piped" }).outputSync();
-  assert.ok(out.success, new TextDecoder().decode(out.stderr));
-}
 
 /** Starts the registry and pushes the test images: once, for the first test that needs them. */
 async function setUpRegistry(): Promise<void> {
-  await startRegistry();
+  registry = await TestRegistry.start(sb.dir);
+  port = registry.port;
   const layout = await buildLayout();
   const repo = `127.0.0.1:${port}/test/img`;
-  skopeo("copy", "--dest-tls-verify=false", `oci:${layout}:v1`, `docker://${repo}:v1`);
-  skopeo(
+  await skopeo("copy", "--dest-tls-verify=false", `oci:${layout}:v1`, `docker://${repo}:v1`);
+  await skopeo(
     "copy",
     "--dest-tls-verify=false",
     "--format",
@@ -179,7 +144,7 @@ async function setUpRegistry(): Promise<void> {
     `oci:${layout}:v1`,
     `docker://${repo}:v2s2`,
   );
-  skopeo(
+  await skopeo(
     "copy",
     "--all",
     "--dest-tls-verify=false",
@@ -340,7 +305,7 @@ pullTest(
       }),
     );
     const ref = `127.0.0.1:${port}/test/many:v1`;
-    skopeo("copy", "--dest-tls-verify=false", `oci:${layout}:many`, `docker://${ref}`);
+    await skopeo("copy", "--dest-tls-verify=false", `oci:${layout}:many`, `docker://${ref}`);
     await sb.ok(["pull", ref]);
     assert.equal(await sb.ok(["run", "--rm", ref]), "69\n");
   },
@@ -353,8 +318,8 @@ pullTest(
     const archive = `${sb.dir}/saved.tar`;
     await sb.ok(["save", "-o", archive, ref]);
     // Other tools read what save wrote, as a Docker archive and as an OCI layout.
-    skopeo("inspect", `docker-archive:${archive}`);
-    skopeo("inspect", `oci-archive:${archive}`);
+    await skopeo("inspect", `docker-archive:${archive}`);
+    await skopeo("inspect", `oci-archive:${archive}`);
     const fresh = new Sandbox();
     try {
       assert.equal(await fresh.ok(["load", "-i", archive]), `Loaded image: ${ref}\n`);
@@ -363,13 +328,17 @@ pullTest(
         "/dir:\nb\n\n/keep:\nnew\n",
       );
       // Archives made by skopeo from the layout: Docker's format, then OCI's.
-      skopeo("copy", `oci:${sb.dir}/layout:v1`, `docker-archive:${sb.dir}/d.tar:other/name:d`);
+      await skopeo(
+        "copy",
+        `oci:${sb.dir}/layout:v1`,
+        `docker-archive:${sb.dir}/d.tar:other/name:d`,
+      );
       assert.equal(
         await fresh.ok(["load", "-i", `${sb.dir}/d.tar`]),
         "Loaded image: other/name:d\n",
       );
       assert.match(await fresh.ok(["run", "--rm", "other/name:d"]), /hello from the top layer/);
-      skopeo("copy", `oci:${sb.dir}/layout:v1`, `oci-archive:${sb.dir}/o.tar:oci/name:o`);
+      await skopeo("copy", `oci:${sb.dir}/layout:v1`, `oci-archive:${sb.dir}/o.tar:oci/name:o`);
       await fresh.ok(["load", "-i", `${sb.dir}/o.tar`]);
       assert.match(await fresh.ok(["images"]), /oci\/name\s+o\s/);
       // A hostile archive is refused and leaves nothing.
@@ -436,6 +405,13 @@ pullTest(
       // temporary directory, may not.
       assert.deepEqual(layers.filter((l) => l.startsWith(".tmp-")), [], "no temporary directory");
       assert.ok(layers.length < 2, `layers kept: ${layers}`);
+      // Nor is the corrupted blob kept for push, nor its download's temporary file.
+      let blobs: string[] = [];
+      try {
+        blobs = [...Deno.readDirSync(`${fresh.root}/image/blobs/sha256`)].map((e) => e.name);
+      } catch { /* none */ }
+      assert.deepEqual(blobs.filter((b) => b.startsWith(".")), [], "no temporary blob");
+      assert.ok(blobs.length < 2, `blobs kept: ${blobs}`);
       assert.doesNotMatch(await fresh.ok(["images"]), /test\/img/);
     } finally {
       await server.shutdown();
@@ -621,8 +597,7 @@ pullTest(
 );
 
 Deno.test({ name: "pull: stop the registry; nothing left behind", ...opts }, async () => {
-  registry?.kill("SIGKILL");
-  await registry?.status;
+  await registry?.stop();
   await sb.cleanup();
 });
 

@@ -28,7 +28,7 @@ function sub(map: Map, name: string): Map {
   return target as Map;
 }
 
-/** The top-level commands in `--help`'s order, as the static table had them. */
+/** The top-level commands in `--help`'s order, as the static table had them (and push, history). */
 const ROOT_NAMES = [
   "run",
   "create",
@@ -54,6 +54,7 @@ const ROOT_NAMES = [
   "volume",
   "images",
   "pull",
+  "push",
   "login",
   "logout",
   "tag",
@@ -62,6 +63,7 @@ const ROOT_NAMES = [
   "export",
   "load",
   "rmi",
+  "history",
   "image",
   "import",
   "completion",
@@ -107,7 +109,7 @@ Deno.test("routes: the whole table keeps the commands' order, container's and im
     sub(all, "container").getAllEntries().find((e) => e.name.original === "ls")?.aliases,
     ["ps", "list"],
   );
-  assert.deepEqual(names(sub(all, "image")), ["ls", "inspect", "prune", "rm"]);
+  assert.deepEqual(names(sub(all, "image")), ["ls", "inspect", "prune", "rm", "history", "push"]);
 });
 
 Deno.test("routes: one command's map holds only it, the same object as the whole table's", async () => {

@@ -154,3 +154,18 @@ Deno.test("the lazy modules are still reached by the commands that need them", (
   assert.ok(staticClosure("src/container/network.ts").has("ffi/netlink.ts"));
   assert.ok(staticClosure("src/seccomp/container.ts").has("src/seccomp/docker_default.ts"));
 });
+
+// push and history load only for themselves: run and ps reach neither, nor the uploader.
+for (const entry of ["src/cli/run.ts", "src/cli/ps.ts", "src/cli/images.ts"]) {
+  Deno.test(`${entry} statically imports no push or history code`, () => {
+    const reached = staticClosure(entry);
+    assert.ok(reached.has("src/image/store.ts"), "the walk follows imports");
+    const found = [
+      "src/cli/push.ts",
+      "src/cli/history.ts",
+      "src/image/push.ts",
+      ...(entry === "src/cli/images.ts" ? [] : ["src/image/history.ts"]),
+    ].filter((m) => reached.has(m));
+    assert.deepEqual(found, []);
+  });
+}
