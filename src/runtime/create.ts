@@ -157,8 +157,15 @@ export async function createContainer(
     };
     store.write(record);
     const state = stateDocument(record, "created");
-    await runHooks("prestart", plan.hooks.prestart, state);
-    await runHooks("createRuntime", plan.hooks.createRuntime, state);
+    try {
+      await runHooks("prestart", plan.hooks.prestart, state);
+      await runHooks("createRuntime", plan.hooks.createRuntime, state);
+    } catch (e) {
+      // runtime.md: a failed prestart or createRuntime hook stops the container, and the
+      // lifecycle goes on with its deletion, poststop hooks included.
+      await runHooks("poststop", plan.hooks.poststop, stateDocument(record, "stopped"));
+      throw e;
+    }
     if (opts.pidFile) writeFileAtomic(opts.pidFile, new TextEncoder().encode(String(pid)));
   } catch (e) {
     // Each step on its own: the first error is the one to report.
