@@ -41,7 +41,7 @@ import { writeFileAtomic } from "../util/atomic_file.ts";
 import { ROLE, selfCommand } from "../container/reexec.ts";
 import { cgroupFsPlan } from "../container/start.ts";
 import { readToEnd } from "../container/io.ts";
-import { planBundle, type SpawnNamespace } from "./convert.ts";
+import { type BundlePlan, planBundle, type SpawnNamespace } from "./convert.ts";
 import { runHooks } from "./hooks.ts";
 import {
   processStartTime,
@@ -87,17 +87,7 @@ export async function createContainer(
   opts: CreateOptions,
   sys: Syscalls = realSyscalls,
 ): Promise<void> {
-  const bundle = Deno.realPathSync(opts.bundle);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`${bundle}/config.json`);
-  } catch (e) {
-    throw new Error(`cannot read ${bundle}/config.json: ${(e as Error).message}`);
-  }
-  const spec = parseOciSpec(text, `${bundle}/config.json`);
-  const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
-  const lastCap = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
-  const plan = planBundle(spec, bundle, id, { cgroupFs: cgroupFsPlan(mountinfo), lastCap });
+  const { bundle, spec, plan, mountinfo } = readBundle(opts.bundle, id);
   let seccomp: string | undefined;
   if (plan.seccompProfile) {
     // Loaded only for a bundle that asks for a filter.
@@ -181,11 +171,37 @@ export async function createContainer(
   }
 }
 
+/** A bundle read and planned: what `create` and `restore` both start from. */
+export interface ReadBundle {
+  /** The bundle directory, absolute. */
+  bundle: string;
+  spec: ReturnType<typeof parseOciSpec>;
+  plan: BundlePlan;
+  /** /proc/self/mountinfo as it was read for the plan. */
+  mountinfo: string;
+}
+
+/** Reads `<bundle>/config.json` and plans the container from it and the host's facts. */
+export function readBundle(path: string, id: string): ReadBundle {
+  const bundle = Deno.realPathSync(path);
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${bundle}/config.json`);
+  } catch (e) {
+    throw new Error(`cannot read ${bundle}/config.json: ${(e as Error).message}`);
+  }
+  const spec = parseOciSpec(text, `${bundle}/config.json`);
+  const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
+  const lastCap = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+  const plan = planBundle(spec, bundle, id, { cgroupFs: cgroupFsPlan(mountinfo), lastCap });
+  return { bundle, spec, plan, mountinfo };
+}
+
 /** The descriptor init finds the exec FIFO on (the init socket is 3). */
 const INIT_FIFO_FD = 4;
 
 /** cgroup manager IDs are names; a runtime ID may hold `+`, which they do not. */
-function cgroupName(id: string): string {
+export function cgroupName(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 
