@@ -101,12 +101,24 @@ export async function criuCheck(criu = "criu", what = "checkpoint"): Promise<voi
  */
 export function lastCriuError(text: string): string | null {
   const lines = text.split("\n").map((l) => l.trim()).filter((l) => l !== "");
-  const errors = lines.filter((l) => /^(\(\s*[\d.]+\)\s*)?Error\b/.test(l));
-  const line = errors.at(-1) ?? lines.at(-1);
-  return line === undefined
-    ? null
-    : line.replace(/^(\(\s*[\d.]+\)\s*)?Error (\([^)]*\))?:?\s*/, "");
+  const line = lines.filter((l) => ERROR_LINE.test(l)).at(-1) ?? lines.at(-1);
+  return line === undefined ? null : line.replace(ERROR_PREFIX, "");
 }
+
+/**
+ * The cause in a dump or restore log, as its message: the last `Error` line before CRIU's
+ * summary (`Dumping FAILED.`). Earlier ones may be probes that failed harmlessly (kerndat's
+ * helper programs), so the first is not the cause. Null when there is no error line.
+ */
+export function criuLogError(text: string): string | null {
+  const errors = text.split("\n").map((l) => l.trim()).filter((l) => ERROR_LINE.test(l))
+    .map((l) => l.replace(ERROR_PREFIX, ""));
+  return errors.filter((e) => !/^\w+ing FAILED\.?$/.test(e)).at(-1) ?? errors.at(-1) ?? null;
+}
+
+/** `Error (file.c:N): `, after the timestamp a log line may start with. */
+const ERROR_LINE = /^(\(\s*[\d.]+\)\s*)?Error\b/;
+const ERROR_PREFIX = /^(\(\s*[\d.]+\)\s*)?Error (\([^)]*\))?:?\s*/;
 
 /** `checkpoint ID`: dumps a running (or paused) container's process tree with CRIU. */
 export async function checkpointContainer(
@@ -275,7 +287,10 @@ export async function restoreContainer(
 
 /** The flags `checkpoint` and `restore` pass alike. */
 function commonFlags(opts: CheckpointOptions | RestoreOptions): string[] {
-  const out: string[] = [];
+  // The container's network namespace is locked during the dump (and unlocked by the
+  // restore) with nftables, which CRIU does in-process: its default, iptables, needs the
+  // iptables-restore binaries, which a host using nft may not have.
+  const out: string[] = ["--network-lock", "nftables"];
   if (opts.tcpEstablished) out.push("--tcp-established");
   if (opts.fileLocks) out.push("--file-locks");
   if (opts.shellJob) out.push("--shell-job");
@@ -336,7 +351,7 @@ async function runCriu(criu = "criu", args: string[], log: string, what: string)
     text = Deno.readTextFileSync(log);
   } catch { /* no log: the status says it */ }
   throw new Error(
-    `${what}: ${lastCriuError(text) ?? `criu exited with status ${status.code}`} (log: ${log})`,
+    `${what}: ${criuLogError(text) ?? `criu exited with status ${status.code}`} (log: ${log})`,
   );
 }
 

@@ -108,10 +108,15 @@ Deno.test({ name: "v2: checkpoint, then restore, of a counting process", ...v2On
   }
 });
 
-/** The end of a CRIU log, for a failure's message. */
+/** A CRIU log's error lines with the lines before each (as runc quotes them), for a failure. */
 function logTail(path: string): string {
   try {
-    return `\n--- ${path}:\n` + Deno.readTextFileSync(path).split("\n").slice(-40).join("\n");
+    const lines = Deno.readTextFileSync(path).split("\n");
+    const keep = new Set<number>();
+    lines.forEach((l, i) => {
+      if (/Error/.test(l)) { for (let j = Math.max(0, i - 8); j <= i; j++) keep.add(j); }
+    });
+    return `\n--- ${path}:\n` + [...keep].sort((a, b) => a - b).map((i) => lines[i]).join("\n");
   } catch {
     return "";
   }
