@@ -56,6 +56,18 @@ Deno.test({
       out.stderr,
       `m-docker-runc: checkpoint: CRIU cannot run on this kernel: ${last}\n`,
     );
+    // restore asks CRIU first too, and makes nothing when it cannot run.
+    const back = await runtime(root, [
+      "restore",
+      "--image-path",
+      `${dir}/images`,
+      "--bundle",
+      `${dir}/bundle`,
+      `${id}-restored`,
+    ], true);
+    assert.equal(back.code, 1);
+    assert.equal(back.stderr, `m-docker-runc: restore: CRIU cannot run on this kernel: ${last}\n`);
+    assert.throws(() => Deno.statSync(`${root}/${id}-restored`), Deno.errors.NotFound);
     // Nothing was dumped or stopped: the same init counts on.
     const state = JSON.parse((await runtime(root, ["state", id], true)).stdout);
     assert.equal(state.status, "running");
