@@ -57,6 +57,24 @@ const COMMANDS: Record<string, FlagTable> = {
   pause: {},
   resume: {},
   spec: { bundle: { value: true, alias: ["b"] }, rootless: { value: false } },
+  checkpoint: {
+    "image-path": { value: true },
+    "work-path": { value: true },
+    "leave-running": { value: false },
+    "tcp-established": { value: false },
+    "file-locks": { value: false },
+    "shell-job": { value: false },
+  },
+  restore: {
+    "image-path": { value: true },
+    "work-path": { value: true },
+    bundle: { value: true, alias: ["b"] },
+    detach: { value: false, alias: ["d"] },
+    "pid-file": { value: true },
+    "tcp-established": { value: false },
+    "file-locks": { value: false },
+    "shell-job": { value: false },
+  },
   features: {},
   update: {
     resources: { value: true, alias: ["r"] },
@@ -201,15 +219,12 @@ export async function runtimeMain(args: string[], io: CliIo): Promise<number> {
   }
   const table = COMMANDS[command];
   if (!table) {
-    if (["checkpoint", "restore"].includes(command)) {
-      return fail(`"${command}" is not supported by this runtime yet`);
-    }
     return fail(`No help topic for '${command}'`);
   }
   const store = new RuntimeStore(text(global.flags, "root"));
   try {
     const { flags, rest: words } = parseFlags(rest, table, command);
-    return await dispatch(command, flags, words, store, io);
+    return await dispatch(command, flags, words, store, io, text(global.flags, "criu"));
   } catch (e) {
     return fail((e as Error).message);
   }
@@ -221,6 +236,7 @@ async function dispatch(
   words: string[],
   store: RuntimeStore,
   io: CliIo,
+  criu?: string,
 ): Promise<number> {
   const life = await import("../runtime/lifecycle.ts");
   const print = (v: unknown) => io.stdout.write(JSON.stringify(v, null, 2) + "\n");
@@ -309,6 +325,33 @@ async function dispatch(
         }
       }
       return 0;
+    }
+    case "checkpoint":
+    case "restore": {
+      const { checkpointContainer, restoreContainer } = await import("../runtime/checkpoint.ts");
+      const common = {
+        imagePath: text(flags, "image-path"),
+        workPath: text(flags, "work-path"),
+        tcpEstablished: flags.has("tcp-established"),
+        fileLocks: flags.has("file-locks"),
+        shellJob: flags.has("shell-job"),
+        criu,
+      };
+      const id = idOf(words, command);
+      if (command === "checkpoint") {
+        await checkpointContainer(store, id, {
+          ...common,
+          leaveRunning: flags.has("leave-running"),
+        });
+        return 0;
+      }
+      const code = await restoreContainer(store, id, {
+        ...common,
+        bundle: text(flags, "bundle") ?? ".",
+        detach: flags.has("detach"),
+        pidFile: text(flags, "pid-file"),
+      });
+      return code ?? 0;
     }
     case "spec": {
       const { defaultOciSpec } = await import("../config/oci_spec.ts");

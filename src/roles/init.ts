@@ -178,6 +178,10 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
     // The runtime's stdio is not the container's now: no copy may keep the caller's pipes
     // open while the container waits for `start` (containerd's shim waits for their EOF).
     for (const fd of copies) closeFd(fd);
+  } else {
+    // A session of its own, as runc's init always has: a container whose PID 1 leads no
+    // session inherits one from outside its PID namespace, which CRIU refuses to dump.
+    setsid();
   }
   workingDirectory(sys, p.cwd);
   const path = resolveCommand(p.args[0], p.env);

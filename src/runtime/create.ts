@@ -25,7 +25,7 @@ import {
   waitSync,
 } from "../../ffi/libc.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
-import { parseOciSpec } from "../config/oci_spec.ts";
+import { type OciSpec, parseOciSpec } from "../config/oci_spec.ts";
 import { type OciInitConfig, PRESERVED_FDS_BASE } from "../config/oci_init.ts";
 import { INIT_STDERR_ENV, type InitFailure } from "../config/init.ts";
 import { envList } from "../config/env.ts";
@@ -37,7 +37,7 @@ import { writeFileAtomic } from "../util/atomic_file.ts";
 import { ROLE, selfCommand } from "../container/reexec.ts";
 import { readToEnd } from "../container/io.ts";
 import { applyProcessLimits } from "../rootfs/process_limits.ts";
-import { type IdMapping, planBundle, type SpawnNamespace } from "./convert.ts";
+import { type BundlePlan, type IdMapping, planBundle, type SpawnNamespace } from "./convert.ts";
 import { runHooks } from "./hooks.ts";
 import { stateDocument } from "./lifecycle.ts";
 import { processStartTime, type RuntimeRecord, type RuntimeStore } from "./store.ts";
@@ -60,17 +60,7 @@ export async function createContainer(
   opts: CreateOptions,
   sys: Syscalls = realSyscalls,
 ): Promise<void> {
-  const bundle = Deno.realPathSync(opts.bundle);
-  let text: string;
-  try {
-    text = Deno.readTextFileSync(`${bundle}/config.json`);
-  } catch (e) {
-    throw new Error(`cannot read ${bundle}/config.json: ${(e as Error).message}`);
-  }
-  const spec = parseOciSpec(text, `${bundle}/config.json`);
-  const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
-  const lastCap = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
-  const plan = planBundle(spec, bundle, id, { cgroupFs: cgroupFsPlan(mountinfo), lastCap });
+  const { bundle, spec, plan, mountinfo } = readBundle(opts.bundle, id);
   let seccomp: string | undefined;
   if (plan.seccompProfile) {
     // Loaded only for a bundle that asks for a filter.
@@ -190,8 +180,34 @@ export async function createContainer(
 /** The descriptor init finds the exec FIFO on (the init socket is 3). */
 const INIT_FIFO_FD = 4;
 
+/** A bundle read and planned: what `create` and `restore` both start from. */
+export interface ReadBundle {
+  /** The bundle directory, absolute. */
+  bundle: string;
+  spec: OciSpec;
+  plan: BundlePlan;
+  /** /proc/self/mountinfo as it was read for the plan. */
+  mountinfo: string;
+}
+
+/** Reads `<bundle>/config.json` and plans the container from it and the host's facts. */
+export function readBundle(path: string, id: string): ReadBundle {
+  const bundle = Deno.realPathSync(path);
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(`${bundle}/config.json`);
+  } catch (e) {
+    throw new Error(`cannot read ${bundle}/config.json: ${(e as Error).message}`);
+  }
+  const spec = parseOciSpec(text, `${bundle}/config.json`);
+  const mountinfo = Deno.readTextFileSync("/proc/self/mountinfo");
+  const lastCap = Number(Deno.readTextFileSync("/proc/sys/kernel/cap_last_cap").trim());
+  const plan = planBundle(spec, bundle, id, { cgroupFs: cgroupFsPlan(mountinfo), lastCap });
+  return { bundle, spec, plan, mountinfo };
+}
+
 /** cgroup manager IDs are names; a runtime ID may hold `+`, which they do not. */
-function cgroupName(id: string): string {
+export function cgroupName(id: string): string {
   return id.replace(/[^A-Za-z0-9_.-]/g, "_");
 }
 
