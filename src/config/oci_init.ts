@@ -93,6 +93,13 @@ export interface OciInitConfig {
    * PRESERVED_FDS_BASE up and puts back at 3.. just before the exec.
    */
   preserveFds?: number;
+  /** The hooks init runs in the container's namespaces, and the state document they read. */
+  containerHooks?: {
+    createContainer: Array<{ path: string; args?: string[]; env?: string[]; timeout?: number }>;
+    startContainer: Array<{ path: string; args?: string[]; env?: string[]; timeout?: number }>;
+    /** The OCI state document (status `created`). */
+    state: object;
+  };
 }
 
 /** Where init keeps the descriptors it is to pass on (above its own: socket, FIFO, stderr). */

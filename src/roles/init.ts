@@ -33,6 +33,8 @@ import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
 import type { InitConfig, InitFailure } from "../config/init.ts";
 import { type OciInitConfig, PRESERVED_FDS_BASE } from "../config/oci_init.ts";
 import { prepareBundleRootfs } from "../rootfs/oci_rootfs.ts";
+import { runContainerHooks } from "../rootfs/container_hooks.ts";
+import { envList } from "../config/env.ts";
 import { prepareRootfs } from "../rootfs/setup.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { dropCapabilities } from "../rootfs/capabilities.ts";
@@ -183,6 +185,12 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
     // session inherits one from outside its PID namespace, which CRIU refuses to dump.
     setsid();
   }
+  const hooks = config.containerHooks;
+  const runtimeEnv = envList(Deno.env.toObject());
+  if (hooks) {
+    const created = JSON.stringify(hooks.state);
+    runContainerHooks("createContainer", hooks.createContainer, created, runtimeEnv);
+  }
   workingDirectory(sys, p.cwd);
   const path = resolveCommand(p.args[0], p.env);
   applyProcessLimits(sys, p.rlimits, p.oomScoreAdj, 125);
@@ -194,6 +202,10 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
   const go = new Uint8Array(1);
   if (read(config.execFifoFd, go) !== 1) throw new ExitCodeError("init: exec FIFO closed", 125);
   closeFd(config.execFifoFd);
+  if (hooks) {
+    const running = JSON.stringify({ ...hooks.state, status: "running" });
+    runContainerHooks("startContainer", hooks.startContainer, running, runtimeEnv);
+  }
   dropCapabilities(sys, new Set(p.bounding));
   if (config.seccomp) sys.loadSeccompFilter(programFromBase64(config.seccomp));
   sys.setCredentials(p.uid, p.gid, p.groups);

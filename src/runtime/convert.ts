@@ -39,6 +39,9 @@ export interface BundlePlan {
     createRuntime: RuntimeHook[];
     poststart: RuntimeHook[];
     poststop: RuntimeHook[];
+    /** Run by init, in the container's namespaces. */
+    createContainer: RuntimeHook[];
+    startContainer: RuntimeHook[];
   };
   /** The seccomp profile as JSON, for the caller's compiler (it is not plain data's job). */
   seccompProfile?: string;
@@ -241,12 +244,6 @@ export function planBundle(
     timeout: h.timeout,
   });
   const hooks = spec.hooks ?? {};
-  if (hooks.createContainer?.length) {
-    refuse("hooks.createContainer", "createContainer hooks are not supported yet");
-  }
-  if (hooks.startContainer?.length) {
-    refuse("hooks.startContainer", "startContainer hooks are not supported yet");
-  }
 
   return {
     init: {
@@ -303,6 +300,8 @@ export function planBundle(
       createRuntime: (hooks.createRuntime ?? []).map(hook),
       poststart: (hooks.poststart ?? []).map(hook),
       poststop: (hooks.poststop ?? []).map(hook),
+      createContainer: (hooks.createContainer ?? []).map(hook),
+      startContainer: (hooks.startContainer ?? []).map(hook),
     },
     seccompProfile: linux.seccomp ? profileJson(linux.seccomp) : undefined,
   };

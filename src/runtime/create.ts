@@ -112,6 +112,19 @@ export async function createContainer(
       execFifoFd: INIT_FIFO_FD,
       preserveFds: preserve || undefined,
     };
+    const { createContainer: inCreate, startContainer: inStart } = plan.hooks;
+    if (inCreate.length || inStart.length) {
+      // What the hooks read on stdin: the state as it will be once create returns.
+      const state = stateDocument({
+        id,
+        bundle,
+        rootfs: plan.init.root,
+        pid,
+        created: new Date().toISOString(),
+        annotations: spec.annotations ?? {},
+      }, "created");
+      config.containerHooks = { createContainer: inCreate, startContainer: inStart, state };
+    }
     if (!(config.unshare & CLONE.NEWCGROUP)) {
       // No cgroup namespace: a cgroup mount binds the container's own directories.
       const paths = cgroup.paths;

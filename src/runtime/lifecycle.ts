@@ -51,7 +51,10 @@ export function statusOf(store: RuntimeStore, record: RuntimeRecord): RuntimeSta
 }
 
 /** The OCI state document of a record in `status`. */
-export function stateDocument(record: RuntimeRecord, status: RuntimeStatus): OciStateDocument {
+export function stateDocument(
+  record: Pick<RuntimeRecord, "id" | "pid" | "bundle" | "rootfs" | "created" | "annotations">,
+  status: RuntimeStatus,
+): OciStateDocument {
   return {
     ociVersion: OCI_VERSION,
     id: record.id,

@@ -73,6 +73,8 @@ const ROOT_NAMES = [
   "version",
   "system",
   "cp",
+  "build",
+  "builder",
   "diff",
 ];
 
