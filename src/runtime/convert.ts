@@ -84,8 +84,9 @@ function rlim(v: Int64): number {
   return typeof v === "bigint" && v >= 1n << 63n ? -1 : Number(v);
 }
 
+/** The message names the field: it is all the CLI prints (runc's "linux.x: ..." lines). */
 function refuse(field: string, message: string): never {
-  throw new InvalidConfigError(field, message);
+  throw new InvalidConfigError(field, `${field}: ${message}`);
 }
 
 function absolute(bundle: string, path: string): string {
