@@ -343,17 +343,17 @@ function mountCall(
 }
 
 /**
- * `linux.resources.devices` as the engine's allow-list. A list that does not start by denying everything allows
- * everything it does not deny; denials after allows are not representable and are refused.
+ * `linux.resources.devices` as the engine's allow-list. The list is an allowlist
+ * (config-linux.md "Allowed Device list"): as with runc, whose device emulator starts from
+ * deny-all, what it does not allow is denied, with or without a leading deny-all rule.
+ * Denials after allows are not representable and are refused.
  */
 function deviceRules(rules: readonly OciDeviceRule[]): DeviceRule[] {
   const out: DeviceRule[] = [];
-  let denyAllSeen = false;
   rules.forEach((r, i) => {
     const everything = (r.type ?? "a") === "a";
     if (!r.allow) {
       if (everything && (r.access ?? "rwm").length === 3) {
-        denyAllSeen = true;
         out.length = 0;
         return;
       }
@@ -366,7 +366,5 @@ function deviceRules(rules: readonly OciDeviceRule[]): DeviceRule[] {
       access: r.access ?? "rwm",
     });
   });
-  return denyAllSeen || rules.length === 0
-    ? out
-    : [{ type: "a", major: null, minor: null, access: "rwm" }];
+  return out;
 }
