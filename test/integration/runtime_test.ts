@@ -195,7 +195,12 @@ class Rt {
    * with `args` as the command, no terminal, a writable root and the test's cgroup parent,
    * then `edit`ed. Returns the bundle's path.
    */
-  async bundle(id: string, args: string[], edit: (c: Config) => void = () => {}): Promise<string> {
+  async bundle(
+    id: string,
+    args: string[],
+    edit: (c: Config) => void = () => {},
+    text: (json: string) => string = (j) => j,
+  ): Promise<string> {
     const b = `${this.dir}/${id}`;
     Deno.mkdirSync(`${b}/rootfs/bin`, { recursive: true });
     if (!this.#busybox) {
@@ -215,19 +220,29 @@ class Rt {
     c.root.readonly = false;
     c.linux.cgroupsPath = `${this.tag}/${id}`;
     edit(c);
-    Deno.writeTextFileSync(`${b}/config.json`, JSON.stringify(c, null, 2));
+    Deno.writeTextFileSync(`${b}/config.json`, text(JSON.stringify(c, null, 2)));
     return b;
   }
 
   /** `run ID` of a bundle with `args` (foreground): its exit code and output. */
-  async runIn(id: string, args: string[], edit?: (c: Config) => void): Promise<Run> {
-    const b = await this.bundle(id, args, edit);
+  async runIn(
+    id: string,
+    args: string[],
+    edit?: (c: Config) => void,
+    text?: (json: string) => string,
+  ): Promise<Run> {
+    const b = await this.bundle(id, args, edit, text);
     return await this.run(["run", "--bundle", b, id]);
   }
 
   /** `runIn` that must exit 0; its stdout. */
-  async output(id: string, args: string[], edit?: (c: Config) => void): Promise<string> {
-    const r = await this.runIn(id, args, edit);
+  async output(
+    id: string,
+    args: string[],
+    edit?: (c: Config) => void,
+    text?: (json: string) => string,
+  ): Promise<string> {
+    const r = await this.runIn(id, args, edit, text);
     assert.equal(r.code, 0, `run ${id} exited ${r.code}: ${r.stderr}`);
     return r.stdout;
   }
@@ -697,15 +712,43 @@ rtTest(
   },
 );
 
-rtTest("linux.devices: the node is made and the device cgroup lets it be used", async (rt) => {
-  const out = await rt.output("dev", [
+rtTest("linux.devices: the node is made and allowed; other devices are denied", async (rt) => {
+  // Char major 240 is for local use: no driver here, so an allowed open fails with ENXIO, and
+  // one the device cgroup denies with EPERM.
+  const node = `${rt.dir}/denied-node`;
+  const mk = new Deno.Command("mknod", { args: [node, "c", "240", "1"] }).outputSync();
+  assert.equal(mk.code, 0, new TextDecoder().decode(mk.stderr));
+  const probe = [
     "sh",
     "-c",
-    "stat -c '%t:%T %F %a' /dev/rt-null; echo x > /dev/rt-null && echo written",
-  ], (c) => {
-    c.linux.devices = [{ path: "/dev/rt-null", type: "c", major: 1, minor: 3, fileMode: 0o640 }];
-  });
-  assert.equal(out, "1:3 character special file 640\nwritten\n");
+    "stat -c '%t:%T %F %a' /dev/rt-null /dev/probe; echo x > /dev/rt-null && echo written; " +
+    "cat /dev/probe; cat /denied",
+  ];
+  const edit = (rules?: unknown[]) => (c: Config) => {
+    c.linux.devices = [
+      { path: "/dev/rt-null", type: "c", major: 1, minor: 3, fileMode: 0o640 },
+      { path: "/dev/probe", type: "c", major: 240, minor: 0 },
+    ];
+    c.mounts.push({ destination: "/denied", type: "bind", source: node, options: ["bind"] });
+    if (rules) c.linux.resources.devices = rules;
+  };
+  // runc's spec (deny all first), an allowlist without the deny-all, and none at all.
+  for (
+    const [i, rules] of [
+      undefined,
+      [{ allow: true, type: "c", major: 1, minor: 3, access: "rwm" }],
+      [],
+    ].entries()
+  ) {
+    const r = await rt.runIn(`dev${i}`, probe, edit(rules));
+    assert.equal(
+      r.stdout,
+      "1:3 character special file 640\nf0:0 character special file 666\nwritten\n",
+      r.stderr,
+    );
+    assert.match(r.stderr, /\/dev\/probe'?: No such device or address/);
+    assert.match(r.stderr, /\/denied'?: Operation not permitted/);
+  }
 });
 
 rtTest("resources.memory.limit is the container cgroup's limit", async (rt) => {
@@ -864,3 +907,91 @@ rtTest("exec into a stopped or created container fails", async (rt) => {
   await rt.waitStatus("exs", "stopped");
   await rt.fails(["exec", "exs", "true"], /stopped/);
 });
+
+// ---------------------------------------------------------------------------------------
+// More of the spec's corners
+
+rtTest(
+  "kill --all signals every process in the cgroup; annotations are in the state",
+  async (rt) => {
+    const b = await rt.bundle("all", [
+      "sh",
+      "-c",
+      "sh -c 'trap \"touch /child-usr1\" USR1; touch /child; while :; do sleep 1000 & wait; done' & " +
+      "trap 'touch /init-usr1' USR1; while :; do sleep 1000 & wait; done",
+    ], (c) => c.annotations = { "org.example.key": "value" });
+    await rt.ok(["run", "-d", "--bundle", b, "all"]);
+    assert.deepEqual((await rt.state("all")).annotations, { "org.example.key": "value" });
+    await waitFor(() => exists(`${b}/rootfs/child`), { what: "the child shell" });
+    await rt.ok(["kill", "--all", "all", "USR1"]);
+    await waitFor(() => exists(`${b}/rootfs/child-usr1`) && exists(`${b}/rootfs/init-usr1`), {
+      what: "SIGUSR1 in both shells",
+    });
+  },
+);
+
+rtTest("rlimits of RLIM_INFINITY are unlimited", async (rt) => {
+  const out = await rt.output("inf", ["sh", "-c", "ulimit -c; ulimit -Hc"], (c) => {
+    // 2^64-1 as config.json writes it (not representable as a double).
+    c.process.rlimits = [{ type: "RLIMIT_CORE", soft: 0, hard: 0 }];
+  }, (json) =>
+    json.replace('"soft": 0,\n', '"soft": 18446744073709551615,\n')
+      .replace('"hard": 0\n', '"hard": 18446744073709551615\n'));
+  assert.equal(out, "unlimited\nunlimited\n");
+});
+
+rtTest(
+  "hooks: env and args reach the hook, a timeout kills it, failing post hooks only warn",
+  async (rt) => {
+    const log = `${rt.dir}/env.log`;
+    const b = await rt.bundle("hookenv", SERVE, (c) => {
+      c.hooks = {
+        prestart: [{
+          path: "/bin/sh",
+          args: ["sh", "-c", `echo "$HOOKVAR $0 $1" > ${log}`, "zero", "one"],
+          env: ["HOOKVAR=set"],
+        }],
+        poststart: [{ path: "/bin/false" }],
+        poststop: [{ path: "/bin/false" }],
+      };
+    });
+    await rt.ok(["create", "--bundle", b, "hookenv"]);
+    assert.equal(Deno.readTextFileSync(log), "set zero one\n");
+    const started = await rt.run(["start", "hookenv"]);
+    assert.equal(started.code, 0, started.stderr);
+    assert.match(started.stderr, /poststart/);
+    assert.equal(await rt.status("hookenv"), "running");
+    const deleted = await rt.run(["delete", "-f", "hookenv"]);
+    assert.equal(deleted.code, 0, deleted.stderr);
+    assert.match(deleted.stderr, /poststop/);
+    await rt.fails(["state", "hookenv"], /does not exist/);
+
+    const slow = await rt.bundle("slowhook", SERVE, (c) => {
+      c.hooks = { prestart: [{ path: "/bin/sleep", args: ["sleep", "1000"], timeout: 1 }] };
+    });
+    await rt.fails(["create", "--bundle", slow, "slowhook"], /prestart.*timed out/);
+    rt.assertClean();
+  },
+);
+
+rtTest(
+  "without a PID namespace, delete of a stopped container kills what is left in its cgroup",
+  async (rt) => {
+    const b = await rt.bundle(
+      "hostpid",
+      ["sh", "-c", "sleep 1000 & echo $! > /bg; exit 0"],
+      (c) => {
+        c.linux.namespaces = c.linux.namespaces.filter((n: Config) => n.type !== "pid");
+      },
+    );
+    await rt.ok(["run", "-d", "--bundle", b, "hostpid"]);
+    await rt.waitStatus("hostpid", "stopped");
+    await waitFor(() => exists(`${b}/rootfs/bg`), { what: "the background sleep's pid" });
+    const bg = Number(Deno.readTextFileSync(`${b}/rootfs/bg`));
+    rt.pids.add(bg);
+    assert.ok(alive(bg), "the background sleep is not running");
+    await rt.ok(["delete", "hostpid"]);
+    await waitFor(() => !alive(bg), { what: "the sleep left in the cgroup to be killed" });
+    rt.assertClean();
+  },
+);
