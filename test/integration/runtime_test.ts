@@ -995,3 +995,15 @@ rtTest(
     rt.assertClean();
   },
 );
+
+rtTest("linux.rootfsPropagation: each word works; rshared gives a shared root", async (rt) => {
+  for (const word of ["rshared", "shared", "rprivate", "private", "rslave", "slave"]) {
+    const out = await rt.output(
+      `prop-${word}`,
+      ["awk", '$5 == "/"', "/proc/self/mountinfo"],
+      (c) => c.linux.rootfsPropagation = word,
+    );
+    if (word.endsWith("shared")) assert.match(out, / shared:\d+ /, `${word}: ${out}`);
+    else assert.doesNotMatch(out, / shared:\d+ /, `${word}: ${out}`);
+  }
+});
