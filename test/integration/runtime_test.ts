@@ -112,7 +112,13 @@ class Rt {
    */
   async run(
     args: string[],
-    opts: { stdin?: string; prefix?: string[]; global?: string[] } = {},
+    opts: {
+      stdin?: string;
+      prefix?: string[];
+      global?: string[];
+      /** Called with the runtime's process once it runs (the wrapper execs it). */
+      started?: (child: Deno.ChildProcess) => void;
+    } = {},
   ): Promise<Run> {
     const n = this.#commands++;
     Deno.mkdirSync(`${this.dir}/io`, { recursive: true });
@@ -138,6 +144,7 @@ class Rt {
       await w.write(new TextEncoder().encode(opts.stdin));
       await w.close();
     }
+    opts.started?.(child);
     // A hung command must fail its test, not hang the file.
     const timer = setTimeout(() => {
       try {
@@ -457,6 +464,27 @@ rtTest("run in the foreground passes the output and exits with the command's cod
   await rt.fails(["state", "fg"], /does not exist/);
   rt.assertClean();
 });
+
+rtTest(
+  "run in the foreground forwards a signal to the container and exits with its code",
+  async (rt) => {
+    const b = await rt.bundle("fwd", [
+      "sh",
+      "-c",
+      "trap 'echo got-term; exit 3' TERM; touch /ready; sleep 1000 & wait",
+    ]);
+    let runtime: Deno.ChildProcess | undefined;
+    const done = rt.run(["run", "--bundle", b, "fwd"], { started: (c) => runtime = c });
+    await waitFor(() => exists(`${b}/rootfs/ready`), { what: "the container to run" });
+    await rt.state("fwd");
+    runtime!.kill("SIGTERM");
+    const r = await done;
+    assert.equal(r.code, 3, `run exited ${r.code}: ${r.stderr}`);
+    assert.equal(r.stdout, "got-term\n");
+    await rt.fails(["state", "fwd"], /does not exist/);
+  },
+  { knownBug: true },
+);
 
 rtTest("run -d returns with the container running; list (table, json, -q); ps", async (rt) => {
   const b = await rt.serve("bg");
