@@ -505,6 +505,9 @@ rtTest("run -d returns with the container running; list (table, json, -q); ps", 
   assert.equal(await rt.ok(["list", "-q"]), "bg\nbg2\n");
 
   const pids = JSON.parse(await rt.ok(["ps", "--format", "json", "bg"]));
+  await rt.ok(["kill", "bg2"]);
+  await rt.waitStatus("bg2", "stopped");
+  assert.deepEqual(JSON.parse(await rt.ok(["ps", "--format", "json", "bg2"])), []);
   assert.ok(Array.isArray(pids) && pids.includes(pid), `ps: ${JSON.stringify(pids)}`);
   // sh and its sleep.
   assert.equal(pids.length, 2, `ps: ${JSON.stringify(pids)}`);
@@ -557,12 +560,26 @@ rtTest(
     const t = await rt.bundle("timens", SERVE, (c) => c.linux.namespaces.push({ type: "time" }));
     await rt.fails(["create", "--bundle", t, "timens"], /linux\.namespaces\[\d\]\.type.*time/);
     rt.assertClean();
+    const nx = await rt.bundle("nocmd", ["no-such-command"]);
+    await rt.fails(["create", "--bundle", nx, "nocmd"], /no-such-command.*not found/);
+    rt.assertClean();
     const m = await rt.bundle("nort", SERVE, (c) => c.root.path = "missing");
     const r = await rt.fails(["create", "--bundle", m, "nort"], /missing/);
     assert.doesNotMatch(r.stderr, /^\s+at /m);
     rt.assertClean();
   },
 );
+
+rtTest("process: env, and a relative mount destination is taken from /", async (rt) => {
+  const b = await rt.bundle("env", ["sh", "-c", "echo $FOO $BAR; cat /rel/f"], (c) => {
+    c.process.env.push("FOO=foo", "BAR=b a r");
+    // A relative source is the bundle's, a relative destination is under / (deprecated).
+    c.mounts.push({ destination: "rel", type: "bind", source: "data", options: ["bind"] });
+  });
+  Deno.mkdirSync(`${b}/data`);
+  Deno.writeTextFileSync(`${b}/data/f`, "in-bundle\n");
+  assert.equal(await rt.ok(["run", "--bundle", b, "env"]), "foo b a r\nin-bundle\n");
+});
 
 rtTest("process: a missing cwd is created; user, additionalGids and umask", async (rt) => {
   assert.equal(
@@ -779,10 +796,18 @@ rtTest("linux.devices: the node is made and allowed; other devices are denied", 
   }
 });
 
-rtTest("resources.memory.limit is the container cgroup's limit", async (rt) => {
-  await rt.serve("mem", (c) => c.linux.resources.memory = { limit: 64 * 1024 * 1024 });
+rtTest("resources: memory, pids and cpu limits are the container cgroup's", async (rt) => {
+  await rt.serve("mem", (c) => {
+    c.linux.resources.memory = { limit: 64 * 1024 * 1024 };
+    c.linux.resources.pids = { limit: 50 };
+    c.linux.resources.cpu = { shares: 512, quota: 50000, period: 100000 };
+  });
   const dir = rt.cgroup("memory", "mem");
   assert.equal(Deno.readTextFileSync(`${dir}/memory.limit_in_bytes`).trim(), String(64 << 20));
+  assert.equal(Deno.readTextFileSync(`${rt.cgroup("pids", "mem")}/pids.max`).trim(), "50");
+  const cpu = rt.cgroup("cpu", "mem");
+  assert.equal(Deno.readTextFileSync(`${cpu}/cpu.shares`).trim(), "512");
+  assert.equal(Deno.readTextFileSync(`${cpu}/cpu.cfs_quota_us`).trim(), "50000");
   const pid = (await rt.state("mem")).pid;
   assert.ok(
     Deno.readTextFileSync(`${dir}/cgroup.procs`).split("\n").includes(String(pid)),
@@ -870,6 +895,28 @@ rtTest("seccomp: a profile denying mkdir with EPERM", async (rt) => {
   );
   assert.equal(r.code, 0, r.stderr);
   assert.equal(r.stdout, "1\ntouched\n");
+  assert.match(r.stderr, /Operation not permitted/);
+});
+
+rtTest("exec gets the container's seccomp filter and bounding set", async (rt) => {
+  await rt.serve("secx", (c) => {
+    const caps = ["CAP_KILL", "CAP_SETUID", "CAP_SETGID"];
+    c.process.capabilities = { bounding: caps, effective: caps, permitted: caps };
+    c.linux.seccomp = {
+      defaultAction: "SCMP_ACT_ALLOW",
+      syscalls: [{ names: ["mkdir", "mkdirat"], action: "SCMP_ACT_ERRNO", errnoRet: 1 }],
+    };
+  });
+  const r = await rt.run([
+    "exec",
+    "secx",
+    "sh",
+    "-c",
+    "mkdir /d; echo $?; grep CapBnd /proc/self/status",
+  ]);
+  assert.equal(r.code, 0, r.stderr);
+  // KILL (5), SETGID (6), SETUID (7).
+  assert.match(r.stdout, /^1\nCapBnd:\s*00000000000000e0\n$/);
   assert.match(r.stderr, /Operation not permitted/);
 });
 
