@@ -1026,12 +1026,20 @@ rtTest(
           args: ["sh", "-c", `echo "$HOOKVAR $0 $1" > ${log}`, "zero", "one"],
           env: ["HOOKVAR=set"],
         }],
+        // Without env, the runtime's own environment (runc's): PATH finds programs.
+        createRuntime: [{
+          path: "/bin/sh",
+          args: ["sh", "-c", `echo "path=$PATH" >> ${log}; command -v busybox >> ${log}`],
+        }],
         poststart: [{ path: "/bin/false" }],
         poststop: [{ path: "/bin/false" }],
       };
     });
     await rt.ok(["create", "--bundle", b, "hookenv"]);
-    assert.equal(Deno.readTextFileSync(log), "set zero one\n");
+    const [first, path, found] = Deno.readTextFileSync(log).split("\n");
+    assert.equal(first, "set zero one");
+    assert.equal(path, `path=${Deno.env.get("PATH")}`);
+    assert.match(found, /busybox$/);
     const started = await rt.run(["start", "hookenv"]);
     assert.equal(started.code, 0, started.stderr);
     assert.match(started.stderr, /poststart/);
