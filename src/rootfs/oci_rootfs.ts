@@ -66,9 +66,10 @@ export function prepareBundleRootfs(sys: Syscalls, config: OciInitConfig): Prepa
     prepared.ttySlavePath = t.slavePath;
   }
   enterRoot(sys, root);
-  // Again on the new "/" (runc does the same): the bind made under a private parent is not
-  // shared, and `rshared` asks for a root that is.
-  sys.mount(null, "/", null, config.rootPropagation);
+  // Again on the new "/" when it asks for sharing (runc applies an explicit propagation
+  // again after pivot_root): the bind made under the now private parent is not shared.
+  // Only then: the default rslave would turn a mount's own `shared` option into slave.
+  if (config.rootPropagation & MS.SHARED) sys.mount(null, "/", null, config.rootPropagation);
   for (const path of config.maskedPaths) maskPath(sys, path);
   for (const path of config.readonlyPaths) readonlyPath(sys, path);
   if (config.rootReadonly) sys.mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY);
