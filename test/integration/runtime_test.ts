@@ -881,6 +881,24 @@ rtTest("a failing prestart hook fails create and leaves nothing", async (rt) => 
   rt.assertClean();
 });
 
+rtTest(
+  "a failing prestart hook still runs the poststop hooks (runtime.md lifecycle steps 3, 12, 13)",
+  async (rt) => {
+    const log = `${rt.dir}/poststop.log`;
+    const b = await rt.bundle("stopafter", SERVE, (c) => {
+      c.hooks = {
+        prestart: [{ path: "/bin/false" }],
+        poststop: [{ path: "/bin/sh", args: ["sh", "-c", `cat > ${log}`] }],
+      };
+    });
+    await rt.fails(["create", "--bundle", b, "stopafter"], /prestart/);
+    rt.assertClean();
+    assert.ok(exists(log), "the poststop hook did not run");
+    assert.equal(JSON.parse(Deno.readTextFileSync(log)).id, "stopafter");
+  },
+  { knownBug: true },
+);
+
 rtTest("seccomp: a profile denying mkdir with EPERM", async (rt) => {
   const r = await rt.runIn(
     "sec",
