@@ -116,6 +116,40 @@ Deno.test("planBundle refuses what the runtime cannot do, naming the field", () 
   );
 });
 
+Deno.test("planBundle's own checks hold for a spec the parser did not see", () => {
+  // The parser refuses these first; planBundle must not rely on it.
+  const raw = (edit: (s: OciSpec) => void): OciSpec => {
+    const s: OciSpec = {
+      ociVersion: "1.1.0",
+      root: { path: "rootfs" },
+      process: { cwd: "/", user: { uid: 0, gid: 0 }, args: ["true"] },
+      linux: { namespaces: [{ type: "mount" }] },
+    };
+    edit(s);
+    return s;
+  };
+  for (const key of ["hostname", "domainname"] as const) {
+    assert.throws(
+      () => planBundle(raw((s) => s[key] = "x"), "/b", "c1", HOST),
+      /^InvalidConfigError: hostname: a hostname or domainname needs a private UTS namespace$/,
+    );
+  }
+  assert.throws(
+    () => planBundle(raw((s) => delete s.process), "/b", "c1", HOST),
+    /^InvalidConfigError: process: /,
+  );
+  assert.throws(
+    () =>
+      planBundle(
+        raw((s) => s.linux!.namespaces!.push({ type: "foo" as "pid" })),
+        "/b",
+        "c1",
+        HOST,
+      ),
+    /^InvalidConfigError: linux\.namespaces\[1\]\.type: unknown namespace type "foo"$/,
+  );
+});
+
 Deno.test("a cgroup mount needs the host's cgroup filesystem (refused without one)", () => {
   assert.throws(
     () =>
