@@ -308,12 +308,14 @@ function mountCall(
     };
   }
   if (type === "sysfs" && !ownNetns) {
-    // sysfs may only be mounted for a network namespace of one's own (runc binds /sys then).
+    // sysfs may only be mounted for a network namespace of one's own: /sys is bound instead,
+    // not recursively (as runc does): the remount below makes only the bind itself read-only,
+    // and the host's cgroup hierarchies under /sys/fs/cgroup would have stayed writable.
     return {
       source: "/sys",
       destination: m.destination,
       fstype: null,
-      flags: MS.BIND | MS.REC,
+      flags: MS.BIND,
       remountFlags: o.flags & ~(MS.BIND | MS.REC) || undefined,
       propagation: o.propagation,
     };
