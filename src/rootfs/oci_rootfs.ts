@@ -46,6 +46,10 @@ export interface PreparedBundle {
  */
 export function prepareBundleRootfs(sys: Syscalls, config: OciInitConfig): PreparedBundle {
   sys.mount(null, "/", null, config.rootPropagation);
+  // A shared parent would fail pivot_root (EINVAL) and would carry the root's bind to the
+  // host: made private first, as runc's rootfsParentMountPrivate does.
+  const parent = sharedParentMount(sys, config.root);
+  if (parent !== null) sys.mount(null, parent, null, MS.PRIVATE);
   // pivot_root needs the new root to be a mount point.
   sys.mount(config.root, config.root, null, MS.BIND | MS.REC);
   const root = config.root;
@@ -64,10 +68,37 @@ export function prepareBundleRootfs(sys: Syscalls, config: OciInitConfig): Prepa
     prepared.ttySlavePath = t.slavePath;
   }
   enterRoot(sys, root);
+  // Again on the new "/" when it asks for sharing (runc applies an explicit propagation
+  // again after pivot_root): the bind made under the now private parent is not shared.
+  // Only then: the default rslave would turn a mount's own `shared` option into slave.
+  if (config.rootPropagation & MS.SHARED) sys.mount(null, "/", null, config.rootPropagation);
   for (const path of config.maskedPaths) maskPath(sys, path);
   for (const path of config.readonlyPaths) readonlyPath(sys, path);
   if (config.rootReadonly) sys.mount(null, "/", null, MS.BIND | MS.REMOUNT | MS.RDONLY);
   return prepared;
+}
+
+/**
+ * The mount point of the mount `path` is on, when that mount is shared (a `shared:N`
+ * optional field in mountinfo); otherwise null.
+ */
+function sharedParentMount(sys: Syscalls, path: string): string | null {
+  let best: { point: string; shared: boolean } | null = null;
+  for (const line of sys.readTextFile("/proc/self/mountinfo").split("\n")) {
+    const f = line.split(" ");
+    const dash = f.indexOf("-", 6);
+    if (f.length < 10 || dash < 0) continue;
+    const point = f[4].replace(
+      /\\([0-7]{3})/g,
+      (_, o: string) => String.fromCharCode(parseInt(o, 8)),
+    );
+    const under = point === "/" || path === point || path.startsWith(`${point}/`);
+    // The last of equal mount points is the one on top.
+    if (under && (best === null || point.length >= best.point.length)) {
+      best = { point, shared: f.slice(6, dash).some((o) => o.startsWith("shared:")) };
+    }
+  }
+  return best?.shared ? best.point : null;
 }
 
 /** One entry of `mounts`: its mount point made (directory, or file for a file bind), then the calls. */

@@ -96,8 +96,9 @@ function rlim(v: Int64): number {
   return typeof v === "bigint" && v >= 1n << 63n ? -1 : Number(v);
 }
 
+/** The message names the field: it is all the CLI prints (runc's "linux.x: ..." lines). */
 function refuse(field: string, message: string): never {
-  throw new InvalidConfigError(field, message);
+  throw new InvalidConfigError(field, `${field}: ${message}`);
 }
 
 function absolute(bundle: string, path: string): string {
@@ -336,12 +337,14 @@ function mountCall(
     };
   }
   if (type === "sysfs" && !ownNetns) {
-    // sysfs may only be mounted for a network namespace of one's own (runc binds /sys then).
+    // sysfs may only be mounted for a network namespace of one's own: /sys is bound instead,
+    // not recursively (as runc does): the remount below makes only the bind itself read-only,
+    // and the host's cgroup hierarchies under /sys/fs/cgroup would have stayed writable.
     return {
       source: "/sys",
       destination: m.destination,
       fstype: null,
-      flags: MS.BIND | MS.REC,
+      flags: MS.BIND,
       remountFlags: o.flags & ~(MS.BIND | MS.REC) || undefined,
       propagation: o.propagation,
     };
@@ -371,17 +374,17 @@ function mountCall(
 }
 
 /**
- * `linux.resources.devices` as the engine's allow-list. A list that does not start by denying everything allows
- * everything it does not deny; denials after allows are not representable and are refused.
+ * `linux.resources.devices` as the engine's allow-list. The list is an allowlist
+ * (config-linux.md "Allowed Device list"): as with runc, whose device emulator starts from
+ * deny-all, what it does not allow is denied, with or without a leading deny-all rule.
+ * Denials after allows are not representable and are refused.
  */
 function deviceRules(rules: readonly OciDeviceRule[]): DeviceRule[] {
   const out: DeviceRule[] = [];
-  let denyAllSeen = false;
   rules.forEach((r, i) => {
     const everything = (r.type ?? "a") === "a";
     if (!r.allow) {
       if (everything && (r.access ?? "rwm").length === 3) {
-        denyAllSeen = true;
         out.length = 0;
         return;
       }
@@ -394,7 +397,5 @@ function deviceRules(rules: readonly OciDeviceRule[]): DeviceRule[] {
       access: r.access ?? "rwm",
     });
   });
-  return denyAllSeen || rules.length === 0
-    ? out
-    : [{ type: "a", major: null, minor: null, access: "rwm" }];
+  return out;
 }

@@ -1,9 +1,9 @@
 /**
  * config.json's hooks (config.md "POSIX-platform Hooks"): each runs with the container's
  * state document on its stdin, its own args (args[0] is its argv[0], which Deno does not
- * set) and env, killed at its timeout. A failing prestart or createRuntime hook fails the
- * create; a failing poststart or poststop hook is reported on stderr and does not, as the
- * spec asks.
+ * set) and env (the runtime's when it has none), killed at its timeout. A failing prestart
+ * or createRuntime hook fails the create; a failing poststart or poststop hook is reported
+ * on stderr and does not, as the spec asks.
  *
  * @module
  */
@@ -32,13 +32,15 @@ export async function runHooks(name: string, hooks: readonly Hook[], state: obje
 }
 
 async function runHook(hook: Hook, stdin: string): Promise<void> {
-  const env = Object.fromEntries(
-    (hook.env ?? []).map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
+  // A hook with `env` gets exactly it; one without inherits the runtime's environment, as
+  // with runc (Go's exec.Cmd with a nil Env): hooks such as nvidia's look programs up in PATH.
+  const env = hook.env && Object.fromEntries(
+    hook.env.map((kv) => [kv.slice(0, kv.indexOf("=")), kv.slice(kv.indexOf("=") + 1)]),
   );
   const child = new Deno.Command(hook.path, {
     args: (hook.args ?? []).slice(1),
     env,
-    clearEnv: true,
+    clearEnv: env !== undefined,
     stdin: "piped",
     stdout: "piped",
     stderr: "piped",
