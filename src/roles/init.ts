@@ -166,12 +166,14 @@ function becomeOciContainer(sys: Syscalls, config: OciInitConfig): never {
   }
   if (config.unshare) sys.unshare(config.unshare);
   if (config.sysctl) writeSysctls(config.sysctl, true);
-  const p = config.process;
-  const prepared = prepareBundleRootfs(sys, config);
-  if (config.hostname !== undefined) sys.sethostname(config.hostname);
+  // Before the root is built: the host's /proc serves this UTS namespace's file too, and the
+  // container's /proc/sys is read-only once readonlyPaths are applied.
   if (config.domainname !== undefined) {
     sys.writeTextFile("/proc/sys/kernel/domainname", config.domainname);
   }
+  const p = config.process;
+  const prepared = prepareBundleRootfs(sys, config);
+  if (config.hostname !== undefined) sys.sethostname(config.hostname);
   if (prepared.ttyMaster !== undefined) {
     sendFd(INIT_SOCKET_FD, prepared.ttyMaster);
     sys.close(prepared.ttyMaster);

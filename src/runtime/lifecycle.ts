@@ -8,7 +8,7 @@
  * @module
  */
 
-import { close, kill, O, open, waitAsync, writeAll } from "../../ffi/libc.ts";
+import { close, kill, O, open, SIGNALS, waitAsync, writeAll } from "../../ffi/libc.ts";
 import { ERRNO, SyscallError } from "../../ffi/errors.ts";
 import { runHooks } from "./hooks.ts";
 import {
@@ -126,10 +126,33 @@ export async function killContainer(
   if (!kill(record.pid, signal)) throw new RuntimeStateError("container not running");
 }
 
-/** `run` in the foreground: waits for init, our child, and returns its exit code. */
+/** The signals a foreground `run` passes on to the container, as runc's does. */
+const FORWARDED: Deno.Signal[] = [
+  "SIGHUP",
+  "SIGINT",
+  "SIGQUIT",
+  "SIGTERM",
+  "SIGUSR1",
+  "SIGUSR2",
+  "SIGWINCH",
+];
+
+/**
+ * `run` in the foreground: waits for init, our child, passing on the signals this process
+ * gets, and returns its exit code.
+ */
 export async function waitForExit(store: RuntimeStore, id: string): Promise<number> {
   const record = store.read(id);
-  return (await waitAsync(record.pid)).exitCode;
+  const forward = FORWARDED.map((signal) => {
+    const handler = () => void kill(record.pid, SIGNALS[signal]);
+    Deno.addSignalListener(signal, handler);
+    return () => Deno.removeSignalListener(signal, handler);
+  });
+  try {
+    return (await waitAsync(record.pid)).exitCode;
+  } finally {
+    for (const stop of forward) stop();
+  }
 }
 
 /**

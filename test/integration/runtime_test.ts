@@ -340,20 +340,8 @@ class Rt {
  */
 const SERVE = ["sh", "-c", "trap 'exit 0' TERM; touch /serving; sleep 1000 & wait"];
 
-/**
- * Tests of bugs found and not fixed yet (in files this suite's author does not own) are
- * registered only with M_DOCKER_TEST_KNOWN_BUGS=1 (scripts/test counts an ignored test as a
- * failure): the fix drops their `knownBug` and they run for good.
- */
-const KNOWN_BUGS = Deno.env.get("M_DOCKER_TEST_KNOWN_BUGS") === "1";
-
 /** Runs `body` with a fresh Rt, cleaned up and checked whatever happens. */
-function rtTest(
-  name: string,
-  body: (rt: Rt) => Promise<void>,
-  opts: { knownBug?: boolean } = {},
-): void {
-  if (opts.knownBug && !KNOWN_BUGS) return;
+function rtTest(name: string, body: (rt: Rt) => Promise<void>): void {
   Deno.test({
     name,
     ...asRoot,
@@ -493,7 +481,6 @@ rtTest(
     assert.equal(r.stdout, "got-term\n");
     await rt.fails(["state", "fwd"], /does not exist/);
   },
-  { knownBug: true },
 );
 
 rtTest("run -d returns with the container running; list (table, json, -q); ps", async (rt) => {
@@ -685,7 +672,6 @@ rtTest(
     });
     assert.equal(out, "rt.example\n");
   },
-  { knownBug: true },
 );
 
 rtTest("sysctl: kernel and net values in the container's own namespaces", async (rt) => {
@@ -928,7 +914,6 @@ rtTest(
     assert.ok(exists(log), "the poststop hook did not run");
     assert.equal(JSON.parse(Deno.readTextFileSync(log)).id, "stopafter");
   },
-  { knownBug: true },
 );
 
 rtTest("seccomp: a profile denying mkdir with EPERM", async (rt) => {

@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { MS } from "../../ffi/libc.ts";
-import { type OciSpec, parseOciSpec } from "../../src/config/oci_spec.ts";
+import { defaultOciSpec, type OciSpec, parseOciSpec } from "../../src/config/oci_spec.ts";
 import { InvalidConfigError } from "../../src/config/errors.ts";
 import { DEFAULT_DEVICE_RULES } from "../../src/config/devices.ts";
 import { type HostFacts, planBundle } from "../../src/runtime/convert.ts";
@@ -109,11 +109,19 @@ Deno.test("planBundle refuses what the runtime cannot do, naming the field", () 
     "process.capabilities.effective",
     /CAP_CHOWN/,
   );
-  refuses(
-    (s) => s.hooks = { createContainer: [{ path: "/bin/true" }] },
-    "hooks.createContainer",
-    /createContainer/,
-  );
+});
+
+Deno.test("planBundle passes the in-container hooks to init's plan", () => {
+  const spec = defaultOciSpec();
+  spec.hooks = {
+    createContainer: [{ path: "/bin/true", timeout: 3 }],
+    startContainer: [{ path: "/bin/echo", args: ["echo", "hi"] }],
+  };
+  const plan = planBundle(spec, "/b", "c1", HOST);
+  assert.deepEqual(plan.hooks.createContainer, [
+    { path: "/bin/true", args: undefined, env: undefined, timeout: 3 },
+  ]);
+  assert.deepEqual(plan.hooks.startContainer[0].args, ["echo", "hi"]);
 });
 
 Deno.test("planBundle's own checks hold for a spec the parser did not see", () => {
