@@ -76,7 +76,7 @@ export class IgnoreMatcher {
       if (pattern === "") continue;
       const exception = pattern.startsWith("!");
       const body = exception ? pattern.slice(1) : pattern;
-      if (body === "") throw new Error(`illegal exclusion pattern: ${JSON.stringify(given)}`);
+      if (body === "") throw new Error(`illegal exclusion pattern: ${JSON.stringify(pattern)}`);
       try {
         this.rules.push({ tokens: parseGlob(body, true), exception });
       } catch (e) {

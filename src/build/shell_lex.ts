@@ -249,6 +249,7 @@ class Scanner {
 
     let op = this.chars[this.pos];
     if (op === undefined) throw new Error("syntax error: missing '}'");
+    if (!"}:-+?#%/".includes(op)) throw new Error(`unsupported modifier (${op}) in substitution`);
     if (op === "}") {
       this.pos++;
       if (!set && this.opts.skipUnsetEnv) {
@@ -262,7 +263,7 @@ class Scanner {
       op = this.chars[this.pos + 1];
       if (op === undefined) throw new Error("syntax error: missing '}'");
       if (op !== "-" && op !== "+" && op !== "?") {
-        throw new Error(`unsupported modifier (${op}) in substitution`);
+        throw new Error(`unsupported modifier (:${op}) in substitution`);
       }
       this.pos++;
     }
@@ -295,9 +296,10 @@ class Scanner {
       case "/": {
         const all = this.chars[this.pos] === "/";
         if (all) this.pos++;
+        // Both parts are needed, `${V/pat/}` to delete.
         const { pieces, stop } = this.until("/}");
-        if (stop === undefined) throw new Error("syntax error: missing '}'");
-        const replacement = stop === "/" ? this.word("}").map((p) => p.text).join("") : "";
+        if (stop !== "/") throw new Error("syntax error: missing '/' in ${}");
+        const replacement = this.word("}").map((p) => p.text).join("");
         return plain(replace(Array.from(value ?? ""), shellPattern(pieces), replacement, all));
       }
     }
@@ -314,47 +316,45 @@ class Scanner {
 
 /**
  * A shell pattern (`*`, `?`, `[...]` with `!` or `^` to negate, `\` escaping) as glob
- * tokens that may match `/`; protected pieces match literally.
+ * tokens that may match `/`; protected characters match literally, in a class too.
  */
 function shellPattern(pieces: Piece[]): GlobToken[] {
+  const chars: Array<{ ch: string; quoted: boolean }> = [];
+  for (const p of pieces) for (const ch of p.text) chars.push({ ch, quoted: p.quoted });
   const tokens: GlobToken[] = [];
-  for (const p of pieces) {
-    const chars = Array.from(p.text);
-    if (p.quoted) {
-      for (const ch of chars) tokens.push({ kind: "char", ch });
-      continue;
-    }
-    for (let i = 0; i < chars.length; i++) {
-      const c = chars[i];
-      if (c === "*") tokens.push({ kind: "any" });
-      else if (c === "?") tokens.push({ kind: "class", negated: true, ranges: [] });
-      else if (c === "\\" && i + 1 < chars.length) tokens.push({ kind: "char", ch: chars[++i] });
-      else if (c === "[") {
-        const cls = shellClass(chars, i + 1);
-        if (cls) {
-          tokens.push(cls.token);
-          i = cls.end;
-        } else tokens.push({ kind: "char", ch: c }); // no closing `]`: a plain `[`
-      } else tokens.push({ kind: "char", ch: c });
-    }
+  for (let i = 0; i < chars.length; i++) {
+    const { ch, quoted } = chars[i];
+    if (quoted) tokens.push({ kind: "char", ch });
+    else if (ch === "*") tokens.push({ kind: "any" });
+    else if (ch === "?") tokens.push({ kind: "class", negated: true, ranges: [] });
+    else if (ch === "\\" && i + 1 < chars.length) tokens.push({ kind: "char", ch: chars[++i].ch });
+    else if (ch === "[") {
+      const cls = shellClass(chars, i + 1);
+      if (cls) {
+        tokens.push(cls.token);
+        i = cls.end;
+      } else tokens.push({ kind: "char", ch }); // no closing `]`: a plain `[`
+    } else tokens.push({ kind: "char", ch });
   }
   return tokens;
 }
 
 /** A bracket class from `i` (after its `[`), and the index of its `]`; undefined if open. */
-function shellClass(chars: string[], i: number): { token: GlobToken; end: number } | undefined {
+function shellClass(
+  chars: Array<{ ch: string; quoted: boolean }>,
+  i: number,
+): { token: GlobToken; end: number } | undefined {
+  const plain = (k: number, ch: string) => chars[k] && !chars[k].quoted && chars[k].ch === ch;
   let negated = false;
-  if (chars[i] === "!" || chars[i] === "^") [negated, i] = [true, i + 1];
+  if (plain(i, "!") || plain(i, "^")) [negated, i] = [true, i + 1];
   const ranges: Array<[number, number]> = [];
-  let first = true;
-  while (i < chars.length) {
-    if (chars[i] === "]" && !first) return { token: { kind: "class", negated, ranges }, end: i };
-    first = false;
-    let lo = chars[i++];
-    if (lo === "\\" && i < chars.length) lo = chars[i++];
+  for (let first = true; i < chars.length; first = false) {
+    if (plain(i, "]") && !first) return { token: { kind: "class", negated, ranges }, end: i };
+    let lo = chars[i++].ch;
+    if (lo === "\\" && !chars[i - 1].quoted && i < chars.length) lo = chars[i++].ch;
     let hi = lo;
-    if (chars[i] === "-" && i + 1 < chars.length && chars[i + 1] !== "]") {
-      hi = chars[i + 1];
+    if (plain(i, "-") && i + 1 < chars.length && !plain(i + 1, "]")) {
+      hi = chars[i + 1].ch;
       i += 2;
     }
     ranges.push([lo.codePointAt(0)!, hi.codePointAt(0)!]);

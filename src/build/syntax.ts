@@ -218,15 +218,6 @@ function parseInstruction(line: string, startLine: number, escape: string): Node
     endLine: startLine,
   };
   let rest = m[2];
-  if (key === "onbuild") {
-    if (rest !== "") {
-      node.sub = parseInstruction(rest, startLine, escape);
-      node.args = [node.sub.cmd, ...node.sub.args];
-      node.heredocs = node.sub.heredocs;
-    }
-    return node;
-  }
-
   // The leading `--name[=value]` words are flags, unquoted; a `--` ends them and goes.
   for (;;) {
     const word = firstWord(rest, escape);
@@ -234,6 +225,14 @@ function parseInstruction(line: string, startLine: number, escape: string): Node
     rest = rest.slice(word.end).replace(/^[ \t\v\f\r]+/, "");
     if (word.text === "--") break;
     node.flags.push(unquoteFlag(word.text, escape));
+  }
+  if (key === "onbuild") {
+    if (rest !== "") {
+      node.sub = parseInstruction(rest, startLine, escape);
+      node.args = [node.sub.cmd, ...node.sub.args];
+      node.heredocs = node.sub.heredocs;
+    }
+    return node;
   }
 
   const fields = () => rest.split(/[ \t\v\f\r]+/).filter((w) => w !== "");
@@ -271,18 +270,26 @@ function parseInstruction(line: string, startLine: number, escape: string): Node
     case "healthcheck":
       node.args = healthcheckArgs(node, rest, startLine);
       break;
-    default: // FROM, EXPOSE, and what dockerfile.ts refuses as unknown
+    case "from":
+    case "expose":
       node.args = fields();
+      break;
+    default: // dockerfile.ts refuses it as unknown; its arguments do not matter
+      break;
   }
 
-  if (HEREDOC_TAKERS.has(key) && !node.json) {
-    const list = words(rest, escape);
-    for (let k = 0; k < list.length; k++) {
-      // `<<` (or `2<<`) alone takes the next word as its delimiter, as a shell does.
-      const joined = /^\d*<<$/.test(list[k]) && k + 1 < list.length;
-      const h = parseHeredoc(joined ? list[k] + list[++k] : list[k]);
-      if (h) node.heredocs.push({ ...h, content: "" });
+  // No heredoc is looked for in a line with an unterminated quote.
+  const list = HEREDOC_TAKERS.has(key) && !node.json ? words(rest, escape) : [];
+  for (let k = 0; k < list.length && !list.open; k++) {
+    let h = parseHeredoc(list[k]);
+    // `<<` (or `2<<`) alone takes the next word as its delimiter, as a shell does.
+    const alone = /^(\d*)<<$/.exec(list[k]);
+    if (alone && k + 1 < list.length) {
+      const next = list[++k];
+      const d = next.startsWith("<") ? undefined : delimiter(next);
+      if (d) h = { ...d, fd: alone[1] === "" ? 0 : Number(alone[1]), chomp: false };
     }
+    if (h) node.heredocs.push({ ...h, content: "" });
   }
   return node;
 }
@@ -311,7 +318,10 @@ function jsonArray(rest: string, line: number): string[] | undefined {
  * escape token protects the next character, and quotes and escapes stay in the word.
  * An unterminated quote runs to the end (the lexer reports it when the word is used).
  */
-function firstWord(s: string, escape: string): { text: string; end: number } | undefined {
+function firstWord(
+  s: string,
+  escape: string,
+): { text: string; end: number; open: boolean } | undefined {
   let i = 0;
   while (i < s.length && BLANK.test(s[i])) i++;
   if (i >= s.length) return undefined;
@@ -325,7 +335,10 @@ function firstWord(s: string, escape: string): { text: string; end: number } | u
     } else if (c === "'" || c === '"') quote = c;
     else if (BLANK.test(c)) break;
   }
-  return { text: s.slice(start, Math.min(i, s.length)), end: Math.min(i, s.length) };
+  const end = Math.min(i, s.length);
+  // A lone escape token at the very end escapes nothing and goes.
+  const text = end === s.length && i > s.length ? s.slice(start, end - 1) : s.slice(start, end);
+  return { text, end, open: quote !== undefined };
 }
 
 /**
@@ -346,11 +359,12 @@ function unquoteFlag(word: string, escape: string): string {
   return out;
 }
 
-/** All of `s`'s words, as `firstWord` reads them. */
-function words(s: string, escape: string): string[] {
-  const out: string[] = [];
+/** All of `s`'s words, as `firstWord` reads them; `open`: the last quote is unterminated. */
+function words(s: string, escape: string): string[] & { open?: boolean } {
+  const out: string[] & { open?: boolean } = [];
   for (let w = firstWord(s, escape); w; w = firstWord(s, escape)) {
     out.push(w.text);
+    if (w.open) out.open = true;
     s = s.slice(w.end);
   }
   return out;
@@ -364,9 +378,10 @@ function pairs(name: string, rest: string, escape: string, line: number): string
   const list = words(rest, escape);
   if (list.length === 0) return [];
   if (!list[0].includes("=")) {
-    if (list.length < 2) throw new DockerfileSyntaxError(`${name} must have two arguments`, line);
-    const value = rest.replace(/^[ \t\v\f\r]*/, "").slice(list[0].length);
-    return [list[0], trimBlank(value), ""];
+    // The older form: the key runs to the first blank, quotes or not; the value is the rest.
+    const m = /^[ \t\v\f\r]*(\S+)[ \t\v\f\r]+(\S[\s\S]*)$/.exec(rest);
+    if (!m) throw new DockerfileSyntaxError(`${name} must have two arguments`, line);
+    return [m[1], trimBlank(m[2]), ""];
   }
   const out: string[] = [];
   for (const w of list) {
@@ -398,24 +413,32 @@ function healthcheckArgs(node: Node, rest: string, line: number): string[] {
 /** A heredoc word (`<<EOF`, `<<-'EOF'`, `3<<EOF`), or undefined when `word` is not one. */
 export function parseHeredoc(word: string): Omit<Heredoc, "content"> | undefined {
   const m = /^(\d*)<<(-?)(.*)$/s.exec(word);
-  if (!m || m[3] === "" || m[3].startsWith("<")) return undefined; // `<<<` is no heredoc
-  // The delimiter loses its quotes and escapes; a quote means "do not expand".
+  if (!m || m[3].startsWith("<")) return undefined; // `<<<` is no heredoc
+  const d = delimiter(m[3]);
+  return d &&
+    { name: d.name, fd: m[1] === "" ? 0 : Number(m[1]), chomp: m[2] === "-", expand: d.expand };
+}
+
+/**
+ * A heredoc's delimiter word without its quotes and escapes; a quote in it means "do not
+ * expand". Undefined when it is empty, unterminated or more than one word.
+ */
+function delimiter(raw: string): { name: string; expand: boolean } | undefined {
   let name = "";
   let quote: string | undefined;
   let quoted = false;
-  const raw = m[3];
   for (let i = 0; i < raw.length; i++) {
     const c = raw[i];
     if (quote !== undefined) {
       if (c === quote) quote = undefined;
       else name += c;
     } else if (c === "'" || c === '"') [quote, quoted] = [c, true];
-    else if (c === "\\" && i + 1 < raw.length) [name, i] = [name + raw[i + 1], i + 1];
-    else if (isSpace(c)) return undefined; // more than one word
+    else if (c === "\\" && i + 1 < raw.length) name += raw[++i];
+    else if (isSpace(c)) return undefined;
     else name += c;
   }
   if (quote !== undefined || name === "") return undefined;
-  return { name, fd: m[1] === "" ? 0 : Number(m[1]), chomp: m[2] === "-", expand: !quoted };
+  return { name, expand: !quoted };
 }
 
 /** Strips the leading tabs of every line (`<<-`). */
