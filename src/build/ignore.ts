@@ -9,9 +9,9 @@
  *
  * The rules (Docker's ".dockerignore file" documentation): one pattern a line; a line
  * starting with `#` is a comment; surrounding spaces go; each pattern is cleaned as Go's
- * `filepath.Clean` does and loses a leading `/` (the context is the root); `*`, `?` and
- * `[...]` match within one path element as in Go's `filepath.Match`, `**` any number of
- * elements, none included; `!` makes an exception, and the last pattern that matches a path
+ * `filepath.Clean` does and loses a leading `/` (the context is the root); `*` and `?`
+ * match within one path element and `[...]` is one of its characters, as in Go's
+ * `filepath.Match`; `**` is any number of elements, none included; `!` makes an exception, and the last pattern that matches a path
  * decides. A path is excluded when it or any of its parent directories matches.
  *
  * Written from that documentation: patterns become `glob.ts` tokens and are matched by
@@ -100,7 +100,7 @@ export class IgnoreMatcher {
     const candidates = elements.map((_, i) => Array.from(elements.slice(0, i + 1).join("/")));
     let excluded = false;
     for (const rule of this.rules) {
-      if (candidates.some((c) => matchGlob(rule.tokens, c, false))) excluded = !rule.exception;
+      if (candidates.some((c) => matchGlob(rule.tokens, c))) excluded = !rule.exception;
     }
     return excluded;
   }
