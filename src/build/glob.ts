@@ -101,10 +101,10 @@ function parseClass(chars: string[], i: number, out: GlobToken[]): number {
 }
 
 /**
- * Whether the code points `name` match `tokens` whole. `classSlash` says whether a class
- * may match `/` (Go's Match lets it; within one path element of an ignore file it cannot).
+ * Whether the code points `name` match `tokens` whole. A class may match `/`, as Go's
+ * Match documents no exception for it; `?` and `*` never do (the `**` tokens do).
  */
-export function matchGlob(tokens: GlobToken[], name: string[], classSlash = true): boolean {
+export function matchGlob(tokens: GlobToken[], name: string[]): boolean {
   // failed[t * (n + 1) + p]: tokens from t cannot match name from p. Each pair is tried once.
   const n = name.length;
   const failed = new Uint8Array((tokens.length + 1) * (n + 1));
@@ -123,7 +123,7 @@ export function matchGlob(tokens: GlobToken[], name: string[], classSlash = true
           ok = ch !== undefined && ch !== "/";
           break;
         case "class":
-          ok = ch !== undefined && (classSlash || ch !== "/") && inClass(tok, ch);
+          ok = ch !== undefined && inClass(tok, ch);
           break;
         default: {
           // star, any and dirs: try every length they can take.

@@ -362,7 +362,7 @@ function shellClass(
   return undefined;
 }
 
-const matches = (tokens: GlobToken[], s: string[]) => matchGlob(tokens, s, true);
+const matches = matchGlob;
 
 function dropPrefix(v: string[], pattern: GlobToken[], longest: boolean): string {
   for (let k = 0; k <= v.length; k++) {
