@@ -31,8 +31,8 @@
  * `vscode-languageserver-textdocument` (about 1 MB unpacked with itself); its last release
  * still mishandles the escape character in comments (fixed after it). We would have written
  * the substitution, the flags, the stage graph and every error on top of it anyway, so the
- * whole is ported from BuildKit here (syntax.ts, shell_lex.ts), which also makes the corner
- * cases Docker's.
+ * whole is written here (syntax.ts, shell_lex.ts) from the Dockerfile reference, with
+ * Docker's error messages.
  *
  * @module
  */
@@ -292,36 +292,53 @@ class Env {
 
 type FlagKind = "string" | "bool" | "strings";
 
-/** An instruction's `--name=value` words, checked against what it takes (BuildKit's BFlags). */
+/**
+ * An instruction's `--name=value` words, checked against the flags it takes: a flag it
+ * does not take, a repeated one (but for the kind given several times), a missing value
+ * and a boolean that is neither true nor false are errors, with Docker's messages.
+ */
 function parseFlags(
   words: string[],
   spec: Record<string, FlagKind>,
 ): Map<string, string | string[]> {
-  const out = new Map<string, string | string[]>();
-  for (const a of words) {
-    if (a === "--") break;
-    if (!a.startsWith("--")) throw new Error(`arg should start with -- : ${a}`);
-    const eq = a.indexOf("=");
-    const flag = eq < 0 ? a : a.slice(0, eq);
-    const value = eq < 0 ? undefined : a.slice(eq + 1);
+  const seen = new Map<string, string | string[]>();
+  for (const word of words) {
+    if (word === "--") break; // the end of the flags, should one be left here
+    if (!word.startsWith("--")) throw new Error(`arg should start with -- : ${word}`);
+    const [flag, value] = splitOnce(word, "=");
     const name = flag.slice(2);
     const kind = spec[name];
-    if (!kind) throw new Error(`unknown flag: ${flag}`);
-    if (out.has(name) && kind !== "strings") throw new Error(`duplicate flag specified: ${flag}`);
-    if (kind === "bool") {
-      if (value === "") throw new Error(`missing a value on flag: ${flag}`);
-      const v = (value ?? "true").toLowerCase();
-      if (v !== "true" && v !== "false") {
-        throw new Error(`expecting boolean value for flag ${flag}, not: ${value}`);
+    if (kind === undefined) throw new Error(`unknown flag: ${flag}`);
+    const previous = seen.get(name);
+    if (previous !== undefined && kind !== "strings") {
+      throw new Error(`duplicate flag specified: ${flag}`);
+    }
+    // A boolean flag alone means true; every other kind needs its `=value`.
+    if (value === undefined && kind !== "bool") throw new Error(`missing a value on flag: ${flag}`);
+    switch (kind) {
+      case "bool": {
+        if (value === "") throw new Error(`missing a value on flag: ${flag}`);
+        const b = value === undefined ? "true" : value.toLowerCase();
+        if (b !== "true" && b !== "false") {
+          throw new Error(`expecting boolean value for flag ${flag}, not: ${value}`);
+        }
+        seen.set(name, b);
+        break;
       }
-      out.set(name, v);
-    } else {
-      if (value === undefined) throw new Error(`missing a value on flag: ${flag}`);
-      if (kind === "string") out.set(name, value);
-      else out.set(name, [...((out.get(name) as string[]) ?? []), value]);
+      case "string":
+        seen.set(name, value!);
+        break;
+      case "strings":
+        seen.set(name, [...(previous as string[] | undefined ?? []), value!]);
     }
   }
-  return out;
+  return seen;
+}
+
+/** `s` cut at the first `sep`: [before, after], after undefined when there is none. */
+function splitOnce(s: string, sep: string): [string, string | undefined] {
+  const at = s.indexOf(sep);
+  return at < 0 ? [s, undefined] : [s.slice(0, at), s.slice(at + sep.length)];
 }
 
 /** One FROM and its nodes, before substitution. */
@@ -1130,96 +1147,105 @@ const MOUNT_ALIASES: Record<string, string> = {
   rw: "readwrite",
 };
 
-/** A `--mount` value's comma-separated `key=value` fields (CSV quoting as BuildKit reads it). */
+/**
+ * A `--mount` value's comma-separated `key=value` fields. A field may be double-quoted to
+ * hold commas (`""` inside quotes is one `"`); keys are case-insensitive and their aliases
+ * (`dst`, `src`, `ro`, ...) become the names in the reference; a key alone means true;
+ * `rw`/`readwrite` is stored as the opposite `readonly`.
+ */
 export function parseMountOptions(spec: string): Record<string, string> {
-  const fields: string[] = [];
-  let cur = "", quoted = false;
-  for (let i = 0; i < spec.length; i++) {
-    const ch = spec[i];
-    if (ch === '"') {
-      if (quoted && spec[i + 1] === '"') {
-        cur += '"';
-        i++;
-      } else quoted = !quoted;
-    } else if (ch === "," && !quoted) {
-      fields.push(cur);
-      cur = "";
-    } else cur += ch;
-  }
-  fields.push(cur);
   const out: Record<string, string> = {};
-  for (const f of fields) {
-    if (f.trim() === "") continue;
-    const eq = f.indexOf("=");
-    let key = (eq < 0 ? f : f.slice(0, eq)).trim().toLowerCase();
-    let value = eq < 0 ? "true" : f.slice(eq + 1);
-    key = MOUNT_ALIASES[key] ?? key;
-    if (key === "readwrite") {
-      key = "readonly";
-      value = value === "false" ? "true" : "false";
-    }
-    out[key] = value;
+  for (const field of csvFields(spec)) {
+    if (field.trim() === "") continue;
+    const [rawKey, rawValue] = splitOnce(field, "=");
+    const lower = rawKey.trim().toLowerCase();
+    const key = MOUNT_ALIASES[lower] ?? lower;
+    const value = rawValue ?? "true";
+    if (key === "readwrite") out.readonly = value === "false" ? "true" : "false";
+    else out[key] = value;
   }
   return out;
 }
 
-/** EXPOSE's `80`, `80/udp`, `8000-8002/tcp` as `port/proto` keys. */
+/** The fields of one comma-separated line; quotes group, `""` within them is a quote. */
+function csvFields(line: string): string[] {
+  const fields = [""];
+  let inQuotes = false;
+  for (let i = 0; i < line.length; i++) {
+    const c = line[i];
+    if (c === "," && !inQuotes) fields.push("");
+    else if (c !== '"') fields[fields.length - 1] += c;
+    else if (inQuotes && line[i + 1] === '"') {
+      fields[fields.length - 1] += '"';
+      i++;
+    } else inQuotes = !inQuotes;
+  }
+  return fields;
+}
+
+const PORT_PROTOCOLS = ["tcp", "udp", "sctp"];
+
+/** EXPOSE's `80`, `80/udp`, `8000-8002/tcp` as `port/proto` keys, one a port. */
 function exposedPorts(spec: string): string[] {
-  const m = /^(\d+)(?:-(\d+))?(?:\/([a-zA-Z]+))?$/.exec(spec);
-  const proto = (m?.[3] ?? "tcp").toLowerCase();
-  if (!m || !["tcp", "udp", "sctp"].includes(proto)) {
-    throw new Error(`invalid containerPort: ${spec}`);
-  }
-  const lo = Number(m[1]), hi = m[2] === undefined ? lo : Number(m[2]);
-  if (lo > 65535 || hi > 65535 || hi < lo) throw new Error(`invalid containerPort: ${spec}`);
-  const out: string[] = [];
-  for (let p = lo; p <= hi; p++) out.push(`${p}/${proto}`);
-  return out;
+  const bad = () => new Error(`invalid containerPort: ${spec}`);
+  const [range, protocol = "tcp"] = splitOnce(spec, "/");
+  const proto = protocol.toLowerCase();
+  if (!PORT_PROTOCOLS.includes(proto)) throw bad();
+  const [first, last = first] = splitOnce(range, "-");
+  if (!/^\d+$/.test(first) || !/^\d+$/.test(last)) throw bad();
+  const lo = Number(first), hi = Number(last);
+  if (hi < lo || hi > 65535) throw bad();
+  return Array.from({ length: hi - lo + 1 }, (_, k) => `${lo + k}/${proto}`);
 }
 
+const HEALTHCHECK_FLAGS: Record<string, FlagKind> = {
+  interval: "string",
+  timeout: "string",
+  "start-period": "string",
+  "start-interval": "string",
+  retries: "string",
+};
+
+/** HEALTHCHECK's config: NONE, or CMD with its command and the flags' durations and retries. */
 function healthcheck(n: Node): HealthConfig {
-  if (n.args.length === 0) throw new Error("HEALTHCHECK requires at least one argument");
-  const type = n.args[0].toUpperCase();
-  const args = n.args.slice(1);
-  if (type === "NONE") {
-    if (args.length !== 0) throw new Error("HEALTHCHECK NONE takes no arguments");
+  const [type, ...command] = n.args;
+  if (type === undefined) throw new Error("HEALTHCHECK requires at least one argument");
+  const kind = type.toUpperCase();
+  if (kind === "NONE") {
+    if (command.length > 0) throw new Error("HEALTHCHECK NONE takes no arguments");
     return { Test: ["NONE"] };
   }
-  const flags = parseFlags(n.flags, {
-    interval: "string",
-    timeout: "string",
-    "start-period": "string",
-    "start-interval": "string",
-    retries: "string",
-  });
-  if (type !== "CMD") {
-    throw new Error(`Unknown type ${JSON.stringify(type)} in HEALTHCHECK (try CMD)`);
+  const flags = parseFlags(n.flags, HEALTHCHECK_FLAGS);
+  if (kind !== "CMD") {
+    throw new Error(`Unknown type ${JSON.stringify(kind)} in HEALTHCHECK (try CMD)`);
   }
-  const cmd = n.json ? args : args.length ? [args.join(" ")] : [];
-  if (cmd.length === 0) throw new Error("Missing command after HEALTHCHECK CMD");
-  const h: HealthConfig = { Test: [n.json ? "CMD" : "CMD-SHELL", ...cmd] };
-  const duration = (name: string): number | undefined => {
-    const v = flags.get(name) as string | undefined;
-    if (v === undefined || v === "") return undefined;
-    const d = parseGoDuration(v);
-    if (d === 0) return undefined;
-    if (d < 1e6) throw new Error(`Interval ${JSON.stringify(name)} cannot be less than 1ms`);
-    return d;
-  };
-  const interval = duration("interval"), timeout = duration("timeout");
-  const startPeriod = duration("start-period"), startInterval = duration("start-interval");
-  if (interval !== undefined) h.Interval = interval;
-  if (timeout !== undefined) h.Timeout = timeout;
-  if (startPeriod !== undefined) h.StartPeriod = startPeriod;
-  if (startInterval !== undefined) h.StartInterval = startInterval;
+  // The JSON form runs as is (CMD); the shell form is one string for the shell (CMD-SHELL).
+  const test = n.json ? command : command.length > 0 ? [command.join(" ")] : [];
+  if (test.length === 0) throw new Error("Missing command after HEALTHCHECK CMD");
+  const h: HealthConfig = { Test: [n.json ? "CMD" : "CMD-SHELL", ...test] };
+
+  const durations: Array<[string, "Interval" | "Timeout" | "StartPeriod" | "StartInterval"]> = [
+    ["interval", "Interval"],
+    ["timeout", "Timeout"],
+    ["start-period", "StartPeriod"],
+    ["start-interval", "StartInterval"],
+  ];
+  for (const [flag, field] of durations) {
+    const text = flags.get(flag) as string | undefined;
+    if (!text) continue; // unset or empty: the default
+    const ns = parseGoDuration(text);
+    if (ns === 0) continue; // zero also means the default
+    if (ns < 1e6) throw new Error(`Interval ${JSON.stringify(flag)} cannot be less than 1ms`);
+    h[field] = ns;
+  }
   const retries = flags.get("retries") as string | undefined;
-  if (retries !== undefined && retries !== "") {
+  if (retries) {
     if (!/^[+-]?\d+$/.test(retries)) {
       throw new Error(`strconv.ParseInt: parsing ${JSON.stringify(retries)}: invalid syntax`);
     }
-    const r = Number(retries);
-    if (r < 0) throw new Error(`--retries cannot be negative (${r})`);
-    h.Retries = r;
+    const count = Number(retries);
+    if (count < 0) throw new Error(`--retries cannot be negative (${count})`);
+    h.Retries = count;
   }
   return h;
 }

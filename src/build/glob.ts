@@ -1,22 +1,162 @@
 /**
- * Go's `path/filepath.Match` on Linux, which is what COPY and ADD match their sources with:
- * `*` (any run of characters but `/`), `?` (one character but `/`), `[...]` classes with
- * ranges and `^` negation, and `\` escaping the next character. A malformed pattern throws
- * `BadPatternError` ("syntax error in pattern", Go's `ErrBadPattern`), even when an earlier
- * part already failed to match, as Go does.
+ * The file-name patterns COPY and ADD match their sources with, as Go documents
+ * `path/filepath.Match` on Linux: `*` (any run of characters but `/`), `?` (one character
+ * but `/`), `[...]` classes of characters and `lo-hi` ranges, `[^...]` their complement,
+ * and `\` taking the next character literally. A malformed pattern throws `BadPatternError`
+ * ("syntax error in pattern") whatever the name, because the whole pattern is checked
+ * before anything is matched. And `cleanPath`, Go's documented `path.Clean`.
+ *
+ * Written from those documented contracts. The pattern is parsed once into tokens and
+ * matched by a memoised walk over (token, position) pairs, so no pattern can take longer
+ * than tokens x characters steps. `ignore.ts` reuses the tokens with its `**`.
  *
  * @module
  */
 
-/** Go's `filepath.ErrBadPattern`. */
+/** Go's `filepath.ErrBadPattern`: the pattern is malformed. */
 export class BadPatternError extends Error {
   constructor() {
     super("syntax error in pattern");
   }
 }
 
+/** One piece of a parsed pattern. Characters are whole code points. */
+export type GlobToken =
+  | { kind: "char"; ch: string }
+  /** `?`: one character other than `/`. */
+  | { kind: "one" }
+  /** `*`: any run of characters other than `/`. */
+  | { kind: "star" }
+  /** `**` (ignore files only): any run of characters, `/` included. */
+  | { kind: "any" }
+  /** `**` followed by `/` (ignore files only): nothing, or anything that ends with `/`. */
+  | { kind: "dirs" }
+  | { kind: "class"; negated: boolean; ranges: Array<[number, number]> };
+
 /**
- * Whether `name` matches `pattern` whole.
+ * Parses `pattern` into tokens, throwing `BadPatternError` when it is malformed. With
+ * `globstar`, `**` becomes the ignore file's "any depth" tokens instead of two stars.
+ */
+export function parseGlob(pattern: string, globstar = false): GlobToken[] {
+  const chars = Array.from(pattern);
+  const tokens: GlobToken[] = [];
+  let i = 0;
+  while (i < chars.length) {
+    const c = chars[i];
+    if (c === "*") {
+      let n = 0;
+      while (chars[i] === "*") [i, n] = [i + 1, n + 1];
+      if (globstar && n >= 2) {
+        if (chars[i] === "/") {
+          tokens.push({ kind: "dirs" });
+          i++;
+        } else tokens.push({ kind: "any" });
+      } else tokens.push({ kind: "star" }); // several stars mean what one means
+    } else if (c === "?") {
+      tokens.push({ kind: "one" });
+      i++;
+    } else if (c === "\\") {
+      if (i + 1 >= chars.length) throw new BadPatternError();
+      tokens.push({ kind: "char", ch: chars[i + 1] });
+      i += 2;
+    } else if (c === "[") {
+      i = parseClass(chars, i + 1, tokens);
+    } else {
+      tokens.push({ kind: "char", ch: c });
+      i++;
+    }
+  }
+  return tokens;
+}
+
+/** Reads a class after its `[`, pushes it, and returns the index after its `]`. */
+function parseClass(chars: string[], i: number, out: GlobToken[]): number {
+  let negated = false;
+  if (chars[i] === "^") [negated, i] = [true, i + 1];
+  // One character of a range: not `-` or `]` unless escaped; `\` must escape something.
+  const member = (): string => {
+    const c = chars[i];
+    if (c === undefined || c === "-" || c === "]") throw new BadPatternError();
+    if (c === "\\") {
+      if (i + 1 >= chars.length) throw new BadPatternError();
+      i += 2;
+      return chars[i - 1];
+    }
+    i++;
+    return c;
+  };
+  const ranges: Array<[number, number]> = [];
+  do {
+    const lo = member().codePointAt(0)!;
+    let hi = lo;
+    if (chars[i] === "-") {
+      i++;
+      hi = member().codePointAt(0)!;
+    }
+    ranges.push([lo, hi]);
+  } while (chars[i] !== "]" && i < chars.length);
+  if (chars[i] !== "]") throw new BadPatternError(); // never closed
+  out.push({ kind: "class", negated, ranges });
+  return i + 1;
+}
+
+/**
+ * Whether the code points `name` match `tokens` whole. A class may match `/`, as Go's
+ * Match documents no exception for it; `?` and `*` never do (the `**` tokens do).
+ */
+export function matchGlob(tokens: GlobToken[], name: string[]): boolean {
+  // failed[t * (n + 1) + p]: tokens from t cannot match name from p. Each pair is tried once.
+  const n = name.length;
+  const failed = new Uint8Array((tokens.length + 1) * (n + 1));
+  const at = (t: number, p: number): boolean => {
+    for (;;) {
+      if (t === tokens.length) return p === n;
+      if (failed[t * (n + 1) + p]) return false;
+      const tok = tokens[t];
+      const ch = name[p];
+      let ok: boolean;
+      switch (tok.kind) {
+        case "char":
+          ok = ch === tok.ch;
+          break;
+        case "one":
+          ok = ch !== undefined && ch !== "/";
+          break;
+        case "class":
+          ok = ch !== undefined && inClass(tok, ch);
+          break;
+        default: {
+          // star, any and dirs: try every length they can take.
+          let found = false;
+          for (let q = p; q <= n && !found; q++) {
+            const last = q > p ? name[q - 1] : undefined; // the run is name[p, q)
+            if (tok.kind === "star" && last === "/") break;
+            if (tok.kind === "dirs" && last !== undefined && last !== "/") continue;
+            found = at(t + 1, q);
+          }
+          if (!found) failed[t * (n + 1) + p] = 1;
+          return found;
+        }
+      }
+      if (!ok) {
+        failed[t * (n + 1) + p] = 1;
+        return false;
+      }
+      t++;
+      p++;
+    }
+  };
+  return at(0, 0);
+}
+
+function inClass(tok: Extract<GlobToken, { kind: "class" }>, ch: string): boolean {
+  const cp = ch.codePointAt(0)!;
+  const hit = tok.ranges.some(([lo, hi]) => lo <= cp && cp <= hi);
+  return hit !== tok.negated;
+}
+
+/**
+ * Whether `name` matches `pattern` whole. Throws `BadPatternError` on a malformed pattern.
  *
  * @example
  * ```ts
@@ -25,45 +165,12 @@ export class BadPatternError extends Error {
  * ```
  */
 export function globMatch(pattern: string, name: string): boolean {
-  let p = [...pattern];
-  let s = [...name];
-  pattern: while (p.length > 0) {
-    const [star, chunk, rest] = scanChunk(p);
-    p = rest;
-    if (star && chunk.length === 0) {
-      // A trailing * matches the rest of the name unless it has a /.
-      return !s.includes("/");
-    }
-    const t = matchChunk(chunk, s);
-    if (t !== undefined && (t.length === 0 || p.length > 0)) {
-      s = t;
-      continue;
-    }
-    if (star) {
-      for (let i = 0; i < s.length && s[i] !== "/"; i++) {
-        const t = matchChunk(chunk, s.slice(i + 1));
-        if (t !== undefined) {
-          if (p.length === 0 && t.length > 0) continue;
-          s = t;
-          continue pattern;
-        }
-      }
-    }
-    // No match: the rest of the pattern must still be well formed.
-    while (p.length > 0) {
-      const [, chunk, rest] = scanChunk(p);
-      p = rest;
-      matchChunk(chunk, [], true);
-    }
-    return false;
-  }
-  return s.length === 0;
+  return matchGlob(parseGlob(pattern), Array.from(name));
 }
 
 /** Throws `BadPatternError` when `pattern` is malformed. */
 export function validateGlob(pattern: string): void {
-  // Go checks the whole pattern whenever it fails to match, and "." fails all but "*"-like ones.
-  globMatch(pattern, ".");
+  parseGlob(pattern);
 }
 
 /** Whether `path` has any of the characters that make it a pattern (`*?[\`). */
@@ -71,111 +178,21 @@ export function hasGlobMeta(path: string): boolean {
   return /[*?[\\]/.test(path);
 }
 
-function scanChunk(p: string[]): [boolean, string[], string[]] {
-  let star = false;
-  let i = 0;
-  while (i < p.length && p[i] === "*") {
-    i++;
-    star = true;
-  }
-  p = p.slice(i);
-  let inRange = false;
-  let j = 0;
-  scan: for (; j < p.length; j++) {
-    switch (p[j]) {
-      case "\\":
-        if (j + 1 < p.length) j++;
-        break;
-      case "[":
-        inRange = true;
-        break;
-      case "]":
-        inRange = false;
-        break;
-      case "*":
-        if (!inRange) break scan;
-    }
-  }
-  return [star, p.slice(0, j), p.slice(j)];
-}
-
 /**
- * Matches `chunk` (no stars) at the start of `s`: what remains of `s`, or undefined. With
- * `checkOnly`, walks the whole chunk for syntax errors without matching anything.
+ * Go's `path.Clean` for slash-separated paths: the shortest equivalent path, with single
+ * slashes, no `.` elements, each `..` taking the element before it away (and none above a
+ * leading `/`); only `/` itself ends in a slash, and nothing left is `.`.
  */
-function matchChunk(chunk: string[], s: string[], checkOnly = false): string[] | undefined {
-  let failed = false;
-  let c = 0;
-  let k = 0;
-  while (c < chunk.length) {
-    if (!failed && !checkOnly && k >= s.length) failed = true;
-    const ch = chunk[c];
-    if (ch === "[") {
-      const r = failed || checkOnly ? "" : s[k++];
-      c++;
-      const negated = chunk[c] === "^";
-      if (negated) c++;
-      let match = false;
-      let n = 0;
-      for (;;) {
-        if (c < chunk.length && chunk[c] === "]" && n > 0) {
-          c++;
-          break;
-        }
-        let lo: string, hi: string;
-        [lo, c] = getEsc(chunk, c);
-        hi = lo;
-        if (chunk[c] === "-") [hi, c] = getEsc(chunk, c + 1);
-        if (cmp(lo, r) <= 0 && cmp(r, hi) <= 0) match = true;
-        n++;
-      }
-      if (match === negated) failed = true;
-    } else if (ch === "?") {
-      if (!failed && !checkOnly && s[k] === "/") failed = true;
-      k++;
-      c++;
-    } else {
-      if (ch === "\\") {
-        c++;
-        if (c >= chunk.length) throw new BadPatternError();
-      }
-      if (!failed && !checkOnly && chunk[c] !== s[k]) failed = true;
-      k++;
-      c++;
-    }
-  }
-  return failed || checkOnly ? undefined : s.slice(k);
-}
-
-function cmp(a: string, b: string): number {
-  return (a.codePointAt(0) ?? -1) - (b.codePointAt(0) ?? -1);
-}
-
-function getEsc(chunk: string[], c: number): [string, number] {
-  if (c >= chunk.length || chunk[c] === "-" || chunk[c] === "]") throw new BadPatternError();
-  if (chunk[c] === "\\") {
-    c++;
-    if (c >= chunk.length) throw new BadPatternError();
-  }
-  const r = chunk[c++];
-  if (c >= chunk.length) throw new BadPatternError();
-  return [r, c];
-}
-
-/** Go's `path.Clean` for slash-separated paths. */
 export function cleanPath(p: string): string {
-  if (p === "") return ".";
   const rooted = p.startsWith("/");
-  const out: string[] = [];
-  for (const part of p.split("/")) {
-    if (part === "" || part === ".") continue;
-    if (part === "..") {
-      if (out.length > 0 && out[out.length - 1] !== "..") out.pop();
-      else if (!rooted) out.push("..");
-      continue;
-    }
-    out.push(part);
+  const kept: string[] = [];
+  for (const element of p.split("/")) {
+    if (element === "" || element === ".") continue;
+    if (element !== "..") kept.push(element);
+    else if (kept.length > 0 && kept[kept.length - 1] !== "..") kept.pop();
+    else if (!rooted) kept.push(".."); // a relative path may climb; / has no parent
   }
-  const joined = out.join("/");
-  return rooted ? "/" + joined : joined === "" ? "." : joined;
+  const joined = kept.join("/");
+  if (rooted) return `/${joined}`;
+  return joined === "" ? "." : joined;
 }

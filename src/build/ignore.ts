@@ -1,31 +1,46 @@
 /**
- * `.dockerignore`: reading it and matching paths of the build context against it as Docker
- * does (moby/patternmatcher and its ignorefile reader, ported), and the walk that lists
- * what the context holds for COPY and ADD.
+ * `.dockerignore`: reading it, matching paths of the build context against it as Docker's
+ * documentation describes, and the walk that lists what the context holds for COPY and ADD.
  *
- * Why not the `@balena/dockerignore` package: it ports moby's matcher as of Docker 19.03
- * (its last release is from 2020), is case-insensitive unless told otherwise (Docker is
- * not), escapes only `.` and `$` when it builds its regular expressions (so `a+b` or
- * `(x)` in a pattern mean something else than in Docker), and has no walker. The port
- * below is a hundred-odd lines.
+ * Why not the `@balena/dockerignore` package: it follows Docker's matcher as of Docker
+ * 19.03 (its last release is from 2020), is case-insensitive unless told otherwise (Docker
+ * is not), escapes only `.` and `$` when it builds its regular expressions (so `a+b` or
+ * `(x)` in a pattern mean something else than in Docker), and has no walker.
  *
- * The rules: one pattern a line; a line starting with `#` is a comment; surrounding spaces
- * go; each pattern is cleaned as Go's `filepath.Clean` does and loses a leading `/`;
- * `*`, `?` and `[...]` match within one path element, `**` any number of elements; `!`
- * makes an exception, and the last pattern that matches a path decides. A path is excluded
- * when it or any of its parent directories matches.
+ * The rules (Docker's ".dockerignore file" documentation): one pattern a line; a line
+ * starting with `#` is a comment; surrounding spaces go; each pattern is cleaned as Go's
+ * `filepath.Clean` does and loses a leading `/` (the context is the root); `*` and `?`
+ * match within one path element and `[...]` is one of its characters, as in Go's
+ * `filepath.Match`; `**` is any number of elements, none included; `!` makes an exception, and the last pattern that matches a path
+ * decides. A path is excluded when it or any of its parent directories matches.
+ *
+ * Written from that documentation: patterns become `glob.ts` tokens and are matched by
+ * its memoised matcher, not by regular expressions, so nothing in a pattern is special but
+ * what the rules name, and no pattern backtracks without bound.
  *
  * The Dockerfile and the ignore file are read by the builder whatever the patterns say;
  * excluding them only hides them from COPY and ADD, as Docker's documentation says.
  *
  * @module
  */
+import { BadPatternError, cleanPath, type GlobToken, matchGlob, parseGlob } from "./glob.ts";
 
-import { cleanPath, validateGlob } from "./glob.ts";
+/** A pattern's cleaned form: `!` kept in front, no leading `/`, "" when nothing is left. */
+function normalize(line: string): string {
+  let text = line.trim();
+  const exception = text.startsWith("!");
+  if (exception) text = text.slice(1).trim();
+  if (text !== "") {
+    text = cleanPath(text);
+    while (text.startsWith("/")) text = text.slice(1);
+  }
+  // "!" alone is kept, for the matcher to refuse; an empty rule is no rule.
+  return exception ? `!${text}` : text;
+}
 
 /**
- * The patterns of an ignore file's text (moby's ignorefile.ReadAll): comments and blank
- * lines dropped, each pattern trimmed and cleaned, a leading `/` removed, `!` kept.
+ * The patterns of an ignore file's text: comments and blank lines dropped, each pattern
+ * trimmed and cleaned, a leading `/` removed, `!` kept.
  *
  * @example
  * ```ts
@@ -34,169 +49,82 @@ import { cleanPath, validateGlob } from "./glob.ts";
  */
 export function readIgnorePatterns(text: string): string[] {
   const out: string[] = [];
-  text.split("\n").forEach((raw, i) => {
-    let line = raw.replace(/\r$/, "");
-    if (i === 0) line = line.replace(/^\ufeff/, "");
-    if (line.startsWith("#")) return;
-    let pattern = line.trim();
-    if (pattern === "") return;
-    const invert = pattern[0] === "!";
-    if (invert) pattern = pattern.slice(1).trim();
-    if (pattern.length > 0) {
-      pattern = cleanPath(pattern);
-      if (pattern.length > 1 && pattern[0] === "/") pattern = pattern.slice(1);
-    }
-    out.push(invert ? "!" + pattern : pattern);
-  });
+  for (const line of text.replace(/^\ufeff/, "").split("\n")) {
+    if (line.startsWith("#")) continue; // a comment only in the first column
+    const pattern = normalize(line);
+    if (pattern !== "") out.push(pattern);
+  }
   return out;
 }
 
-type MatchType = "exact" | "prefix" | "suffix" | "regexp";
-
-interface Pattern {
-  cleaned: string;
-  exclusion: boolean;
-  type: MatchType;
-  regexp?: RegExp;
-}
-
-const ESCAPE = new Set([..."." + "+()|{}$"]);
-
-function compile(cleaned: string): Pick<Pattern, "type" | "regexp"> {
-  let re = "^";
-  let type: MatchType = "exact";
-  const chars = [...cleaned];
-  for (let pos = 0, i = 0; pos < chars.length; i++) {
-    const ch = chars[pos++];
-    if (ch === "*") {
-      if (chars[pos] === "*") {
-        pos++;
-        if (chars[pos] === "/") pos++;
-        if (pos >= chars.length) {
-          // A trailing ** matches everything below, as in .gitignore.
-          if (type === "exact") type = "prefix";
-          else {
-            re += "[\\s\\S]*";
-            type = "regexp";
-          }
-        } else {
-          re += "(.*/)?";
-          type = "regexp";
-        }
-        if (i === 0) type = "suffix";
-      } else {
-        re += "[^/]*";
-        type = "regexp";
-      }
-    } else if (ch === "?") {
-      re += "[^/]";
-      type = "regexp";
-    } else if (ESCAPE.has(ch)) {
-      re += "\\" + ch;
-    } else if (ch === "\\") {
-      if (pos < chars.length) {
-        re += "\\" + chars[pos++];
-        type = "regexp";
-      } else re += "\\\\";
-    } else if (ch === "[" || ch === "]") {
-      re += ch;
-      type = "regexp";
-    } else {
-      re += ch;
-    }
-  }
-  if (type !== "regexp") return { type };
-  return { type, regexp: new RegExp(re + "$") };
-}
-
-function matchOne(p: Pattern, path: string): boolean {
-  switch (p.type) {
-    case "exact":
-      return path === p.cleaned;
-    case "prefix":
-      return path.startsWith(p.cleaned.slice(0, -2));
-    case "suffix": {
-      const suffix = p.cleaned.slice(2);
-      return path.endsWith(suffix) || (suffix[0] === "/" && path === suffix.slice(1));
-    }
-    case "regexp":
-      return p.regexp!.test(path);
-  }
+interface Rule {
+  tokens: GlobToken[];
+  /** `!`: a match brings the path back. */
+  exception: boolean;
 }
 
 /** A compiled `.dockerignore`: which context paths are excluded. */
 export class IgnoreMatcher {
-  private patterns: Pattern[] = [];
+  private rules: Rule[] = [];
   /** Whether any pattern is an exception (`!...`). */
   readonly exclusions: boolean;
 
   /** Compiles `patterns` (as `readIgnorePatterns` gives them). Throws on a malformed one. */
   constructor(patterns: string[]) {
-    let exclusions = false;
-    for (let raw of patterns) {
-      raw = raw.trim();
-      if (raw === "") continue;
-      let p = cleanPath(raw);
-      let exclusion = false;
-      if (p[0] === "!") {
-        if (p.length === 1) throw new Error('illegal exclusion pattern: "!"');
-        exclusion = true;
-        exclusions = true;
-        p = p.slice(1);
-      }
+    for (const given of patterns) {
+      const pattern = normalize(given);
+      if (pattern === "") continue;
+      const exception = pattern.startsWith("!");
+      const body = exception ? pattern.slice(1) : pattern;
+      if (body === "") throw new Error(`illegal exclusion pattern: ${JSON.stringify(pattern)}`);
       try {
-        validateGlob(p);
-        this.patterns.push({ cleaned: p, exclusion, ...compile(p) });
+        this.rules.push({ tokens: parseGlob(body, true), exception });
       } catch (e) {
-        const why = e instanceof SyntaxError ? "syntax error in pattern" : (e as Error).message;
-        throw new Error(`invalid .dockerignore pattern ${JSON.stringify(raw)}: ${why}`);
+        if (!(e instanceof BadPatternError)) throw e;
+        throw new Error(`invalid .dockerignore pattern ${JSON.stringify(pattern)}: ${e.message}`);
       }
     }
-    this.exclusions = exclusions;
+    this.exclusions = this.rules.some((r) => r.exception);
   }
 
   /**
    * Whether `path` (relative to the context, slash-separated) is excluded: the last pattern
-   * that matches it or one of its parent directories decides (patternmatcher's
-   * MatchesOrParentMatches). The context's root is never excluded.
+   * that matches it or one of its parent directories decides. The context's root is never
+   * excluded.
    */
   excludes(path: string): boolean {
-    const file = cleanPath(path);
-    if (file === ".") return false;
-    const dirs = file.split("/").slice(0, -1);
-    let matched = false;
-    for (const p of this.patterns) {
-      if (p.exclusion !== matched) continue;
-      let match = matchOne(p, file);
-      for (let i = 1; !match && i <= dirs.length; i++) {
-        match = matchOne(p, dirs.slice(0, i).join("/"));
-      }
-      if (match) matched = !p.exclusion;
+    const clean = cleanPath(path);
+    if (clean === "." || clean === "/") return false;
+    // The path and each of its parents, as code points: "a", "a/b", "a/b/c".
+    const elements = clean.replace(/^\/+/, "").split("/");
+    const candidates = elements.map((_, i) => Array.from(elements.slice(0, i + 1).join("/")));
+    let excluded = false;
+    for (const rule of this.rules) {
+      if (candidates.some((c) => matchGlob(rule.tokens, c))) excluded = !rule.exception;
     }
-    return matched;
+    return excluded;
+  }
+}
+
+/** The text of a file, or undefined when there is none. */
+function readIfThere(path: string): string | undefined {
+  try {
+    return Deno.readTextFileSync(path);
+  } catch (e) {
+    if (e instanceof Deno.errors.NotFound) return undefined;
+    throw e;
   }
 }
 
 /**
  * The patterns that apply to a build: `<Dockerfile>.dockerignore` beside the Dockerfile
- * when there is one (BuildKit's per-Dockerfile ignore file), else the context's
+ * when there is one (Docker's per-Dockerfile ignore file), else the context's
  * `.dockerignore`, else none.
  */
 export function loadIgnorePatterns(contextDir: string, dockerfile?: string): string[] {
-  for (
-    const file of [dockerfile ? `${dockerfile}.dockerignore` : "", `${contextDir}/.dockerignore`]
-  ) {
-    if (!file) continue;
-    let text: string;
-    try {
-      text = Deno.readTextFileSync(file);
-    } catch (e) {
-      if (e instanceof Deno.errors.NotFound) continue;
-      throw e;
-    }
-    return readIgnorePatterns(text);
-  }
-  return [];
+  const own = dockerfile === undefined ? undefined : readIfThere(`${dockerfile}.dockerignore`);
+  const text = own ?? readIfThere(`${contextDir}/.dockerignore`);
+  return text === undefined ? [] : readIgnorePatterns(text);
 }
 
 /** One entry of the build context. */
@@ -208,31 +136,32 @@ export interface ContextEntry {
 
 /**
  * Every entry of the context directory that the patterns leave in, in lexical order of
- * paths, parents before children, symlinks not followed. A directory that is excluded is
- * still listed when an exception (`!`) brings back something inside it, so that what is
- * kept has its parents; with no exception, an excluded directory is not entered at all.
+ * names within each directory, parents before children, symlinks not followed. A directory
+ * that is excluded is still listed when an exception (`!`) brings back something inside it,
+ * so that what is kept has its parents; with no exception, an excluded directory is not
+ * entered at all.
  */
 export function contextFiles(dir: string, ignore: IgnoreMatcher): ContextEntry[] {
-  const out: ContextEntry[] = [];
-  const walk = (rel: string, pending: string[]) => {
-    const names = [...Deno.readDirSync(rel ? `${dir}/${rel}` : dir)]
-      .sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
-    for (const e of names) {
-      const path = rel ? `${rel}/${e.name}` : e.name;
+  const list = (rel: string): ContextEntry[] => {
+    const entries = [...Deno.readDirSync(rel === "" ? dir : `${dir}/${rel}`)];
+    entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+    const out: ContextEntry[] = [];
+    for (const e of entries) {
+      const path = rel === "" ? e.name : `${rel}/${e.name}`;
       const type = e.isSymlink ? "symlink" : e.isDirectory ? "dir" : e.isFile ? "file" : "other";
       const excluded = ignore.excludes(path);
-      if (!excluded) {
-        for (const p of pending) out.push({ path: p, type: "dir" });
-        pending = [];
-        out.push({ path, type });
-        if (type === "dir") walk(path, []);
-      } else if (type === "dir" && ignore.exclusions) {
-        const before = out.length;
-        walk(path, [...pending, path]);
-        if (out.length > before) pending = [];
+      if (type !== "dir") {
+        if (!excluded) out.push({ path, type });
+        continue;
+      }
+      if (!excluded) out.push({ path, type }, ...list(path));
+      else if (ignore.exclusions) {
+        // Something inside may be brought back; the directory comes with it.
+        const inside = list(path);
+        if (inside.length > 0) out.push({ path, type }, ...inside);
       }
     }
+    return out;
   };
-  walk("", []);
-  return out;
+  return list("");
 }

@@ -1,22 +1,31 @@
 /**
- * Docker's word processing for Dockerfile arguments (BuildKit's frontend/dockerfile/shell
- * lexer, ported): quotes (`'...'`, `"..."`), the escape token, and variable references
- * `$VAR`, `${VAR}`, `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`,
- * `${VAR:?message}`, `${VAR?message}`, `${VAR#pat}`, `${VAR##pat}`, `${VAR%pat}`,
- * `${VAR%%pat}`, `${VAR/pat/repl}`, `${VAR//pat/repl}`. It is not a shell: nothing runs,
- * there is no command substitution, and `$1`, `$@`, ... expand to nothing, as Docker's do.
+ * Docker's word processing for Dockerfile arguments, as the Dockerfile reference describes
+ * it ("Environment replacement", the escape directive): quotes (`'...'` takes everything
+ * literally, `"..."` substitutes and lets the escape token protect only `"`, `$` and
+ * itself), the escape token, and the variable references `$VAR`, `${VAR}`,
+ * `${VAR:-default}`, `${VAR-default}`, `${VAR:+alt}`, `${VAR+alt}`, `${VAR:?message}`,
+ * `${VAR?message}`, `${VAR#pat}`, `${VAR##pat}`, `${VAR%pat}`, `${VAR%%pat}`,
+ * `${VAR/pat/repl}`, `${VAR//pat/repl}`. It is not a shell: nothing runs, there is no
+ * command substitution, and positional and special parameters (`$1`, `$@`, ...) expand to
+ * nothing, as Docker's do.
  *
  * `processWord` gives one string (quotes removed, spaces kept): what ENV, LABEL, WORKDIR,
  * USER, COPY and the rest substitute with. `processWords` splits the result into words after
- * substitution (quoted spaces kept), as the heredoc detection needs.
+ * substitution, splitting only on whitespace that was neither quoted nor escaped.
+ *
+ * Design: one left-to-right pass over the word's code points makes a list of pieces, each
+ * marked as protected (quoted or escaped) or not; the result joins them, the word split and
+ * the patterns of `#`, `%` and `/` read that mark.
  *
  * @module
  */
+import { type GlobToken, matchGlob } from "./glob.ts";
+import { isSpace } from "./syntax.ts";
 
 /** Where a lexer looks variables up. */
 export type EnvLookup = (name: string) => string | undefined;
 
-/** The lexer's switches, named as BuildKit's `shell.Lex` fields. */
+/** The lexer's switches. */
 export interface LexOptions {
   /** Keep quote characters in the result. */
   rawQuotes?: boolean;
@@ -24,7 +33,10 @@ export interface LexOptions {
   rawEscapes?: boolean;
   /** Treat quotes as ordinary characters (heredoc bodies). */
   skipProcessQuotes?: boolean;
-  /** Leave a reference to an unset variable as written instead of expanding it to "". */
+  /**
+   * Leave a reference to an unset variable as written instead of expanding it to "" (the
+   * plain `$VAR` and `${VAR}` forms; the others still apply their rule).
+   */
   skipUnsetEnv?: boolean;
 }
 
@@ -36,46 +48,17 @@ export interface LexResult {
   unmatched: Set<string>;
 }
 
-const EOF = -1;
-
-function isSpace(ch: string): boolean {
-  // Go's unicode.IsSpace.
-  return /^[\t\n\v\f\r \u0085\u00a0\u1680\u2000-\u200a\u2028\u2029\u202f\u205f\u3000]$/.test(ch);
+/** Part of the output; `quoted` text neither splits into words nor acts as a pattern. */
+interface Piece {
+  text: string;
+  quoted: boolean;
 }
 
-class Words {
-  buf = "";
-  words: string[] = [];
-  inWord = false;
-  addChar(ch: string): void {
-    if (isSpace(ch) && this.inWord) {
-      if (this.buf.length !== 0) {
-        this.words.push(this.buf);
-        this.buf = "";
-        this.inWord = false;
-      }
-    } else if (!isSpace(ch)) this.addRawChar(ch);
-  }
-  addRawChar(ch: string): void {
-    this.buf += ch;
-    this.inWord = true;
-  }
-  addString(s: string): void {
-    for (const ch of s) this.addChar(ch);
-  }
-  addRawString(s: string): void {
-    this.buf += s;
-    this.inWord = true;
-  }
-  get(): string[] {
-    if (this.buf.length > 0) {
-      this.words.push(this.buf);
-      this.buf = "";
-      this.inWord = false;
-    }
-    return this.words;
-  }
-}
+/** The parameters a shell has and Docker never sets: they expand to nothing. */
+const SPECIAL = new Set(["@", "*", "#", "?", "!", "$", "-"]);
+const isDigit = (c: string | undefined) => c !== undefined && c >= "0" && c <= "9";
+const isNameStart = (c: string | undefined) => c !== undefined && /^[A-Za-z_]$/.test(c);
+const isNameChar = (c: string | undefined) => c !== undefined && /^[A-Za-z0-9_]$/.test(c);
 
 /** A lexer with one escape token (`\` or the escape directive's backtick). */
 export class ShellLex {
@@ -83,340 +66,341 @@ export class ShellLex {
 
   /** Substitutes and unquotes `word` as one string. Throws on a syntax error. */
   processWord(word: string, env: EnvLookup): LexResult {
-    return new Run(this, word, env).process();
+    const scan = new Scanner(this, word, env);
+    let pieces: Piece[];
+    try {
+      pieces = scan.run();
+    } catch (e) {
+      throw new Error(`failed to process ${JSON.stringify(word)}: ${(e as Error).message}`);
+    }
+    return {
+      result: pieces.map((p) => p.text).join(""),
+      words: splitWords(pieces),
+      matched: scan.matched,
+      unmatched: scan.unmatched,
+    };
   }
 
   /** Substitutes `word`, then splits it into words (quoted spaces stay). */
   processWords(word: string, env: EnvLookup): string[] {
-    return new Run(this, word, env).process().words;
+    return this.processWord(word, env).words;
   }
 }
 
-class Run {
+/** Words of the pieces: unprotected whitespace separates them, and is dropped. */
+function splitWords(pieces: Piece[]): string[] {
+  const words: string[] = [];
+  let current: string | undefined; // undefined: between words
+  for (const p of pieces) {
+    if (p.quoted) {
+      current = (current ?? "") + p.text; // even "" makes a word, as in a shell
+      continue;
+    }
+    for (const ch of p.text) {
+      if (!isSpace(ch)) current = (current ?? "") + ch;
+      else if (current !== undefined) {
+        words.push(current);
+        current = undefined;
+      }
+    }
+  }
+  if (current !== undefined) words.push(current);
+  return words;
+}
+
+/** One pass over one word. */
+class Scanner {
+  matched = new Set<string>();
+  unmatched = new Set<string>();
   private chars: string[];
   private pos = 0;
-  private rawEscapes: boolean;
-  readonly matched = new Set<string>();
-  readonly unmatched = new Set<string>();
+  private escape: string;
+  private opts: LexOptions;
 
-  constructor(private lex: ShellLex, private source: string, private env: EnvLookup) {
-    this.chars = [...source];
-    this.rawEscapes = lex.options.rawEscapes ?? false;
+  constructor(lex: ShellLex, private source: string, private env: EnvLookup) {
+    this.chars = Array.from(source);
+    this.escape = lex.escapeToken;
+    this.opts = lex.options;
   }
 
-  process(): LexResult {
-    try {
-      const [result, words] = this.processStopOn(EOF, this.rawEscapes);
-      return { result, words, matched: this.matched, unmatched: this.unmatched };
-    } catch (e) {
-      throw new Error(`failed to process ${JSON.stringify(this.source)}: ${(e as Error).message}`);
-    }
+  run(): Piece[] {
+    return this.until("").pieces;
   }
 
-  private peek(): string | typeof EOF {
-    return this.pos < this.chars.length ? this.chars[this.pos] : EOF;
-  }
-
-  private next(): string | typeof EOF {
-    return this.pos < this.chars.length ? this.chars[this.pos++] : EOF;
-  }
-
-  private processStopOn(stop: string | typeof EOF, rawEscapes: boolean): [string, string[]] {
-    let result = "";
-    const words = new Words();
-    const saved = this.rawEscapes;
-    this.rawEscapes = rawEscapes;
-    try {
-      while (this.peek() !== EOF) {
-        let ch = this.peek() as string;
-        if (stop !== EOF && ch === stop) {
-          this.next();
-          return [result, words.get()];
-        }
-        const quotes = !this.lex.options.skipProcessQuotes;
-        if (ch === "$" || ch === "<" || (quotes && (ch === "'" || ch === '"'))) {
-          const tmp = ch === "$"
-            ? this.processDollar()
-            : ch === "<"
-            ? this.processPossibleHeredoc()
-            : ch === "'"
-            ? this.processSingleQuote()
-            : this.processDoubleQuote();
-          result += tmp;
-          if (ch === "$") words.addString(tmp);
-          else words.addRawString(tmp);
-          continue;
-        }
-        ch = this.next() as string;
-        if (ch === this.lex.escapeToken) {
-          if (this.rawEscapes) {
-            words.addRawChar(ch);
-            result += ch;
-          }
-          const n = this.next();
-          if (n === EOF) break;
-          ch = n;
-          words.addRawChar(ch);
-        } else {
-          words.addChar(ch);
-        }
-        result += ch;
+  /**
+   * Reads up to the first unprotected character of `stops` (consumed) or the end of the
+   * word; `stop` says which one ended it, undefined for the end.
+   */
+  private until(stops: string): { pieces: Piece[]; stop?: string } {
+    const out: Piece[] = [];
+    const quotes = !this.opts.skipProcessQuotes;
+    while (this.pos < this.chars.length) {
+      const c = this.chars[this.pos];
+      if (stops.includes(c)) {
+        this.pos++;
+        return { pieces: out, stop: c };
       }
-      if (stop !== EOF) {
-        throw new Error(`unexpected end of statement while looking for matching ${stop}`);
+      if (c === this.escape) {
+        this.pos++;
+        if (this.opts.rawEscapes) out.push({ text: c, quoted: true });
+        // A trailing escape token escapes nothing and goes.
+        if (this.pos < this.chars.length) out.push({ text: this.chars[this.pos++], quoted: true });
+      } else if (c === "'" && quotes) out.push(this.singleQuoted());
+      else if (c === '"' && quotes) out.push(...this.doubleQuoted());
+      else if (c === "$") out.push(...this.dollar(false));
+      else {
+        out.push({ text: c, quoted: false });
+        this.pos++;
       }
-      return [result, words.get()];
-    } finally {
-      this.rawEscapes = saved;
     }
+    return { pieces: out };
   }
 
-  private processSingleQuote(): string {
-    let result = "";
-    const open = this.next() as string;
-    if (this.lex.options.rawQuotes) result += open;
+  /** `'...'`: all literal, no escapes. */
+  private singleQuoted(): Piece {
+    const start = ++this.pos;
+    const end = this.chars.indexOf("'", start);
+    if (end < 0) {
+      throw new Error("unexpected end of statement while looking for matching single-quote");
+    }
+    this.pos = end + 1;
+    const body = this.chars.slice(start, end).join("");
+    return { text: this.opts.rawQuotes ? `'${body}'` : body, quoted: true };
+  }
+
+  /** `"..."`: substitution, and the escape token protects `"`, `$` and itself only. */
+  private doubleQuoted(): Piece[] {
+    this.pos++;
+    const out: Piece[] = [];
+    if (this.opts.rawQuotes) out.push({ text: '"', quoted: true });
     for (;;) {
-      const ch = this.next();
-      if (ch === EOF) {
-        throw new Error("unexpected end of statement while looking for matching single-quote");
-      }
-      if (ch === "'") {
-        if (this.lex.options.rawQuotes) result += ch;
-        return result;
-      }
-      result += ch;
-    }
-  }
-
-  private processDoubleQuote(): string {
-    let result = "";
-    const open = this.next() as string;
-    if (this.lex.options.rawQuotes) result += open;
-    for (;;) {
-      const p = this.peek();
-      if (p === EOF) {
+      const c = this.chars[this.pos];
+      if (c === undefined) {
         throw new Error("unexpected end of statement while looking for matching double-quote");
       }
-      if (p === '"') {
-        this.next();
-        if (this.lex.options.rawQuotes) result += p;
-        return result;
+      if (c === '"') {
+        this.pos++;
+        if (this.opts.rawQuotes) out.push({ text: '"', quoted: true });
+        return out;
       }
-      if (p === "$") {
-        result += this.processDollar();
-        continue;
+      const next = this.chars[this.pos + 1];
+      if (c === this.escape && (next === '"' || next === "$" || next === this.escape)) {
+        out.push({ text: this.opts.rawEscapes ? c + next : next, quoted: true });
+        this.pos += 2;
+      } else if (c === "$") out.push(...this.dollar(true));
+      else {
+        out.push({ text: c, quoted: true });
+        this.pos++;
       }
-      let ch = this.next() as string;
-      if (ch === this.lex.escapeToken) {
-        if (this.rawEscapes) result += ch;
-        const q = this.peek();
-        if (q === EOF) continue; // a trailing escape is dropped
-        if (q === '"' || q === "$" || q === this.lex.escapeToken) ch = this.next() as string;
-      }
-      result += ch;
     }
   }
 
-  private getEnv(name: string): string | undefined {
+  /** A variable's value, noting whether it was set. */
+  private lookup(name: string): string | undefined {
     const v = this.env(name);
-    if (v !== undefined) this.matched.add(name);
-    else this.unmatched.add(name);
+    (v === undefined ? this.unmatched : this.matched).add(name);
     return v;
   }
 
-  private processDollar(): string {
-    this.next();
-    if (this.peek() !== "{") {
-      const name = this.processName();
-      if (name === "") return "$";
-      const value = this.getEnv(name);
-      if (value === undefined && this.lex.options.skipUnsetEnv) return "$" + name;
-      return value ?? "";
+  /** At a `$`: a reference, or a literal `$` when none follows. */
+  private dollar(quoted: boolean): Piece[] {
+    const start = this.pos;
+    const next = this.chars[this.pos + 1];
+    const piece = (text: string): Piece[] => [{ text, quoted }];
+    if (next === "{") {
+      const pieces = this.braced();
+      return quoted ? pieces.map((p) => ({ text: p.text, quoted: true })) : pieces;
     }
-    this.next();
-    const first = this.peek();
-    if (first === EOF) throw new Error("syntax error: missing '}'");
-    if (first === "{" || first === "}" || first === ":") {
-      throw new Error("syntax error: bad substitution");
+    if (isNameStart(next)) {
+      this.pos++;
+      let name = "";
+      while (isNameChar(this.chars[this.pos])) name += this.chars[this.pos++];
+      const value = this.lookup(name);
+      if (value === undefined && this.opts.skipUnsetEnv) return piece(`$${name}`);
+      return piece(value ?? "");
     }
-    const name = this.processName();
-    let ch = this.next();
-    if (ch === EOF) throw new Error("syntax error: missing '}'");
-    let chs: string = ch;
-    let nullIsUnset = false;
-    if (ch === "}") {
-      const value = this.getEnv(name);
-      if (value === undefined && this.lex.options.skipUnsetEnv) return `\${${name}}`;
-      return value ?? "";
+    if (isDigit(next) || (next !== undefined && SPECIAL.has(next))) {
+      this.pos += 2; // `$1x` is `$1` then `x`: one character names these
+      return piece(this.opts.skipUnsetEnv ? `$${next}` : "");
     }
-    if (ch === ":") {
-      nullIsUnset = true;
-      ch = this.next();
-      chs += ch === EOF ? "" : ch;
-    }
-    if (ch === "+" || ch === "-" || ch === "?" || ch === "#" || ch === "%") {
-      const raw = ch === "#" || ch === "%";
-      if (nullIsUnset && raw) throw new Error(`unsupported modifier (${chs}) in substitution`);
-      let word: string;
-      try {
-        [word] = this.processStopOn("}", raw);
-      } catch (e) {
-        if (this.peek() === EOF) throw new Error("syntax error: missing '}'");
-        throw e;
-      }
-      const value = this.getEnv(name);
-      if (this.lex.options.skipUnsetEnv && value === undefined) return `\${${name}${chs}${word}}`;
-      const unset = value === undefined || (nullIsUnset && value === "");
-      switch (ch) {
-        case "-":
-          return unset ? word : value!;
-        case "+":
-          return unset ? "" : word;
-        case "?":
-          if (value === undefined) {
-            throw new Error(`${name}: ${word || "is not allowed to be unset"}`);
-          }
-          if (nullIsUnset && value === "") {
-            throw new Error(`${name}: ${word || "is not allowed to be empty"}`);
-          }
-          return value;
-        default: {
-          let greedy = false;
-          if (word.length > 0 && word[0] === ch) {
-            greedy = true;
-            word = word.slice(1);
-          }
-          return ch === "%"
-            ? trimSuffix(word, value ?? "", greedy)
-            : trimPrefix(word, value ?? "", greedy);
-        }
-      }
-    }
-    if (ch === "/") {
-      const all = this.peek() === "/";
-      if (all) this.next();
-      let pattern: string, replacement: string;
-      try {
-        [pattern] = this.processStopOn("/", true);
-      } catch (e) {
-        if (this.peek() === EOF) throw new Error("syntax error: missing '/' in ${}");
-        throw e;
-      }
-      try {
-        [replacement] = this.processStopOn("}", true);
-      } catch (e) {
-        if (this.peek() === EOF) throw new Error("syntax error: missing '}'");
-        throw e;
-      }
-      const value = this.getEnv(name);
-      if (this.lex.options.skipUnsetEnv && value === undefined) {
-        return `\${${name}/${pattern}/${replacement}}`;
-      }
-      const re = shellPatternToRegex(pattern, true, false, all);
-      const v = value ?? "";
-      if (all) return v.replace(re, () => replacement);
-      const m = re.exec(v);
-      return m ? v.slice(0, m.index) + replacement + v.slice(m.index + m[0].length) : v;
-    }
-    throw new Error(`unsupported modifier (${chs}) in substitution`);
+    this.pos = start + 1;
+    return piece("$");
   }
 
-  private processName(): string {
+  /** At `${`: the name, then `}` or a modifier and its word. */
+  private braced(): Piece[] {
+    const start = this.pos;
+    this.pos += 2;
     let name = "";
-    while (this.peek() !== EOF) {
-      const ch = this.peek() as string;
-      if (name.length === 0 && /^\p{Nd}$/u.test(ch)) {
-        while (this.peek() !== EOF && /^\p{Nd}$/u.test(this.peek() as string)) {
-          name += this.next();
+    let positional = false;
+    const first = this.chars[this.pos];
+    if (isNameStart(first)) {
+      while (isNameChar(this.chars[this.pos])) name += this.chars[this.pos++];
+    } else if (isDigit(first)) {
+      while (isDigit(this.chars[this.pos])) name += this.chars[this.pos++];
+      positional = true;
+    } else if (first === undefined) throw new Error("syntax error: missing '}'");
+    else throw new Error("syntax error: bad substitution");
+
+    const value = positional ? undefined : this.lookup(name);
+    const set = value !== undefined;
+    const nonEmpty = set && value !== "";
+    const plain = (v: string | undefined): Piece[] => [{ text: v ?? "", quoted: false }];
+
+    let op = this.chars[this.pos];
+    if (op === undefined) throw new Error("syntax error: missing '}'");
+    if (!"}:-+?#%/".includes(op)) throw new Error(`unsupported modifier (${op}) in substitution`);
+    if (op === "}") {
+      this.pos++;
+      if (!set && this.opts.skipUnsetEnv) {
+        return [{ text: this.chars.slice(start, this.pos).join(""), quoted: false }];
+      }
+      return plain(value);
+    }
+    let colon = false;
+    if (op === ":") {
+      colon = true;
+      op = this.chars[this.pos + 1];
+      if (op === undefined) throw new Error("syntax error: missing '}'");
+      if (op !== "-" && op !== "+" && op !== "?") {
+        throw new Error(`unsupported modifier (:${op}) in substitution`);
+      }
+      this.pos++;
+    }
+    this.pos++; // past the operator's first character
+    switch (op) {
+      case "-":
+      case "+":
+      case "?": {
+        const word = this.word("}");
+        const given = colon ? nonEmpty : set;
+        if (op === "-") return given ? plain(value) : word;
+        if (op === "+") return given ? word : plain("");
+        if (!given) {
+          const message = word.map((p) => p.text).join("") ||
+            (set ? "is not allowed to be empty" : "is not allowed to be unset");
+          throw new Error(`${name}: ${message}`);
         }
-        return name;
+        return plain(value);
       }
-      if (name.length === 0 && "@*#?-$!0".includes(ch)) {
-        this.next();
-        return ch;
-      }
-      if (!/^[\p{L}\p{Nd}_]$/u.test(ch)) break;
-      name += this.next();
-    }
-    return name;
-  }
-
-  private processPossibleHeredoc(): string {
-    this.next();
-    if (this.peek() !== "<") return "<";
-    this.next();
-    let space = "";
-    for (let p = this.peek(); p === "\t" || p === "\r" || p === " "; p = this.peek()) {
-      space += p;
-      this.next();
-    }
-    return "<<" + space;
-  }
-}
-
-/** A shell pattern (`*`, `?`, `\` escapes; no brackets) as a regular expression. */
-function shellPatternToRegex(
-  pattern: string,
-  greedy: boolean,
-  anchored: boolean,
-  global = false,
-): RegExp {
-  const chars = [...pattern];
-  let out = anchored ? "^" : "";
-  const star = greedy ? "[\\s\\S]*" : "[\\s\\S]*?";
-  for (let i = 0; i < chars.length; i++) {
-    let tok = chars[i];
-    if (tok === "*") {
-      out += star;
-      continue;
-    }
-    if (tok === "?") {
-      out += "[\\s\\S]";
-      continue;
-    }
-    if (tok === "\\") {
-      const p = chars[i + 1];
-      if (p === "}" || p === "/") continue;
-      out += "\\";
-      tok = chars[++i];
-      if (tok !== "*" && tok !== "?" && tok !== "\\") {
-        throw new Error(
-          `invalid pattern (${pattern}) in substitution: invalid escape '\\${tok ?? ""}'`,
+      case "#":
+      case "%": {
+        const longest = this.chars[this.pos] === op;
+        if (longest) this.pos++;
+        const pattern = shellPattern(this.word("}"));
+        const v = Array.from(value ?? "");
+        return plain(
+          op === "#" ? dropPrefix(v, pattern, longest) : dropSuffix(v, pattern, longest),
         );
       }
-    } else if ("[]{}.+()|^$".includes(tok)) {
-      out += "\\";
+      case "/": {
+        const all = this.chars[this.pos] === "/";
+        if (all) this.pos++;
+        // Both parts are needed, `${V/pat/}` to delete.
+        const { pieces, stop } = this.until("/}");
+        if (stop !== "/") throw new Error("syntax error: missing '/' in ${}");
+        const replacement = this.word("}").map((p) => p.text).join("");
+        return plain(replace(Array.from(value ?? ""), shellPattern(pieces), replacement, all));
+      }
     }
-    out += tok;
+    throw new Error("syntax error: missing '}'");
   }
-  return new RegExp(out, global ? "gu" : "u");
+
+  /** A modifier's word, up to the `}` that closes the reference. */
+  private word(close: string): Piece[] {
+    const { pieces, stop } = this.until(close);
+    if (stop === undefined) throw new Error(`syntax error: missing '${close}'`);
+    return pieces;
+  }
 }
 
-function trimPrefix(pattern: string, value: string, greedy: boolean): string {
-  const m = shellPatternToRegex(pattern, greedy, true).exec(value);
-  return m ? value.slice(m[0].length) : value;
+/**
+ * A shell pattern (`*`, `?`, `[...]` with `!` or `^` to negate, `\` escaping) as glob
+ * tokens that may match `/`; protected characters match literally, in a class too.
+ */
+function shellPattern(pieces: Piece[]): GlobToken[] {
+  const chars: Array<{ ch: string; quoted: boolean }> = [];
+  for (const p of pieces) for (const ch of p.text) chars.push({ ch, quoted: p.quoted });
+  const tokens: GlobToken[] = [];
+  for (let i = 0; i < chars.length; i++) {
+    const { ch, quoted } = chars[i];
+    if (quoted) tokens.push({ kind: "char", ch });
+    else if (ch === "*") tokens.push({ kind: "any" });
+    else if (ch === "?") tokens.push({ kind: "class", negated: true, ranges: [] });
+    else if (ch === "\\" && i + 1 < chars.length) tokens.push({ kind: "char", ch: chars[++i].ch });
+    else if (ch === "[") {
+      const cls = shellClass(chars, i + 1);
+      if (cls) {
+        tokens.push(cls.token);
+        i = cls.end;
+      } else tokens.push({ kind: "char", ch }); // no closing `]`: a plain `[`
+    } else tokens.push({ kind: "char", ch });
+  }
+  return tokens;
 }
 
-function reversePattern(pattern: string): string {
-  const p = [...pattern];
-  const out: string[] = new Array(p.length);
-  const last = p.length - 1;
-  for (let i = 0; i <= last;) {
-    const o = last - i;
-    if (p[i] === "\\" && i !== last) {
-      out[o - 1] = p[i];
-      out[o] = p[i + 1];
+/** A bracket class from `i` (after its `[`), and the index of its `]`; undefined if open. */
+function shellClass(
+  chars: Array<{ ch: string; quoted: boolean }>,
+  i: number,
+): { token: GlobToken; end: number } | undefined {
+  const plain = (k: number, ch: string) => chars[k] && !chars[k].quoted && chars[k].ch === ch;
+  let negated = false;
+  if (plain(i, "!") || plain(i, "^")) [negated, i] = [true, i + 1];
+  const ranges: Array<[number, number]> = [];
+  for (let first = true; i < chars.length; first = false) {
+    if (plain(i, "]") && !first) return { token: { kind: "class", negated, ranges }, end: i };
+    let lo = chars[i++].ch;
+    if (lo === "\\" && !chars[i - 1].quoted && i < chars.length) lo = chars[i++].ch;
+    let hi = lo;
+    if (plain(i, "-") && i + 1 < chars.length && !plain(i + 1, "]")) {
+      hi = chars[i + 1].ch;
       i += 2;
-    } else {
-      out[o] = p[i];
-      i++;
     }
+    ranges.push([lo.codePointAt(0)!, hi.codePointAt(0)!]);
   }
-  return out.join("");
+  return undefined;
 }
 
-function trimSuffix(pattern: string, value: string, greedy: boolean): string {
-  // The shortest rightmost match, found as the leftmost match of the reversed pattern.
-  const rev = (s: string) => [...s].reverse().join("");
-  return rev(trimPrefix(reversePattern(pattern), rev(value), greedy));
+const matches = matchGlob;
+
+function dropPrefix(v: string[], pattern: GlobToken[], longest: boolean): string {
+  for (let k = 0; k <= v.length; k++) {
+    const n = longest ? v.length - k : k;
+    if (matches(pattern, v.slice(0, n))) return v.slice(n).join("");
+  }
+  return v.join("");
+}
+
+function dropSuffix(v: string[], pattern: GlobToken[], longest: boolean): string {
+  for (let k = 0; k <= v.length; k++) {
+    const n = longest ? v.length - k : k; // the suffix's length
+    if (matches(pattern, v.slice(v.length - n))) return v.slice(0, v.length - n).join("");
+  }
+  return v.join("");
+}
+
+/** Replaces the first (or every) longest non-empty match of `pattern`, left to right. */
+function replace(v: string[], pattern: GlobToken[], by: string, all: boolean): string {
+  let out = "";
+  let i = 0;
+  let done = false;
+  while (i < v.length) {
+    let end = -1;
+    if (!done && pattern.length > 0) {
+      for (let j = v.length; j > i; j--) {
+        if (matches(pattern, v.slice(i, j))) {
+          end = j;
+          break;
+        }
+      }
+    }
+    if (end < 0) out += v[i++];
+    else {
+      out += by;
+      i = end;
+      done = !all;
+    }
+  }
+  return out;
 }

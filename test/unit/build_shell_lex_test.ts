@@ -1,133 +1,198 @@
-/** Docker's word processing: quotes, escapes and every substitution form, as BuildKit's lexer. */
+/**
+ * Docker's word processing, case by case from the Dockerfile reference's "Environment
+ * replacement" and the escape directive: quotes, the escape token, every `${...}` form.
+ */
 import assert from "node:assert/strict";
 import { ShellLex } from "../../src/build/shell_lex.ts";
 
-const ENV: Record<string, string> = { PWD: "/home", SHELL: "bash", NULL: "", KOREAN: "한국어" };
+const ENV: Record<string, string> = {
+  HOME: "/root",
+  USER: "app",
+  EMPTY: "",
+  GREETING: "hello  world",
+  CITY: "Zürich",
+};
 const lookup = (k: string) => ENV[k];
 const word = (w: string, escape = "\\") => new ShellLex(escape).processWord(w, lookup).result;
+const check = (cases: Array<[string, string]>) => {
+  for (const [input, want] of cases) assert.equal(word(input), want, input);
+};
 
 Deno.test("processWord: quotes and escapes", () => {
-  const cases: Array<[string, string]> = [
-    ["hello", "hello"],
-    ["he'll'o", "hello"],
-    ["he\\'llo", "he'llo"],
-    ["abc\\tdef", "abctdef"],
-    ['"abc\\tdef"', "abc\\tdef"], // inside "", \ escapes only " $ \ and the newline
-    ['"abc\\\\tdef"', "abc\\tdef"],
-    ["'abc\\tdef'", "abc\\tdef"],
-    ["hello\\", "hello"], // a trailing escape is dropped
-    ["hello\\\\", "hello\\"],
-    ['"hel\'lo"', "hel'lo"],
-    ["'hello\\'", "hello\\"],
-    [`"''"`, "''"],
-    [`'"hello"'`, '"hello"'],
-    ["안'녕'하세요", "안녕하세요"],
-  ];
-  for (const [input, want] of cases) assert.equal(word(input), want, input);
+  check([
+    ["plain", "plain"],
+    ["ab'cd'ef", "abcdef"], // quotes join with what touches them
+    ["'single'\"double\"", "singledouble"],
+    ["it\\'s", "it's"], // an escaped quote is a character
+    ["\\n\\q", "nq"], // outside quotes the escape token takes any character as it is
+    ['"\\n"', "\\n"], // inside "", it escapes only " $ and itself ...
+    ['"a\\"b"', 'a"b'],
+    ['"\\\\"', "\\"],
+    ['"\\$"', "$"],
+    ["'\\n\\'", "\\n\\"], // ... and inside '' nothing at all
+    ["tail\\", "tail"], // an escape token with nothing after it goes
+    ["tail\\\\", "tail\\"],
+    ['"it\'s"', "it's"], // each kind of quote is literal inside the other
+    [`'say "hi"'`, 'say "hi"'],
+    ['""', ""],
+    ["'  spaces  '", "  spaces  "],
+    ["ü'ñ'í", "üñí"],
+  ]);
 });
 
 Deno.test("processWord: unterminated quotes are errors", () => {
-  for (const input of ["he'llo", "he\\\\'llo", '"hello', '"hello\\"', "'hello"]) {
-    assert.throws(() => word(input), /failed to process .*unexpected end of statement/, input);
+  const cases: Array<[string, string]> = [
+    ["'open", "single-quote"],
+    ["a'b", "single-quote"],
+    ["x\\\\'y", "single-quote"], // the escape escaped the escape, not the quote
+    ['"open', "double-quote"],
+    ['"ends in \\"', "double-quote"], // the last quote is escaped
+  ];
+  for (const [input, kind] of cases) {
+    assert.throws(
+      () => word(input),
+      new RegExp(
+        `^Error: failed to process .*: unexpected end of statement while looking for matching ${kind}$`,
+      ),
+      input,
+    );
   }
 });
 
 Deno.test("processWord: $VAR and ${VAR}", () => {
-  const cases: Array<[string, string]> = [
-    ["$.", "$."],
-    ["he$PWD", "he/home"],
-    ["he$1x", "hex"], // positional parameters are always empty
-    ["he$.x", "he$.x"],
-    ["he$pwd.", "he."], // names are case-sensitive
-    ["he\\$PWD", "he$PWD"],
-    ["he\\\\$PWD", "he\\/home"],
-    ['"he\\$PWD"', "he$PWD"],
-    ["\\${}", "${}"],
-    ["he${hi}xx", "hexx"],
-    ["he${PWD}", "he/home"],
-    ["'he${XX}'", "he${XX}"], // nothing substitutes inside single quotes
-    ["\"he'$PWD'\"", "he'/home'"],
-    ["'\\$PWD'", "\\$PWD"],
-    ["$KOREAN", "한국어"],
-    ["${aaa}}", "}"],
-    ["$@", ""],
-    ["${999}aaa", "aaa"],
-  ];
-  for (const [input, want] of cases) assert.equal(word(input), want, input);
-  for (const input of ["${}", "he${}xx", "he${.}", "he${PWD", "${{aaa}", "${:}", "${:-bbb}"]) {
-    assert.throws(() => word(input), Error, input);
+  check([
+    ["$HOME", "/root"],
+    ["${HOME}", "/root"],
+    ["x$HOME/y", "x/root/y"], // a name is letters, digits and _: / ends it
+    ["$USER_", ""], // ... so this is the unset USER_, not USER then _
+    ["${USER}_", "app_"],
+    ["$home", ""], // names are case-sensitive
+    ["$CITY", "Zürich"],
+    ["a$", "a$"], // a $ that starts no name is a character
+    ["$-x", "x"], // $- $? $# $@ $* $! $$ are a shell's, empty here
+    ["$@$*$#", ""],
+    ["$2nd", "nd"], // a positional parameter is one digit, and empty
+    ["${10}x", "x"], // braced, it may have more
+    ["cost: $5.00", "cost: .00"],
+    ["$%", "$%"],
+    ["\\$HOME", "$HOME"], // an escaped $ is a character
+    ["\\\\$HOME", "\\/root"],
+    ['"$HOME"', "/root"],
+    ['"\\$HOME"', "$HOME"],
+    ["'$HOME'", "$HOME"], // nothing substitutes inside ''
+    ["\"'$HOME'\"", "'/root'"], // but '' inside "" are characters
+    ["\\${HOME}", "${HOME}"],
+    ["${HOME}}", "/root}"],
+    ["${UNSET}", ""],
+  ]);
+  for (
+    const input of ["${}", "${", "${HOME", "${-x}", "${.}", "${ HOME}", "${:-x}", "x${${HOME}}"]
+  ) {
+    assert.throws(() => word(input), /^Error: failed to process /, input);
   }
+  assert.throws(() => word("${HOME"), /syntax error: missing '}'$/);
 });
 
 Deno.test("processWord: ${VAR:-default} ${VAR-default} ${VAR:+alt} ${VAR+alt}", () => {
-  const cases: Array<[string, string]> = [
-    ["he${XXX:-000}xx", "he000xx"],
-    ["he${PWD:-000}xx", "he/homexx"],
-    ["he${XXX:-$PWD}xx", "he/homexx"],
-    ["he${XXX:-${YYY:-yyy}}xx", "heyyyxx"],
-    ["${NULL:-empty}", "empty"], // with the colon, set but empty counts as unset
-    ["${NULL-empty}", ""], // without it, only unset does
-    ["${XXX-unset}", "unset"],
-    ["he${XXX:+000}xx", "hexx"],
-    ["he${PWD:+000}xx", "he000xx"],
-    ["he${PWD:+${SHELL}}xx", "hebashxx"],
-    ["${NULL:+alt}", ""],
-    ["${NULL+alt}", "alt"],
-    ["${XXX+alt}", ""],
-    ["he${PWD:+${PWD}:}xx", "he/home:xx"],
-    ["he${XXX:-\\$PWD:}xx", "he$PWD:xx"],
-    ["he${XXX:-\\${PWD}z}xx", "he${PWDz}xx"],
-    ["${aaa:-bbb {foo}", "bbb {foo"],
-    ["${999:-bbb}aaa", "bbbaaa"],
-  ];
-  for (const [input, want] of cases) assert.equal(word(input), want, input);
-  for (const input of ["he${XXX:YYY}", "he${PWD:=000}xx", "${aaa:-bbb ${foo}", "${aaa:-bbb"]) {
-    assert.throws(() => word(input), Error, input);
+  check([
+    ["${UNSET:-fallback}", "fallback"],
+    ["${USER:-fallback}", "app"],
+    ["${EMPTY:-fallback}", "fallback"], // with the colon, empty counts as unset
+    ["${EMPTY-fallback}", ""], // without it, only unset does
+    ["${UNSET-fallback}", "fallback"],
+    ["${UNSET:-$HOME/x}", "/root/x"], // the word is substituted itself
+    ["${UNSET:-${ALSO_UNSET:-deep}}", "deep"],
+    ["${UNSET:-a b}", "a b"],
+    ["${UNSET:-'q}'}", "q}"], // a quoted } does not close
+    ["${UNSET:-\\}}", "}"], // nor an escaped one
+    ["${UNSET:-{x}", "{x"], // a { does not nest
+    ["${UNSET:-}", ""],
+    ["${USER:+set}", "set"],
+    ["${UNSET:+set}", ""],
+    ["${EMPTY:+set}", ""],
+    ["${EMPTY+set}", "set"], // set, though empty
+    ["${UNSET+set}", ""],
+    ["${USER:+[$USER]}", "[app]"],
+    ["${5:-pos}", "pos"], // positional parameters are unset
+  ]);
+  for (
+    const input of ["${USER:x}", "${USER:=x}", "${UNSET:-${HOME}", "${UNSET:-open", "${USER!}"]
+  ) {
+    assert.throws(() => word(input), /^Error: failed to process /, input);
   }
+  assert.throws(() => word("${USER:=x}"), /unsupported modifier \(:=\) in substitution$/);
 });
 
 Deno.test("processWord: ${VAR?msg} ${VAR:?msg}", () => {
-  assert.equal(word("he${PWD?}"), "he/home");
-  assert.equal(word("he${NULL?}"), "he");
-  assert.throws(() => word("he${XXX?}"), /XXX: is not allowed to be unset/);
-  assert.throws(() => word("he${NULL:?}"), /NULL: is not allowed to be empty/);
-  assert.throws(() => word("${XXX:?set it $SHELL}"), /XXX: set it bash/);
+  assert.equal(word("${USER?}"), "app");
+  assert.equal(word("${EMPTY?}"), "", "set, though empty");
+  assert.equal(word("${USER:?}"), "app");
+  assert.throws(() => word("${UNSET?}"), /: UNSET: is not allowed to be unset$/);
+  assert.throws(() => word("${UNSET:?}"), /: UNSET: is not allowed to be unset$/);
+  assert.throws(() => word("${EMPTY:?}"), /: EMPTY: is not allowed to be empty$/);
+  assert.throws(() => word("${UNSET?run as $USER}"), /: UNSET: run as app$/);
 });
 
 Deno.test("processWord: prefix, suffix and replacement forms", () => {
-  const env = { V: "a/b/c.tar.gz" };
+  const env = { V: "a/b/c.tar.gz", S: "*" };
   const w = (s: string) =>
     new ShellLex().processWord(s, (k) => (env as Record<string, string>)[k]).result;
   assert.equal(w("${V#*/}"), "b/c.tar.gz");
   assert.equal(w("${V##*/}"), "c.tar.gz");
   assert.equal(w("${V%.*}"), "a/b/c.tar");
   assert.equal(w("${V%%.*}"), "a/b/c");
+  assert.equal(w("${V#x}"), "a/b/c.tar.gz", "no match, no change");
+  assert.equal(w("${V#?}"), "/b/c.tar.gz");
+  assert.equal(w("${V%[a-z][a-z]}"), "a/b/c.tar.");
   assert.equal(w("${V/\\//-}"), "a-b/c.tar.gz");
   assert.equal(w("${V//\\//-}"), "a-b-c.tar.gz");
+  assert.equal(w("${V//[.\\/]/}"), "abctargz", "an empty replacement deletes");
+  assert.throws(() => w("${V/a}"), /missing '\/' in \$\{\}$/);
+  assert.equal(w("${V/b*z/X}"), "a/X", "the longest match");
+  assert.equal(w("${V#'a/'}"), "b/c.tar.gz");
+  assert.equal(w("${V#'*'}"), "a/b/c.tar.gz", "a quoted * is a character");
+  assert.equal(w("${UNSET#a}"), "");
   assert.throws(() => w("${V:#x}"), /unsupported modifier/);
 });
 
 Deno.test("processWord reports the variables it read", () => {
-  const r = new ShellLex().processWord("$PWD ${MISSING:-x} $NULL", lookup);
-  assert.deepEqual([...r.matched].sort(), ["NULL", "PWD"]);
+  const r = new ShellLex().processWord("$HOME ${MISSING:-x} $EMPTY ${1} '$QUOTED'", lookup);
+  assert.deepEqual([...r.matched].sort(), ["EMPTY", "HOME"]);
   assert.deepEqual([...r.unmatched], ["MISSING"]);
 });
 
 Deno.test("the escape directive's backtick is the escape token", () => {
-  assert.equal(word("a`$PWD", "`"), "a$PWD");
-  assert.equal(word("C:\\dir", "`"), "C:\\dir");
+  assert.equal(word("a`$HOME", "`"), "a$HOME");
+  assert.equal(word("C:\\dir\\", "`"), "C:\\dir\\");
+  assert.equal(word('"`"`$"', "`"), '"$');
+  assert.equal(word("a``b", "`"), "a`b");
+});
+
+Deno.test("skipUnsetEnv leaves unset references as written; skipProcessQuotes ignores quotes", () => {
+  const keep = new ShellLex("\\", { skipUnsetEnv: true });
+  assert.equal(keep.processWord("$USER $NOPE ${NOPE} $1", lookup).result, "app $NOPE ${NOPE} $1");
+  const raw = new ShellLex("\\", { skipProcessQuotes: true });
+  assert.equal(raw.processWord("'$USER' \"$HOME\"", lookup).result, "'app' \"/root\"");
+  assert.equal(
+    new ShellLex("\\", { rawQuotes: true }).processWord("'a'\"b\"", lookup).result,
+    "'a'\"b\"",
+  );
+  assert.equal(
+    new ShellLex("\\", { rawEscapes: true }).processWord("a\\ b", lookup).result,
+    "a\\ b",
+  );
 });
 
 Deno.test("processWords splits after substitution, keeping quoted spaces", () => {
-  const env: Record<string, string> = { space: "abc  def", leading: "  ab c", trailing: "ab c   " };
-  const words = (s: string) => new ShellLex().processWords(s, (k) => env[k]);
-  assert.deepEqual(words("hello${space}bye"), ["helloabc", "defbye"]);
-  assert.deepEqual(words('hello"${space}"bye'), ["helloabc  defbye"]);
-  assert.deepEqual(words("hello${leading}def"), ["hello", "ab", "cdef"]);
-  assert.deepEqual(words('hello"${leading}" def'), ["hello  ab c", "def"]);
-  assert.deepEqual(words("hello${trailing}d"), ["helloab", "c", "d"]);
-  assert.deepEqual(words("hello\\ there"), ["hello there"]);
-  assert.deepEqual(words('hello\\" there'), ['hello"', "there"]);
-  assert.deepEqual(words("hello'$there'"), ["hello$there"]);
-  assert.throws(() => words('hello" there'));
+  const words = (s: string) => new ShellLex().processWords(s, lookup);
+  assert.deepEqual(words("say $GREETING"), ["say", "hello", "world"]);
+  assert.deepEqual(words('say "$GREETING"'), ["say", "hello  world"]);
+  assert.deepEqual(words("<$GREETING>"), ["<hello", "world>"]);
+  assert.deepEqual(words("  lead  and  trail  "), ["lead", "and", "trail"]);
+  assert.deepEqual(words("one\\ word"), ["one word"]);
+  assert.deepEqual(words("'a b'c d"), ["a bc", "d"]);
+  assert.deepEqual(words('x\\" y'), ['x"', "y"]);
+  assert.deepEqual(words("'$GREETING'"), ["$GREETING"]);
+  assert.deepEqual(words("a $EMPTY b"), ["a", "b"], "an empty expansion makes no word");
+  assert.throws(() => words('open" quote'));
 });
