@@ -955,6 +955,60 @@ rtTest("exec gets the container's seccomp filter and bounding set", async (rt) =
   assert.match(r.stderr, /Operation not permitted/);
 });
 
+rtTest(
+  "a user namespace: the bundle's maps, root inside is an unprivileged id outside",
+  async (rt) => {
+    // The rootfs must belong to the container's root, as it does with runc.
+    const b = await rt.bundle("userns", [
+      "sh",
+      "-c",
+      "id -u; cat /proc/self/uid_map; ls -ln /dev/null | cut -c1-10; touch /tmp/made",
+    ], (c) => {
+      c.linux.namespaces.push({ type: "user" });
+      c.linux.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+      c.linux.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
+    });
+    new Deno.Command("chown", { args: ["-R", "100000:100000", `${b}/rootfs`] }).outputSync();
+    // The container's root must be able to reach its rootfs, as with runc.
+    for (const d of [rt.dir, b]) Deno.chmodSync(d, 0o711);
+    const r = await rt.run(["run", "--bundle", b, "userns"]);
+    assert.equal(r.code, 0, r.stderr);
+    const [uid, map, dev] = r.stdout.trim().split("\n");
+    assert.equal(uid, "0");
+    assert.match(map, /^\s*0\s+100000\s+65536$/);
+    assert.equal(dev, "crw-rw-rw-", "the device node is bound from the host's");
+    assert.equal(Deno.statSync(`${b}/rootfs/tmp/made`).uid, 100000);
+    rt.assertClean();
+  },
+);
+
+rtTest("createContainer and startContainer hooks run in the container's namespaces", async (rt) => {
+  const b = await rt.bundle("inhooks", ["cat", "/hooks.log"], (c) => {
+    c.hostname = "inside";
+    c.hooks = {
+      createContainer: [{
+        path: "/bin/sh",
+        args: ["sh", "-c", 'hostname > /hooks.log; grep -o \'"status":"created"\' >> /hooks.log'],
+      }],
+      startContainer: [{
+        path: "/bin/sh",
+        args: ["sh", "-c", 'grep -o \'"status":"running"\' >> /hooks.log'],
+      }],
+    };
+  });
+  const r = await rt.run(["run", "--bundle", b, "inhooks"]);
+  assert.equal(r.code, 0, r.stderr);
+  assert.equal(r.stdout, 'inside\n"status":"created"\n"status":"running"\n');
+  // A failing createContainer hook fails create and leaves nothing.
+  const bad = await rt.bundle("badhook", ["true"], (c) => {
+    c.hooks = { createContainer: [{ path: "/bin/false" }] };
+  });
+  const f = await rt.run(["create", "--bundle", bad, "badhook"]);
+  assert.equal(f.code, 1);
+  assert.match(f.stderr, /createContainer hook #0 \(\/bin\/false\): exit status 1/);
+  rt.assertClean();
+});
+
 // ---------------------------------------------------------------------------------------
 // exec
 

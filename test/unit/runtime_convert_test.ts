@@ -47,12 +47,12 @@ function refuses(edit: (s: OciSpec) => void, field: string, what: RegExp): void 
 Deno.test("planBundle refuses what the runtime cannot do, naming the field", () => {
   refuses(
     (s) => {
-      s.linux!.namespaces!.push({ type: "user" });
+      s.linux!.namespaces!.push({ type: "user", path: "/proc/1/ns/user" });
       s.linux!.uidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
       s.linux!.gidMappings = [{ containerID: 0, hostID: 100000, size: 65536 }];
     },
-    "linux.namespaces[3].type",
-    /user namespaces/,
+    "linux.namespaces[3].path",
+    /joining a user namespace/,
   );
   refuses(
     (s) => s.linux!.namespaces!.unshift({ type: "time" }),
