@@ -42,17 +42,17 @@ export class BuildCache {
     writeFileAtomic(`${this.dir}/${key}`, new TextEncoder().encode(id));
   }
 
-  /** Empties the cache; returns how many entries went. */
-  prune(): number {
-    let n = 0;
+  /** Empties the cache; returns the keys that went. */
+  prune(): string[] {
+    const gone: string[] = [];
     try {
       for (const e of Deno.readDirSync(this.dir)) {
         Deno.removeSync(`${this.dir}/${e.name}`);
-        n++;
+        gone.push(e.name);
       }
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
     }
-    return n;
+    return gone.sort();
   }
 }

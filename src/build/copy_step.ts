@@ -15,6 +15,7 @@
 
 import { createHash } from "node:crypto";
 import { lchown } from "../../ffi/libc.ts";
+import { globMatch } from "./glob.ts";
 import { lstatOrNull } from "../util/fs.ts";
 
 /** One matched source: its path relative to the source root, and its kind. */
@@ -68,31 +69,6 @@ export class CopySourceError extends Error {
 
 const GLOB = /[*?[\\]/;
 
-/** Go's filepath.Match for one path component (no `/` in either). */
-export function matchComponent(pattern: string, name: string): boolean {
-  let re = "^";
-  for (let i = 0; i < pattern.length; i++) {
-    const c = pattern[i];
-    if (c === "*") re += "[^/]*";
-    else if (c === "?") re += "[^/]";
-    else if (c === "\\" && i + 1 < pattern.length) re += escapeRe(pattern[++i]);
-    else if (c === "[") {
-      const end = pattern.indexOf("]", i + 2);
-      if (end < 0) throw new CopySourceError(`syntax error in pattern: ${pattern}`);
-      let body = pattern.slice(i + 1, end);
-      if (body.startsWith("^")) body = "^" + body.slice(1).replace(/\\/g, "\\\\");
-      else body = body.replace(/\\/g, "\\\\");
-      re += `[${body}]`;
-      i = end;
-    } else re += escapeRe(c);
-  }
-  return new RegExp(re + "$", "s").test(name);
-}
-
-function escapeRe(c: string): string {
-  return c.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&");
-}
-
 function components(path: string): string[] {
   return path.split("/").filter((c) => c !== "" && c !== ".");
 }
@@ -133,7 +109,7 @@ export function matchSources(
         return;
       }
       for (const name of names) {
-        if (matchComponent(part, name)) {
+        if (globMatch(part, name)) {
           walk(`${dir}/${name}`, rel ? `${rel}/${name}` : name, i + 1);
         }
       }

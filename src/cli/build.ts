@@ -153,8 +153,12 @@ const builderPruneCommand = buildCommand<{ force?: boolean; all?: boolean }, [],
       if (!await confirm(this, "WARNING! This will remove all dangling build cache.")) return 0;
     }
     const { BuildCache } = await import("../build/cache.ts");
-    const n = new BuildCache(this.engine.roots.root).prune();
-    println(this, `Total:\t${n} cache entries reclaimed`);
+    const gone = new BuildCache(this.engine.roots.root).prune();
+    if (gone.length) {
+      println(this, "Deleted build cache objects:");
+      for (const k of gone) println(this, k.slice(0, 25));
+    }
+    println(this, `Total:\t${gone.length} cache entries reclaimed`);
     return 0;
   }),
   parameters: {

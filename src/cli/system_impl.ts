@@ -221,6 +221,7 @@ export const prune = action(async function (this: CliContext, flags: PruneFlags)
   section("Deleted Networks", report.networks);
   section("Deleted Volumes", report.volumes);
   section("Deleted Images", report.images);
+  section("Deleted build cache objects", report.buildCache.map((k) => k.slice(0, 25)));
   println(this, `Total reclaimed space: ${humanSize(report.reclaimedBytes, 4)}`);
   return 0;
 });

@@ -14,6 +14,7 @@ import { countCpuList, parseMemTotal } from "../cgroups/stats.ts";
 import { directorySize } from "../image/store.ts";
 import { removeImage } from "../image/remove.ts";
 import { pruneImages } from "../image/remove.ts";
+import { BuildCache } from "../build/cache.ts";
 import { NetworkStore } from "../network/store.ts";
 import { networkDir } from "../state/roots.ts";
 import { type ContainerEntry, isDead } from "../state/store.ts";
@@ -219,6 +220,8 @@ export interface PruneReport {
   volumes: string[];
   /** `untagged: REF` and `deleted: sha256:...` lines. */
   images: string[];
+  /** The build cache's entries removed (Docker's "Deleted build cache objects"). */
+  buildCache: string[];
   reclaimedBytes: number;
 }
 
@@ -258,11 +261,14 @@ export async function systemPrune(engine: Engine, opts: PruneOptions): Promise<P
     ? pruneVolumes(engine.containers, new VolumeStore(engine.roots.root), false, keep)
     : [];
   const volumeBytes = volumes.reduce((a, v) => a + v.bytes, 0);
+  // The cache's entries go too; the images they named went with the images above.
+  const buildCache = new BuildCache(engine.roots.root).prune();
   return {
     containers: ids,
     networks,
     volumes: volumes.map((v) => v.name),
     images,
+    buildCache,
     reclaimedBytes: bytes + imageBytes + volumeBytes,
   };
 }

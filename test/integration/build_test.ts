@@ -167,6 +167,10 @@ RUN cat /src.txt > /derived
   assert.equal(await run("cache:3", "cat /derived"), "v2\n");
   const none = await build(["--no-cache", dir]);
   assert.doesNotMatch(none, /CACHED/);
+  // builder prune empties the cache: the next build runs every step again.
+  assert.match(await sb.ok(["builder", "prune", "-f"]), /Deleted build cache objects:/);
+  assert.doesNotMatch(await build([dir]), /CACHED/);
+  assert.match(await sb.ok(["builder", "prune", "-f"]), /Total:\s+\d+ cache entries reclaimed/);
 });
 
 Deno.test({
