@@ -17,10 +17,12 @@
 #                                              flags, data), made after the unshare
 #  34 cgroup file count                     35 cgroup files: open descriptors (8 bytes each)
 #  36 the text written to them ("0")        37 struct clone_args for clone3 (0: clone)
-#  38 cgroup namespace fd to join (-1: none) 39.. dup pairs (from, to)
+#  38 cgroup namespace fd to join (-1: none) 39 parent-death signal (0: none)
+#  40.. dup pairs (from, to)
 # The order: wait, cgroup join, cgroup namespace join, unshare, mounts, user ns, bounding set, capset, session, dups, terminal, chdir,
-# seccomp (it needs CAP_SYS_ADMIN, which the ids take away), ids, no_new_privs, close_range,
-# exec: after the filter only what every profile must allow anyway.
+# seccomp (it needs CAP_SYS_ADMIN, which the ids take away), ids, no_new_privs, the
+# parent-death signal (after the ids: changing them clears it), close_range, exec: after the
+# filter only what every profile must allow anyway.
 	.intel_syntax noprefix
 	.text
 	.globl spawn_ns
@@ -205,15 +207,15 @@ dups:	# step 5: dup2 each pair; dup2 onto itself keeps close-on-exec, so clear i
 	shl r12, 4
 	add r12, rbx
 	mov eax, 33
-	mov rdi, [r12+312]
-	mov rsi, [r12+320]
+	mov rdi, [r12+320]
+	mov rsi, [r12+328]
 	push rcx
 	syscall
 	pop rcx
 	test rax, rax
 	js dupfail
 	mov eax, 72
-	mov rdi, [r12+320]
+	mov rdi, [r12+328]
 	mov esi, 2
 	xor edx, edx
 	push rcx
@@ -296,7 +298,20 @@ nnp:	# step 15: no_new_privs
 	syscall
 	test rax, rax
 	jnz fail
-11:	# step 6: everything above the given descriptors closes on exec
+11:	# step 20: the signal the child gets when the thread that cloned it ends (PR_SET_PDEATHSIG)
+	cmp qword ptr [rbx+312], 0
+	je 19f
+	mov r12d, 20
+	mov eax, 157
+	mov edi, 1
+	mov rsi, [rbx+312]
+	xor edx, edx
+	xor r10d, r10d
+	xor r8d, r8d
+	syscall
+	test rax, rax
+	jnz fail
+19:	# step 6: everything above the given descriptors closes on exec
 	mov r12d, 6
 	mov eax, 436
 	mov rdi, [rbx+56]

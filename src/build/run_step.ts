@@ -89,6 +89,9 @@ export async function runInContainer<T>(
     throw e;
   }
   try {
+    // A build killed outright (kill -9) takes its running step with it.
+    state.spec.parentDeathSignal = 9;
+    containers.update(state.id, (s) => void (s.spec.parentDeathSignal = 9));
     const relayed = pump(outRead, output);
     let started;
     try {

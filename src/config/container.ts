@@ -148,6 +148,11 @@ export interface ContainerSpec {
   gid: number;
   /** Supplementary groups, the primary group first; absent: the primary group alone. */
   groups?: number[];
+  /**
+   * The signal the container's first process gets when the process that started it ends
+   * (a build's RUN step: it dies with a killed build). Absent: it runs on, as Docker's do.
+   */
+  parentDeathSignal?: number;
   /** `--group-add` as typed, for `inspect`. */
   groupAdd?: string[];
   tty: boolean;

@@ -579,6 +579,7 @@ async function startDirectly(
           seccomp,
           ids: { uid: config.uid, gid: config.gid, groups: config.groups ?? [config.gid] },
           noNewPrivs: config.noNewPrivileges,
+          parentDeathSignal: state.spec.parentDeathSignal,
           ...childCgroupOptions,
         }, (child) => {
           // Still the host's /proc and cgroup tree: this thread has not pivoted yet.

@@ -370,6 +370,28 @@ export class ImageStore {
   }
 
   /**
+   * What builds killed outright left in the store's directory: COPY's scratch directories
+   * (`.build-*`) and read-only mount points (`.build-root-*`), an hour old at least, since a
+   * running build may still be using a newer one.
+   */
+  private pruneBuildScratch(): void {
+    let entries: Deno.DirEntry[] = [];
+    try {
+      entries = [...Deno.readDirSync(this.dir)];
+    } catch {
+      return;
+    }
+    for (const e of entries) {
+      if (!e.name.startsWith(".build-")) continue;
+      const path = `${this.dir}/${e.name}`;
+      try {
+        if (Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) < 60 * 60 * 1000) continue;
+        Deno.removeSync(path, { recursive: true });
+      } catch { /* gone meanwhile, or still a mount point: the next prune */ }
+    }
+  }
+
+  /**
    * Deletes every layer that no image uses and whose directory is not in `inUse` (the
    * lower directories of containers), and what interrupted pulls left (`.tmp-*`).
    * Returns the removed layers' digests.
@@ -397,6 +419,7 @@ export class ImageStore {
       Deno.removeSync(path, { recursive: true });
       if (!tmp) removed.push(`sha256:${e.name}`);
     }
+    this.pruneBuildScratch();
     this.pruneBlobs();
     return removed;
   }

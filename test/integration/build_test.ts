@@ -7,7 +7,7 @@
  * SOURCE_DATE_EPOCH giving the same image ID.
  */
 import assert from "node:assert/strict";
-import { asRoot, Sandbox, waitFor } from "./harness.ts";
+import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
 
@@ -226,6 +226,45 @@ Deno.test(
     reader.releaseLock();
     const status = await child.status;
     assert.equal(status.code, 130);
+    assert.deepEqual(sb.containerIds(), []);
+    assert.deepEqual(sb.leftoverCgroups(), []);
+    assert.deepEqual(sb.leftoverMounts(), []);
+  },
+);
+
+Deno.test(
+  { name: "build: a build killed with SIGKILL takes its RUN step with it", ...asRoot },
+  async () => {
+    const dir = context("killed", {
+      "Dockerfile": "FROM busybox\nRUN echo started && sleep 6123\n",
+    });
+    const argv = sb.commandLine(["build", "--progress", "plain", dir]);
+    const child = new Deno.Command(argv[0], {
+      args: argv.slice(1),
+      env: sb.env(),
+      stdout: "null",
+      stderr: "piped",
+    }).spawn();
+    const reader = child.stderr.getReader();
+    let seen = "";
+    while (!seen.includes("started")) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      seen += new TextDecoder().decode(value);
+    }
+    assert.match(seen, /started/);
+    await waitFor(() => processesRunning(["sleep", "6123"]).length === 1, {
+      what: "the RUN's sleep to run",
+    });
+    child.kill("SIGKILL");
+    reader.releaseLock();
+    await child.status;
+    // The step's process dies with the build (its parent-death signal)...
+    await waitFor(() => processesRunning(["sleep", "6123"]).length === 0, {
+      what: "the killed build's RUN to die with it",
+    });
+    // ...and the next command's reconcile removes its container (build containers are --rm).
+    await sb.ok(["ps", "-a"]);
     assert.deepEqual(sb.containerIds(), []);
     assert.deepEqual(sb.leftoverCgroups(), []);
     assert.deepEqual(sb.leftoverMounts(), []);
