@@ -31,9 +31,9 @@ export function ociRuntime(): string {
   return Deno.env.get("M_DOCKER_TEST_OCI_RUNTIME") ?? `${repo}dist/m-docker-runc`;
 }
 
-/** The cgroup jail (../shared/scripts/cgroup-jail, or M_DOCKER_TEST_CGROUP_JAIL). */
+/** The cgroup jail (scripts/cgroup-jail, or M_DOCKER_TEST_CGROUP_JAIL). */
 const JAIL = Deno.env.get("M_DOCKER_TEST_CGROUP_JAIL") ??
-  `${repo}../shared/scripts/cgroup-jail`;
+  `${repo}scripts/cgroup-jail`;
 
 /** The image every peer runs: the built-in busybox, saved by m-docker, as both peers name it. */
 export const IMAGE = "docker.io/library/busybox:latest";

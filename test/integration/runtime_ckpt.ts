@@ -17,9 +17,9 @@ export const COUNTER = "i=0; while :; do echo $i > /tmp/n; i=$((i+1)); sleep 0.1
 /** The OCI runtime under test: the link beside the executable. */
 export const RUNC = BIN.replace(/m-docker$/, "m-docker-runc");
 
-/** The cgroup jail (../shared/scripts/cgroup-jail), for runtimes run on the host. */
+/** The cgroup jail (scripts/cgroup-jail), for runtimes run on the host. */
 export const CGROUP_JAIL = Deno.env.get("M_DOCKER_TEST_CGROUP_JAIL") ??
-  `${repo}../shared/scripts/cgroup-jail`;
+  `${repo}scripts/cgroup-jail`;
 
 /** A bundle in `dir`: rootfs with busybox, config.json from `spec`, running `COUNTER`. */
 export function countingBundle(dir: string, id: string): { bundle: string; rootfs: string } {

@@ -14,7 +14,7 @@ import { ociRuntime } from "./oci_peers.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const RUNC = ociRuntime();
-const JAIL = Deno.env.get("M_DOCKER_TEST_CGROUP_JAIL") ?? `${repo}../shared/scripts/cgroup-jail`;
+const JAIL = Deno.env.get("M_DOCKER_TEST_CGROUP_JAIL") ?? `${repo}scripts/cgroup-jail`;
 const COMMAND_MS = Number(Deno.env.get("M_DOCKER_TEST_TIMEOUT_MS") ?? 120_000);
 /** The jail: every cgroup the runtime makes nests under the test's own cgroup. */
 const JAILED = ["unshare", "--cgroup", "--mount", "--propagation", "private", JAIL];

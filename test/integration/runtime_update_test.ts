@@ -13,7 +13,7 @@ import { IMAGE, PeerSandbox } from "./oci_peers.ts";
 
 const repo = new URL("../../", import.meta.url).pathname;
 const RUNTIME = Deno.env.get("M_DOCKER_TEST_OCI_RUNTIME") ?? `${repo}dist/m-docker-runc`;
-const JAIL = Deno.env.get("M_DOCKER_TEST_CGROUP_JAIL") ?? `${repo}../shared/scripts/cgroup-jail`;
+const JAIL = Deno.env.get("M_DOCKER_TEST_CGROUP_JAIL") ?? `${repo}scripts/cgroup-jail`;
 
 /** v1 hierarchies (this host's hybrid layout too), or the unified v2 one. */
 const V1 = (() => {
