@@ -14,7 +14,7 @@
  * @module
  */
 
-import { kill, mount, MS, umount, waitAsync } from "../../ffi/libc.ts";
+import { CLONE, kill, mount, MS, umount, waitAsync } from "../../ffi/libc.ts";
 import { newCgroupManager } from "../cgroups/manager.ts";
 import type { CgroupManager } from "../cgroups/types.ts";
 import { parseCgroupMounts } from "../cgroups/detect.ts";
@@ -165,7 +165,7 @@ export async function checkpointContainer(
   const freezer = record.cgroup.paths.unified ?? record.cgroup.paths.freezer;
   if (freezer) args.push("--freeze-cgroup", freezer);
   // Bind mounts come from outside the container: CRIU records them by their destination.
-  for (const m of externalMounts(plan)) {
+  for (const m of [...externalMounts(plan), ...cgroupBinds(plan, record.cgroup.paths)]) {
     args.push("--ext-mount-map", `${m.destination}:${m.destination}`);
   }
   await runCriu(opts.criu, args, `${logDir}/dump.log`, "checkpoint: criu dump failed");
@@ -232,7 +232,7 @@ export async function restoreContainer(
     for (const [controller, path] of cgroupRoots(cgroup, mountinfo)) {
       args.push("--cgroup-root", controller ? `${controller}:${path}` : path);
     }
-    for (const m of externalMounts(plan)) {
+    for (const m of [...externalMounts(plan), ...cgroupBinds(plan, cgroup.paths)]) {
       args.push("--ext-mount-map", `${m.destination}:${m.source}`);
     }
     // Init's stdio pipes are this process's own stdio now (CRIU inherits it).
@@ -302,6 +302,27 @@ function refuseJoinedNamespaces(plan: BundlePlan, what: string): void {
       `${what}: a container that joins a pid or network namespace by path is not supported yet`,
     );
   }
+}
+
+/**
+ * The cgroup mounts that, without a cgroup namespace, bind the container's own cgroup
+ * directories (see create.ts): external to CRIU as bind mounts are (runc registers them the
+ * same way), each to be bound again from the restored container's new cgroup.
+ */
+function cgroupBinds(
+  plan: BundlePlan,
+  paths: Record<string, string>,
+): { destination: string; source: string }[] {
+  if (plan.init.unshare & CLONE.NEWCGROUP) return [];
+  return plan.init.mounts.filter((m) => m.cgroup).flatMap((m) => {
+    const dest = m.destination.replace(/\/+$/, "");
+    if (m.cgroup!.version === 2) {
+      return paths.unified ? [{ destination: dest, source: paths.unified }] : [];
+    }
+    return m.cgroup!.hierarchies
+      .filter((h) => paths[h.dir] !== undefined)
+      .map((h) => ({ destination: `${dest}/${h.dir}`, source: paths[h.dir] }));
+  });
 }
 
 /** The bundle's bind mounts (sources outside the container). */
