@@ -91,7 +91,12 @@ export async function runInContainer<T>(
   try {
     // A build killed outright (kill -9) takes its running step with it.
     state.spec.parentDeathSignal = 9;
-    containers.update(state.id, (s) => void (s.spec.parentDeathSignal = 9));
+    try {
+      containers.update(state.id, (s) => void (s.spec.parentDeathSignal = 9));
+    } catch (e) {
+      abandonInit(init); // the container itself goes in the finally below
+      throw e;
+    }
     const relayed = pump(outRead, output);
     let started;
     try {

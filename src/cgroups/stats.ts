@@ -447,7 +447,7 @@ export function parseUsageAll(text: string): { kernel: number[]; user: number[] 
 }
 
 /** The v1 cpuset flag files runc reports, by their names there. */
-const CPUSET_FLAGS = [
+export const CPUSET_FLAGS = [
   "cpu_exclusive",
   "mem_hardwall",
   "mem_exclusive",

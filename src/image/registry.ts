@@ -76,22 +76,28 @@ export class RegistryClient {
       if (this.authorization) headers.authorization = this.authorization;
       return registryFetch(`${this.base}${path}`, headers);
     };
-    let res: Response;
+    const res = await this.authorized(attempt);
+    return res;
+  }
+
+  /**
+   * Runs `attempt`, and once more after answering a 401's challenge (token or basic auth);
+   * a failure to reach the registry becomes one RegistryError line.
+   */
+  private async authorized(attempt: () => Promise<Response>): Promise<Response> {
     try {
-      res = await attempt();
-      if (res.status === 401) {
-        const challenge = res.headers.get("www-authenticate") ?? "";
-        await res.body?.cancel();
-        await this.authenticate(challenge);
-        res = await attempt();
-      }
+      const res = await attempt();
+      if (res.status !== 401) return res;
+      const challenge = res.headers.get("www-authenticate") ?? "";
+      await res.body?.cancel();
+      await this.authenticate(challenge);
+      return await attempt();
     } catch (e) {
       if (e instanceof RegistryError) throw e;
       throw new RegistryError(
         `cannot reach registry ${this.ref.registry}: ${(e as Error).message.split("\n")[0]}`,
       );
     }
-    return res;
   }
 
   /** A request other than a GET to `path` (or to a URL an upload gave), with auth as `get`. */
@@ -102,21 +108,7 @@ export class RegistryClient {
       if (this.authorization) headers.authorization = this.authorization;
       return registryRequest(url, { ...req, headers });
     };
-    let res: Response;
-    try {
-      res = await attempt();
-      if (res.status === 401) {
-        const challenge = res.headers.get("www-authenticate") ?? "";
-        await res.body?.cancel();
-        await this.authenticate(challenge);
-        res = await attempt();
-      }
-    } catch (e) {
-      if (e instanceof RegistryError) throw e;
-      throw new RegistryError(
-        `cannot reach registry ${this.ref.registry}: ${(e as Error).message.split("\n")[0]}`,
-      );
-    }
+    const res = await this.authorized(attempt);
     if (res.status === 401 || res.status === 403) {
       await res.body?.cancel();
       throw new RegistryError(

@@ -9,7 +9,7 @@
  */
 
 import { CLONE, MS } from "../../ffi/libc.ts";
-import type { Int64, OciDeviceRule, OciSpec } from "../config/oci_spec.ts";
+import type { Int64, OciDeviceRule, OciProcess, OciSpec } from "../config/oci_spec.ts";
 import { mountOptionsToFlags, propagationOf } from "../config/oci_mounts.ts";
 import type { OciInitConfig, OciMountCall } from "../config/oci_init.ts";
 import type { CgroupFsPlan } from "../config/init.ts";
@@ -89,6 +89,15 @@ function num(v: Int64): number;
 function num(v: Int64 | undefined): number | undefined;
 function num(v: Int64 | undefined): number | undefined {
   return v === undefined ? undefined : Number(v);
+}
+
+/** `process.rlimits` as the engine's ulimits (RLIMIT_NOFILE -> nofile). */
+export function ulimitsOf(rlimits: OciProcess["rlimits"]): Ulimit[] {
+  return (rlimits ?? []).map((r) => ({
+    name: r.type.replace(/^RLIMIT_/, "").toLowerCase(),
+    soft: rlim(r.soft),
+    hard: rlim(r.hard),
+  }));
 }
 
 /** An rlimit value: RLIM_INFINITY (2^64-1, parsed as bigint) is the engine's -1. */
@@ -191,11 +200,7 @@ export function planBundle(
       "ambient capabilities of a non-root user are not supported yet",
     );
   }
-  const rlimits: Ulimit[] = (process.rlimits ?? []).map((r) => ({
-    name: r.type.replace(/^RLIMIT_/, "").toLowerCase(),
-    soft: rlim(r.soft),
-    hard: rlim(r.hard),
-  }));
+  const rlimits = ulimitsOf(process.rlimits);
   if (process.apparmorProfile) {
     refuse("process.apparmorProfile", "AppArmor is not enabled on this host");
   }

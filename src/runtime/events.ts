@@ -16,6 +16,7 @@
 import {
   type BlkioEntry,
   type CgroupDetail,
+  CPUSET_FLAGS,
   type MemoryCounter,
   readCgroupDetail,
   readOomKills,
@@ -114,17 +115,7 @@ export function statsDocument(d: CgroupDetail): Record<string, unknown> {
       memory_pressure: f.memory_pressure ?? 0,
       sched_load_balance: f.sched_load_balance ?? 0,
       sched_relax_domain_level: f.sched_relax_domain_level ?? 0,
-    }, [
-      "cpu_exclusive",
-      "mem_hardwall",
-      "mem_exclusive",
-      "memory_migrate",
-      "memory_spread_page",
-      "memory_spread_slab",
-      "memory_pressure",
-      "sched_load_balance",
-      "sched_relax_domain_level",
-    ]),
+    }, CPUSET_FLAGS),
     memory: omitEmpty({
       cache: d.memory.cache,
       usage: memoryEntry(d.memory.usage),

@@ -15,7 +15,7 @@ import { capabilityNumbers, normalizeCapabilities } from "../config/capabilities
 import { execInTarget, type ExecTarget } from "../container/exec.ts";
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { RuntimeStateError, statusOf } from "./lifecycle.ts";
-import { profileJson } from "./convert.ts";
+import { profileJson, ulimitsOf } from "./convert.ts";
 import type { RuntimeStore } from "./store.ts";
 
 /** What `exec` was asked, besides the ID. */
@@ -72,11 +72,7 @@ export async function execProcess(
     gid: user.gid,
     capabilities,
     noNewPrivileges: process.noNewPrivileges ?? false,
-    ulimits: (process.rlimits ?? []).map((r) => ({
-      name: r.type.replace(/^RLIMIT_/, "").toLowerCase(),
-      soft: typeof r.soft === "bigint" && r.soft >= 1n << 63n ? -1 : Number(r.soft),
-      hard: typeof r.hard === "bigint" && r.hard >= 1n << 63n ? -1 : Number(r.hard),
-    })),
+    ulimits: ulimitsOf(process.rlimits),
     oomScoreAdj: process.oomScoreAdj,
     remapped: false,
     async filter(extra) {
