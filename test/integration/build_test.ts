@@ -263,9 +263,13 @@ Deno.test(
     await waitFor(() => processesRunning(["sleep", "6123"]).length === 0, {
       what: "the killed build's RUN to die with it",
     });
-    // ...and the next command's reconcile removes its container (build containers are --rm).
-    await sb.ok(["ps", "-a"]);
-    assert.deepEqual(sb.containerIds(), []);
+    // ...and a command run after its init has gone removes its container (build containers
+    // are --rm). The sleep can vanish while the kernel is still tearing the init's PID
+    // namespace down, when the init still looks alive, so this polls rather than asks once.
+    await waitFor(async () => {
+      await sb.ok(["ps", "-a"]);
+      return sb.containerIds().length === 0;
+    }, { what: "reconcile to remove the killed build's step container" });
     assert.deepEqual(sb.leftoverCgroups(), []);
     assert.deepEqual(sb.leftoverMounts(), []);
   },
