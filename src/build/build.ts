@@ -119,7 +119,15 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
           let key: string;
           if (ins.kind === "run") {
             refuseRunFeatures(ins);
-            key = await cache.key([parentId, ins.text, ...ins.env, ins.network ?? ""]);
+            // The argv too: a heredoc's body is not in the instruction's text.
+            key = await cache.key([
+              parentId,
+              ins.text,
+              JSON.stringify(ins.argv),
+              ins.script?.data ?? "",
+              ...ins.env,
+              ins.network ?? "",
+            ]);
             if (fromCache(key, step)) continue;
             createdBy = `RUN ${ins.argv.join(" ")}`;
             const stepImage = current ?? await storeStageImage(engine.images, image, now());
@@ -131,6 +139,8 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
                 argv: ins.argv,
                 env: ins.env,
                 network: ins.network ? networkFor(ins.network) : network,
+                // A `#!` heredoc: its script is a file in /dev, the layer never has it.
+                files: ins.script ? [ins.script] : undefined,
               },
               (chunk) => step.output(chunk, Date.now() - started),
               async (state) =>
@@ -218,9 +228,6 @@ function refuseRunFeatures(ins: RunInstruction): void {
   if (ins.mounts.length) throw new Error("RUN --mount is not supported by m-docker build yet");
   if (ins.security === "insecure") {
     throw new Error("RUN --security=insecure is not supported by m-docker build");
-  }
-  if (ins.script) {
-    throw new Error("a RUN heredoc that is a #! script is not supported by m-docker build yet");
   }
 }
 
