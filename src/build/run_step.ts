@@ -58,7 +58,7 @@ export async function runInContainer<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   signal?.throwIfAborted();
-  const { roots, containers, images } = engine;
+  const { images } = engine;
   // `.build-` in the image store: swept if the build dies before it removes it.
   const filesDir = step.files?.length
     ? Deno.makeTempDirSync({ dir: images.dir, prefix: ".build-run-" })
@@ -70,6 +70,7 @@ export async function runInContainer<T>(
   }
 }
 
+/** `runInContainer` once the step's files have a directory (`filesDir`) to be written to. */
 async function runWith<T>(
   engine: Engine,
   image: ImageRecord,
