@@ -219,6 +219,13 @@ Deno.test({
   );
   assert.equal(inner.code, 0, inner.stderr);
   assert.equal(await run("stdin:inner", "cat /inner.txt"), "inner\n");
+  const outside = await runWithInput(["build", "-f", "../Dockerfile", "-"], tarOf(dir));
+  assert.equal(outside.code, 1);
+  assert.match(outside.stderr, /must be within the build context/);
+  // Docker also takes bzip2 and xz archives; this engine says it does not.
+  const bzip2 = await runWithInput(["build", "-"], new TextEncoder().encode("BZh91AY&SY..."));
+  assert.equal(bzip2.code, 1);
+  assert.match(bzip2.stderr, /a bzip2-compressed build context is not supported/);
   const none = await runWithInput(["build", "-f", "sub/Nope", "-"], tarOf(dir));
   assert.equal(none.code, 1);
   assert.match(none.stderr, /sub\/Nope/);
