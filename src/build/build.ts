@@ -427,16 +427,24 @@ const CHECKSUM_ALGORITHMS: Record<string, string> = {
  */
 async function fetchSource(url: string, dir: string, checksum?: string): Promise<string> {
   if (!/^https?:\/\//i.test(url)) throw new Error(`ADD of ${url} is not supported (git, ssh)`);
-  let algorithm: string | undefined, expected: string | undefined;
+  let algorithm: string | undefined;
   if (checksum) {
-    const m = /^([a-z0-9]+):([0-9a-f]+)$/.exec(checksum);
+    const m = /^([a-z0-9]+):[0-9a-f]+$/.exec(checksum);
     algorithm = m ? CHECKSUM_ALGORITHMS[m[1]] : undefined;
-    if (!m || !algorithm) {
+    if (!algorithm) {
       throw new Error(
         `unsupported checksum ${JSON.stringify(checksum)}: sha256:HEX, sha384: or sha512:`,
       );
     }
-    expected = checksum;
+  }
+  const last = new URL(url).pathname.split("/").filter((p) => p).pop();
+  let name = last ?? "index.html";
+  try {
+    name = decodeURIComponent(name);
+  } catch { /* not percent-encoding: the name as it is */ }
+  // A name that would leave the directory (an encoded `/`, `..`) is not one.
+  if (name.includes("/") || name === "." || name === ".." || name.includes("\0")) {
+    throw new Error(`cannot take a file name from ${url}`);
   }
   let res: Response;
   try {
@@ -449,22 +457,12 @@ async function fetchSource(url: string, dir: string, checksum?: string): Promise
     throw new Error(`failed to fetch ${url}: ${res.status} ${res.statusText}`);
   }
   const body = new Uint8Array(await res.arrayBuffer());
-  if (algorithm && expected) {
+  if (checksum && algorithm) {
     const hash = new Uint8Array(await crypto.subtle.digest(algorithm, body));
-    const got = `${expected.split(":")[0]}:${
-      [...hash].map((b) => b.toString(16).padStart(2, "0")).join("")
-    }`;
-    if (got !== expected) {
-      throw new Error(`checksum mismatch: expected ${expected}, got ${got}`);
-    }
+    const hex = [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const got = `${checksum.split(":")[0]}:${hex}`;
+    if (got !== checksum) throw new Error(`checksum mismatch: expected ${checksum}, got ${got}`);
   }
-  const last = new URL(url).pathname.split("/").filter((p) => p).pop();
-  let name = last === undefined ? "index.html" : decodeURIComponent(last);
-  // A name that would leave the directory (an encoded `/`, `..`) is not one.
-  if (name.includes("/") || name === "." || name === ".." || name.includes("\0")) {
-    throw new Error(`ADD ${url}: cannot take a file name from the URL`);
-  }
-  if (name === "") name = "index.html";
   const path = `${dir}/${name}`;
   Deno.writeFileSync(path, body, { mode: 0o600 });
   Deno.chmodSync(path, 0o600);

@@ -332,6 +332,12 @@ RUN stat -c '%a %u:%g %Y' /dl/hello.txt /renamed.txt > /stat
       }),
     ]);
     assert.match(missing, /\[2\/2\] ADD http:\S+\/nope \/x: .*404 Not Found/);
+    const escaping = await buildFails([
+      context("add-escape", {
+        "Dockerfile": `FROM busybox\nADD http://127.0.0.1:${server.addr.port}/a%2F..%2Fb /dl/\n`,
+      }),
+    ]);
+    assert.match(escaping, /cannot take a file name from http:\S+a%2F\.\.%2Fb/);
   },
 );
 
