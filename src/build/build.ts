@@ -22,7 +22,14 @@ import type { NetworkSpec } from "../config/network.ts";
 import { DEFAULT_NETWORK, defaultNetworkSpec, parseNetworkMode } from "../config/network.ts";
 import { BuildCache } from "./cache.ts";
 import { addDirectoryLayer, stageFrom, type StageImage, storeStageImage } from "./image.ts";
-import { copyInto, copyKey, type CopyRequest, matchSources, unpackArchive } from "./copy_step.ts";
+import {
+  copyInto,
+  copyKey,
+  type CopyRequest,
+  CopySourceError,
+  matchSources,
+  unpackArchive,
+} from "./copy_step.ts";
 import { runInContainer } from "./run_step.ts";
 import type { BuildProgress, StepProgress } from "./progress.ts";
 import { withImageRoot } from "./image_root.ts";
@@ -34,7 +41,7 @@ import {
   type RunInstruction,
   type Stage,
 } from "./dockerfile.ts";
-import { sha256 } from "../image/store.ts";
+import { imageHistory } from "../image/history.ts";
 
 /** What to build and how. */
 export interface BuildOptions {
@@ -47,6 +54,17 @@ export interface BuildOptions {
   noCache?: boolean;
   /** Pull every base image again (`--pull`). */
   pull?: boolean;
+  /**
+   * The images FROM and COPY --from name, already found or pulled (by `loadBuild`): used as
+   * they are, so that `--pull` asks the registry once and the build runs on the images whose
+   * configs the plan was made with. A reference not here is resolved as `pull` says.
+   */
+  images?: ReadonlyMap<string, ImageRecord>;
+  /**
+   * The context is empty because the Dockerfile came alone on stdin: a COPY from it says so
+   * when it finds nothing.
+   */
+  noContext?: boolean;
   /** The build's network (`--network`); default the engine's default, as `run`'s. */
   network?: NetworkSpec;
   /** Labels added to the final image (`--label`). */
@@ -88,7 +106,7 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
     if (stage.base.kind === "stage") base = built.get(stage.base.index)!;
     else if (stage.base.kind === "scratch") base = null;
     else {
-      base = await resolveImage(
+      base = opts.images?.get(stage.base.ref) ?? await resolveImage(
         engine,
         stage.base.ref,
         opts.pull ? "always" : "missing",
@@ -97,6 +115,8 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
     }
     fromStep.done();
     let image: StageImage = stageFrom(base);
+    // A pulled base keeps its history in its config blob, not in its record.
+    if (base) image.history = structuredClone(imageHistory(engine.images, base));
     let current: ImageRecord | null = base;
     /** Reuses the image a step with `key` made, if the cache has it. */
     const fromCache = (key: string, step: StepProgress): boolean => {
@@ -119,7 +139,15 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
           let key: string;
           if (ins.kind === "run") {
             refuseRunFeatures(ins);
-            key = await cache.key([parentId, ins.text, ...ins.env, ins.network ?? ""]);
+            // The argv too: a heredoc's body is not in the instruction's text.
+            key = await cache.key([
+              parentId,
+              ins.text,
+              JSON.stringify(ins.argv),
+              ins.script?.data ?? "",
+              ...ins.env,
+              ins.network ?? "",
+            ]);
             if (fromCache(key, step)) continue;
             createdBy = `RUN ${ins.argv.join(" ")}`;
             const stepImage = current ?? await storeStageImage(engine.images, image, now());
@@ -131,6 +159,8 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
                 argv: ins.argv,
                 env: ins.env,
                 network: ins.network ? networkFor(ins.network) : network,
+                // A `#!` heredoc: its script is a file in /dev, the layer never has it.
+                files: ins.script ? [ins.script] : undefined,
               },
               (chunk) => step.output(chunk, Date.now() - started),
               async (state) =>
@@ -219,9 +249,6 @@ function refuseRunFeatures(ins: RunInstruction): void {
   if (ins.security === "insecure") {
     throw new Error("RUN --security=insecure is not supported by m-docker build");
   }
-  if (ins.script) {
-    throw new Error("a RUN heredoc that is a #! script is not supported by m-docker build yet");
-  }
 }
 
 /** Files m-docker placed in every container's upper layer as mount points. */
@@ -266,7 +293,8 @@ async function copyPlan(
     ? undefined
     : ins.from.kind === "stage"
     ? built.get(ins.from.index)!
-    : await resolveImage(engine, ins.from.ref, opts.pull ? "always" : "missing");
+    : opts.images?.get(ins.from.ref) ??
+      await resolveImage(engine, ins.from.ref, opts.pull ? "always" : "missing");
   const owner = ins.chown === undefined
     ? undefined
     : await resolveOwner(engine, current, ins.chown);
@@ -277,13 +305,19 @@ async function copyPlan(
   let sources = ins.sources;
   let allowed = opts.allowed ?? (() => true);
   if (ins.contents.length || (ins.kind === "add" && sources.some(isRemoteSource))) {
-    scratch = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-src-" });
-    root = scratch;
+    const dir = scratch = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-src-" });
+    root = dir;
     allowed = () => true;
-    for (const c of ins.contents) Deno.writeTextFileSync(`${scratch}/${c.path}`, c.data);
-    sources = ins.contents.map((c) => c.path);
-    if (ins.kind === "add" && ins.sources.some(isRemoteSource)) {
-      sources = [await fetchSource(ins.sources[0], scratch, ins.checksum)];
+    try {
+      for (const c of ins.contents) Deno.writeTextFileSync(`${dir}/${c.path}`, c.data);
+      sources = ins.contents.map((c) => c.path);
+      if (ins.kind === "add" && ins.sources.some(isRemoteSource)) {
+        sources = [await fetchSource(ins.sources[0], dir, ins.checksum)];
+      }
+    } catch (e) {
+      // A fetch that failed (or a digest that did not match) leaves nothing in the store.
+      Deno.removeSync(dir, { recursive: true });
+      throw e;
     }
   }
   const request: CopyRequest = {
@@ -300,14 +334,21 @@ async function copyPlan(
   const dispose = () => {
     if (scratch) Deno.removeSync(scratch, { recursive: true });
   };
+  // From an empty context (a Dockerfile alone on stdin), "not found" says why.
+  const fromNoContext = opts.noContext && !fromImage && !scratch;
+  const matched: typeof matchSources = (...args) => {
+    try {
+      return matchSources(...args);
+    } catch (e) {
+      if (!fromNoContext || !(e instanceof CopySourceError)) throw e;
+      throw new CopySourceError(
+        `${e.message} (no build context: the Dockerfile came alone on stdin)`,
+      );
+    }
+  };
   try {
     const key = withSources((r) =>
-      copyKey(
-        r,
-        matchSources(r, request.sources, fromImage ? undefined : allowed),
-        request,
-        allowed,
-      )
+      copyKey(r, matched(r, request.sources, fromImage ? undefined : allowed), request, allowed)
     );
     return {
       key,
@@ -318,7 +359,7 @@ async function copyPlan(
             copyInto(
               tmp,
               r,
-              matchSources(r, request.sources, fromImage ? undefined : allowed),
+              matched(r, request.sources, fromImage ? undefined : allowed),
               request,
               allowed,
             )
@@ -372,21 +413,60 @@ async function resolveOwner(
   return { uid: ids.uid, gid: ids.gid };
 }
 
-/** ADD of a URL: fetched into `dir` under its file name, its digest checked if given. */
+/** The digests `ADD --checksum` takes, by their Web Crypto names. */
+const CHECKSUM_ALGORITHMS: Record<string, string> = {
+  sha256: "SHA-256",
+  sha384: "SHA-384",
+  sha512: "SHA-512",
+};
+
+/**
+ * ADD of a URL: fetched into `dir` under the last component of its path (`index.html` when
+ * it has none), mode 0600 and the time of its Last-Modified header (now without one), as
+ * Docker's; its digest checked against `checksum` (`sha256:HEX`) when one is given.
+ */
 async function fetchSource(url: string, dir: string, checksum?: string): Promise<string> {
   if (!/^https?:\/\//i.test(url)) throw new Error(`ADD of ${url} is not supported (git, ssh)`);
-  const res = await fetch(url);
-  if (!res.ok) throw new Error(`ADD ${url}: ${res.status} ${res.statusText}`);
-  const body = new Uint8Array(await res.arrayBuffer());
+  let algorithm: string | undefined;
   if (checksum) {
-    const got = await sha256(body);
-    if (got !== checksum) {
-      throw new Error(`ADD ${url}: digest mismatch: ${got}, expected ${checksum}`);
+    const m = /^([a-z0-9]+):[0-9a-f]+$/.exec(checksum);
+    algorithm = m ? CHECKSUM_ALGORITHMS[m[1]] : undefined;
+    if (!algorithm) {
+      throw new Error(
+        `unsupported checksum ${JSON.stringify(checksum)}: sha256:HEX, sha384: or sha512:`,
+      );
     }
   }
-  const name = decodeURIComponent(new URL(url).pathname.split("/").filter((p) => p).pop() ?? "") ||
-    "index.html";
-  Deno.writeFileSync(`${dir}/${name}`, body, { mode: 0o600 });
-  Deno.chmodSync(`${dir}/${name}`, 0o600);
+  const last = new URL(url).pathname.split("/").filter((p) => p).pop();
+  let name = last ?? "index.html";
+  try {
+    name = decodeURIComponent(name);
+  } catch { /* not percent-encoding: the name as it is */ }
+  // A name that would leave the directory (an encoded `/`, `..`) is not one.
+  if (name.includes("/") || name === "." || name === ".." || name.includes("\0")) {
+    throw new Error(`cannot take a file name from ${url}`);
+  }
+  let res: Response;
+  try {
+    res = await fetch(url);
+  } catch (e) {
+    throw new Error(`failed to fetch ${url}: ${(e as Error).message}`);
+  }
+  if (!res.ok) {
+    await res.body?.cancel();
+    throw new Error(`failed to fetch ${url}: ${res.status} ${res.statusText}`);
+  }
+  const body = new Uint8Array(await res.arrayBuffer());
+  if (checksum && algorithm) {
+    const hash = new Uint8Array(await crypto.subtle.digest(algorithm, body));
+    const hex = [...hash].map((b) => b.toString(16).padStart(2, "0")).join("");
+    const got = `${checksum.split(":")[0]}:${hex}`;
+    if (got !== checksum) throw new Error(`checksum mismatch: expected ${checksum}, got ${got}`);
+  }
+  const path = `${dir}/${name}`;
+  Deno.writeFileSync(path, body, { mode: 0o600 });
+  Deno.chmodSync(path, 0o600);
+  const modified = Date.parse(res.headers.get("last-modified") ?? "");
+  if (!Number.isNaN(modified)) Deno.utimeSync(path, new Date(modified), new Date(modified));
   return name;
 }

@@ -3,7 +3,10 @@
  * stage's image so far (its env, user, working directory; the same isolation, cgroup and
  * networking as `m-docker run`), its output streamed to the build's progress, and its
  * read-write layer becomes the step's layer (the `commit` code's packing). The container is
- * removed whatever happens; so is the half-made layer of a failed step.
+ * removed whatever happens; so is the half-made layer of a failed step. Files the command
+ * needs but must not leave in the layer (a `#!` heredoc's script) are written to a host
+ * directory of the build's own and bound read-only into the container's /dev, a tmpfs that
+ * no layer is made of, as BuildKit runs them from /dev/pipes.
  *
  * @module
  */
@@ -27,6 +30,8 @@ export interface RunStep {
   env: string[];
   /** `--network` of the build (or the step): none, host, or the default bridge. */
   network: NetworkSpec;
+  /** Files bound read-only at `path` (under /dev) while the command runs, mode 0755. */
+  files?: Array<{ path: string; data: string }>;
 }
 
 /** A RUN that exited non-zero: BuildKit's wording. */
@@ -53,14 +58,42 @@ export async function runInContainer<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   signal?.throwIfAborted();
+  const { images } = engine;
+  // `.build-` in the image store: swept if the build dies before it removes it.
+  const filesDir = step.files?.length
+    ? Deno.makeTempDirSync({ dir: images.dir, prefix: ".build-run-" })
+    : undefined;
+  try {
+    return await runWith(engine, image, step, output, keep, filesDir, signal);
+  } finally {
+    if (filesDir) Deno.removeSync(filesDir, { recursive: true });
+  }
+}
+
+/** `runInContainer` once the step's files have a directory (`filesDir`) to be written to. */
+async function runWith<T>(
+  engine: Engine,
+  image: ImageRecord,
+  step: RunStep,
+  output: (chunk: Uint8Array) => void,
+  keep: (state: ContainerState) => Promise<T>,
+  filesDir: string | undefined,
+  signal?: AbortSignal,
+): Promise<T> {
   const { roots, containers, images } = engine;
+  const mounts = (step.files ?? []).map((f, i) => {
+    const source = `${filesDir}/${i}`;
+    Deno.writeTextFileSync(source, f.data, { mode: 0o755 });
+    Deno.chmodSync(source, 0o755); // whatever the umask
+    return { source, destination: f.path, readonly: true };
+  });
   const request: RunRequest = {
     image: image.id,
     // The image's entrypoint does not apply to RUN (Docker runs the command alone).
     entrypoint: "",
     command: step.argv,
     env: step.env,
-    mounts: [],
+    mounts,
     tty: false,
     interactive: false,
     detach: false,

@@ -89,6 +89,8 @@ async function build(this: CliContext, flags: BuildFlags, context: string): Prom
       allowed: loaded.allowed,
       noCache: flags.noCache,
       pull: flags.pull,
+      images: loaded.images,
+      noContext: loaded.noContext,
       network: flags.network ? networkFor(flags.network) : undefined,
       labels: pairs(flags.label),
       sourceDateEpoch: epoch,
