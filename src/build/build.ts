@@ -257,8 +257,6 @@ async function copyPlan(
   built: ReadonlyMap<number, ImageRecord>,
   opts: BuildOptions,
 ): Promise<CopyPlan> {
-  if (ins.parents) throw new Error("COPY --parents is not supported by m-docker build yet");
-  if (ins.exclude.length) throw new Error("--exclude is not supported by m-docker build yet");
   if (ins.kind === "add" && ins.sources.some(isRemoteSource) && ins.sources.length > 1) {
     throw new Error("ADD takes one URL at a time here");
   }
@@ -295,6 +293,8 @@ async function copyPlan(
     // ADD unpacks a local tar archive (not a fetched one), unless --unpack=false.
     unpack: ins.kind === "add" && !ins.sources.some(isRemoteSource) && ins.unpack !== false,
   };
+  if (ins.exclude.length) request.exclude = ins.exclude;
+  if (ins.parents) request.parents = true;
   const withSources = <T>(fn: (root: string) => T): T =>
     fromImage ? withImageRoot(engine.images, fromImage, fn) : fn(root);
   const dispose = () => {
