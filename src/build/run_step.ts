@@ -13,6 +13,7 @@ import type { Engine } from "../engine.ts";
 import type { ImageRecord } from "../image/store.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import type { NetworkSpec } from "../config/network.ts";
+import type { BindMount, TmpfsMount } from "../config/container.ts";
 import { createContainer } from "../container/create.ts";
 import { destroyContainer } from "../container/cleanup.ts";
 import { abandonInit, spawnInit, startContainer } from "../container/start.ts";
@@ -27,6 +28,9 @@ export interface RunStep {
   env: string[];
   /** `--network` of the build (or the step): none, host, or the default bridge. */
   network: NetworkSpec;
+  /** `--mount`s as the container's bind mounts and tmpfs (see run_mounts.ts). */
+  mounts?: BindMount[];
+  tmpfs?: TmpfsMount[];
 }
 
 /** A RUN that exited non-zero: BuildKit's wording. */
@@ -60,7 +64,8 @@ export async function runInContainer<T>(
     entrypoint: "",
     command: step.argv,
     env: step.env,
-    mounts: [],
+    mounts: step.mounts ?? [],
+    tmpfs: step.tmpfs,
     tty: false,
     interactive: false,
     detach: false,
