@@ -17,7 +17,8 @@
  *
  * The directories a step needs (mount points of layer views, upper directories, copies of
  * the context) are in one `.build-mnt-*` directory under the image store, locked while the
- * step runs; one whose lock nobody holds (its build was killed) is removed by the next step.
+ * step runs; one whose lock nobody holds (its build was killed) is removed by the next step
+ * with mounts.
  * The mount points made in the container's root for the mounts are removed from the layer
  * (`removeMountStubs`): nothing of a mount lands in the image.
  *
@@ -153,12 +154,16 @@ export async function prepareMounts(
   inputs: MountInputs,
   signal?: AbortSignal,
 ): Promise<PreparedMounts> {
-  const work = StepDir.make(inputs.images.dir);
+  if (mounts.length > 0) StepDir.sweep(inputs.images.dir);
+  // Made only when a mount needs one (tmpfs alone does not).
+  let made: StepDir | undefined;
+  const work = { mkdir: (name: string) => (made ??= StepDir.make(inputs.images.dir)).mkdir(name) };
   const locks = new Map<string, number>();
   const release = () => {
     for (const fd of locks.values()) close(fd);
     locks.clear();
-    work.remove();
+    made?.remove();
+    made = undefined;
   };
   const out: PreparedMounts = { mounts: [], tmpfs: [], targets: [], release };
   try {
@@ -205,7 +210,7 @@ export async function prepareMounts(
  * .dockerignore hides nothing in it; otherwise a copy of what the context sends, which a
  * writable mount may change (the copy goes with the step).
  */
-function bindContext(m: RunMount, i: number, inputs: MountInputs, work: StepDir): BindMount {
+function bindContext(m: RunMount, i: number, inputs: MountInputs, work: Work): BindMount {
   const rel = contextPath(inputs.context, m.source);
   const matched = matchSources(inputs.context, [rel], inputs.allowed);
   const path = rel === "" ? inputs.context : `${inputs.context}/${rel}`;
@@ -239,7 +244,7 @@ async function cacheMount(
   m: RunMount,
   i: number,
   inputs: MountInputs,
-  work: StepDir,
+  work: Work,
   locks: Map<string, number>,
   signal?: AbortSignal,
 ): Promise<BindMount> {
@@ -307,17 +312,26 @@ export function removeMountStubs(
   }
 }
 
+/** Makes directories in the step's directory. */
+interface Work {
+  mkdir(name: string): string;
+}
+
 /**
  * The directory of one step's mount material, locked (flock on its `lock`) while the step
- * runs. Making one removes those of steps whose build died (their lock is free).
+ * runs.
  */
 class StepDir {
   private constructor(readonly path: string, private readonly fd: number) {}
 
-  static make(imagesDir: string): StepDir {
+  /** Removes the step directories of builds that died (their lock is free). */
+  static sweep(imagesDir: string): void {
     for (const e of Deno.readDirSync(imagesDir)) {
       if (e.name.startsWith(".build-mnt-")) removeIfAbandoned(`${imagesDir}/${e.name}`);
     }
+  }
+
+  static make(imagesDir: string): StepDir {
     const path = Deno.makeTempDirSync({ dir: imagesDir, prefix: ".build-mnt-" });
     try {
       const fd = open(`${path}/lock`, O.RDWR | O.CREAT | O.CLOEXEC, 0o600);
