@@ -6,6 +6,7 @@
  * `builder prune`/`system prune`, and that a failed or killed build leaves nothing behind.
  */
 import assert from "node:assert/strict";
+import { createHash } from "node:crypto";
 import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
@@ -151,6 +152,80 @@ RUN --mount=type=cache,id=seeded,target=/seeded,from=busybox,source=/etc,sharing
     await build(["-t", "cache:4", "--build-arg", "RUNID=four", dir]);
     assert.equal(await run("cache:4", "cat /seen"), "four\n");
     assert.deepEqual(stepDirs(), []);
+  },
+);
+
+/** Starts `m-docker build` in the background; `progress` accumulates its stderr. */
+function startBuild(args: string[]) {
+  const argv = sb.commandLine(["build", "--progress", "plain", ...args]);
+  const child = new Deno.Command(argv[0], {
+    args: argv.slice(1),
+    env: sb.env(),
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  const out = { progress: "", child, done: null as unknown as Promise<Deno.CommandStatus> };
+  out.done = (async () => {
+    const decoder = new TextDecoder();
+    for await (const chunk of child.stderr) out.progress += decoder.decode(chunk);
+    return await child.status;
+  })();
+  return out;
+}
+
+Deno.test(
+  { name: "build mounts: sharing=locked waits its turn, sharing=private takes its own", ...asRoot },
+  async () => {
+    // The holder's step keeps the cache mount until the test creates `release` in the
+    // context (bound directly, so the step sees it appear).
+    const holder = context("holder", {
+      "Dockerfile": `FROM busybox
+RUN --mount=type=cache,id=turns,target=/k,sharing=locked --mount=type=bind,target=/c \
+    echo holder-in >> /k/log && until [ -e /c/release ]; do sleep 0.05; done && \
+    echo holder-out >> /k/log
+`,
+    });
+    const waiter = context("waiter", {
+      "Dockerfile": `FROM busybox
+RUN --mount=type=cache,id=turns,target=/k,sharing=locked cat /k/log > /seen && echo waiter >> /k/log
+`,
+    });
+    const loner = context("loner", {
+      "Dockerfile": `FROM busybox
+RUN --mount=type=cache,id=turns,target=/k,sharing=private \
+    (cat /k/log 2>/dev/null || echo empty) > /seen && echo loner >> /k/log
+`,
+    });
+    const a = startBuild(["--no-cache", holder]);
+    const id = createHash("sha256").update("turns").digest("hex");
+    const log = () => {
+      try {
+        return Deno.readTextFileSync(`${sb.root}/cache/mounts/${id}/data/log`);
+      } catch {
+        return "";
+      }
+    };
+    try {
+      await waitFor(() => log() === "holder-in\n", { what: "the holder to take the cache mount" });
+      // private, while the holder has it: a new empty one, which does not last.
+      await build(["--no-cache", "-t", "loner:1", loner]);
+      assert.equal(await run("loner:1", "cat /seen"), "empty\n");
+      // locked: it waits for the holder's step to end.
+      const b = startBuild(["--no-cache", "-t", "waiter:1", waiter]);
+      await waitFor(() => /\[2\/2\] RUN --mount=type=cache/.test(b.progress), {
+        what: "the waiter's step to begin",
+      });
+      Deno.writeTextFileSync(`${holder}/release`, "");
+      assert.equal((await a.done).code, 0, a.progress);
+      assert.equal((await b.done).code, 0, b.progress);
+      assert.equal(await run("waiter:1", "cat /seen"), "holder-in\nholder-out\n");
+      assert.equal(log(), "holder-in\nholder-out\nwaiter\n");
+      assert.deepEqual(stepDirs(), []);
+    } finally {
+      // A failed assertion must not leave the holder waiting for ever.
+      Deno.writeTextFileSync(`${holder}/release`, "");
+      await a.done;
+    }
   },
 );
 
