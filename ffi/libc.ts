@@ -67,6 +67,7 @@ const SYS = {
   ioctl: 16,
   dup: 32,
   fcntl: 72,
+  flock: 73,
   socket: 41,
   sendto: 44,
   recvfrom: 45,
@@ -678,7 +679,19 @@ export function close(fd: number): void {
   sys(SYS.close, fd);
 }
 
-/** dup(2). */
+/**
+ * flock(2) without waiting: takes a shared or exclusive lock on `fd`'s open file; false
+ * when another holds a conflicting one (EWOULDBLOCK).
+ */
+export function tryFlock(fd: number, exclusive: boolean): boolean {
+  const LOCK_SH = 1, LOCK_EX = 2, LOCK_NB = 4;
+  if (sys(SYS.flock, fd, (exclusive ? LOCK_EX : LOCK_SH) | LOCK_NB) === 0) return true;
+  const e = errno();
+  if (e === 11) return false;
+  throw new SyscallError("flock", e);
+}
+
+/** dup(2).
 export function dup(fd: number): number {
   return check("dup", sys(SYS.dup, fd));
 }

@@ -7,7 +7,7 @@
  *
  * Every step that makes an image first looks in the layer cache: a step is reused when its
  * parent image, its instruction (as substituted) and, for COPY and ADD, the content of what
- * it copies are the same (src/build/cache.ts). `noCache` skips the lookup.
+ * it copies (for a RUN, of what its bind mounts bind) are the same (src/build/cache.ts). `noCache` skips the lookup.
  *
  * With `sourceDateEpoch` (SOURCE_DATE_EPOCH, as BuildKit reads it) every layer's times are
  * clamped to it and every `created` is it: the same inputs then give the same image ID.
@@ -31,6 +31,13 @@ import {
   unpackArchive,
 } from "./copy_step.ts";
 import { runInContainer } from "./run_step.ts";
+import {
+  checkMounts,
+  type MountInputs,
+  mountsKey,
+  prepareMounts,
+  removeMountStubs,
+} from "./run_mounts.ts";
 import type { BuildProgress, StepProgress } from "./progress.ts";
 import { withImageRoot } from "./image_root.ts";
 import {
@@ -94,6 +101,23 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
   const clamp = opts.sourceDateEpoch;
   const network = opts.network ?? networkFor(undefined);
   const many = plan.stages.length > 1;
+  // A RUN mount's from=: a stage built already, or an image resolved once per build.
+  const resolved = new Map<string, Promise<ImageRecord>>();
+  const mountInputs: MountInputs = {
+    context: opts.context,
+    allowed: opts.allowed,
+    images: engine.images,
+    cache,
+    image: (from) => {
+      if (from.kind === "stage") return Promise.resolve(built.get(from.index)!);
+      let p = resolved.get(from.ref);
+      if (!p) {
+        p = resolveImage(engine, from.ref, opts.pull ? "always" : "missing");
+        resolved.set(from.ref, p);
+      }
+      return p;
+    },
+  };
   for (const index of plan.order) {
     const stage = byIndex.get(index)!;
     const label = many ? `${stage.name ?? `stage-${index}`} ` : "";
@@ -139,7 +163,8 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
           let key: string;
           if (ins.kind === "run") {
             refuseRunFeatures(ins);
-            // The argv too: a heredoc's body is not in the instruction's text.
+            // The argv too: a heredoc's body is not in the instruction's text. A bind
+            // mount's content is the step's input, as a COPY's source is.
             key = await cache.key([
               parentId,
               ins.text,
@@ -147,30 +172,40 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
               ins.script?.data ?? "",
               ...ins.env,
               ins.network ?? "",
+              ...await mountsKey(ins.mounts, mountInputs),
             ]);
             if (fromCache(key, step)) continue;
             createdBy = `RUN ${ins.argv.join(" ")}`;
             const stepImage = current ?? await storeStageImage(engine.images, image, now());
-            const started = Date.now();
-            layer = await runInContainer(
-              engine,
-              stepImage,
-              {
-                argv: ins.argv,
-                env: ins.env,
-                network: ins.network ? networkFor(ins.network) : network,
-                // A `#!` heredoc: its script is a file in /dev, the layer never has it.
-                files: ins.script ? [ins.script] : undefined,
-              },
-              (chunk) => step.output(chunk, Date.now() - started),
-              async (state) =>
-                await addDirectoryLayer(engine.images, state.rootfs.upperDir, {
-                  exclude: (rel, info) => PLACED.has(rel) && info.isFile && info.size === 0,
-                  clampMtime: clamp,
-                  lowerDirs: state.rootfs.lowerDirs,
-                }),
-              opts.signal,
-            );
+            const mounts = await prepareMounts(ins.mounts, mountInputs, opts.signal);
+            try {
+              const started = Date.now();
+              layer = await runInContainer(
+                engine,
+                stepImage,
+                {
+                  argv: ins.argv,
+                  env: ins.env,
+                  network: ins.network ? networkFor(ins.network) : network,
+                  mounts: mounts.mounts,
+                  tmpfs: mounts.tmpfs,
+                  // A `#!` heredoc: its script is a file in /dev, the layer never has it.
+                  files: ins.script ? [ins.script] : undefined,
+                },
+                (chunk) => step.output(chunk, Date.now() - started),
+                async (state) => {
+                  removeMountStubs(state.rootfs.upperDir, state.rootfs.lowerDirs, mounts.targets);
+                  return await addDirectoryLayer(engine.images, state.rootfs.upperDir, {
+                    exclude: (rel, info) => PLACED.has(rel) && info.isFile && info.size === 0,
+                    clampMtime: clamp,
+                    lowerDirs: state.rootfs.lowerDirs,
+                  });
+                },
+                opts.signal,
+              );
+            } finally {
+              mounts.release();
+            }
           } else {
             const copy = await copyPlan(engine, ins, current, built, opts);
             key = await cache.key([parentId, ins.text, copy.key]);
@@ -245,7 +280,7 @@ function fromText(stage: Stage): string {
 
 /** What a RUN may ask for that this engine does not do yet: refused, not ignored. */
 function refuseRunFeatures(ins: RunInstruction): void {
-  if (ins.mounts.length) throw new Error("RUN --mount is not supported by m-docker build yet");
+  checkMounts(ins.mounts);
   if (ins.security === "insecure") {
     throw new Error("RUN --security=insecure is not supported by m-docker build");
   }
@@ -284,8 +319,6 @@ async function copyPlan(
   built: ReadonlyMap<number, ImageRecord>,
   opts: BuildOptions,
 ): Promise<CopyPlan> {
-  if (ins.parents) throw new Error("COPY --parents is not supported by m-docker build yet");
-  if (ins.exclude.length) throw new Error("--exclude is not supported by m-docker build yet");
   if (ins.kind === "add" && ins.sources.some(isRemoteSource) && ins.sources.length > 1) {
     throw new Error("ADD takes one URL at a time here");
   }
@@ -329,6 +362,8 @@ async function copyPlan(
     // ADD unpacks a local tar archive (not a fetched one), unless --unpack=false.
     unpack: ins.kind === "add" && !ins.sources.some(isRemoteSource) && ins.unpack !== false,
   };
+  if (ins.exclude.length) request.exclude = ins.exclude;
+  if (ins.parents) request.parents = true;
   const withSources = <T>(fn: (root: string) => T): T =>
     fromImage ? withImageRoot(engine.images, fromImage, fn) : fn(root);
   const dispose = () => {

@@ -16,12 +16,18 @@
 import { createHash } from "node:crypto";
 import { lchown } from "../../ffi/libc.ts";
 import { globMatch } from "./glob.ts";
+import { IgnoreMatcher } from "./ignore.ts";
 import { lstatOrNull } from "../util/fs.ts";
 
 /** One matched source: its path relative to the source root, and its kind. */
 export interface MatchedSource {
   rel: string;
   directory: boolean;
+  /**
+   * For `--parents`: how many leading components of `rel` are not kept at the destination
+   * (those before a `/./` in the pattern, rsync's pivot); 0 keeps them all.
+   */
+  drop: number;
 }
 
 /** What a COPY asks for, substituted and resolved against the stage's WORKDIR. */
@@ -38,6 +44,17 @@ export interface CopyRequest {
   keepOwners: boolean;
   /** ADD: a local tar archive (plain or gzip) is unpacked at the destination. */
   unpack?: boolean;
+  /**
+   * `--exclude`: patterns in .dockerignore's syntax. A path is left out when one matches it
+   * relative to the source it comes from (a directory's contents by their path inside it, a
+   * file by its name), or matches one of its parents there.
+   */
+  exclude?: string[];
+  /**
+   * `--parents`: each source keeps its path relative to the source root (after a `/./` in
+   * its pattern, when there is one) under the destination, which is always a directory.
+   */
+  parents?: boolean;
 }
 
 /** An archive ADD unpacks: the file, and the directory (in the layer) it goes into. */
@@ -85,6 +102,7 @@ export function matchSources(
   const out = new Map<string, MatchedSource>();
   for (const pattern of patterns) {
     const parts = components(pattern);
+    const drop = pivotOf(pattern);
     if (parts.includes("..")) {
       throw new CopySourceError(`${pattern}: outside of the build context`);
     }
@@ -93,7 +111,7 @@ export function matchSources(
       if (i === parts.length) {
         const info = lstatOrNull(dir);
         if (!info || (rel !== "" && !allowed(rel))) return;
-        out.set(rel, { rel, directory: info.isDirectory });
+        if (!out.has(rel)) out.set(rel, { rel, directory: info.isDirectory, drop });
         found++;
         return;
       }
@@ -124,11 +142,56 @@ export function matchSources(
   return [...out.values()].sort((a, b) => a.rel < b.rel ? -1 : a.rel > b.rel ? 1 : 0);
 }
 
+/**
+ * How many components of a pattern come before its first `/./` (rsync's pivot for
+ * `--parents`); 0 when it has none. A leading `./` is not a pivot.
+ */
+export function pivotOf(pattern: string): number {
+  const raw = pattern.split("/");
+  let seen = 0;
+  let started = false;
+  for (const c of raw) {
+    if (c === "") continue;
+    if (c === ".") {
+      if (started) return seen;
+      continue;
+    }
+    started = true;
+    seen++;
+  }
+  return 0;
+}
+
+/** `--exclude`'s verdict on a path brought by `src`, by its path relative to `src`. */
+function excluder(req: CopyRequest): (src: MatchedSource, rel: string) => boolean {
+  if (!req.exclude?.length) return () => false;
+  const matcher = new IgnoreMatcher(req.exclude);
+  return (src, rel) => {
+    const inside = src.directory
+      ? (src.rel === "" ? rel : rel.slice(src.rel.length).replace(/^\//, ""))
+      : rel.slice(rel.lastIndexOf("/") + 1);
+    return inside !== "" && matcher.excludes(inside);
+  };
+}
+
+/**
+ * The matched sources `--exclude` leaves (a file source excluded by its own name goes).
+ * Throws on a malformed pattern.
+ */
+export function withoutExcluded(
+  matched: readonly MatchedSource[],
+  req: CopyRequest,
+): MatchedSource[] {
+  const excluded = excluder(req);
+  return matched.filter((m) => m.directory || !excluded(m, m.rel));
+}
+
 /** Every path a matched source brings (itself, and a directory's contents), sorted. */
 function expand(
   root: string,
   src: MatchedSource,
   allowed: (rel: string) => boolean,
+  excluded: (src: MatchedSource, rel: string) => boolean = () => false,
 ): Array<{ rel: string; info: Deno.FileInfo }> {
   const out: Array<{ rel: string; info: Deno.FileInfo }> = [];
   const visit = (rel: string) => {
@@ -140,7 +203,7 @@ function expand(
       .sort();
     for (const name of names) {
       const child = rel ? `${rel}/${name}` : name;
-      if (allowed(child)) visit(child);
+      if (allowed(child) && !excluded(src, child)) visit(child);
     }
   };
   visit(src.rel);
@@ -160,8 +223,9 @@ export function copyKey(
 ): string {
   const sha256 = (data: Uint8Array | string) => createHash("sha256").update(data).digest("hex");
   const lines: string[] = [JSON.stringify(req)];
-  for (const src of matched) {
-    for (const { rel, info } of expand(root, src, allowed)) {
+  const excluded = excluder(req);
+  for (const src of withoutExcluded(matched, req)) {
+    for (const { rel, info } of expand(root, src, allowed, excluded)) {
       const path = rel === "" ? root : `${root}/${rel}`;
       const owner = req.keepOwners ? `${info.uid}:${info.gid}` : "";
       let what = "";
@@ -188,7 +252,7 @@ export function copyInto(
 ): PendingArchive[] {
   const archives: PendingArchive[] = [];
   const wild = req.sources.some((s) => GLOB.test(s));
-  const destIsDir = req.dest.endsWith("/") || matched.length > 1 || wild ||
+  const destIsDir = req.parents || req.dest.endsWith("/") || matched.length > 1 || wild ||
     matched.some((m) => m.directory);
   const dest = components(req.dest);
   const at = (parts: string[]) => `${layerDir}/${parts.join("/")}`;
@@ -203,7 +267,12 @@ export function copyInto(
   }
   const owner = (info: Deno.FileInfo) =>
     req.chown ?? (req.keepOwners ? { uid: info.uid ?? 0, gid: info.gid ?? 0 } : { uid: 0, gid: 0 });
-  for (const src of matched) {
+  const excluded = excluder(req);
+  for (const src of withoutExcluded(matched, req)) {
+    // --parents: the source's own path (after its pivot) is kept under the destination.
+    const kept = req.parents ? components(src.rel).slice(src.drop) : [];
+    const into = req.parents ? [...dest, ...(src.directory ? kept : kept.slice(0, -1))] : dest;
+    if (req.parents) makeParents(layerDir, root, src, dest, kept, owner);
     const base = src.directory ? "" : components(src.rel).pop()!;
     const path = `${root}/${src.rel}`;
     if (req.unpack && !src.directory && isArchive(path)) {
@@ -212,12 +281,12 @@ export function copyInto(
       archives.push({ file: path, into });
       continue;
     }
-    for (const { rel, info } of expand(root, src, allowed)) {
+    for (const { rel, info } of expand(root, src, allowed, excluded)) {
       const inside = src.rel === "" ? rel : rel.slice(src.rel.length).replace(/^\//, "");
       const target = src.directory
-        ? at([...dest, ...components(inside)])
+        ? at([...into, ...components(inside)])
         : destIsDir
-        ? at([...dest, base])
+        ? at([...into, base])
         : at(dest);
       const from = rel === "" ? root : `${root}/${rel}`;
       const mode = req.chmod ?? ((info.mode ?? 0o644) & 0o7777);
@@ -237,6 +306,31 @@ export function copyInto(
     }
   }
   return archives;
+}
+
+/**
+ * `--parents`: the directories between the destination and a source (its kept path's
+ * parents) made as the source root has them (mode, owner as the copy's owners, times), once.
+ */
+function makeParents(
+  layerDir: string,
+  root: string,
+  src: MatchedSource,
+  dest: string[],
+  kept: string[],
+  owner: (info: Deno.FileInfo) => { uid: number; gid: number },
+): void {
+  const all = components(src.rel);
+  for (let i = 1; i < kept.length; i++) {
+    const target = `${layerDir}/${[...dest, ...kept.slice(0, i)].join("/")}`;
+    if (lstatOrNull(target)) continue;
+    const info = lstatOrNull(`${root}/${all.slice(0, src.drop + i).join("/")}`);
+    Deno.mkdirSync(target);
+    Deno.chmodSync(target, (info?.mode ?? 0o755) & 0o7777);
+    const o = info ? owner(info) : { uid: 0, gid: 0 };
+    lchown(target, o.uid, o.gid);
+    if (info?.mtime) Deno.utimeSync(target, info.mtime, info.mtime);
+  }
 }
 
 /** Unpacks an ADD's archive (plain tar or gzip) into `into`, with the archive's owners. */

@@ -1073,7 +1073,9 @@ class Planner {
       dest: resolveDest(dest, state.config.WorkingDir),
       link: flags.get("link") === "true",
       parents: flags.get("parents") === "true",
-      exclude: (flags.get("exclude") as string[] | undefined) ?? [],
+      exclude: ((flags.get("exclude") as string[] | undefined) ?? []).map((e) =>
+        this.expand(e, state)
+      ),
     };
     const chown = str("chown"), chmod = str("chmod");
     if (chown !== undefined && chown !== "") out.chown = chown;

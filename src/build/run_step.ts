@@ -16,6 +16,7 @@ import type { Engine } from "../engine.ts";
 import type { ImageRecord } from "../image/store.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import type { NetworkSpec } from "../config/network.ts";
+import type { BindMount, TmpfsMount } from "../config/container.ts";
 import { createContainer } from "../container/create.ts";
 import { destroyContainer } from "../container/cleanup.ts";
 import { abandonInit, spawnInit, startContainer } from "../container/start.ts";
@@ -32,6 +33,9 @@ export interface RunStep {
   network: NetworkSpec;
   /** Files bound read-only at `path` (under /dev) while the command runs, mode 0755. */
   files?: Array<{ path: string; data: string }>;
+  /** `--mount`s as the container's bind mounts and tmpfs (see run_mounts.ts). */
+  mounts?: BindMount[];
+  tmpfs?: TmpfsMount[];
 }
 
 /** A RUN that exited non-zero: BuildKit's wording. */
@@ -81,7 +85,7 @@ async function runWith<T>(
   signal?: AbortSignal,
 ): Promise<T> {
   const { roots, containers, images } = engine;
-  const mounts = (step.files ?? []).map((f, i) => {
+  const files = (step.files ?? []).map((f, i) => {
     const source = `${filesDir}/${i}`;
     Deno.writeTextFileSync(source, f.data, { mode: 0o755 });
     Deno.chmodSync(source, 0o755); // whatever the umask
@@ -93,7 +97,8 @@ async function runWith<T>(
     entrypoint: "",
     command: step.argv,
     env: step.env,
-    mounts,
+    mounts: [...(step.mounts ?? []), ...files],
+    tmpfs: step.tmpfs,
     tty: false,
     interactive: false,
     detach: false,

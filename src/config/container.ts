@@ -35,6 +35,24 @@ export interface BindMount {
   mode?: string;
   /** Given with `--mount` (HostConfig.Mounts), not `-v` (HostConfig.Binds). */
   viaMount?: boolean;
+  /** What is bound is a path in a view of image layers (a build's RUN --mount from=). */
+  layers?: LayerView;
+}
+
+/**
+ * Image layers seen as one directory, made in the container's mount namespace only (so no
+ * mount of it is left on the host whatever happens): the layers (top first) are mounted at
+ * `mountPoint`, a host directory, as an overlay (with `upperDir` and `workDir`, writable:
+ * the writes land there), or as a bind of the one layer, or not at all when there is none.
+ * Then `path` (relative, resolved inside the view, never out of it) is bound as a mount's
+ * source.
+ */
+export interface LayerView {
+  lowerDirs: string[];
+  upperDir?: string;
+  workDir?: string;
+  mountPoint: string;
+  path: string;
 }
 
 /** The propagation modes of `bind-propagation=` (Docker's, Linux's). */

@@ -15,7 +15,8 @@ import { type BindMount, INIT_PATH } from "../config/container.ts";
 export function createMissingBindSources(mounts: readonly BindMount[]): void {
   for (const m of mounts) {
     // A volume's directory is the volume store's to make, with its metadata.
-    if (m.destination === INIT_PATH || m.volume) continue;
+    // A layer view's source is made in the container's mount namespace, not here.
+    if (m.destination === INIT_PATH || m.volume || m.layers) continue;
     try {
       Deno.statSync(m.source);
     } catch (e) {

@@ -10,7 +10,7 @@
 import { ERRNO, SyscallError } from "../../ffi/errors.ts";
 import { AT, MOUNT_ATTR, MS, O } from "../../ffi/libc.ts";
 import type { Syscalls } from "../../ffi/syscalls.ts";
-import type { BindMount, MountPropagation, TmpfsMount } from "../config/container.ts";
+import type { BindMount, LayerView, MountPropagation, TmpfsMount } from "../config/container.ts";
 import type { CgroupFsPlan, InitConfig } from "../config/init.ts";
 import type { DeviceNode } from "../config/devices.ts";
 import { mountsUnder, parseMountInfo, perMountFlags } from "./mountinfo.ts";
@@ -288,15 +288,32 @@ function bindMount(
   detached?: { fd: number; directory: boolean },
 ): void {
   const target = join(sys, root, m.destination);
-  const directory = detached ? detached.directory : sys.fileKind(m.source, true) === "directory";
+  const source = m.layers && !detached ? mountLayerView(sys, m.layers) : m.source;
+  const directory = detached ? detached.directory : sys.fileKind(source, true) === "directory";
   if (directory) sys.mkdirAll(target);
   else touch(sys, target);
   if (detached) sys.moveMount(detached.fd, target);
-  else sys.mount(m.source, target, null, MS.BIND | MS.REC);
+  else sys.mount(source, target, null, MS.BIND | MS.REC);
   if (m.readonly) makeReadonlyRecursive(sys, target);
   if (m.propagation && m.propagation !== "rprivate") {
     sys.mount(null, target, null, PROPAGATION_FLAGS[m.propagation]);
   }
+}
+
+/** Mounts a layer view (see LayerView) at its mount point; returns the path it binds. */
+function mountLayerView(sys: Syscalls, view: LayerView): string {
+  if (view.upperDir || view.lowerDirs.length > 1) {
+    mountOverlay(sys, {
+      lowerDirs: view.lowerDirs,
+      upperDir: view.upperDir ?? "",
+      workDir: view.workDir ?? "",
+      mountPoint: view.mountPoint,
+    });
+  } else if (view.lowerDirs.length === 1) {
+    sys.mount(view.lowerDirs[0], view.mountPoint, null, MS.BIND);
+  }
+  // Links in the layers are the image's: they resolve inside the view, never on the host.
+  return join(sys, view.mountPoint, view.path);
 }
 
 /** `bind-propagation=` as mount(2) flags (every mount starts rprivate: see prepareRootfs). */
