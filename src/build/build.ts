@@ -118,8 +118,9 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
       return p;
     },
   };
-  for (const index of plan.order) {
-    const stage = byIndex.get(index)!;
+  /** Builds one stage, once every stage it needs is in `built`. */
+  const buildStage = async (stage: Stage, signal: AbortSignal): Promise<ImageRecord> => {
+    const index = stage.index;
     const label = many ? `${stage.name ?? `stage-${index}`} ` : "";
     const counted = stage.instructions.filter((i) => i.kind !== "arg");
     const total = counted.length + 1;
@@ -177,7 +178,7 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
             if (fromCache(key, step)) continue;
             createdBy = `RUN ${ins.argv.join(" ")}`;
             const stepImage = current ?? await storeStageImage(engine.images, image, now());
-            const mounts = await prepareMounts(ins.mounts, mountInputs, opts.signal);
+            const mounts = await prepareMounts(ins.mounts, mountInputs, signal);
             try {
               const started = Date.now();
               layer = await runInContainer(
@@ -201,7 +202,7 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
                     lowerDirs: state.rootfs.lowerDirs,
                   });
                 },
-                opts.signal,
+                signal,
               );
             } finally {
               mounts.release();
@@ -263,9 +264,60 @@ export async function buildImage(engine: Engine, opts: BuildOptions): Promise<Im
     }
     // A stage of FROM alone is its base image itself.
     current ??= await storeStageImage(engine.images, image, now());
-    built.set(index, current);
+    return current;
+  };
+
+  // Stages that do not need each other build at the same time, each as soon as the stages
+  // it needs are built (plan.order has those first). The first to fail stops the others,
+  // and the build returns only when every stage has stopped: a failed build leaves no step
+  // container running.
+  const stop = new AbortController();
+  const stopAll = () => stop.abort(opts.signal?.reason);
+  opts.signal?.addEventListener("abort", stopAll, { once: true });
+  if (opts.signal?.aborted) stopAll();
+  let firstError: unknown;
+  const tasks = new Map<number, Promise<void>>();
+  for (const index of plan.order) {
+    const stage = byIndex.get(index)!;
+    const needs = stageDependencies(stage).map((d) => tasks.get(d)!);
+    tasks.set(
+      index,
+      (async () => {
+        try {
+          await Promise.all(needs);
+          stop.signal.throwIfAborted();
+          built.set(index, await buildStage(stage, stop.signal));
+        } catch (e) {
+          if (!stop.signal.aborted) {
+            firstError = e;
+            stop.abort(e);
+          }
+          throw e;
+        }
+      })(),
+    );
   }
+  const settled = await Promise.allSettled(tasks.values());
+  opts.signal?.removeEventListener("abort", stopAll);
+  const failed = settled.find((r) => r.status === "rejected");
+  if (failed) throw firstError ?? (failed as PromiseRejectedResult).reason;
   return built.get(plan.target)!;
+}
+
+/** The stages `stage` needs built before it: its FROM, COPY --from and RUN --mount from=. */
+function stageDependencies(stage: Stage): number[] {
+  const out = new Set(stage.needs);
+  if (stage.base.kind === "stage") out.add(stage.base.index);
+  for (const ins of stage.instructions) {
+    if ((ins.kind === "copy" || ins.kind === "add") && ins.from?.kind === "stage") {
+      out.add(ins.from.index);
+    }
+    if (ins.kind === "run") {
+      for (const m of ins.mounts) if (m.from?.kind === "stage") out.add(m.from.index);
+    }
+  }
+  out.delete(stage.index);
+  return [...out];
 }
 
 /** FROM's line as progress shows it. */

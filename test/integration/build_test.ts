@@ -276,6 +276,45 @@ Deno.test(
 );
 
 Deno.test({
+  name: "build: stages that do not need each other build at the same time",
+  ...asRoot,
+}, async () => {
+  // Each stage's RUN marks a shared cache mount and waits for the other's mark: built one
+  // after the other, the first would wait in vain and fail after its 30 s.
+  const id = `meet-${crypto.randomUUID()}`;
+  const meet = (me: string, other: string) =>
+    `RUN --mount=type=cache,target=/meet,id=${id} touch /meet/${me} && i=0; ` +
+    `while [ ! -e /meet/${other} ]; do i=$((i+1)); [ $i -lt 300 ] || exit 7; sleep 0.1; done; ` +
+    `echo ${me} > /${me}`;
+  const dir = context("parallel", {
+    "Dockerfile": `FROM busybox AS a\n${meet("a", "b")}\n` +
+      `FROM busybox AS b\n${meet("b", "a")}\n` +
+      `FROM busybox\nCOPY --from=a /a /a\nCOPY --from=b /b /b\n`,
+  });
+  await build(["-t", "parallel", dir]);
+  assert.equal((await run("parallel", "cat /a /b")).trim(), "a\nb");
+  await sb.ok(["rmi", "parallel"]);
+
+  // A stage that fails stops the one still running: the build ends with its error and
+  // leaves nothing of the other.
+  const failing = context("parallel-fail", {
+    "Dockerfile": `FROM busybox AS slow\nRUN --mount=type=cache,target=/meet,id=${id} ` +
+      `touch /meet/slow && sleep 6124\n` +
+      `FROM busybox AS broken\nRUN --mount=type=cache,target=/meet,id=${id} ` +
+      `while [ ! -e /meet/slow ]; do sleep 0.1; done; exit 3\n` +
+      `FROM busybox\nCOPY --from=slow /etc/hostname /x\nCOPY --from=broken /etc/hostname /y\n`,
+  });
+  const r = await sb.run(["build", "--progress", "plain", failing]);
+  assert.equal(r.code, 1, r.stderr);
+  assert.match(r.stderr, /\[broken 2\/2\] RUN .*exit code: 3/);
+  assert.deepEqual(processesRunning(["sleep", "6124"]), []);
+  assert.deepEqual(sb.containerIds(), []);
+  assert.deepEqual(sb.leftoverCgroups(), []);
+  assert.deepEqual(sb.leftoverMounts(), []);
+  await sb.ok(["builder", "prune", "-f"]);
+});
+
+Deno.test({
   name: "build: SOURCE_DATE_EPOCH gives the same image ID in two fresh roots",
   ...asRoot,
 }, async () => {
