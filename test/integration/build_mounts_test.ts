@@ -7,30 +7,11 @@
  */
 import assert from "node:assert/strict";
 import { createHash } from "node:crypto";
+import { buildHelpers } from "./build_helpers.ts";
 import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
-
-/** Writes a context directory from `files` (path -> content); returns its path. */
-function context(name: string, files: Record<string, string>): string {
-  const dir = `${sb.dir}/ctx-${name}`;
-  for (const [path, content] of Object.entries(files)) {
-    const full = `${dir}/${path}`;
-    Deno.mkdirSync(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-    Deno.writeTextFileSync(full, content);
-  }
-  return dir;
-}
-
-/** Runs `m-docker build` and asserts it succeeds; returns its stderr (the progress). */
-async function build(args: string[]) {
-  const r = await sb.run(["build", "--progress", "plain", ...args]);
-  assert.equal(r.code, 0, `build ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stderr;
-}
-
-const run = (image: string, script: string) =>
-  sb.ok(["run", "--rm", "--entrypoint", "", image, "sh", "-c", script]);
+const { build, context, killBuild, run } = buildHelpers(sb);
 
 /** The step directories of RUN mounts left in the image store. */
 const stepDirs = () => {
@@ -349,15 +330,7 @@ RUN --mount=type=bind,from=tools,target=/t,rw --mount=type=cache,target=/k,shari
       what: "the RUN's sleep to run",
     });
     assert.equal(stepDirs().length, 1);
-    child.kill("SIGKILL");
-    await child.status;
-    await waitFor(() => processesRunning(["sleep", "6124"]).length === 0, {
-      what: "the killed build's RUN to die with it",
-    });
-    await waitFor(async () => {
-      await sb.ok(["ps", "-a"]);
-      return sb.containerIds().length === 0;
-    }, { what: "reconcile to remove the killed build's step container" });
+    await killBuild(child, "6124");
     assert.deepEqual(sb.leftoverMounts(), []);
     // The locked cache mount was released with the process: the next build takes it.
     Deno.writeTextFileSync(

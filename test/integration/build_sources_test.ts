@@ -8,31 +8,15 @@
  * that no layer keeps.
  */
 import assert from "node:assert/strict";
+import { buildHelpers } from "./build_helpers.ts";
 import { asRoot, type Run, Sandbox } from "./harness.ts";
 import { haveRegistryTools, skopeo, TestRegistry } from "./registry.ts";
 
 const sb = new Sandbox();
+const { build, context, run } = buildHelpers(sb);
 const withRegistry = { ...asRoot, ignore: asRoot.ignore || !haveRegistryTools };
 if (!haveRegistryTools) {
   console.warn("the registry build test needs docker-registry and skopeo (.ci/run installs them)");
-}
-
-/** Writes a context directory from `files` (path -> content); returns its path. */
-function context(name: string, files: Record<string, string>): string {
-  const dir = `${sb.dir}/ctx-${name}`;
-  for (const [path, content] of Object.entries(files)) {
-    const full = `${dir}/${path}`;
-    Deno.mkdirSync(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-    Deno.writeTextFileSync(full, content);
-  }
-  return dir;
-}
-
-/** Runs `m-docker build` and asserts it succeeds; returns its stderr (the progress). */
-async function build(args: string[]): Promise<string> {
-  const r = await sb.run(["build", "--progress", "plain", ...args]);
-  assert.equal(r.code, 0, `build ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stderr;
 }
 
 /** Runs `m-docker build` that must fail; returns its stderr. */
@@ -41,9 +25,6 @@ async function buildFails(args: string[]): Promise<string> {
   assert.equal(r.code, 1, `build ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
   return r.stderr;
 }
-
-const run = (image: string, script: string) =>
-  sb.ok(["run", "--rm", "--entrypoint", "", image, "sh", "-c", script]);
 
 /** `image inspect`'s document for `ref`. */
 // deno-lint-ignore no-explicit-any

@@ -7,30 +7,11 @@
  * SOURCE_DATE_EPOCH giving the same image ID.
  */
 import assert from "node:assert/strict";
+import { buildHelpers } from "./build_helpers.ts";
 import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
-
-/** Writes a context directory from `files` (path -> content); returns its path. */
-function context(name: string, files: Record<string, string>): string {
-  const dir = `${sb.dir}/ctx-${name}`;
-  for (const [path, content] of Object.entries(files)) {
-    const full = `${dir}/${path}`;
-    Deno.mkdirSync(full.slice(0, full.lastIndexOf("/")), { recursive: true });
-    Deno.writeTextFileSync(full, content);
-  }
-  return dir;
-}
-
-/** Runs `m-docker build` and asserts it succeeds; returns its stderr (the progress). */
-async function build(args: string[], opts: { env?: Record<string, string> } = {}) {
-  const r = await sb.run(["build", "--progress", "plain", ...args], opts);
-  assert.equal(r.code, 0, `build ${args.join(" ")} exited ${r.code}: ${r.stderr}`);
-  return r.stderr;
-}
-
-const run = (image: string, script: string) =>
-  sb.ok(["run", "--rm", "--entrypoint", "", image, "sh", "-c", script]);
+const { build, context, killBuild, run } = buildHelpers(sb);
 
 Deno.test(
   { name: "build: every instruction's effect on files and config", ...asRoot },
@@ -256,20 +237,8 @@ Deno.test(
     await waitFor(() => processesRunning(["sleep", "6123"]).length === 1, {
       what: "the RUN's sleep to run",
     });
-    child.kill("SIGKILL");
     reader.releaseLock();
-    await child.status;
-    // The step's process dies with the build (its parent-death signal)...
-    await waitFor(() => processesRunning(["sleep", "6123"]).length === 0, {
-      what: "the killed build's RUN to die with it",
-    });
-    // ...and a command run after its init has gone removes its container (build containers
-    // are --rm). The sleep can vanish while the kernel is still tearing the init's PID
-    // namespace down, when the init still looks alive, so this polls rather than asks once.
-    await waitFor(async () => {
-      await sb.ok(["ps", "-a"]);
-      return sb.containerIds().length === 0;
-    }, { what: "reconcile to remove the killed build's step container" });
+    await killBuild(child, "6123");
     assert.deepEqual(sb.leftoverCgroups(), []);
     assert.deepEqual(sb.leftoverMounts(), []);
   },
