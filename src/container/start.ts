@@ -545,7 +545,7 @@ async function startDirectly(
     const capabilities = new Set(config.capabilities);
     const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
     // No one migrates the child (see childPlacement), so no warm-up is needed.
-    childCgroup = ChildCgroup.open(sys, cgroup);
+    childCgroup = ChildCgroup.open(sys, cgroup.childPlacement());
     const childCgroupOptions = childCgroup.options;
     // From here to the end of the spawn: sync calls only, on this thread.
     const started = inContainerNamespaces(sys, init, direct, () => {
