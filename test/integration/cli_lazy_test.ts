@@ -230,6 +230,33 @@ Deno.test({
   }
 });
 
+Deno.test({
+  name: "lazy CLI: inspect and images load the Go-template engine only for a --format",
+  ...traced,
+}, async () => {
+  const id = (await sb.ok(["create", "--name", "lazy-fmt", "busybox", "true"])).trim();
+  try {
+    const engine = "src/util/go_template.ts";
+    const cases: Array<[string[], boolean]> = [
+      [["inspect", id], false],
+      [["inspect", "--format", "json", id], false],
+      [["inspect", "--format", "{{.Name}}", id], true],
+      [["images"], false],
+      [["images", "--digests"], false],
+      [["images", "--format", "{{.Repository}}"], true],
+      [["ps", "-a"], false],
+      [["ps", "-a", "--format", "{{.Names}}"], true],
+    ];
+    for (const [args, loads] of cases) {
+      const loaded = await modulesLoaded(args);
+      assert.ok(loaded.has("src/cli/routes.ts"), [...loaded].join(" "));
+      assert.equal(loaded.has(engine), loads, args.join(" "));
+    }
+  } finally {
+    await sb.ok(["rm", id]);
+  }
+});
+
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();
 });

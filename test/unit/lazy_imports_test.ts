@@ -98,6 +98,15 @@ Deno.test("exec joins the container's cgroup without either cgroup manager", () 
   assert.deepEqual(found, []);
 });
 
+for (const entry of ["src/cli/inspect.ts", "src/cli/images.ts", "src/cli/ps.ts"]) {
+  Deno.test(`${entry} statically imports no Go-template engine (a --format loads it)`, () => {
+    const reached = staticClosure(entry);
+    assert.ok(reached.has("src/util/tabwriter.ts") || reached.has("src/cli/inspect_print.ts"));
+    const found = ["src/util/go_template.ts", "src/cli/format.ts"].filter((m) => reached.has(m));
+    assert.deepEqual(found, []);
+  });
+}
+
 // What giving back a dead container's resources takes (reconcile.ts loads it only then):
 // the cgroup managers, volumes and mounts, the network table and the firewall.
 const REPAIRING = [
