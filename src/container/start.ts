@@ -490,7 +490,9 @@ async function wireNetwork(
  */
 function record(store: StateStore, state: ContainerState, fields: Partial<ContainerState>) {
   Object.assign(state, fields);
-  if (!store.update(state.id, (s) => void Object.assign(s, fields))) {
+  // What a start records (its processes, that it runs, its addresses) a power loss ends:
+  // a crash may find the state before it, whole (see Durability), as after any reboot.
+  if (!store.update(state.id, (s) => void Object.assign(s, fields), "whole")) {
     throw new Error(`container ${state.id} was removed while it was starting`);
   }
 }
