@@ -11,7 +11,6 @@
  * @module
  */
 
-import { close, O, open, writeAsync } from "../../ffi/libc.ts";
 import { InvalidConfigError } from "../config/errors.ts";
 import type { CgroupLayout, CgroupManager, ChildPlacement } from "./types.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
@@ -27,6 +26,7 @@ import {
 import { CgroupV1Manager } from "./v1.ts";
 import { CgroupV2Manager, type DeviceFilterLoader } from "./v2.ts";
 
+export { warmUpCgroupMigration } from "./join.ts";
 export {
   type CgroupLayout,
   type CgroupManager,
@@ -184,31 +184,4 @@ export function openCgroupManager(
   return layout === "v2"
     ? new CgroupV2Manager(paths, fs, undefined, deviceFilter)
     : new CgroupV1Manager(paths, fs, layout);
-}
-
-/**
- * Moves this process into the cgroup it is already in, in one hierarchy, asynchronously.
- *
- * Why: any write to cgroup.procs takes the kernel's global cgroup-migration lock, whose
- * first taking waits for an RCU grace period (10-20 ms measured here); later writes within
- * a grace period are fast (~0.1 ms). Doing this no-op move while init boots makes the real
- * join afterwards cheap. Failure is harmless: the join is merely slower.
- */
-export function warmUpCgroupMigration(cgroupRoot = "/sys/fs/cgroup"): Promise<void> {
-  try {
-    const own = parseProcCgroup(Deno.readTextFileSync("/proc/self/cgroup"));
-    let dir: string | undefined;
-    for (const [controllers, path] of own) {
-      if (controllers === "") continue;
-      dir = `${cgroupRoot}/${controllers.replace(/^name=/, "")}${path === "/" ? "" : path}`;
-      break;
-    }
-    const unified = own.get("") ?? "/";
-    dir ??= `${cgroupRoot}${unified === "/" ? "" : unified}`;
-    // One write on a worker thread, started now: the caller goes on while it waits.
-    const fd = open(`${dir}/cgroup.procs`, O.WRONLY | O.CLOEXEC);
-    return writeAsync(fd, new TextEncoder().encode(String(Deno.pid))).then(() => close(fd));
-  } catch {
-    return Promise.resolve(); // only an optimisation
-  }
 }

@@ -11,6 +11,7 @@ import type { ResourceLimits } from "../config/limits.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import { type LimitFile, limitFiles } from "./resources.ts";
 import { CgroupUnsupportedError } from "./errors.ts";
+import { childPlacementOf, enterCgroupForSpawning, v1MountOf } from "./join.ts";
 import { DEFAULT_DEVICE_RULES, type DeviceRule, formatDeviceRule } from "../config/devices.ts";
 import {
   changedLimitFiles,
@@ -18,7 +19,6 @@ import {
   killUntilEmpty,
   mkdirLevels,
   parentDir,
-  parseProcCgroup,
   procsInTrees,
   readCounter,
   removeCgroupTree,
@@ -53,8 +53,7 @@ export class CgroupV1Manager implements CgroupManager {
   ) {}
 
   private mountOf(name: string): string {
-    const dir = this.paths[name];
-    return this.mountPoints[name] ?? dir.slice(0, dir.indexOf(`/${name}/`) + name.length + 1);
+    return v1MountOf(this.paths, name, this.mountPoints);
   }
 
   create(limits: ResourceLimits, devices: readonly DeviceRule[] = DEFAULT_DEVICE_RULES): void {
@@ -166,23 +165,11 @@ export class CgroupV1Manager implements CgroupManager {
   }
 
   enterForSpawning(): () => void {
-    // "0", not our tid: a thread that names itself so moves without the global threadgroup
-    // lock (see childPlacement), and only this thread moves either way.
-    const own = parseProcCgroup(Deno.readTextFileSync("/proc/thread-self/cgroup"));
-    const back: string[] = [];
-    for (const [name, dir] of Object.entries(this.paths)) {
-      const mount = this.mountOf(name);
-      const entry = [...own].find(([c]) => c !== "" && c.replace(/^name=/, "") === name);
-      if (entry) back.push(`${mount}${entry[1] === "/" ? "" : entry[1]}/tasks`);
-      this.fs.write(`${dir}/tasks`, "0");
-    }
-    return () => {
-      for (const file of back) this.fs.write(file, "0");
-    };
+    return enterCgroupForSpawning(this.layout, this.paths, this.fs, undefined, this.mountPoints);
   }
 
   childPlacement(): ChildPlacement {
-    return { tasksFiles: Object.values(this.paths).map((dir) => `${dir}/tasks`) };
+    return childPlacementOf(this.layout, this.paths);
   }
 
   /**

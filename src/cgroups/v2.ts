@@ -13,6 +13,7 @@ import { attachCgroupDeviceProgram } from "../../ffi/bpf.ts";
 import { type CgroupFs, realCgroupFs } from "./fs.ts";
 import { CgroupDeviceFilterError, CgroupUnsupportedError, CgroupWriteError } from "./errors.ts";
 import { compileDeviceFilter, DEVICE_FILTER_LICENSE } from "./device_filter.ts";
+import { childPlacementOf, enterCgroupForSpawning } from "./join.ts";
 import { type LimitFile, limitFiles } from "./resources.ts";
 import {
   changedLimitFiles,
@@ -199,14 +200,11 @@ export class CgroupV2Manager implements CgroupManager {
   }
 
   enterForSpawning(): () => void {
-    const own = Deno.readTextFileSync("/proc/self/cgroup").match(/^0::(.*)$/m)?.[1] ?? "/";
-    const back = `${this.root}${own === "/" ? "" : own}/cgroup.procs`;
-    this.fs.write(`${this.dir}/cgroup.procs`, String(Deno.pid));
-    return () => this.fs.write(back, String(Deno.pid));
+    return enterCgroupForSpawning("v2", this.paths, this.fs, this.root);
   }
 
   childPlacement(): ChildPlacement {
-    return { bornIn: this.dir };
+    return childPlacementOf("v2", this.paths);
   }
 
   /** `oom_kill` of memory.events, which also counts kills in nested cgroups. */

@@ -6,7 +6,6 @@
  * @module
  */
 
-import type { CliContext } from "./context.ts";
 import {
   executeTemplate,
   type FunctionMap,
@@ -274,37 +273,13 @@ function markGoMaps(original: Record<string, unknown>): Record<string, unknown> 
 }
 
 /**
- * Prints inspect documents as Docker does: an indented JSON array (`[]` when none was
- * found), or `--format` applied to each; then each error on stderr. Exit 1 if any failed.
+ * `inspect --format F` of `docs`: `json` as the documents are (nulls and all), a template
+ * on them typed as Go's (markGoMaps). What `printInspect` (./inspect_print.ts) loads this
+ * module, and the template engine, for.
  */
-export function printInspect(
-  ctx: CliContext,
+export function renderInspectDocs(
+  format: string,
   docs: Record<string, unknown>[],
-  errors: string[],
-  format: string | undefined,
-): number {
-  const all = [...errors];
-  if (format) {
-    let rendered: ReturnType<typeof renderInspect>;
-    try {
-      // `json` is the documents as they are (nulls and all), a template sees Go's types.
-      rendered = renderInspect(format, format === "json" ? docs : docs.map(markGoMaps));
-    } catch (e) {
-      // A template that does not parse exits 64 (the commands' own errors are 1).
-      if (!(e instanceof ExitCodeError)) throw e;
-      ctx.process.stderr.write(`${e.message}\n`);
-      return e.exitCode;
-    }
-    const { output, errors: failed } = rendered;
-    ctx.process.stdout.write(output);
-    all.push(...failed.map((e) => e.message));
-  } else {
-    // The daemon's JSON escapes HTML characters, as Go's encoder does by default.
-    const json = JSON.stringify(docs, null, 4) ?? "[]";
-    ctx.process.stdout.write(
-      json.replace(/[<>&]/g, (c) => `\\u00${c.charCodeAt(0).toString(16)}`) + "\n",
-    );
-  }
-  if (all.length > 0) ctx.process.stderr.write(`${all.join("\n")}\n`);
-  return all.length > 0 ? 1 : 0;
+): { output: string; errors: Error[] } {
+  return renderInspect(format, format === "json" ? docs : docs.map(markGoMaps));
 }

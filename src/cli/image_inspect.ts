@@ -9,7 +9,7 @@ import { buildCommand } from "@stricli/core";
 import type { ImageRecord } from "../image/store.ts";
 import { imageRefs, inspectFormatFlags } from "./params.ts";
 import { action, type CliContext } from "./context.ts";
-import { printInspect } from "./format.ts";
+import { printInspect } from "./inspect_print.ts";
 
 /** Go's GOARCH for this machine, which Docker's images record. */
 function goArch(): string {

@@ -18,7 +18,7 @@ import { type DeadContainer, isDead, NoSuchContainerError } from "../state/store
 import { containerRefs, inspectFormatFlags, stringFlag } from "./params.ts";
 import { compact, type HealthState } from "../config/health.ts";
 import { action, type CliContext } from "./context.ts";
-import { printInspect } from "./format.ts";
+import { printInspect } from "./inspect_print.ts";
 import { imageDocument } from "./image_inspect.ts";
 import { ExitCodeError } from "../util/errors.ts";
 import { networkDir } from "../state/roots.ts";

@@ -18,7 +18,8 @@ import { parseFilters } from "../util/filters.ts";
 import { networkDir } from "../state/roots.ts";
 import { ExitCodeError, UsageError } from "../util/errors.ts";
 import { goStruct } from "../util/go_template.ts";
-import { goTime, printInspect, renderList } from "./format.ts";
+import { goTime, renderList } from "./format.ts";
+import { printInspect } from "./inspect_print.ts";
 import { cliMessage } from "./limit_errors.ts";
 import { action, type CliContext, println, reportError } from "./context.ts";
 

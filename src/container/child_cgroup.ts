@@ -1,6 +1,6 @@
 /**
  * The descriptors through which a child that ffi/nsclone.ts spawns starts in a container's
- * cgroup with no one migrating it (`CgroupManager.childPlacement`): v1's `tasks` files,
+ * cgroup with no one migrating it (`childPlacementOf` in src/cgroups/join.ts): v1's `tasks` files,
  * which the child writes "0" to, or v2's directory, which clone3 is given. Opened in the
  * host's mount namespace, before the spawning thread enters the container's. Shared by the
  * direct start and `exec`.
@@ -11,7 +11,7 @@
 import { O } from "../../ffi/libc.ts";
 import type { NamespacedSpawnOptions } from "../../ffi/nsclone.ts";
 import type { Syscalls } from "../../ffi/syscalls.ts";
-import type { CgroupManager } from "../cgroups/manager.ts";
+import type { ChildPlacement } from "../cgroups/types.ts";
 
 /** Open descriptors of a child's way into its cgroup, as spawnInNamespaces options. */
 export class ChildCgroup implements Disposable {
@@ -22,9 +22,8 @@ export class ChildCgroup implements Disposable {
     private readonly fds: number[],
   ) {}
 
-  /** Opens what `cgroup`'s placement names; closes what it opened if one fails. */
-  static open(sys: Syscalls, cgroup: CgroupManager): ChildCgroup {
-    const placement = cgroup.childPlacement();
+  /** Opens what `placement` names; closes what it opened if one fails. */
+  static open(sys: Syscalls, placement: ChildPlacement): ChildCgroup {
     const fds: number[] = [];
     try {
       if ("bornIn" in placement) {

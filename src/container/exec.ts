@@ -17,7 +17,12 @@
 import { CLONE, type FdAction, O } from "../../ffi/libc.ts";
 import { errorReason } from "../../ffi/errors.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
-import { openCgroupManager, warmUpCgroupMigration } from "../cgroups/manager.ts";
+import {
+  childPlacementOf,
+  enterCgroupForSpawning,
+  warmUpCgroupMigration,
+} from "../cgroups/join.ts";
+import { realCgroupFs } from "../cgroups/fs.ts";
 import { resolveCommand } from "../rootfs/command.ts";
 import { containerCapabilities, dropCapabilities } from "../rootfs/capabilities.ts";
 import { applyProcessLimits, type RestoreLimits } from "../rootfs/process_limits.ts";
@@ -32,7 +37,6 @@ import { mergeEnv } from "../config/env.ts";
 import { isRunning } from "./reconcile.ts";
 import { callerConsoleSize } from "./terminal.ts";
 import { ChildCgroup } from "./child_cgroup.ts";
-import { execPausedError } from "./pause.ts";
 
 /** What to run, as the user asked. */
 export interface ExecRequest {
@@ -193,7 +197,14 @@ export async function execInContainer(
   if (!isRunning(state)) {
     throw new ExitCodeError(`container ${state.id} is not running`, 125);
   }
-  if (state.paused) throw execPausedError(state.id);
+  if (state.paused) {
+    // Docker's conflict (exit 1). Not from pause.ts, which would load the cgroup managers
+    // that exec does without.
+    throw new ExitCodeError(
+      `Container ${state.id} is paused, unpause the container before exec`,
+      1,
+    );
+  }
   return await execInTarget(execTargetOf(state), req, sys);
 }
 
@@ -215,7 +226,6 @@ export async function execInTarget(
   // Remapped: the command must join the container's user namespace too, which only a
   // process without threads can (see spawnRemapped).
   const remapped = t.remapped;
-  const cgroup = openCgroupManager(t.cgroup.layout, t.cgroup.paths);
   // The child gets into the cgroup, and its cgroup namespace, by itself (childPlacement;
   // clone3 into a cgroup, like any move, needs the mover in a cgroup namespace that sees
   // its own cgroup, which nsdelegate enforces). A remapped exec's child is cloned another
@@ -249,9 +259,11 @@ export async function execInTarget(
     rootFd = sys.open(`/proc/${target}/root`, O.PATH | O.DIRECTORY | O.CLOEXEC);
     cwdFd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
     await warmUp;
-    // Into the cgroup first: what this thread spawns is born there.
-    if (remapped) leaveCgroup = cgroup.enterForSpawning();
-    else childCgroup = ChildCgroup.open(sys, cgroup);
+    // Into the cgroup first: what this thread spawns is born there. From the paths alone,
+    // as the managers do it (src/cgroups/join.ts), without loading either manager.
+    const { layout, paths } = t.cgroup;
+    if (remapped) leaveCgroup = enterCgroupForSpawning(layout, paths, realCgroupFs);
+    else childCgroup = ChildCgroup.open(sys, childPlacementOf(layout, paths));
     // While our own /proc is still the one mounted (the container's does not show us) and
     // before the capabilities go: a hard limit above ours needs CAP_SYS_RESOURCE.
     restoreLimits = applyProcessLimits(sys, t.ulimits, t.oomScoreAdj, 126);

@@ -61,7 +61,9 @@ export function recordExit(
       delete s.pidStartTime;
       delete s.monitorPid;
       delete s.monitorStartTime;
-    });
+      // A --rm container's exit is removed with it right after: a crash in between finds it
+      // running (reconciled as exited) or dead, and removable either way (see Durability).
+    }, (s) => s.spec.autoRemove ? "none" : "durable");
   } catch (e) {
     // Its state became unusable while it ran: `ps -a` shows it dead, `rm -f` removes it.
     if (e instanceof DeadContainerError) return null;

@@ -73,8 +73,3 @@ export function resumeAfterSignal(store: StateStore, id: string): void {
     // Dead or removed meanwhile: nothing to thaw.
   }
 }
-
-/** Docker's refusal to exec into a paused container. */
-export function execPausedError(id: string): ExitCodeError {
-  return conflict(`Container ${id} is paused, unpause the container before exec`);
-}

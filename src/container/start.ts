@@ -490,7 +490,9 @@ async function wireNetwork(
  */
 function record(store: StateStore, state: ContainerState, fields: Partial<ContainerState>) {
   Object.assign(state, fields);
-  if (!store.update(state.id, (s) => void Object.assign(s, fields))) {
+  // What a start records (its processes, that it runs, its addresses) a power loss ends:
+  // a crash may find the state before it, whole (see Durability), as after any reboot.
+  if (!store.update(state.id, (s) => void Object.assign(s, fields), "whole")) {
     throw new Error(`container ${state.id} was removed while it was starting`);
   }
 }
@@ -545,7 +547,7 @@ async function startDirectly(
     const capabilities = new Set(config.capabilities);
     const lastCap = Number(sys.readTextFile("/proc/sys/kernel/cap_last_cap").trim());
     // No one migrates the child (see childPlacement), so no warm-up is needed.
-    childCgroup = ChildCgroup.open(sys, cgroup);
+    childCgroup = ChildCgroup.open(sys, cgroup.childPlacement());
     const childCgroupOptions = childCgroup.options;
     // From here to the end of the spawn: sync calls only, on this thread.
     const started = inContainerNamespaces(sys, init, direct, () => {

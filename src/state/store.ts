@@ -5,7 +5,9 @@
  *
  * The rules that keep it consistent:
  * - Every change is a read-modify-write under the container's lock on the state as it is
- *   then (`update`), written atomically and durably (`writeFileAtomic`).
+ *   then (`update`), written atomically (`writeFileAtomic`), and durably unless it records
+ *   only what a power loss ends anyway (`Durability`): a crash then finds it or the state
+ *   before it.
  * - A container's directory appears under its ID only complete and locked (`create` builds
  *   it under a hidden name and renames it into place) and disappears whole (`remove`
  *   renames it away first). Nothing ever re-creates it: a write for a removed container
@@ -91,6 +93,28 @@ const ID_PATTERN = /^[0-9a-f]{64}$/;
 const NEW_PREFIX = ".new-";
 /** A container directory being deleted by `remove`, after its rename out of place. */
 const REMOVING_PREFIX = ".removing-";
+
+/**
+ * How far a state write waits for the disk (a power loss or kernel crash; a killed process
+ * loses nothing the kernel was given either way):
+ * - `durable` (the default): the new file and its rename, fsynced: a crash finds this state.
+ *   For whatever must outlive a crash: what the container is and owns, how it ended.
+ * - `whole`: the new file fsynced, its rename not: a crash finds this state or the one
+ *   before, either whole. For facts a power loss ends anyway (its processes, that it runs,
+ *   the addresses the network table also holds only while the machine runs).
+ * - `none`: neither. For a record removed right after (a `--rm` container's exit, then its
+ *   removal; the exit tombstone, whose readers die with the machine): a crash may find the
+ *   state before it, or (on filesystems that do not order a rename after the data it
+ *   replaces, unlike ext4) a torn one, which reads as a dead container that `rm` removes
+ *   with everything it owned, since its durable resources record names that.
+ */
+export type Durability = "durable" | "whole" | "none";
+
+/** What writeFileAtomic is told for each durability. */
+function writeOptions(durability: Durability, sync: SyncFn) {
+  if (durability === "none") return { sync: () => {}, syncDirectory: false };
+  return { sync, syncDirectory: durability === "durable" };
+}
 
 /** Reads and writes container state under one state root. */
 export class StateStore {
@@ -253,32 +277,44 @@ export class StateStore {
    * Read-modify-write of one container's state, under its lock, on the state as it is
    * now: `change` edits `s` in place (returning false writes nothing). Returns the state
    * as written, or null when the container is gone (then nothing is written). Throws
-   * `DeadContainerError` when its state cannot be used.
+   * `DeadContainerError` when its state cannot be used. `durability` (default `durable`)
+   * may depend on the state as changed.
    */
-  update(id: string, change: (s: ContainerState) => void | boolean): ContainerState | null {
+  update(
+    id: string,
+    change: (s: ContainerState) => void | boolean,
+    durability: Durability | ((s: ContainerState) => Durability) = "durable",
+  ): ContainerState | null {
     return this.withLock(id, () => {
       const s = usable(this.load(id, true));
       if (!s) return null;
-      if (change(s) !== false) this.write(s);
+      if (change(s) !== false) {
+        this.write(s, typeof durability === "function" ? durability(s) : durability);
+      }
       return s;
     });
   }
 
   /** Writes state atomically. Only under the container's lock, which proved it exists. */
-  private write(state: ContainerState): void {
+  private write(state: ContainerState, durability: Durability): void {
     writeFileAtomic(`${this.containerStateDir(state.id)}/state.json`, serialize(state), {
       mode: 0o600,
-      sync: this.sync,
+      ...writeOptions(durability, this.sync),
     });
   }
 
   /**
    * Leaves a container's exit code behind its removal (`--rm`), for `wait`ers that were
-   * waiting when it went. Kept a minute; `list` sweeps older ones.
+   * waiting when it went. Kept a minute; `list` sweeps older ones. Not durable (`none`):
+   * those waiters die with the machine, and a torn one reads as no tombstone.
    */
   writeTombstone(id: string, exitCode: number): void {
     Deno.mkdirSync(this.dir, { recursive: true, mode: 0o700 });
-    writeFileAtomic(`${this.dir}/.exit-${id}`, JSON.stringify({ exitCode }), { sync: this.sync });
+    writeFileAtomic(
+      `${this.dir}/.exit-${id}`,
+      JSON.stringify({ exitCode }),
+      writeOptions("none", this.sync),
+    );
   }
 
   /** The exit code a removed container left, if it left one. */

@@ -22,52 +22,13 @@
  */
 
 import { goQuote } from "./table.ts";
+import { goMap, goNil, goStruct, isNil, mapInfo, structType } from "./go_values.ts";
+
+export { goMap, goNil, goStruct };
 
 /** Why a template did not parse or run; the message is Go's, `template: :LINE[:COL]: ...`. */
 export class TemplateError extends Error {
   override name = "TemplateError";
-}
-
-const STRUCT = Symbol("go.struct");
-const MAP = Symbol("go.map");
-
-/** Marks `fields` as a Go struct of type `typeName` (for its error messages). */
-export function goStruct<T extends object>(typeName: string, fields: T): T {
-  Object.defineProperty(fields, STRUCT, { value: typeName, enumerable: false });
-  return fields;
-}
-
-/** Marks `entries` as a Go map whose missing entries `index` reads as `zero`. */
-export function goMap<T extends object>(entries: T, zero?: unknown): T {
-  Object.defineProperty(entries, MAP, { value: { zero }, enumerable: false, configurable: true });
-  return entries;
-}
-
-const NIL = Symbol("go.nil");
-
-/**
- * A nil Go slice (`kind` "slice") or map ("map", whose missing entries `index` reads as
- * `zero`): empty to templates, so `{{.X}}` prints `[]` or `map[]` as Go's fmt does for a
- * typed nil, where `json` writes `null`.
- */
-export function goNil(kind: "slice" | "map", zero?: unknown): unknown[] | Record<string, never> {
-  const v = kind === "slice" ? [] : goMap({}, zero);
-  Object.defineProperty(v, NIL, { value: true, enumerable: false });
-  return v;
-}
-
-function isNil(v: unknown): boolean {
-  return v !== null && typeof v === "object" && (v as { [NIL]?: boolean })[NIL] === true;
-}
-
-function structType(v: unknown): string | undefined {
-  return v !== null && typeof v === "object" ? (v as { [STRUCT]?: string })[STRUCT] : undefined;
-}
-
-function mapInfo(v: unknown): { zero: unknown } | undefined {
-  return v !== null && typeof v === "object"
-    ? (v as { [MAP]?: { zero: unknown } })[MAP]
-    : undefined;
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {

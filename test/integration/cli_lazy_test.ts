@@ -3,13 +3,88 @@
  * from that command alone, is the usage line the whole table's help lists for it; aliases,
  * unknown commands and bad flags read and exit as before. The launcher (scripts/build) finds
  * its directory from $0, through symlinks too, and a container started through a symlink
- * runs (init and the shim are re-executed from the same program).
+ * runs (init and the shim are re-executed from the same program). What a command loads of the
+ * bundled program (dist/lib, as strace sees it read) leaves out the code it does not use.
  */
 import assert from "node:assert/strict";
 import { asRoot, BIN, Sandbox } from "./harness.ts";
 import { VERSION } from "../../src/util/version.ts";
 
 const sb = new Sandbox();
+
+/** The bundled program's directory, if BIN is the bundle's launcher (not a compiled binary). */
+const LIB = (() => {
+  const lib = `${BIN.slice(0, BIN.lastIndexOf("/"))}/lib`;
+  try {
+    Deno.statSync(`${lib}/main.js`);
+    return lib;
+  } catch {
+    return undefined;
+  }
+})();
+const haveStrace = (() => {
+  try {
+    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+const traced = { ...asRoot, ignore: asRoot.ignore || !LIB || !haveStrace };
+
+/**
+ * The modules of m-docker's own (`src/...`, `ffi/...`) that `m-docker args` loads: the
+ * bundle's chunks it opens, as strace records them, each read for the module markers the
+ * bundler writes (`// src/cli/exec.ts`).
+ */
+async function modulesLoaded(args: string[]): Promise<Set<string>> {
+  const log = Deno.makeTempFileSync({ prefix: "m-docker-strace-" });
+  try {
+    const out = await new Deno.Command("strace", {
+      args: ["-f", "-qq", "-e", "trace=openat", "-o", log, BIN, ...args],
+      env: sb.env(),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const chunks = new Set<string>();
+    for (const line of Deno.readTextFileSync(log).split("\n")) {
+      const m = line.match(/openat\(\w+, "([^"]+\.js)"/);
+      if (m && m[1].startsWith(`${LIB}/`) && !/= -1 /.test(line)) chunks.add(m[1]);
+    }
+    const modules = new Set<string>();
+    for (const chunk of chunks) {
+      for (const m of Deno.readTextFileSync(chunk).matchAll(/^\/\/ ((?:src|ffi)\/\S+\.ts)$/gm)) {
+        modules.add(m[1]);
+      }
+    }
+    return modules;
+  } finally {
+    Deno.removeSync(log);
+  }
+}
+
+Deno.test({
+  name: "lazy CLI: exec loads neither cgroup manager, only the join of the cgroup",
+  ...traced,
+}, async () => {
+  const id = (await sb.ok(["run", "-d", "busybox", "sleep", "1000"])).trim();
+  try {
+    const loaded = await modulesLoaded(["exec", id, "true"]);
+    assert.ok(loaded.has("src/container/exec.ts"), [...loaded].join(" "));
+    assert.ok(loaded.has("src/cgroups/join.ts"), [...loaded].join(" "));
+    const managers = [
+      "src/cgroups/manager.ts",
+      "src/cgroups/v1.ts",
+      "src/cgroups/v2.ts",
+      "src/cgroups/device_filter.ts",
+      "ffi/bpf.ts",
+    ];
+    assert.deepEqual(managers.filter((m) => loaded.has(m)), []);
+  } finally {
+    await sb.ok(["rm", "-f", id]);
+  }
+});
 
 /** The `m-docker ...` lines of a help text's USAGE section. */
 function usageLines(help: string): string[] {
@@ -152,6 +227,33 @@ Deno.test({
     assert.doesNotMatch(text, /DENO_/);
   } finally {
     Deno.removeSync(dir, { recursive: true });
+  }
+});
+
+Deno.test({
+  name: "lazy CLI: inspect and images load the Go-template engine only for a --format",
+  ...traced,
+}, async () => {
+  const id = (await sb.ok(["create", "--name", "lazy-fmt", "busybox", "true"])).trim();
+  try {
+    const engine = "src/util/go_template.ts";
+    const cases: Array<[string[], boolean]> = [
+      [["inspect", id], false],
+      [["inspect", "--format", "json", id], false],
+      [["inspect", "--format", "{{.Name}}", id], true],
+      [["images"], false],
+      [["images", "--digests"], false],
+      [["images", "--format", "{{.Repository}}"], true],
+      [["ps", "-a"], false],
+      [["ps", "-a", "--format", "{{.Names}}"], true],
+    ];
+    for (const [args, loads] of cases) {
+      const loaded = await modulesLoaded(args);
+      assert.ok(loaded.has("src/cli/routes.ts"), [...loaded].join(" "));
+      assert.equal(loaded.has(engine), loads, args.join(" "));
+    }
+  } finally {
+    await sb.ok(["rm", id]);
   }
 });
 

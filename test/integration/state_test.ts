@@ -1,7 +1,8 @@
 /**
  * Containers whose state cannot be used: a truncated or wrong-version state file, or a
  * state directory a killed create left without one. `ps -a` shows them dead, `inspect`
- * says why, and `rm` removes them with everything they owned.
+ * says why, and `rm` removes them with everything they owned. What a crash must find is
+ * fsynced, and only that: a `run --rm` syncs its create, not the records removed with it.
  */
 import assert from "node:assert/strict";
 import { asRoot, BIN, eventually, processesMentioning, Sandbox } from "./harness.ts";
@@ -146,6 +147,49 @@ Deno.test(
     assert.deepEqual(sb.containerIds(), []);
   },
 );
+
+const haveStrace = (() => {
+  try {
+    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
+Deno.test({
+  name: "run --rm fsyncs its create (what a crash must find), not its start, exit or tombstone",
+  ...asRoot,
+  ignore: asRoot.ignore || !haveStrace,
+}, async () => {
+  await sb.ok(["run", "--rm", "busybox", "true"]); // the built-in image, made once
+  const log = Deno.makeTempFileSync({ prefix: "m-docker-strace-" });
+  try {
+    const out = await new Deno.Command("strace", {
+      args: ["-f", "-qq", "-y", "-e", "trace=fsync,fdatasync", "-o", log, BIN, "run", "--rm"]
+        .concat(["busybox", "true"]),
+      env: sb.env(),
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const synced = Deno.readTextFileSync(log).split("\n")
+      .map((l) => l.match(/f(?:data)?sync\(\d+<([^>]*)>/)?.[1])
+      .filter((p): p is string => p !== undefined)
+      .map((p) => p.replace(sb.state, "STATE").replace(/[0-9a-f]{64}/, "ID").replace(/\d+$/, ""));
+    assert.deepEqual(synced, [
+      "STATE/.new-ID/.resources.json.tmp-",
+      "STATE/.new-ID/.state.json.tmp-",
+      "STATE/.new-ID",
+      "STATE",
+      // Its start's two records: each file whole, the rename not waited for.
+      "STATE/ID/.state.json.tmp-",
+      "STATE/ID/.state.json.tmp-",
+    ]);
+  } finally {
+    Deno.removeSync(log);
+  }
+});
 
 Deno.test({ name: "cleanup: nothing left behind", ...asRoot }, async () => {
   await sb.cleanup();

@@ -22,6 +22,7 @@ import {
 } from "../../src/cgroups/errors.ts";
 import { compileDeviceFilter } from "../../src/cgroups/device_filter.ts";
 import { FakeCgroupFs, FakeDeviceFilterLoader } from "./fake_cgroupfs.ts";
+import { childPlacementOf, v1MountOf } from "../../src/cgroups/join.ts";
 
 const ID = "f".repeat(64);
 const OWN_MEMORY = "/process_api/5ed3de7d3c41d5aa282905e67febd46e";
@@ -734,4 +735,26 @@ Deno.test("openCgroupManager reopens a v2 cgroup", () => {
   assert.equal(again.layout, "v2");
   again.destroy();
   assert.deepEqual(fs.dirsMatching(ID), []);
+});
+
+Deno.test("exec's join from the recorded paths is the managers' own placement", () => {
+  // exec uses join.ts without a manager: the two must never tell a child different places.
+  const v1 = hybridManager(hybridFs());
+  assert.deepEqual(childPlacementOf(v1.layout, v1.paths), v1.childPlacement());
+  assert.deepEqual(
+    childPlacementOf("hybrid", v1.paths),
+    { tasksFiles: Object.values(v1.paths).map((d) => `${d}/tasks`) },
+  );
+  const v2 = v2Manager(v2Fs(), "/p");
+  assert.deepEqual(childPlacementOf("v2", v2.paths), v2.childPlacement());
+  assert.deepEqual(childPlacementOf("v2", v2.paths), { bornIn: v2.paths.unified });
+  // A reopened v1 cgroup finds each hierarchy's mount from its path alone.
+  assert.equal(
+    v1MountOf({ memory: "/sys/fs/cgroup/memory/a/m-docker/m-docker-x" }, "memory"),
+    "/sys/fs/cgroup/memory",
+  );
+  assert.equal(
+    v1MountOf({ "cpu,cpuacct": "/sys/fs/cgroup/cpu,cpuacct/m-docker-x" }, "cpu,cpuacct"),
+    "/sys/fs/cgroup/cpu,cpuacct",
+  );
 });

@@ -141,6 +141,42 @@ Deno.test("StateStore writes atomically and durably: fsync, rename, fsync of the
   }
 });
 
+Deno.test("StateStore's durabilities: whole syncs the file only, none nothing, tombstones nothing", () => {
+  const dir = Deno.makeTempDirSync({ prefix: "m-docker-test-store-" });
+  const synced: string[] = [];
+  const s = new StateStore(dir, (f, path) => {
+    f.syncSync();
+    synced.push(path.slice(dir.length + 1).replace(idA, "ID").replace(`${Deno.pid}`, "PID"));
+  });
+  try {
+    s.create(sample(idA, "x")).release();
+    synced.length = 0;
+    s.update(idA, (st) => void (st.exitCode = 1), "whole");
+    assert.deepEqual(synced, ["ID/.state.json.tmp-PID"]);
+    assert.equal(s.read(idA)?.exitCode, 1);
+    synced.length = 0;
+    s.update(idA, (st) => void (st.exitCode = 2), "none");
+    assert.deepEqual(synced, []);
+    assert.equal(s.read(idA)?.exitCode, 2);
+    // Chosen from the state as changed (a --rm container's exit).
+    const seen: number[] = [];
+    s.update(idA, (st) => void (st.exitCode = 3), (st) => {
+      seen.push(st.exitCode!);
+      return "durable";
+    });
+    assert.deepEqual(seen, [3]);
+    assert.deepEqual(synced, ["ID/.state.json.tmp-PID", "ID"]);
+    synced.length = 0;
+    s.writeTombstone(idA, 9);
+    assert.deepEqual(synced, []);
+    assert.equal(s.readTombstone(idA), 9);
+    // No temporary file is left behind by the unsynced writes.
+    assert.deepEqual(names(s.containerStateDir(idA)), [".lock", "resources.json", "state.json"]);
+  } finally {
+    Deno.removeSync(dir, { recursive: true });
+  }
+});
+
 Deno.test(
   "StateStore.withLock on a removed container does not run, and nothing re-creates it",
   withStore((s) => {
