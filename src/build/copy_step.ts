@@ -343,5 +343,5 @@ export async function unpackArchive(a: PendingArchive): Promise<void> {
   f2.close();
   const gz = head[0] === 0x1f && head[1] === 0x8b;
   const stream = gz ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
-  await applyLayer(stream, a.into, "drop");
+  await applyLayer(stream, a.into, "files");
 }

@@ -70,7 +70,7 @@ export async function loadBuild(
       const archive = await contextArchive(bytes);
       if (archive) {
         const { applyLayer } = await import("../image/layer_apply.ts");
-        await applyLayer([archive], context, "drop");
+        await applyLayer([archive], context, "files");
       } else {
         dockerfileText = new TextDecoder().decode(bytes);
         noContext = true;

@@ -35,8 +35,14 @@ export class HostileLayerError extends UsageError {
   override name = "HostileLayerError";
 }
 
-/** How to treat OCI whiteouts. */
-export type WhiteoutMode = "overlay" | "drop";
+/**
+ * How to treat OCI whiteouts (`.wh.NAME`, `.wh..wh..opq`): as overlayfs whiteouts
+ * (`overlay`: a layer stacked under others), by removing what they name (`drop`: a layer
+ * applied onto one directory), or as the ordinary files their names say (`files`: an
+ * archive that is not a layer, such as a build context or a tar that ADD unpacks, which
+ * Docker extracts as it is).
+ */
+export type WhiteoutMode = "overlay" | "drop" | "files";
 
 const WHITEOUT = ".wh.";
 const OPAQUE = ".wh..wh..opq";
@@ -192,13 +198,13 @@ class LayerWriter implements TarSink {
     this.entries++;
     const base = parts[parts.length - 1];
     const parent = this.ensureParents(parts, entry.name);
-    if (base === OPAQUE) {
+    if (this.whiteouts !== "files" && base === OPAQUE) {
       if (this.whiteouts === "overlay") {
         lsetxattr(this.path(parent), "trusted.overlay.opaque", new TextEncoder().encode("y"));
       }
       return;
     }
-    if (base.startsWith(WHITEOUT)) {
+    if (this.whiteouts !== "files" && base.startsWith(WHITEOUT)) {
       const name = base.slice(WHITEOUT.length);
       if (name === "" || name === "." || name === "..") {
         throw new HostileLayerError(`whiteout "${entry.name}" names no file`);

@@ -179,14 +179,21 @@ Deno.test({
   ...asRoot,
 }, async () => {
   const dir = context("stdin", {
-    "Dockerfile": "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n",
+    "Dockerfile": "FROM busybox\nCOPY a.txt /a.txt\nRUN cat /a.txt > /b.txt\n" +
+      "RUN --mount=type=bind,target=/ctx cat /ctx/.wh.kept > /kept\n",
     "a.txt": "sent on stdin\n",
+    // Not a layer: a name that looks like a whiteout is an ordinary file of the context (a
+    // layer could not carry it: the bind mount reads it).
+    ".wh.kept": "kept\n",
     "sub/Other.Dockerfile": "FROM busybox\nCOPY sub/inner.txt /inner.txt\n",
     "sub/inner.txt": "inner\n",
   });
   const plain = await runWithInput(["build", "-t", "stdin:tar", "-"], tarOf(dir));
   assert.equal(plain.code, 0, plain.stderr);
-  assert.equal(await run("stdin:tar", "cat /a.txt /b.txt"), "sent on stdin\nsent on stdin\n");
+  assert.equal(
+    await run("stdin:tar", "cat /a.txt /b.txt /kept"),
+    "sent on stdin\nsent on stdin\nkept\n",
+  );
   const gz = await runWithInput(["build", "-q", "-t", "stdin:gz", "-"], tarOf(dir, true));
   assert.equal(gz.code, 0, gz.stderr);
   assert.equal(gz.stdout.trim(), (await inspectImage("stdin:tar")).Id, "the same build, cached");

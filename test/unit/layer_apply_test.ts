@@ -115,6 +115,30 @@ Deno.test({
 });
 
 Deno.test({
+  name: "an archive that is not a layer keeps files whose names look like whiteouts",
+  ignore: !isRoot,
+}, async () => {
+  const entries: TarWriteEntry[] = [
+    { name: "d/x", body: text("x") },
+    { name: "d/.wh.x", body: text("a file of that name") },
+    { name: "d/.wh..wh..opq", body: new Uint8Array() },
+  ];
+  for (const whiteouts of ["drop", "files"] as const) {
+    const dir = Deno.makeTempDirSync({ prefix: "m-docker-layer-test-" });
+    try {
+      await applyLayer(pieces(writeTar(entries), 512), dir, whiteouts);
+      const names = [...Deno.readDirSync(`${dir}/d`)].map((e) => e.name).sort();
+      assert.deepEqual(names, whiteouts === "drop" ? [] : [".wh..wh..opq", ".wh.x", "x"]);
+      if (whiteouts === "files") {
+        assert.equal(Deno.readTextFileSync(`${dir}/d/.wh.x`), "a file of that name");
+      }
+    } finally {
+      Deno.removeSync(dir, { recursive: true });
+    }
+  }
+});
+
+Deno.test({
   name: "the files' size it reports is what a walk of the directory adds up",
   ignore: !isRoot,
 }, async () => {
