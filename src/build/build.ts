@@ -17,7 +17,7 @@
 
 import type { Engine } from "../engine.ts";
 import { resolveImage } from "../engine.ts";
-import type { ImageRecord } from "../image/store.ts";
+import { type ImageRecord, makeBuildScratch } from "../image/store.ts";
 import type { NetworkSpec } from "../config/network.ts";
 import { DEFAULT_NETWORK, defaultNetworkSpec, parseNetworkMode } from "../config/network.ts";
 import { BuildCache } from "./cache.ts";
@@ -390,7 +390,7 @@ async function copyPlan(
   let sources = ins.sources;
   let allowed = opts.allowed ?? (() => true);
   if (ins.contents.length || (ins.kind === "add" && sources.some(isRemoteSource))) {
-    const dir = scratch = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-src-" });
+    const dir = scratch = makeBuildScratch(engine.images.dir, "src");
     root = dir;
     allowed = () => true;
     try {
@@ -440,7 +440,7 @@ async function copyPlan(
     return {
       key,
       async layer(clamp) {
-        const tmp = Deno.makeTempDirSync({ dir: engine.images.dir, prefix: ".build-" });
+        const tmp = makeBuildScratch(engine.images.dir, "copy");
         try {
           const archives = withSources((r) =>
             copyInto(

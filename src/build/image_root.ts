@@ -9,7 +9,7 @@
 
 import { CLONE, MS, O } from "../../ffi/libc.ts";
 import { realSyscalls, type Syscalls } from "../../ffi/syscalls.ts";
-import type { ImageRecord, ImageStore } from "../image/store.ts";
+import { type ImageRecord, type ImageStore, makeBuildScratch } from "../image/store.ts";
 import { mountOverlay } from "../rootfs/setup.ts";
 
 /** Runs `fn(root)` with `image`'s root filesystem at `root`. */
@@ -19,7 +19,7 @@ export function withImageRoot<T>(
   fn: (root: string) => T,
   sys: Syscalls = realSyscalls,
 ): T {
-  const point = Deno.makeTempDirSync({ dir: images.dir, prefix: ".build-root-" });
+  const point = makeBuildScratch(images.dir, "root");
   const ownNs = sys.open("/proc/thread-self/ns/mnt", O.RDONLY | O.CLOEXEC);
   const cwd = sys.open(".", O.PATH | O.DIRECTORY | O.CLOEXEC);
   try {

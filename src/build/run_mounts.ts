@@ -26,7 +26,7 @@
  */
 
 import type { BindMount, LayerView, TmpfsMount } from "../config/container.ts";
-import type { ImageRecord, ImageStore } from "../image/store.ts";
+import { type ImageRecord, type ImageStore, makeBuildScratch } from "../image/store.ts";
 import type { CopySource, RunMount } from "./dockerfile.ts";
 import { copyInto, copyKey, type CopyRequest, matchSources } from "./copy_step.ts";
 import { type BuildCache, lockMount } from "./cache.ts";
@@ -332,7 +332,7 @@ class StepDir {
   }
 
   static make(imagesDir: string): StepDir {
-    const path = Deno.makeTempDirSync({ dir: imagesDir, prefix: ".build-mnt-" });
+    const path = makeBuildScratch(imagesDir, "mnt");
     try {
       const fd = open(`${path}/lock`, O.RDWR | O.CREAT | O.CLOEXEC, 0o600);
       tryFlock(fd, true); // a new file: no one else can hold it

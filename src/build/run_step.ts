@@ -13,7 +13,7 @@
 
 import { close, pipe, waitAsync } from "../../ffi/libc.ts";
 import type { Engine } from "../engine.ts";
-import type { ImageRecord } from "../image/store.ts";
+import { type ImageRecord, makeBuildScratch } from "../image/store.ts";
 import type { RunRequest } from "../config/run_request.ts";
 import type { NetworkSpec } from "../config/network.ts";
 import type { BindMount, TmpfsMount } from "../config/container.ts";
@@ -64,9 +64,7 @@ export async function runInContainer<T>(
   signal?.throwIfAborted();
   const { images } = engine;
   // `.build-` in the image store: swept if the build dies before it removes it.
-  const filesDir = step.files?.length
-    ? Deno.makeTempDirSync({ dir: images.dir, prefix: ".build-run-" })
-    : undefined;
+  const filesDir = step.files?.length ? makeBuildScratch(images.dir, "run") : undefined;
   try {
     return await runWith(engine, image, step, output, keep, filesDir, signal);
   } finally {

@@ -23,6 +23,7 @@ import { writeFileAtomic } from "../util/atomic_file.ts";
 import { familiarName, parseReference } from "./reference.ts";
 import type { HealthConfig } from "../config/health.ts";
 import { compareStrings } from "../util/compare.ts";
+import { isProcessAlive, processStartTime } from "../state/proc.ts";
 
 /** The parts of an OCI image config that `run` applies. */
 export interface ImageRunConfig {
@@ -370,9 +371,9 @@ export class ImageStore {
   }
 
   /**
-   * What builds killed outright left in the store's directory: COPY's scratch directories
-   * (`.build-*`) and read-only mount points (`.build-root-*`), an hour old at least, since a
-   * running build may still be using a newer one.
+   * What builds killed outright left in the store's directory (`makeBuildScratch`): one
+   * named for a process that has gone, or, named before names carried their owner, an hour
+   * old at least.
    */
   private pruneBuildScratch(): void {
     let entries: Deno.DirEntry[] = [];
@@ -385,7 +386,12 @@ export class ImageStore {
       if (!e.name.startsWith(".build-")) continue;
       const path = `${this.dir}/${e.name}`;
       try {
-        if (Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) < 60 * 60 * 1000) continue;
+        const owner = SCRATCH_OWNER.exec(e.name);
+        if (owner) {
+          if (isProcessAlive(Number(owner[1]), Number(owner[2]))) continue;
+        } else if (Date.now() - (Deno.statSync(path).mtime?.getTime() ?? 0) < 60 * 60 * 1000) {
+          continue;
+        }
         Deno.removeSync(path, { recursive: true });
       } catch { /* gone meanwhile, or still a mount point: the next prune */ }
     }
@@ -402,9 +408,7 @@ export class ImageStore {
     let entries: Deno.DirEntry[] = [];
     try {
       entries = [...Deno.readDirSync(`${this.dir}/layers`)];
-    } catch {
-      return removed;
-    }
+    } catch { /* no layers yet: scratch and blobs may still be there */ }
     for (const e of entries) {
       const path = `${this.dir}/layers/${e.name}`;
       const tmp = e.name.startsWith(".tmp-");
@@ -535,4 +539,23 @@ export async function sha256(data: Uint8Array<ArrayBuffer> | string): Promise<st
   const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data;
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
   return `sha256:${[...digest].map((b) => b.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** A build scratch directory's name: `.build-KIND-PID.STARTTIME-RANDOM`. */
+const SCRATCH_OWNER = /^\.build-[a-z]+-(\d+)\.(\d+)-/;
+
+let ownStart: number | null | undefined;
+
+/**
+ * Makes a build's scratch directory (`kind`: what it holds) in the image store's
+ * directory `imagesDir`, named for this process (its PID and start time): a prune (every
+ * `rmi` runs one) keeps it while the build lives, however long its RUN takes, and removes it
+ * once a killed build has left it.
+ */
+export function makeBuildScratch(imagesDir: string, kind: string): string {
+  ownStart ??= processStartTime(Deno.pid);
+  return Deno.makeTempDirSync({
+    dir: imagesDir,
+    prefix: `.build-${kind}-${Deno.pid}.${ownStart}-`,
+  });
 }
