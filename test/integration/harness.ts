@@ -41,6 +41,36 @@ export class Sandbox {
     this.root = `${this.dir}/root`;
     this.state = `${this.dir}/state`;
     this.cgroupParent = `m-docker-test-${this.dir.slice(-6)}`;
+    if (isRoot) globalThis.addEventListener("unload", () => this.removeIfLeft());
+  }
+
+  /**
+   * A run that filtered out the file's cleanup test (`deno test --filter`) would leave the
+   * sandbox behind: at exit, what is still there is removed as the cleanup would, unless a
+   * mount is still in it (then it stays, for someone to look at, and says so).
+   */
+  private removeIfLeft(): void {
+    try {
+      Deno.statSync(this.dir);
+    } catch {
+      return; // the cleanup test ran
+    }
+    const ids = this.containerIds();
+    if (ids.length > 0) {
+      const [bin, ...args] = this.commandLine(["rm", "-f", ...ids]);
+      new Deno.Command(bin, { args, env: this.env(), stdout: "null", stderr: "null" })
+        .outputSync();
+    }
+    if (this.leftoverMounts().length > 0) {
+      console.error(`${this.dir}: mounts are left in it; not removed`);
+      return;
+    }
+    for (const dir of cgroupParentDirs(this.cgroupParent).reverse()) {
+      try {
+        Deno.removeSync(dir);
+      } catch { /* not created in this hierarchy, or not empty */ }
+    }
+    Deno.removeSync(this.dir, { recursive: true });
   }
 
   /** The environment that points m-docker at this sandbox. */
