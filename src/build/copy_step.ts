@@ -336,12 +336,11 @@ function makeParents(
 /** Unpacks an ADD's archive (plain tar or gzip) into `into`, with the archive's owners. */
 export async function unpackArchive(a: PendingArchive): Promise<void> {
   const { applyLayer } = await import("../image/layer_apply.ts");
-  const file = await Deno.open(a.file);
   const head = new Uint8Array(2);
-  const f2 = Deno.openSync(a.file);
-  f2.readSync(head);
-  f2.close();
+  using probe = Deno.openSync(a.file);
+  probe.readSync(head);
+  const file = await Deno.open(a.file);
   const gz = head[0] === 0x1f && head[1] === 0x8b;
-  const stream = gz ? file.readable.pipeThrough(new DecompressionStream("gzip")) : file.readable;
-  await applyLayer(stream, a.into, "files");
+  const { gunzipped } = await import("../image/gunzip.ts");
+  await applyLayer(gz ? gunzipped(file.readable) : file.readable, a.into, "files");
 }

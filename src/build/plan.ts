@@ -194,11 +194,13 @@ async function contextArchive(bytes: Uint8Array<ArrayBuffer>): Promise<Uint8Arra
     }
   }
   if (starts([0x1f, 0x8b])) {
-    const plain = new Uint8Array(
-      await new Response(
-        new Blob([bytes]).stream().pipeThrough(new DecompressionStream("gzip")),
-      ).arrayBuffer(),
-    );
+    // The engine's gunzip (zlib where the system has it), as a pulled layer's; its pieces
+    // are reused, so each is copied.
+    const { gunzipped } = await import("../image/gunzip.ts");
+    const pieces = async function* () {
+      for await (const piece of gunzipped(ReadableStream.from([bytes]))) yield piece.slice();
+    };
+    const plain = new Uint8Array(await new Response(ReadableStream.from(pieces())).arrayBuffer());
     if (!isTar(plain)) throw new Error("the gzip stream on stdin is not a tar archive");
     return plain;
   }

@@ -20,8 +20,8 @@ import type { CgroupManager } from "../cgroups/types.ts";
 import { parseCgroupMounts } from "../cgroups/detect.ts";
 import { writeFileAtomic } from "../util/atomic_file.ts";
 import { deleteContainer, RuntimeStateError, statusOf } from "./lifecycle.ts";
-import { cgroupName, readBundle } from "./create.ts";
-import { processStartTime, type RuntimeRecord, type RuntimeStore } from "./store.ts";
+import { cgroupName, newRecord, readBundle } from "./create.ts";
+import type { RuntimeStore } from "./store.ts";
 import type { BundlePlan } from "./convert.ts";
 
 /** CRIU is missing, or cannot work on this kernel (`criu check` failed). */
@@ -244,20 +244,8 @@ export async function restoreContainer(
     if (!Number.isInteger(pid) || pid <= 0) {
       throw new Error(`restore: criu wrote no pid to ${pidFile}`);
     }
-    const record: RuntimeRecord = {
-      id,
-      bundle,
-      rootfs: plan.init.root,
-      pid,
-      pidStartTime: processStartTime(pid) ?? undefined,
-      created: new Date().toISOString(),
-      annotations: spec.annotations ?? {},
-      cgroup: { layout: cgroup.layout, paths: cgroup.paths },
-      poststart: plan.hooks.poststart,
-      poststop: plan.hooks.poststop,
-      ociVersion: spec.ociVersion,
-    };
-    store.write(record);
+    // The limits too, which `update` merges into: restore's cgroup was made with them.
+    store.write(newRecord(id, { bundle, spec, plan }, cgroup, pid));
     if (opts.pidFile) writeFileAtomic(opts.pidFile, new TextEncoder().encode(String(pid)));
   } catch (e) {
     if (pid > 0) kill(pid, 9);

@@ -144,20 +144,7 @@ export async function createContainer(
     if (read(socket, built) !== 1 || built[0] !== 0x43) {
       throw initFailure(pid, String.fromCharCode(built[0] ?? 0x20) + readToEnd(socket));
     }
-    const record: RuntimeRecord = {
-      id,
-      bundle,
-      rootfs: plan.init.root,
-      pid,
-      pidStartTime: processStartTime(pid) ?? undefined,
-      created: new Date().toISOString(),
-      annotations: spec.annotations ?? {},
-      cgroup: { layout: cgroup.layout, paths: cgroup.paths },
-      limits: plan.limits,
-      poststart: plan.hooks.poststart,
-      poststop: plan.hooks.poststop,
-      ociVersion: spec.ociVersion,
-    };
+    const record = newRecord(id, { bundle, spec, plan }, cgroup, pid);
     store.write(record);
     const state = stateDocument(record, "created");
     try {
@@ -194,6 +181,32 @@ export async function createContainer(
 const INIT_FIFO_FD = 4;
 
 /** A bundle read and planned: what `create` and `restore` both start from. */
+/**
+ * The record of a container whose init (`pid`) is in `cgroup`, made from its bundle: by
+ * `create`, and by `restore` for the restored process.
+ */
+export function newRecord(
+  id: string,
+  { bundle, spec, plan }: Pick<ReadBundle, "bundle" | "spec" | "plan">,
+  cgroup: CgroupManager,
+  pid: number,
+): RuntimeRecord {
+  return {
+    id,
+    bundle,
+    rootfs: plan.init.root,
+    pid,
+    pidStartTime: processStartTime(pid) ?? undefined,
+    created: new Date().toISOString(),
+    annotations: spec.annotations ?? {},
+    cgroup: { layout: cgroup.layout, paths: cgroup.paths },
+    limits: plan.limits,
+    poststart: plan.hooks.poststart,
+    poststop: plan.hooks.poststop,
+    ociVersion: spec.ociVersion,
+  };
+}
+
 export interface ReadBundle {
   /** The bundle directory, absolute. */
   bundle: string;

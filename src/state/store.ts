@@ -19,6 +19,7 @@
  * @module
  */
 
+import { lstatOrNull } from "../util/fs.ts";
 import { fsync, syncDirectory, type SyncFn, writeFileAtomic } from "../util/atomic_file.ts";
 import {
   type ContainerResources,
@@ -181,10 +182,10 @@ export class StateStore {
       text = Deno.readTextFileSync(`${dir}/state.json`);
     } catch (e) {
       if (!(e instanceof Deno.errors.NotFound)) throw e;
-      if (!exists(dir)) return null;
+      if (!lstatOrNull(dir)) return null;
       // Being removed (the remover holds the lock), or a create that was killed.
       if (!locked && !this.lockIsFree(id)) return null;
-      if (!exists(dir)) return null;
+      if (!lstatOrNull(dir)) return null;
       return this.dead(id, "it has no state file: its create was interrupted");
     }
     try {
@@ -454,15 +455,6 @@ function usable(entry: ContainerEntry | null): ContainerState | null {
 
 function serialize(state: ContainerState): string {
   return JSON.stringify({ ...state, version: STATE_VERSION });
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 function isSameFile(file: Deno.FsFile, path: string): boolean {

@@ -22,6 +22,26 @@ export function buildHelpers(sb: Sandbox) {
       return r.stderr;
     },
     /**
+     * Starts `m-docker build --progress plain ARGS` in the background: `progress` gathers
+     * its stderr as it comes, `done` is its exit status once that has all been read.
+     */
+    startBuild(args: string[]) {
+      const argv = sb.commandLine(["build", "--progress", "plain", ...args]);
+      const child = new Deno.Command(argv[0], {
+        args: argv.slice(1),
+        env: sb.env(),
+        stdout: "null",
+        stderr: "piped",
+      }).spawn();
+      const out = { progress: "", child, done: null as unknown as Promise<Deno.CommandStatus> };
+      out.done = (async () => {
+        const decoder = new TextDecoder();
+        for await (const chunk of child.stderr) out.progress += decoder.decode(chunk);
+        return await child.status;
+      })();
+      return out;
+    },
+    /**
      * Kills a build with SIGKILL while its RUN runs `sleep SECONDS`, and waits until that
      * step has died with it (its parent-death signal) and a later command has removed its
      * container (build containers are --rm). The sleep can vanish while the kernel still

@@ -11,7 +11,7 @@ import { buildHelpers } from "./build_helpers.ts";
 import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
-const { build, context, killBuild, run } = buildHelpers(sb);
+const { build, context, killBuild, run, startBuild } = buildHelpers(sb);
 
 /** The step directories of RUN mounts left in the image store. */
 const stepDirs = () => {
@@ -135,24 +135,6 @@ RUN --mount=type=cache,id=seeded,target=/seeded,from=busybox,source=/etc,sharing
     assert.deepEqual(stepDirs(), []);
   },
 );
-
-/** Starts `m-docker build` in the background; `progress` accumulates its stderr. */
-function startBuild(args: string[]) {
-  const argv = sb.commandLine(["build", "--progress", "plain", ...args]);
-  const child = new Deno.Command(argv[0], {
-    args: argv.slice(1),
-    env: sb.env(),
-    stdout: "null",
-    stderr: "piped",
-  }).spawn();
-  const out = { progress: "", child, done: null as unknown as Promise<Deno.CommandStatus> };
-  out.done = (async () => {
-    const decoder = new TextDecoder();
-    for await (const chunk of child.stderr) out.progress += decoder.decode(chunk);
-    return await child.status;
-  })();
-  return out;
-}
 
 Deno.test(
   { name: "build mounts: sharing=locked waits its turn, sharing=private takes its own", ...asRoot },
@@ -319,18 +301,13 @@ RUN --mount=type=bind,from=tools,target=/t,rw --mount=type=cache,target=/k,shari
     echo started && sleep 6124
 `,
     );
-    const argv = sb.commandLine(["build", "--progress", "plain", dir]);
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      env: sb.env(),
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
+    const killed = startBuild([dir]);
     await waitFor(() => processesRunning(["sleep", "6124"]).length === 1, {
       what: "the RUN's sleep to run",
     });
     assert.equal(stepDirs().length, 1);
-    await killBuild(child, "6124");
+    await killBuild(killed.child, "6124");
+    await killed.done;
     assert.deepEqual(sb.leftoverMounts(), []);
     // The locked cache mount was released with the process: the next build takes it.
     Deno.writeTextFileSync(

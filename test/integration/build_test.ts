@@ -11,7 +11,7 @@ import { buildHelpers } from "./build_helpers.ts";
 import { asRoot, processesRunning, Sandbox, waitFor } from "./harness.ts";
 
 const sb = new Sandbox();
-const { build, context, killBuild, run } = buildHelpers(sb);
+const { build, context, killBuild, run, startBuild } = buildHelpers(sb);
 
 Deno.test(
   { name: "build: every instruction's effect on files and config", ...asRoot },
@@ -190,22 +190,10 @@ Deno.test(
     const dir = context("interrupt", {
       "Dockerfile": "FROM busybox\nRUN echo started && sleep 60\n",
     });
-    const child = new Deno.Command(sb.commandLine(["build", "--progress", "plain", dir])[0], {
-      args: sb.commandLine(["build", "--progress", "plain", dir]).slice(1),
-      env: sb.env(),
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stderr.getReader();
-    let seen = "";
-    await waitFor(async () => {
-      const { value } = await reader.read();
-      seen += new TextDecoder().decode(value ?? new Uint8Array());
-      return seen.includes("started");
-    }, { what: "the RUN to start" });
-    child.kill("SIGINT");
-    reader.releaseLock();
-    const status = await child.status;
+    const b = startBuild([dir]);
+    await waitFor(() => b.progress.includes("started"), { what: "the RUN to start" });
+    b.child.kill("SIGINT");
+    const status = await b.done;
     assert.equal(status.code, 130);
     assert.deepEqual(sb.containerIds(), []);
     assert.deepEqual(sb.leftoverCgroups(), []);
@@ -219,26 +207,14 @@ Deno.test(
     const dir = context("killed", {
       "Dockerfile": "FROM busybox\nRUN echo started && sleep 6123\n",
     });
-    const argv = sb.commandLine(["build", "--progress", "plain", dir]);
-    const child = new Deno.Command(argv[0], {
-      args: argv.slice(1),
-      env: sb.env(),
-      stdout: "null",
-      stderr: "piped",
-    }).spawn();
-    const reader = child.stderr.getReader();
-    let seen = "";
-    while (!seen.includes("started")) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      seen += new TextDecoder().decode(value);
-    }
-    assert.match(seen, /started/);
+    const b = startBuild([dir]);
+    await waitFor(() => b.progress.includes("started"), { what: "the RUN to start" });
+    assert.match(b.progress, /started/);
     await waitFor(() => processesRunning(["sleep", "6123"]).length === 1, {
       what: "the RUN's sleep to run",
     });
-    reader.releaseLock();
-    await killBuild(child, "6123");
+    await killBuild(b.child, "6123");
+    await b.done;
     assert.deepEqual(sb.leftoverCgroups(), []);
     assert.deepEqual(sb.leftoverMounts(), []);
   },

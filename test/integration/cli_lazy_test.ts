@@ -7,7 +7,7 @@
  * bundled program (dist/lib, as strace sees it read) leaves out the code it does not use.
  */
 import assert from "node:assert/strict";
-import { asRoot, BIN, Sandbox } from "./harness.ts";
+import { asRoot, BIN, haveStrace, Sandbox } from "./harness.ts";
 import { VERSION } from "../../src/util/version.ts";
 
 const sb = new Sandbox();
@@ -20,14 +20,6 @@ const LIB = (() => {
     return lib;
   } catch {
     return undefined;
-  }
-})();
-const haveStrace = (() => {
-  try {
-    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
   }
 })();
 const traced = { ...asRoot, ignore: asRoot.ignore || !LIB || !haveStrace };

@@ -26,6 +26,16 @@ export interface Run {
   stderr: string;
 }
 
+/** True when strace runs here (the tests that trace what m-docker opens or syncs). */
+export const haveStrace = (() => {
+  try {
+    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
+      .outputSync().success;
+  } catch {
+    return false;
+  }
+})();
+
 /** A sandbox of roots and cgroup parent for one test file. */
 export class Sandbox {
   readonly dir: string;

@@ -120,7 +120,7 @@ function isHybrid(): boolean {
 }
 
 /** Every directory below `dir` (not `dir`), innermost first. */
-function subdirs(dir: string): string[] {
+export function subdirs(dir: string): string[] {
   const out: string[] = [];
   try {
     for (const e of Deno.readDirSync(dir)) {

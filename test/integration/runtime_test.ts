@@ -10,7 +10,13 @@
  */
 import assert from "node:assert/strict";
 import { asRoot, waitFor } from "./harness.ts";
-import { ociRuntime } from "./oci_peers.ts";
+import { ociRuntime, subdirs } from "./oci_peers.ts";
+import { isProcessAlive } from "../../src/state/proc.ts";
+import { lstatOrNull } from "../../src/util/fs.ts";
+
+const exists = (path: string) => lstatOrNull(path) !== null;
+/** Whether `pid` is alive (a zombie is not). */
+const alive = (pid: number) => isProcessAlive(pid, undefined);
 
 const repo = new URL("../../", import.meta.url).pathname;
 const RUNC = ociRuntime();
@@ -59,36 +65,6 @@ function cgroupDirs(rel: string): Map<string, string> {
 function isDir(path: string): boolean {
   try {
     return Deno.statSync(path).isDirectory;
-  } catch {
-    return false;
-  }
-}
-
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
-
-/** Every directory below `dir`, innermost first. */
-function subdirs(dir: string): string[] {
-  const out: string[] = [];
-  try {
-    for (const e of Deno.readDirSync(dir)) {
-      if (e.isDirectory) out.push(...subdirs(`${dir}/${e.name}`), `${dir}/${e.name}`);
-    }
-  } catch { /* gone */ }
-  return out;
-}
-
-/** Whether `pid` is alive (a zombie is not). */
-function alive(pid: number): boolean {
-  try {
-    const stat = Deno.readTextFileSync(`/proc/${pid}/stat`);
-    return stat[stat.lastIndexOf(")") + 2] !== "Z";
   } catch {
     return false;
   }

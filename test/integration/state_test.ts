@@ -5,7 +5,8 @@
  * fsynced, and only that: a `run --rm` syncs its create, not the records removed with it.
  */
 import assert from "node:assert/strict";
-import { asRoot, BIN, eventually, processesMentioning, Sandbox } from "./harness.ts";
+import { asRoot, BIN, eventually, haveStrace, processesMentioning, Sandbox } from "./harness.ts";
+import { lstatOrNull } from "../../src/util/fs.ts";
 
 const sb = new Sandbox();
 
@@ -25,14 +26,7 @@ function stateFile(id: string): string {
   return `${sb.state}/${id}/state.json`;
 }
 
-function exists(path: string): boolean {
-  try {
-    Deno.lstatSync(path);
-    return true;
-  } catch {
-    return false;
-  }
-}
+const exists = (path: string) => lstatOrNull(path) !== null;
 
 /** The container's cgroup directories, from its recorded state. */
 function cgroupDirs(id: string): string[] {
@@ -147,15 +141,6 @@ Deno.test(
     assert.deepEqual(sb.containerIds(), []);
   },
 );
-
-const haveStrace = (() => {
-  try {
-    return new Deno.Command("strace", { args: ["-V"], stdout: "null", stderr: "null" })
-      .outputSync().success;
-  } catch {
-    return false;
-  }
-})();
 
 Deno.test({
   name: "run --rm fsyncs its create (what a crash must find), not its start, exit or tombstone",
